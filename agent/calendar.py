@@ -1,0 +1,46 @@
+"""Where inbound bookings are kept, so a slot is never given twice."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Booking:
+    start: datetime
+    end: datetime
+    name: str
+    service: str
+    conversation_id: str = ""
+    phone: str = ""
+
+
+class Calendar(Protocol):
+    """Storage of the business's booked slots. The API layer provides a database-backed one."""
+
+    async def bookings_between(self, start: datetime, end: datetime) -> list[Booking]: ...
+
+    async def add(self, booking: Booking) -> bool:
+        """Store the booking; False when it overlaps an existing one (someone was faster)."""
+        ...
+
+
+class InMemoryCalendar:
+    """A calendar kept in memory (tests, the terminal chat)."""
+
+    def __init__(self) -> None:
+        self._bookings: list[Booking] = []
+        self._lock = asyncio.Lock()
+
+    async def bookings_between(self, start: datetime, end: datetime) -> list[Booking]:
+        return [b for b in self._bookings if b.start < end and b.end > start]
+
+    async def add(self, booking: Booking) -> bool:
+        async with self._lock:
+            if await self.bookings_between(booking.start, booking.end):
+                return False
+            self._bookings.append(booking)
+            return True

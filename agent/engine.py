@@ -1,0 +1,139 @@
+"""The dialogue engine: one Lisa for chat, inbound calls and outbound booking calls."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+
+from agent.brain import Brain, BrainUnavailable, TurnContext
+from agent.business import BusinessProfile
+from agent.calendar import Calendar, InMemoryCalendar
+from agent.clock import Clock
+from agent.conversation import BookingRequest, Conversation, Language, Message, Mode
+from agent.sentences import sentence_chunks
+from agent.tools import Toolbox
+
+log = logging.getLogger(__name__)
+
+REPEAT = {
+    Language.EN: "Sorry, I didn't catch that. Could you say it again?",
+    Language.DE: "Entschuldigung, das habe ich nicht verstanden. Können Sie das bitte wiederholen?",
+}
+TOO_LONG = {
+    Language.EN: "Sorry, that was a bit much at once. Could you tell me briefly what you need?",
+    Language.DE: "Entschuldigung, das war etwas viel auf einmal. Was kann ich kurz gesagt für Sie tun?",
+}
+APOLOGY = {
+    Language.EN: "Sorry, one moment.",
+    Language.DE: "Entschuldigung, einen Moment.",
+}
+_MEANINGFUL = re.compile(r"[^\W_]", re.UNICODE)  # a letter or digit ("10.30", a phone number, key "0")
+
+
+class Engine:
+    """Drives conversations with a brain; falls back to a second brain when the first is unavailable."""
+
+    def __init__(
+        self,
+        brain: Brain,
+        business: BusinessProfile,
+        clock: Clock | None = None,
+        calendar: Calendar | None = None,
+        fallback: Brain | None = None,
+        max_input_chars: int = 1000,
+    ) -> None:
+        self.brain = brain
+        self.fallback = fallback
+        self.business = business
+        self.clock = clock or Clock()
+        self.calendar = calendar or InMemoryCalendar()
+        self.max_input_chars = max_input_chars
+
+    def new_conversation(
+        self,
+        mode: Mode | str,
+        language: Language | str = Language.EN,
+        request: BookingRequest | None = None,
+        conversation_id: str | None = None,
+    ) -> Conversation:
+        conv = Conversation(mode=Mode(mode), language=Language(language), request=request)
+        if conversation_id:
+            conv.id = conversation_id
+        return conv
+
+    def toolbox(self, conv: Conversation) -> Toolbox:
+        """The tools for ``conv`` (e.g. for a channel that settles the outcome when the line drops)."""
+        return Toolbox(conv, self.business, self.calendar, self.clock)
+
+    def _context(self, conv: Conversation) -> TurnContext:
+        return TurnContext(clock=self.clock, business=self.business, tools=self.toolbox(conv))
+
+    async def opening(self, conv: Conversation) -> AsyncIterator[str]:
+        """Lisa's first words: a greeting for inbound calls and chats; nothing for outbound calls,
+        where the callee speaks first."""
+        if conv.mode is Mode.OUTBOUND:
+            return
+        async for sentence in self._run(conv, None):
+            yield sentence
+
+    async def respond(self, conv: Conversation, text: str) -> AsyncIterator[str]:
+        """Lisa's reply to one user turn, as sentence-sized chunks."""
+        text = (text or "").strip()
+        if conv.ended:
+            return
+        conv.history.append(Message("user", text, self.clock.now()))
+        if len(text) > self.max_input_chars:
+            yield self._say(conv, TOO_LONG[conv.language])
+            return
+        if not _MEANINGFUL.search(text):
+            yield self._say(conv, REPEAT[conv.language])
+            return
+        async for sentence in self._run(conv, text):
+            yield sentence
+
+    async def reply(self, conv: Conversation, text: str | None) -> str:
+        """Convenience for text channels: the whole reply at once (``None`` = opening)."""
+        pieces = self.opening(conv) if text is None else self.respond(conv, text)
+        return " ".join([p async for p in pieces])
+
+    def heard(self, conv: Conversation, spoken: str) -> None:
+        """After a barge-in: keep in the history only what the caller actually heard of Lisa's last reply."""
+        for message in reversed(conv.history):
+            if message.role == "assistant":
+                message.meta["interrupted"] = True
+                message.meta["full_text"] = message.text
+                message.text = spoken.strip()
+                return
+
+    def _say(self, conv: Conversation, text: str) -> str:
+        conv.history.append(Message("assistant", text, self.clock.now()))
+        return text
+
+    async def _run(self, conv: Conversation, text: str | None) -> AsyncIterator[str]:
+        said: list[str] = []
+        brains = [self.brain] + ([self.fallback] if self.fallback and self.fallback is not self.brain else [])
+        for index, brain in enumerate(brains):
+            try:
+                async for sentence in sentence_chunks(brain.reply(conv, text, self._context(conv))):
+                    said.append(sentence)
+                    yield sentence
+                break
+            except Exception as exc:  # noqa: BLE001 - a failing brain must never leave the caller in silence
+                fallback_note = "falling back" if index + 1 < len(brains) else "no fallback left"
+                if isinstance(exc, BrainUnavailable):
+                    log.warning("brain %s unavailable (%s); %s", brain.name, exc, fallback_note)
+                else:
+                    log.exception(
+                        "brain %s failed on conversation %s; %s", brain.name, conv.id, fallback_note
+                    )
+                if index + 1 >= len(brains):
+                    if not said:
+                        said.append(REPEAT[conv.language])
+                        yield said[-1]
+                    break
+                if not said:
+                    said.append(APOLOGY[conv.language])
+                    yield said[-1]
+        if said:
+            conv.history.append(Message("assistant", " ".join(said), self.clock.now()))

@@ -1,0 +1,486 @@
+"""The rule brain: deterministic intents, slot filling and dialogue policy (en + de), no keys, no network.
+
+Inbound calls and chats: greet, book (day/time, name; nearest free alternative when taken/closed/past),
+answer opening hours and FAQ, hand over to a human, take a message, arrange a callback, say goodbye.
+Outbound booking calls are handled by :mod:`agent.rule_outbound`. State lives in ``conv.state["rule"]``
+as plain JSON values; the outcome is only ever changed through the turn's tools.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import date, datetime, time
+from typing import Any
+
+from agent import rule_nlu as nlu
+from agent.brain import TurnContext
+from agent.conversation import Conversation, Mode
+from agent.rule_turn import RuleTurn, capital
+
+PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "greeting": "Hello, this is Lisa from {business}. How can I help you?",
+        "hello": "Hello! How can I help you?",
+        "ask_when": "Sure. Which day and time would suit you?",
+        "ask_day": "Which day would you like to come?",
+        "ask_when_again": "Which other day and time would suit you?",
+        "ask_time": "What time would suit you on {day}?",
+        "day_options": "On {day} I could offer {options}. Which time suits you?",
+        "free_ask_name": "{when} is free. May I have your name for the booking?",
+        "ask_name": "May I have your name for the booking?",
+        "booked": "Thank you, {name}. Your appointment is booked for {when}. Is there anything else I can do for you?",
+        "taken": "Sorry, {when} is already taken.",
+        "closed": "Sorry, we're closed at that time.",
+        "closed_day": "Sorry, we're closed on {day}.",
+        "past": "Sorry, that time has already passed.",
+        "too_far": "Sorry, I can only book up to {days} days ahead.",
+        "full": "Sorry, {day} is fully booked.",
+        "offer": "How about {when}?",
+        "no_alternative": "I can't find a free time near that. Which other day would suit you?",
+        "other_time": "No problem. Which other day or time would suit you?",
+        "anything_else": "Is there anything else I can help you with?",
+        "what_else": "Sure, what can I do for you?",
+        "welcome": "You're welcome! Is there anything else I can help you with?",
+        "farewell": "Thank you for calling, goodbye!",
+        "farewell_chat": "Thank you, goodbye!",
+        "ai": "I'm Lisa, an AI assistant for {business}. I can book appointments, answer questions or put you through to a colleague.",
+        "transfer": "Of course, I'll put you through to a colleague. One moment, please.",
+        "transfer_chat": "Of course, I'll hand you over to a colleague, who will reply here shortly.",
+        "no_transfer": "I'm sorry, nobody can take the call right now. I can take a message instead. What's your name?",
+        "ask_message": "Of course. What would you like me to pass on?",
+        "ask_message_name": "And may I have your name?",
+        "message_taken": "Thank you, {name}. I'll pass your message on to the team. Is there anything else?",
+        "ask_phone": "Sure. Which number can we call you back on?",
+        "callback": "Thank you. We'll call you back at {phone}{when}. Is there anything else?",
+        "not_understood": "Sorry, I didn't quite get that. I can book an appointment, tell you our opening hours, take a message or put you through to a colleague.",
+        "offer_human": "Sorry, I still didn't get that. Shall I put you through to a colleague?",
+        "hours_suffix": "",
+    },
+    "de": {
+        "greeting": "Hallo, hier ist Lisa von {business}. Wie kann ich Ihnen helfen?",
+        "hello": "Hallo! Wie kann ich Ihnen helfen?",
+        "ask_when": "Gern. An welchem Tag und um wie viel Uhr hätten Sie gern den Termin?",
+        "ask_day": "An welchem Tag möchten Sie kommen?",
+        "ask_when_again": "Welcher andere Tag und welche Uhrzeit würden Ihnen passen?",
+        "ask_time": "Um wie viel Uhr passt es Ihnen am {day}?",
+        "day_options": "Am {day} hätte ich {options} frei. Was passt Ihnen?",
+        "free_ask_name": "{when} ist frei. Auf welchen Namen darf ich den Termin eintragen?",
+        "ask_name": "Auf welchen Namen darf ich den Termin eintragen?",
+        "booked": "Danke, {name}. Ihr Termin ist gebucht für {when}. Kann ich sonst noch etwas für Sie tun?",
+        "taken": "Leider ist {when} schon vergeben.",
+        "closed": "Leider haben wir zu dieser Zeit geschlossen.",
+        "closed_day": "Leider haben wir am {day} geschlossen.",
+        "past": "Leider liegt dieser Zeitpunkt schon in der Vergangenheit.",
+        "too_far": "Leider kann ich nur bis zu {days} Tage im Voraus buchen.",
+        "full": "Leider ist am {day} schon alles ausgebucht.",
+        "offer": "Wie wäre es mit {when}?",
+        "no_alternative": "Ich finde in der Nähe leider keinen freien Termin. Welcher andere Tag würde Ihnen passen?",
+        "other_time": "Kein Problem. Welcher andere Tag oder welche andere Uhrzeit passt Ihnen?",
+        "anything_else": "Kann ich sonst noch etwas für Sie tun?",
+        "what_else": "Gern, was kann ich für Sie tun?",
+        "welcome": "Gern geschehen! Kann ich sonst noch etwas für Sie tun?",
+        "farewell": "Vielen Dank für Ihren Anruf. Auf Wiederhören!",
+        "farewell_chat": "Vielen Dank, auf Wiedersehen!",
+        "ai": "Ich bin Lisa, eine KI-Assistentin von {business}. Ich kann Termine buchen, Fragen beantworten oder Sie mit einem Mitarbeiter verbinden.",
+        "transfer": "Gern, ich verbinde Sie mit einem Mitarbeiter. Einen Moment bitte.",
+        "transfer_chat": "Gern, ich übergebe an einen Mitarbeiter, der Ihnen hier gleich antwortet.",
+        "no_transfer": "Leider ist gerade niemand erreichbar. Ich kann gern eine Nachricht aufnehmen. Wie ist Ihr Name?",
+        "ask_message": "Gern. Was darf ich ausrichten?",
+        "ask_message_name": "Und wie ist Ihr Name?",
+        "message_taken": "Danke, {name}. Ich gebe Ihre Nachricht an das Team weiter. Kann ich sonst noch etwas tun?",
+        "ask_phone": "Gern. Unter welcher Nummer können wir Sie zurückrufen?",
+        "callback": "Danke. Wir rufen Sie unter {phone}{when} zurück. Kann ich sonst noch etwas tun?",
+        "not_understood": "Entschuldigung, das habe ich nicht ganz verstanden. Ich kann einen Termin buchen, Ihnen unsere Öffnungszeiten sagen, eine Nachricht aufnehmen oder Sie mit einem Mitarbeiter verbinden.",
+        "offer_human": "Entschuldigung, das habe ich wieder nicht verstanden. Soll ich Sie mit einem Mitarbeiter verbinden?",
+        "hours_suffix": "",
+    },
+}
+
+
+def say(lang: str, key: str, **values: Any) -> str:
+    return PHRASES["de" if lang == "de" else "en"][key].format(**values)
+
+
+def _when_to_state(when: Any) -> dict[str, str | None]:
+    def fmt(v: Any) -> str | None:
+        return v.isoformat() if v is not None else None
+
+    return {k: fmt(getattr(when, k)) for k in ("day", "time", "earliest", "latest", "first_day", "last_day")}
+
+
+def _when_from_state(data: dict[str, str | None] | None) -> Any:
+    from agent.when import When
+
+    data = data or {}
+
+    def d(key: str) -> date | None:
+        return date.fromisoformat(data[key]) if data.get(key) else None
+
+    def t(key: str) -> time | None:
+        return time.fromisoformat(data[key]) if data.get(key) else None
+
+    return When(
+        day=d("day"), time=t("time"), earliest=t("earliest"), latest=t("latest"),
+        first_day=d("first_day"), last_day=d("last_day"),
+    )  # fmt: skip
+
+
+class RuleBrain:
+    """Deterministic Lisa: good enough to book, answer, hand over and run an outbound booking call."""
+
+    name = "rule"
+
+    async def reply(self, conv: Conversation, user_text: str | None, ctx: TurnContext) -> AsyncIterator[str]:
+        if conv.mode is Mode.OUTBOUND:
+            from agent.rule_outbound import outbound_turn
+
+            text = await outbound_turn(conv, user_text, ctx)
+        else:
+            text = await _Inbound(conv, ctx).turn(user_text)
+        if text:
+            yield text
+
+
+class _Inbound(RuleTurn):
+    """One turn of an inbound call or chat."""
+
+    def t(self, key: str, **values: Any) -> str:
+        return say(self.lang, key, **values)
+
+    async def turn(self, text: str | None) -> str:
+        if text is None:
+            return self.t("greeting", business=self.ctx.business.name)
+        out = await self._understand(text.strip())
+        return " ".join(p for p in out if p)
+
+    # ------------------------------------------------------------------ routing
+    async def _understand(self, text: str) -> list[str]:
+        st = self.st
+        low = text.lower()
+        pending = st.get("pending")
+        when = nlu.safe_parse_when(text, self.now, self.lang)
+        has_when = when is not None and not when.is_empty
+        goodbye = bool(nlu.GOODBYE.search(text))
+        wants_human = (
+            bool(nlu.HUMAN.search(text)) and (bool(nlu.TALK.search(text)) or len(text.split()) <= 4)
+        ) or (text.strip() == "0")
+        books = bool(nlu.BOOK.search(text))
+
+        self.conv.slots.setdefault("answered", False)  # only real answers (lookups) count as "answered"
+        if nlu.GREETING_ONLY.search(text):
+            return [self.t("hello")]
+        if nlu.AI_QUESTION.search(text):
+            st["misses"] = 0
+            return [self.t("ai", business=self.ctx.business.name)]
+        if wants_human:
+            return await self._transfer(text)
+        if pending == "offer_human" and nlu.YES.search(text):
+            return await self._transfer("the caller was not understood")
+        if pending == "offer_human" and nlu.NO.search(text):
+            st["pending"] = None
+            return [self.t("what_else")]
+        if (
+            pending == "message"
+            or nlu.STRONG_MESSAGE.search(text)
+            or (nlu.MESSAGE.search(text) and not books)
+        ):
+            return await self._message(text, started=pending != "message")
+        if pending == "callback" or nlu.CALLBACK.search(text):
+            return await self._callback(text, started=pending != "callback")
+        if nlu.HOURS.search(text) and not books and pending != "booking":
+            return await self._hours(text, when)
+        if nlu.SERVICES.search(text) and pending != "booking":
+            return await self._faq(text)
+        faq = self.ctx.business.faq_answer(text, self.lang)
+        if faq and not (pending == "booking" and has_when):
+            return await self._faq(text)
+        if goodbye and pending == "booking" and not has_when and not nlu.YES.search(text) and not books:
+            return [await self._farewell("caller left during the booking")]
+        if books or pending == "booking" or (has_when and (when.day or when.time or when.first_day)):
+            parts = await self._booking(text, when if has_when else None)
+            if goodbye and st.get("pending") != "booking":
+                parts.append(await self._farewell("goodbye after booking"))
+            return parts
+        if goodbye or (pending == "anything_else" and nlu.NO.search(text)):
+            return [await self._farewell("caller said goodbye")]
+        if pending == "anything_else" and nlu.YES.search(text) and len(low.split()) <= 3:
+            st["pending"] = None
+            return [self.t("what_else")]
+        if nlu.THANKS.search(text) and len(low.split()) <= 4:
+            st["pending"] = "anything_else"
+            return [self.t("welcome")]
+        return self._not_understood()
+
+    def _not_understood(self) -> list[str]:
+        self.st["misses"] = self.st.get("misses", 0) + 1
+        if self.st["misses"] >= 2 and self.ctx.business.transfer_number:
+            self.st["pending"] = "offer_human"
+            return [self.t("offer_human")]
+        return [self.t("not_understood")]
+
+    async def _farewell(self, reason: str) -> str:
+        await self.tools.end_conversation(reason=reason)
+        self.st["pending"] = None
+        return self.t("farewell_chat" if self.conv.mode is Mode.CHAT else "farewell")
+
+    # ------------------------------------------------------------------ simple intents
+    async def _transfer(self, text: str) -> list[str]:
+        self.st["pending"] = None
+        result = await self.tools.transfer_to_human(reason=text[:120])
+        if not result.get("ok"):
+            self.st["pending"] = "message"
+            self.st["message"] = {}
+            return [self.t("no_transfer")]
+        return [self.t("transfer_chat" if self.conv.mode is Mode.CHAT else "transfer")]
+
+    async def _hours(self, text: str, when: Any) -> list[str]:
+        day = when.day if when is not None else None
+        result = await self.tools.lookup_business_info(question=text, day=day)
+        self.st["pending"] = "anything_else"
+        self.st["misses"] = 0
+        return [
+            result.get("answer") or self.ctx.business.opening_hours_text(self.lang),
+            self.t("anything_else"),
+        ]
+
+    async def _faq(self, text: str) -> list[str]:
+        result = await self.tools.lookup_business_info(question=text)
+        self.st["misses"] = 0
+        if self.st.get("pending") == "booking":
+            return [result.get("answer", ""), self._booking_prompt()]
+        self.st["pending"] = "anything_else"
+        return [result.get("answer", ""), self.t("anything_else")]
+
+    async def _message(self, text: str, started: bool) -> list[str]:
+        st = self.st
+        msg = st.setdefault("message", {})
+        st["pending"] = "message"
+        asked = msg.get("asked")
+        name = nlu.extract_name(text, expecting=asked == "name")
+        if name:
+            msg["name"] = name
+        phone = nlu.extract_phone(text)
+        if phone:
+            msg["phone"] = phone
+        body = text
+        if started:
+            body = nlu.MESSAGE.split(text, maxsplit=1)[-1] if nlu.MESSAGE.search(text) else text
+            body = re.sub(r"^\W*(hinterlassen|ausrichten|lassen)\b", "", body.strip(), flags=re.IGNORECASE)
+            body = body.strip(" .,:")
+            body = "" if len(body.split()) < 3 else body
+        if asked == "name" and name:
+            body = ""
+        body = nlu.remove_name_clause(body) if body else ""
+        if body and len(body.split()) >= 2:
+            msg["text"] = body
+        if not msg.get("text"):
+            msg["asked"] = "text"
+            return [self.t("ask_message")]
+        if not msg.get("name"):
+            msg["asked"] = "name"
+            return [self.t("ask_message_name")]
+        result = await self.tools.take_message(name=msg["name"], message=msg["text"], phone=msg.get("phone"))
+        st["message"] = {}
+        if not result.get("ok"):
+            msg["asked"] = "text"
+            return [self.t("ask_message")]
+        st["pending"] = "anything_else"
+        return [self.t("message_taken", name=msg["name"])]
+
+    async def _callback(self, text: str, started: bool) -> list[str]:
+        st = self.st
+        cb = st.setdefault("callback", {})
+        st["pending"] = "callback"
+        phone = nlu.extract_phone(text) or (self.conv.slots.get("caller_number") if started else None)
+        if phone:
+            cb["phone"] = phone
+        name = nlu.extract_name(text)
+        if name:
+            cb["name"] = name
+        when = nlu.safe_parse_when(text, self.now, self.lang)
+        if when is not None and not when.is_empty:
+            cb["when"] = when.text or text
+        if not cb.get("phone"):
+            return [self.t("ask_phone")]
+        result = await self.tools.request_callback(
+            phone=cb["phone"], when=cb.get("when"), name=cb.get("name") or st.get("name")
+        )
+        st["callback"] = {}
+        if not result.get("ok"):
+            return [self.t("ask_phone")]
+        st["pending"] = "anything_else"
+        when_text = f" ({cb['when']})" if cb.get("when") else ""
+        return [self.t("callback", phone=cb["phone"], when=when_text)]
+
+    # ------------------------------------------------------------------ booking
+    def _booking_prompt(self) -> str:
+        b = self.st.get("booking") or {}
+        if b.get("offered"):
+            return self.t("offer", when=self.spoken(datetime.fromisoformat(b["offered"])))
+        if b.get("start"):
+            return self.t("ask_name")
+        return self.t("ask_when")
+
+    def _service(self) -> str | None:
+        return (self.st.get("booking") or {}).get("service")
+
+    async def _booking(self, text: str, when: Any) -> list[str]:
+        st = self.st
+        st["misses"] = 0
+        b: dict[str, Any] = st.setdefault("booking", {})
+        if st.get("pending") != "booking":
+            b.clear()
+        st["pending"] = "booking"
+        service = self.ctx.business.find_service(text)
+        if service is not None and (
+            service.key != self.ctx.business.default_service.key or not b.get("service")
+        ):
+            b["service"] = service.key
+        name = nlu.extract_name(text, expecting=b.get("asked") == "name")
+        if name:
+            b["name"] = name
+            st["name"] = name
+        phone = nlu.extract_phone(text)
+        if phone:
+            b["phone"] = phone
+        parts: list[str] = []
+        if nlu.PAST_DAY.search(text) and (when is None or when.day is None):
+            b.pop("when", None)
+            b.pop("offered", None)
+            b["asked"] = "when"
+            return [self.t("past"), self.t("ask_when_again")]
+
+        choice = nlu.choice_index(text) if b.get("options") and (when is None or when.time is None) else None
+        if choice is not None:
+            options = b.pop("options")
+            b.pop("offered", None)
+            b["start"] = options[min(choice, len(options) - 1)] if choice >= 0 else options[-1]
+        elif when is not None and (when.day or when.time or when.first_day or when.earliest or when.latest):
+            b.pop("options", None)
+            merged = _when_from_state(b.get("when")).combine(when) if b.get("when") else when
+            b["when"] = _when_to_state(merged)
+            b.pop("offered", None)
+            b.pop("start", None)
+        elif b.get("offered") and nlu.YES.search(text):
+            b["start"] = b.pop("offered")
+        elif b.get("offered") and nlu.NO.search(text):
+            b.pop("offered", None)
+            b.pop("when", None)
+            return [self.t("other_time")]
+
+        if not b.get("start"):
+            if not b.get("when"):
+                if b.get("offered"):
+                    return [self._booking_prompt()]
+                b["asked"] = "when"
+                return [self.t("ask_when")]
+            resolved = await self._resolve(_when_from_state(b["when"]))
+            if resolved is not None:
+                return resolved
+        if not b.get("name"):
+            b["asked"] = "name"
+            if not parts and b.get("fresh_free"):
+                b.pop("fresh_free", None)
+                return [
+                    self.t("free_ask_name", when=capital(self.spoken(datetime.fromisoformat(b["start"]))))
+                ]
+            return [self.t("ask_name")]
+        return await self._book()
+
+    async def _resolve(self, when: Any) -> list[str] | None:
+        """Turn what was said into a free start (``booking.start``), or say what to ask/offer next."""
+        b = self.st["booking"]
+        tz = self.ctx.business.tz
+        minutes = self.ctx.business.service_for(self._service()).minutes
+        if when.day is not None and when.time is not None:
+            start = datetime.combine(when.day, when.time, tzinfo=tz)
+            result = await self.tools.check_availability(start=start, service=self._service())
+            if result.get("available"):
+                b["start"] = result["start"]
+                b["fresh_free"] = True
+                return None
+            return self._offer_alternative(result, start)
+        if when.time is not None and when.day is None and when.first_day is None:
+            b["asked"] = "day"
+            return [self.t("ask_day")]
+        days = when.days()
+        if not days:
+            b["asked"] = "day"
+            return [self.t("ask_day")]
+        for day in days:
+            slots = await self.tools.free_slots(day, minutes, when.earliest, when.latest)
+            if slots:
+                return self._offer_day(day, slots, when)
+        first = datetime.combine(days[0], when.earliest or time(12), tzinfo=tz)
+        result = await self.tools.check_availability(day=days[0], service=self._service())
+        if result.get("reason") == "closed":
+            b["offered_reason"] = "closed_day"
+        return self._offer_alternative(result, max(first, self.now))
+
+    def _offer_day(self, day: date, slots: list[datetime], when: Any) -> list[str]:
+        b = self.st["booking"]
+        picks = [slots[0]]
+        for candidate in (slots[len(slots) // 2], slots[-1]):
+            if candidate not in picks:
+                picks.append(candidate)
+        if len(picks) == 1 or when.earliest or when.latest:
+            b["offered"] = picks[0].strftime("%Y-%m-%dT%H:%M")
+            b["asked"] = "offer"
+            if len(picks) == 1:
+                return [self.t("offer", when=self.spoken(picks[0]))]
+        b["offered"] = picks[0].strftime("%Y-%m-%dT%H:%M")
+        b["options"] = [p.strftime("%Y-%m-%dT%H:%M") for p in picks]
+        b["asked"] = "time"
+        from agent.when import say_time
+
+        options = [say_time(p.time(), self.lang) for p in picks]
+        joined = (
+            (", ".join(options[:-1]) + (" oder " if self.lang == "de" else " or ") + options[-1])
+            if len(options) > 1
+            else options[0]
+        )
+        return [self.t("day_options", day=self.spoken_day(day), options=joined)]
+
+    def _offer_alternative(self, result: dict[str, Any], wanted: datetime) -> list[str]:
+        b = self.st["booking"]
+        reason = result.get("reason") or "taken"
+        parts: list[str] = []
+        if reason == "taken":
+            parts.append(self.t("taken", when=self.spoken(wanted)))
+        elif reason == "closed":
+            if self.ctx.business.hours_on_date(wanted.date()) is None:
+                parts.append(self.t("closed_day", day=self.spoken_day(wanted.date())))
+            else:
+                parts.append(self.t("closed"))
+        elif reason == "past":
+            parts.append(self.t("past"))
+        elif reason == "too_far":
+            parts.append(self.t("too_far", days=self.ctx.business.booking_horizon_days))
+        elif reason == "full":
+            parts.append(self.t("full", day=self.spoken_day(wanted.date())))
+        alternatives = result.get("alternatives") or []
+        b.pop("when", None)
+        if not alternatives:
+            b["asked"] = "when"
+            parts.append(self.t("no_alternative"))
+            return parts
+        b["offered"] = alternatives[0]
+        b["asked"] = "offer"
+        parts.append(self.t("offer", when=self.spoken(datetime.fromisoformat(alternatives[0]))))
+        return parts
+
+    async def _book(self) -> list[str]:
+        st = self.st
+        b = st["booking"]
+        start = datetime.fromisoformat(b["start"])
+        result = await self.tools.book_appointment(
+            start=start, name=b["name"], service=self._service(), phone=b.get("phone")
+        )
+        if not result.get("ok"):
+            b.pop("start", None)
+            return self._offer_alternative(result, start.replace(tzinfo=self.ctx.business.tz))
+        name = b["name"]
+        st["booking"] = {}
+        st["pending"] = "anything_else"
+        return [self.t("booked", name=name, when=self.spoken(start.replace(tzinfo=self.ctx.business.tz)))]

@@ -1,0 +1,330 @@
+"""What the rule brain understands: intents, names, phone numbers and request phrases (en + de).
+
+Robust to speech-recognition transcripts: lowercase, missing punctuation, digits or number words.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+
+from agent.conversation import BookingRequest
+
+log = logging.getLogger(__name__)
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+GOODBYE = _rx(
+    r"\b(bye|goodbye|good bye|bye-bye|that'?s all|that is all|that'?s it|nothing else|no thanks|"
+    r"no,? thank you|(thanks|thank you|okay|ok|alright)[.,!]? by|by now|have a (nice|good) (day|one)|take care|talk to you later|"
+    r"tschüss?|tschuss|tschö|ciao|auf wieder(sehen|hören|horen)|das war'?s|das war es|das war alles|"
+    r"nichts weiter|sonst nichts|nein,? danke|schönen tag( noch)?)\b"
+)
+HUMAN = _rx(
+    r"\b(real person|a person|an? (actual )?human|human being|humans?|operator|receptionist|someone|somebody|"
+    r"a staff member|staff|colleague|your boss|the doctor|the manager|manager|front desk|reception|"
+    r"mitarbeiter\w*|menschen|mensch sprechen|kollegen|kollegin|jemanden|jemandem|jemand anderen|chef|chefin|durchstellen|"
+    r"verbinden sie|echten person|richtigen person)\b"
+)
+TALK = _rx(
+    r"\b(talk|speak|connect|transfer|put me through|sprechen|reden|verbinden|weiterleiten|durchstellen)\b"
+)
+AI_QUESTION = _rx(
+    r"\b(are you|r u|is this|am i (talking|speaking|chatting) (to|with)|bist du|sind sie|ist das|"
+    r"spreche ich mit|rede ich mit|bin ich mit|schreibe ich mit)\b"
+    r".*\b(human|a person|real|robot|a bot|bot|ai|an ai|a machine|machine|computer|recording|"
+    r"mensch|menschen|roboter|ki|echt|echten|maschine|künstliche|computer|bandansage)\b"
+)
+MESSAGE = _rx(
+    r"\b(leave a message|take a message|leave a note|pass (on )?a message|pass it on|message for|"
+    r"give (him|her|them) a message|nachricht|ausrichten|hinterlassen)\b"
+)
+STRONG_MESSAGE = _rx(
+    r"\b(leave a message|take a message|leave a note|nachricht hinterlassen|eine nachricht|etwas ausrichten)\b"
+)
+CALLBACK = _rx(
+    r"\b(call me back|call back|callback|ring me back|get back to me|give me a call|"
+    r"rückruf|ruckruf|zurückrufen|zuruckrufen|zurückruf\w*|ruft mich\b.*\ban|rufen sie mich\b.*\ban)\b"
+)
+HOURS = _rx(
+    r"\b(open|opening|hours|close|closing|closed|geöffnet|geoffnet|öffnungszeit\w*|offnungszeit\w*|offen|"
+    r"aufhaben|auf haben|geschlossen|zu haben)\b"
+)
+BOOK = _rx(
+    r"\b(appointment|appointments|book|booking|schedule|reserve|reservation|slot|come in|come by|see the|"
+    r"termin\w*|buchen|vereinbaren|reservieren|vorbeikommen|kommen)\b"
+)
+YES = _rx(
+    r"^\W*(yes|yeah|yep|yup|sure|ok|okay|fine|great|perfect|that works|sounds good|please do|correct|"
+    r"right|alright|all right|good|ja|jawohl|jep|gerne|gern|passt|genau|einverstanden|in ordnung|klar|"
+    r"super|prima|gut|richtig|okey)\b"
+)
+NO = _rx(r"^\W*(no|nope|nah|not really|nein|nee|ne|lieber nicht|leider nicht|eher nicht)\b")
+PAST_DAY = _rx(
+    r"\b(yesterday|last (week|month|monday|tuesday|wednesday|thursday|friday)|gestern|vorgestern|letzte[nm]? (woche|montag|dienstag|mittwoch|donnerstag|freitag))\b"
+)
+NOTHING = _rx(r"\b(nothing|none|nichts|keine[nr]?|leider nicht|doesn'?t work|geht nicht)\b")
+GREETING_ONLY = _rx(
+    r"^\W*(hi|hello|hey|hallo|hi there|hello there|good (morning|afternoon|evening)|guten (morgen|tag|abend)|"
+    r"servus|moin|grüß gott|grüezi)( lisa)?\W*$"
+)
+SERVICES = _rx(
+    r"\b(services|what do you offer|what can i book|which treatments|what treatments|leistungen|angebot|"
+    r"was bieten sie|welche behandlungen)\b"
+)
+_CHOICES = (
+    (0, r"first|1st|earliest|erste[nrms]?|früheste[nrms]?"),
+    (1, r"second|2nd|middle|zweite[nrms]?|mittlere[nrms]?"),
+    (2, r"third|3rd|dritte[nrms]?"),
+    (-1, r"last|latest|letzte[nrms]?|späteste[nrms]?"),
+)
+ANY_TIME = _rx(
+    r"^\W*(asap|as soon as possible|anytime|any time|whenever|flexible|so bald wie möglich|"
+    r"schnellstmöglich|baldmöglichst|egal|jederzeit|flexibel)\W*$"
+)
+ACK_ONLY = _rx(
+    r"^\W*(ok|okay|all ?right|alright|right|mhm|uh-?huh|yes|yeah|sure|fine|good|great|perfect|"
+    r"ja|gut|alles klar|okay gut|in ordnung|genau|prima|super)\W*$"
+)
+THANKS = _rx(r"\b(thanks|thank you|cheers|danke|dankeschön|vielen dank)\b")
+REPEAT_ASK = _rx(
+    r"\b(sorry\??$|pardon|come again|say that again|repeat|wie bitte|nochmal|noch mal|wiederholen)\b"
+)
+
+# outbound: what the called business says
+NO_AVAILABILITY = _rx(
+    r"\b(fully booked|booked up|all booked|no (free )?(appointments?|slots?|availability|time)|"
+    r"nothing (free|available|open)|not? (any|anything) (free|available|open)|don'?t have anything|"
+    r"no openings|can'?t (offer|fit) (you|anything)|nothing (on|at|then|that day|this week|next week)|ausgebucht|voll|keine (freien )?termine|keinen termin|"
+    r"nichts (mehr )?frei|leider nichts|kein termin)\b"
+)
+CALL_LATER = _rx(
+    r"\b(call (us |me )?(back|again)|try again|ring (back|again)|call later|später (noch ?mal|nochmal|wieder|"
+    r"erneut)?\s*an|nochmal anrufen|noch ?mal an|rufen sie (bitte )?(später|morgen|nochmal|noch ?mal|in)|"
+    r"später anrufen|melden sie sich (später|nochmal|noch ?mal))\b"
+)
+CONFIRM = _rx(
+    r"\b(see you( then)?|booked (you|it|that)|you'?re booked|you are booked|i'?ve (booked|put|got|noted|written)|"
+    r"put (you|him|her|it) down|got you down|you'?re (all )?set|that'?s (confirmed|settled|booked|done)|"
+    r"confirmed|all set|is booked|booked|done|eingetragen|gebucht|notiert|vorgemerkt|bis dann|bis (montag|dienstag|"
+    r"mittwoch|donnerstag|freitag|samstag)|bis zum|wir sehen uns|ist fest)\b"
+)
+NAME_QUESTION = _rx(
+    r"\b(name|who is (it|the appointment|that) for|for whom|who'?s coming|spell|"
+    r"wie heißt|wie heisst|wer kommt|für wen|auf wen|namen)\b"
+)
+PHONE_QUESTION = _rx(
+    r"\b(phone|number|reach (you|him|her|them)|contact|telefon\w*|nummer|rückrufnummer|erreichbar|erreichen)\b"
+)
+PRIVATE_QUESTION = _rx(
+    r"\b(birth|born|birthday|address|insurance|insured|date of birth|email|e-mail|"
+    r"geburt\w*|adresse|anschrift|versichert|versicherung|krankenkasse|mail)\b"
+)
+ANYTHING_ELSE = _rx(r"\b(anything else|something else|sonst noch|noch etwas|noch was|weiteres)\b")
+HOLD = _rx(
+    r"\b(one moment|just a moment|hold on|let me (check|see|look)|bear with me|wait a (second|moment)|"
+    r"einen (moment|augenblick)|moment bitte|ich schau|ich sehe mal|ich gucke|kurz nachsehen)\b"
+)
+HOW_CAN_I_HELP = _rx(
+    r"\b(how can i help|what can i do|how may i help|wie kann ich|was kann ich|worum geht)\b"
+)
+QUESTION_OFFER = _rx(
+    r"\?|\b(would|could|how about|what about|does .* work|wie wäre|ginge|würde|passt ihnen)\b"
+)
+
+_STRONG_NAME = _rx(
+    r"\b(?:my name is|my name'?s|the name is|name is|name'?s|mein name ist|mein name|ich heiße|ich heisse|"
+    r"der name ist|name lautet|auf den namen)\s+(.+)"
+)
+_WEAK_NAME = _rx(r"\b(?:this is|i am|i'?m|it'?s|it is|call me|ich bin|hier ist|hier spricht)\s+(.+)")
+_NOT_NAMES = {
+    "a", "an", "the", "and", "or", "calling", "looking", "interested", "here", "fine", "good", "sorry", "not",
+    "just", "so", "very", "really", "wondering", "trying", "glad", "happy", "going", "about", "for",
+    "ok", "okay", "yes", "no", "ja", "nein", "bitte", "please", "thanks", "danke", "hello", "hi", "hallo",
+    "ein", "eine", "der", "die", "das", "und", "oder", "auch", "noch", "gern", "gerne", "mit", "von",
+    "am", "um", "on", "at", "in", "is", "it", "i", "ich", "me", "my", "mein", "name", "termin", "appointment",
+    "would", "like", "want", "möchte", "will", "need", "brauche", "bye", "tschüss", "to", "zu", "that",
+    "interessiert", "neu", "new", "patient", "patientin", "kunde", "customer", "there", "da",
+}  # fmt: skip
+_PARTICLES = {"von", "van", "de", "der", "zu", "del", "da", "di", "le", "la"}
+_PHONE = re.compile(r"\+?\d[\d \-/().]{4,}\d")
+
+
+def _clean_name(raw: str) -> str | None:
+    raw = re.split(r"[,.;:!?()]|\s+(?:and|und|please|bitte|thanks|danke|from|aus|for|für)\b", raw.strip())[0]
+    words = [w for w in raw.split() if w]
+    out: list[str] = []
+    for w in words[:4]:
+        w = w.strip("\"'")
+        if not re.fullmatch(r"[^\W\d_](?:[^\W\d_]|['\-])*", w):
+            break
+        if w.lower() in _NOT_NAMES and not (out and w.lower() in _PARTICLES):
+            break
+        out.append(w)
+    if not out:
+        return None
+    return " ".join(
+        w if (w.lower() in _PARTICLES and i) or not w.islower() else w.capitalize() for i, w in enumerate(out)
+    )
+
+
+def extract_name(text: str, expecting: bool = False) -> str | None:
+    """A person's name in ``text`` ("my name is Erika Musterfrau"); loose forms only when one was asked for."""
+    m = _STRONG_NAME.search(text)
+    if m:
+        return _clean_name(m.group(1))
+    m = _WEAK_NAME.search(text)
+    if m:
+        rest = m.group(1).strip()
+        if expecting or rest[:1].isupper():
+            name = _clean_name(rest)
+            if name:
+                return name
+    if expecting:
+        stripped = re.sub(
+            r"^\W*(yes|ja|sure|ok|okay|gern|gerne|klar)\W+", "", text.strip(), flags=re.IGNORECASE
+        )
+        stripped = re.sub(r"\s*(please|bitte)\W*$", "", stripped, flags=re.IGNORECASE).strip(" .!,")
+        if 0 < len(stripped.split()) <= 4 and re.fullmatch(r"[^\W\d_](?:[^\W\d_]|['\- ])*", stripped):
+            return _clean_name(stripped)
+    return None
+
+
+def choice_index(text: str) -> int | None:
+    """ "the first one" -> 0, "den letzten" -> -1 (a pick among offered options), else None."""
+    for index, words in _CHOICES:
+        if re.search(rf"\b({words})\b(\s+(one|option|time|termin|uhrzeit))?", text, re.IGNORECASE):
+            return index
+    return None
+
+
+def extract_phone(text: str) -> str | None:
+    """A phone number in ``text`` (at least 6 digits), as written."""
+    for m in _PHONE.finditer(text):
+        if len(re.sub(r"\D", "", m.group(0))) >= 6:
+            return m.group(0).strip()
+    return None
+
+
+_NAME_CLAUSE = _rx(
+    r"\b(?:my name is|my name'?s|the name is|mein name ist|ich heiße|ich heisse|der name ist)\s+"
+    r"[^\W\d_]+(?:\s+[^\W\d_]+)?(?:\s*[,.;:!?]+|\s+(?:and|und)\b)?"
+)
+
+
+def remove_name_clause(text: str) -> str:
+    """The text without "my name is …" (what remains of a message)."""
+    text = _NAME_CLAUSE.sub("", text)
+    return re.sub(r"\b(this is|here is|hier ist|ich bin)\s+[A-ZÄÖÜ]\w+( [A-ZÄÖÜ]\w+)?", "", text).strip(" ,.")
+
+
+def callee_name(greeting: str) -> str | None:
+    """The business name in an answering greeting: "Good morning, Miller dental practice, how can I help you?"."""
+    parts = re.split(r"[,!?;]|(?<!Dr)(?<!St)(?<!Nr)\.(?=\s|$)", greeting)
+    skip = _rx(
+        r"^(good (morning|afternoon|evening|day)|hello|hi|hey|yes|yeah|guten (morgen|tag|abend)|hallo|"
+        r"grüß gott|moin|servus|ja|you'?re speaking|speaking|am apparat|how (can|may) i help|what can i do|"
+        r"wie kann ich|was kann ich|thank you for calling|danke für ihren anruf)\b"
+    )
+    for part in parts:
+        p = re.sub(
+            r"^\s*(this is|you'?ve reached|you are through to|welcome to|hier ist|hier spricht|sie sprechen mit)\s+",
+            "",
+            part.strip(),
+            flags=re.IGNORECASE,
+        ).strip(" .")
+        if not p or skip.search(p) or len(p.split()) > 6:
+            continue
+        if re.search(r"\b(how|what|can|help|wie|was)\b", p, re.IGNORECASE):
+            continue
+        # a name, not a misheard fragment ("to launch it"): a capitalised word or a word businesses use
+        if any(w[:1].isupper() for w in p.split()) or _BUSINESS_WORDS.search(p):
+            return p
+    return None
+
+
+_BUSINESS_WORDS = _rx(
+    r"\b(practice|praxis|salon|clinic|klinik|office|studio|dental|dentist|doctor|dr|friseur|zahnarzt\w*|"
+    r"physio\w*|cent(er|re)|zentrum|surgery|restaurant|garage|werkstatt|kanzlei|büro|shop|laden)\b"
+)
+
+
+def _article(phrase: str) -> str:
+    return "an" if phrase[:1].lower() in "aeiou" else "a"
+
+
+def purpose(request: BookingRequest, lang: str) -> str:
+    """What Lisa wants to book, as the end of "I'd like to book …" / "Ich hätte gern …"."""
+    title = request.title.strip().rstrip(".")
+    desc = request.description.strip().rstrip(".")
+    if lang == "de":
+        m = re.match(
+            r"^(ich (brauche|benötige|möchte|hätte gern|hätte gerne|suche|will))\s+(.+)$", desc, re.I
+        )
+        if m:
+            return m.group(3)
+        m = re.match(r"^(.+?)\s+(buchen|vereinbaren|machen)$", title, re.I)
+        base = f"einen Termin: {m.group(1) if m else title}"
+        return f"{base}, {desc}" if desc and desc.lower() not in title.lower() else base
+    m = re.match(
+        r"^(i (need|would like|'d like|want|am looking for|'m looking for))( to book)?\s+(.+)$", desc, re.I
+    )
+    if m:
+        return m.group(4)
+    m = re.match(r"^(book|schedule|make|get)\s+(.+)$", title, re.I)
+    if m:
+        base = m.group(2)
+    else:
+        low = title[:1].lower() + title[1:] if title[:2] != title[:2].upper() else title
+        base = f"{_article(low)} {low}"
+    if desc and desc.lower() not in base.lower():
+        return f"{base} ({desc[:1].lower() + desc[1:]})"
+    return base
+
+
+def spoken_preference(preferred: str, lang: str) -> str:
+    """The preferred time as Lisa says it: "next week, Monday 10-12" -> "next week, Monday between 10 and 12"."""
+
+    def between(m: re.Match[str]) -> str:
+        a, b = m.group(1), m.group(2)
+        uhr = " Uhr" if lang == "de" else ""
+        return f"zwischen {a} und {b}{uhr}" if lang == "de" else f"between {a} and {b}"
+
+    text = re.sub(
+        r"(\d{1,2}(?:[:.]\d\d)?)\s*[-–]\s*(\d{1,2}(?:[:.]\d\d)?)(?:\s*uhr)?",
+        between,
+        preferred.strip(),
+        flags=re.I,
+    )
+    return text.rstrip(".")
+
+
+_WEEKDAY_WORDS = {
+    "en": ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+    "de": ("montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag"),
+}
+
+
+def preferred_day_phrase(preferred: str, lang: str) -> str:
+    """ "on Friday" / "am Freitag" when the preferred time names a weekday, else "then" / "zu der Zeit"."""
+    low = preferred.lower()
+    for i, word in enumerate(_WEEKDAY_WORDS["en"] + _WEEKDAY_WORDS["de"]):
+        if re.search(rf"\b{word}", low):
+            day = _WEEKDAY_WORDS[lang][i % 7].capitalize()
+            return f"am {day}" if lang == "de" else f"on {day}"
+    return "zu der Zeit" if lang == "de" else "then"
+
+
+def safe_parse_when(text: str, now: datetime, lang: str):  # noqa: ANN201 - agent.when.When | None
+    """``agent.when.parse_when`` that never raises (a parser hiccup must not break the call)."""
+    from agent.when import parse_when
+
+    try:
+        return parse_when(text, now, lang)
+    except Exception:  # noqa: BLE001
+        log.exception("parse_when failed")
+        return None

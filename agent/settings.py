@@ -1,0 +1,31 @@
+"""Settings of the dialogue engine (environment variables and `.env`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AgentSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
+
+    lisa_brain: Literal["rule", "llm"] = "rule"
+    lisa_language: Literal["en", "de"] = "en"
+    lisa_clock: str | None = None  # ISO datetime: Lisa's clock starts there and runs on
+    lisa_timezone: str = "Europe/Berlin"
+    lisa_business_profile: Path | None = None  # YAML file; default: prompts/business.yaml
+    lisa_max_input_chars: int = 1000
+
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_timeout_s: float = 15.0
+    openai_max_retries: int = 3
+    openai_requests_per_minute: float = 0  # 0 = no client-side limit; seed 001 free tier: 15
+    openai_max_history_messages: int = 40  # user/assistant messages sent per request (the most recent)
+    openai_max_tool_rounds: int = 4  # tool-call rounds per reply before the model must answer in text
+    openai_backoff_base_s: float = 0.5  # first retry waits ~this long, doubling per retry (with jitter)
+    openai_backoff_max_s: float = 8.0  # cap of one backoff wait
+    openai_max_retry_after_s: float = 20.0  # a longer Retry-After hands the turn to the rule brain at once

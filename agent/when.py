@@ -1,0 +1,1223 @@
+"""Dates and times as people say them on the phone (en + de), relative to Lisa's clock.
+
+``parse_when("next Monday at half past ten", now)`` -> ``When(day=..., time=10:30)``. Spoken times, weekdays,
+relative days, week spans and windows ("10-12", "vormittags") are parsed here with pre-compiled regexes;
+calendar dates with a month name ("December 2nd", "2. Dezember") go to ``dateparser``.
+
+Semantics (documented in tests/test_when.py):
+- "Monday" / "am Montag" / "coming Monday": the next Monday strictly after today.
+- "this Friday" / "diesen Freitag": Friday of the current week (the next one when it has passed).
+- "next Monday" / "nächsten Montag": Monday of next calendar week (said on Monday 23rd -> Monday 30th).
+- "next week" / "nächste Woche": Monday..Friday of next week; with a weekday, that weekday of next week.
+- Hours 1-7 said without am/pm or a morning word mean the afternoon ("at 4" -> 16:00, "halb zwei" -> 13:30).
+- "halb elf" is 10:30; "half past ten" and British "half ten" are 10:30.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+
+__all__ = ["When", "parse_when", "say_day", "say_time", "say_datetime", "warm_up"]
+
+
+@dataclass(frozen=True)
+class When:
+    """What a phrase says about the day and time of an appointment; any field may be missing."""
+
+    day: date | None = None  # one specific day
+    time: dtime | None = None  # an exact time of day
+    earliest: dtime | None = None  # a window within the day (either end may be open)
+    latest: dtime | None = None
+    first_day: date | None = None  # a span of days ("next week" -> Mon..Fri)
+    last_day: date | None = None
+    text: str = ""  # the phrase that was understood
+
+    @property
+    def is_empty(self) -> bool:
+        return all(v is None for v in (self.day, self.time, self.earliest, self.latest, self.first_day))
+
+    def combine(self, later: When | None) -> When:
+        """Merge what was said later into this (a later day replaces span and day; a later time the window)."""
+        if later is None or later.is_empty:
+            return self
+        new = self
+        if later.day is not None or later.first_day is not None:
+            new = replace(new, day=later.day, first_day=later.first_day, last_day=later.last_day)
+        if later.time is not None:
+            new = replace(new, time=later.time, earliest=None, latest=None)
+        elif later.earliest is not None or later.latest is not None:
+            new = replace(new, time=None, earliest=later.earliest, latest=later.latest)
+        text = f"{self.text} {later.text}".strip() if self.text else later.text
+        return replace(new, text=text)
+
+    def days(self) -> list[date]:
+        """The days this phrase allows: the day, every day of the span, or nothing when no day was said."""
+        if self.day is not None:
+            return [self.day]
+        if self.first_day is not None and self.last_day is not None:
+            n = (self.last_day - self.first_day).days
+            return [self.first_day + timedelta(days=i) for i in range(n + 1)]
+        return []
+
+    def matches(self, moment: datetime) -> bool:
+        """Whether a start time fits what was said (day/span, exact time, window)."""
+        days = self.days()
+        if days and moment.date() not in days:
+            return False
+        t = moment.time().replace(second=0, microsecond=0, tzinfo=None)
+        if self.time is not None:
+            return t == self.time
+        if self.earliest is not None and t < self.earliest:
+            return False
+        return not (self.latest is not None and t >= self.latest)
+
+    def candidates(
+        self,
+        now: datetime,
+        *,
+        opens: dtime = dtime(8, 0),
+        closes: dtime = dtime(18, 0),
+        step_minutes: int = 30,
+        horizon_days: int = 14,
+        weekdays: tuple[int, ...] = (0, 1, 2, 3, 4),
+    ) -> Iterator[datetime]:
+        """Start times after ``now`` that fit this phrase, earliest first (aware, in ``now``'s timezone).
+
+        Only days in ``weekdays`` (0 = Monday) and times in [opens, closes) are offered; without any day the
+        search runs ``horizon_days`` ahead from today.
+        """
+        days = self.days() or [now.date() + timedelta(days=i) for i in range(horizon_days + 1)]
+        for d in days:
+            if d.weekday() not in weekdays or d < now.date():
+                continue
+            if self.time is not None:
+                slots = [self.time]
+            else:
+                lo = max(opens, self.earliest) if self.earliest else opens
+                hi = min(closes, self.latest) if self.latest else closes
+                slots = []
+                m = _minutes(lo)
+                m += (-m) % step_minutes  # round up to the step grid
+                while m < _minutes(hi):
+                    slots.append(dtime(m // 60, m % 60))
+                    m += step_minutes
+            for t in slots:
+                moment = datetime.combine(d, t, tzinfo=now.tzinfo)
+                if moment > now:
+                    yield moment
+
+
+# --------------------------------------------------------------------------------------------- words
+
+_EN_UNITS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_EN_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
+_DE_UNITS = [
+    "null",
+    "eins",
+    "zwei",
+    "drei",
+    "vier",
+    "fünf",
+    "sechs",
+    "sieben",
+    "acht",
+    "neun",
+    "zehn",
+    "elf",
+    "zwölf",
+    "dreizehn",
+    "vierzehn",
+    "fünfzehn",
+    "sechzehn",
+    "siebzehn",
+    "achtzehn",
+    "neunzehn",
+]
+_DE_TENS = {"zwanzig": 20, "dreißig": 30, "vierzig": 40, "fünfzig": 50}
+_DE_ONES = {
+    "ein": 1,
+    "zwei": 2,
+    "drei": 3,
+    "vier": 4,
+    "fünf": 5,
+    "sechs": 6,
+    "sieben": 7,
+    "acht": 8,
+    "neun": 9,
+}
+_EN_ORD = [
+    "zeroth",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+]
+_DE_ORD_STEMS = [
+    "nullt",
+    "erst",
+    "zweit",
+    "dritt",
+    "viert",
+    "fünft",
+    "sechst",
+    "siebt",
+    "acht",
+    "neunt",
+    "zehnt",
+    "elft",
+    "zwölft",
+    "dreizehnt",
+    "vierzehnt",
+    "fünfzehnt",
+    "sechzehnt",
+    "siebzehnt",
+    "achtzehnt",
+    "neunzehnt",
+]
+
+
+def _number_words() -> dict[str, str]:
+    """Spoken number words of both languages -> digits; ordinals -> "3rd"/"3." (day of month)."""
+    words: dict[str, str] = {}
+    for n, w in enumerate(_EN_UNITS):
+        words[w] = str(n)
+    for n, w in enumerate(_DE_UNITS):
+        words[w] = str(n)
+    for tens_word, tens in _EN_TENS.items():
+        words[tens_word] = str(tens)
+        for n in range(1, 10):
+            words[f"{tens_word}-{_EN_UNITS[n]}"] = words[f"{tens_word} {_EN_UNITS[n]}"] = str(tens + n)
+    for tens_word, tens in _DE_TENS.items():
+        words[tens_word] = str(tens)
+        for w, n in [*_DE_ONES.items(), ("zwo", 2)]:
+            words[f"{w}und{tens_word}"] = str(tens + n)
+    suffix = {1: "st", 2: "nd", 3: "rd"}
+    for n, w in enumerate(_EN_ORD[1:], start=1):
+        words[w] = f"{n}{suffix.get(n, 'th')}"
+    for n in (20, 30):
+        base = "twentieth" if n == 20 else "thirtieth"
+        words[base] = f"{n}th"
+        for k in range(1, 10 if n == 20 else 2):
+            words[f"{'twenty' if n == 20 else 'thirty'}-{_EN_ORD[k]}"] = f"{n + k}{suffix.get(k, 'th')}"
+            words[f"{'twenty' if n == 20 else 'thirty'} {_EN_ORD[k]}"] = f"{n + k}{suffix.get(k, 'th')}"
+    de_ord = {n: s for n, s in enumerate(_DE_ORD_STEMS) if n}
+    de_ord[20] = "zwanzigst"
+    de_ord[30] = "dreißigst"
+    for w, n in _DE_ONES.items():
+        de_ord[20 + n] = f"{w}undzwanzigst"
+    de_ord[31] = "einunddreißigst"
+    for n, stem in de_ord.items():
+        for ending in ("e", "en", "er", "es", "em"):
+            words[stem + ending] = f"{n}."
+    words.pop("second")  # "just a second": only "the second" is a day (see _SECOND)
+    words["zwo"] = "2"  # German phone speech
+    return words
+
+
+_WORDS = _number_words()
+_WORD_RE = re.compile(
+    r"(?<!\w)(?:(?:twenty|thirty|forty|fifty)[ -](?:one|two|three|four|five|six|seven|eight|nine|first|second|"
+    r"third|fourth|fifth|sixth|seventh|eighth|ninth)|[^\W\d_]+)(?!\w)"
+)
+
+
+def _word_number(m: re.Match[str]) -> str:
+    """A number word as digits ("twenty-five" -> "25", "dritten" -> "3."); any other word unchanged."""
+    word = m.group(0)
+    if word in _WORDS:
+        return _WORDS[word]
+    if " " in word or "-" in word:
+        return "".join(_WORDS.get(part, part) for part in re.split(r"([ -])", word))
+    return word
+
+
+_COMPACT = re.compile(  # Whisper writes "at 930", "at 1030 am"
+    r"\b(at|um|around|about|gegen|by|ab|from|von|until|till|before|after|bis|to|and|und|between|zwischen)"
+    r"\s+(\d{1,2})(\d{2})(?![\d.:,]\d)|(?<![\d.:,])(\d{1,2})(\d{2})(?=\s*(?:a\.?\s?m\b|p\.?\s?m\b))"
+)
+
+
+def _compact_time(m: re.Match[str]) -> str:
+    prep, h, mm = (m.group(1), m.group(2), m.group(3)) if m.group(1) else ("", m.group(4), m.group(5))
+    if int(h) > 23 or int(mm) > 59:
+        return m.group(0)
+    return f"{prep} {int(h)}:{mm}" if prep else f"{int(h)}:{mm}"
+
+
+_OH = re.compile(r"\b(\d{1,2})\s+oh?\s+(\d)\b")  # "ten oh five" -> 10:05
+_POINT_ZERO = re.compile(
+    r"(?<![\d.:])(\d{1,2})\.0(?!\d|[.:]\d)"
+)  # Whisper's "at 10.0" for "at ten (am)" -> 10:00
+_DAY_PART_DE = re.compile(  # "Montagvormittag", "Montag Morgen", "heute Morgen": a day part, not "tomorrow"
+    r"\b(montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|heute)\s*(vormittag|nachmittag|morgen|mittag|abend)s?\b"
+)
+_SECOND = re.compile(r"(?<=\bthe )second\b|\bsecond(?= of\b)")
+_EIN_UHR = re.compile(r"\bein(?= uhr\b)")
+_SPELLINGS = {
+    "naechst": "nächst",
+    "uebernaechst": "übernächst",
+    "uebermorgen": "übermorgen",
+    "dreissig": "dreißig",
+    "fuenf": "fünf",
+    "zwoelf": "zwölf",
+    "maerz": "märz",
+    "frueh": "früh",
+    "fuer": "für",
+    "spaetestens": "spätestens",
+    "spaeter": "später",
+}
+_SPELLING_RE = re.compile(r"(?:" + "|".join(_SPELLINGS) + r")")
+_GREETINGS = re.compile(
+    r"\b(?:good (?:morning|afternoon|evening|night)|(?:guten|schönen|gute[nr]?) (?:morgen|tag|abend|nacht)"
+    r"(?: noch)?|(?:a )?nice (?:day|evening|weekend)|schönes wochenende|just a (?:second|moment)|"
+    r"one (?:second|moment)|einen (?:moment|augenblick)|morning,? (?:dear|all)|mahlzeit"
+    r"|(?:help|assist|do for) you(?: with)? today|(?:ihnen|dir|euch) heute (?:helfen|behilflich)"
+    r"|heute für sie tun|was kann ich heute)\b"
+)
+
+
+# --------------------------------------------------------------------------------------------- text with offsets
+
+
+class _Text:
+    """A normalised copy of the input that remembers which original characters each character came from."""
+
+    def __init__(self, original: str) -> None:
+        self.original = original
+        chars = [c.lower() if len(c.lower()) == 1 else c for c in original]
+        s = "".join(chars)
+        for a, b in (("’", "'"), ("`", "'"), ("–", "-"), ("—", "-"), ("\u00a0", " ")):
+            s = s.replace(a, b)
+        self.s = s
+        self.spans = [(i, i + 1) for i in range(len(s))]
+
+    def sub(self, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str]) -> None:
+        out: list[str] = []
+        spans: list[tuple[int, int]] = []
+        i = 0
+        for m in pattern.finditer(self.s):
+            out.append(self.s[i : m.start()])
+            spans.extend(self.spans[i : m.start()])
+            new = repl(m)
+            if m.end() > m.start():
+                span = (self.spans[m.start()][0], self.spans[m.end() - 1][1])
+            else:
+                span = self.spans[m.start()] if m.start() < len(self.spans) else (len(self.original),) * 2
+            out.append(new)
+            spans.extend([span] * len(new))
+            i = m.end()
+        out.append(self.s[i:])
+        spans.extend(self.spans[i:])
+        self.s = "".join(out)
+        self.spans = spans
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        return self.spans[start][0], self.spans[end - 1][1]
+
+
+# --------------------------------------------------------------------------------------------- patterns
+
+_MONTHS = {
+    1: r"jan(?:uary|uar)?",
+    2: r"feb(?:ruary|ruar)?",
+    3: r"mar(?:ch)?|märz|mrz",
+    4: r"apr(?:il)?",
+    5: r"may|mai",
+    6: r"june?|juni",
+    7: r"july?|juli",
+    8: r"aug(?:ust)?",
+    9: r"sep(?:t(?:ember)?)?",
+    10: r"oct(?:ober)?|okt(?:ober)?",
+    11: r"nov(?:ember)?",
+    12: r"dec(?:ember)?|dez(?:ember)?",
+}
+_MONTH = "(?:" + "|".join(_MONTHS.values()) + ")"
+_MONTH_RES = [(n, re.compile(rf"(?:{p})\.?$")) for n, p in _MONTHS.items()]
+_ORD = r"(?:st|nd|rd|th|\.)"
+_YEAR = r"(?:,?\s*(20\d\d))?"
+_DATE_DM = re.compile(rf"\b(?:the\s+)?(?<![\d:.,])(\d{{1,2}}){_ORD}?\s*(?:of\s+)?({_MONTH})\b\.?{_YEAR}")
+_DATE_MD = re.compile(rf"\b({_MONTH})\b\.?\s+(?:the\s+)?(\d{{1,2}}){_ORD}?(?![\d:]|\.\d){_YEAR}")
+_DATE_ISO = re.compile(r"\b(20\d\d)-(\d{1,2})-(\d{1,2})\b")
+_DATE_NUM = re.compile(
+    r"(?:\b(?:am|den|on|zum|vom|ab|bis)\s+)?(?<!um )(?<!at )(?<!gegen )(?<![\d.:])(\d{1,2})\.(\d{1,2})\."
+    r"(?:(\d{4}|\d{2})(?!\d))?"
+)
+_DOM_EN = re.compile(
+    r"\b(?:on\s+the\s+(\d{1,2})(?:st|nd|rd|th)\b|the\s+(\d{1,2})(?:st|nd|rd|th)\b"
+    r"(?=\s*(?:$|[,.!?;]|at\b|in\b|or\b|and\b|between\b|from\b|around\b|would\b|is\b|works?\b|please\b"
+    r"|then\b|morning|afternoon|evening|\d)))"
+)
+_DOM_DE = re.compile(r"\b(?:am|den|zum|vom|bis zum|ab dem)\s+(\d{1,2})\.(?!\d)")
+
+_REL_DAY = re.compile(
+    r"\b(?:(?:the\s+)?day\s+after\s+tomorrow|übermorgen|tomorrow|(?<!am )(?<!der )morgen(?!s)|today|heute|tonight"
+    r"|in\s+(\d{1,2}|a|one|einem|1)\s+(days?|tag(?:en)?|weeks?|wochen?)"
+    r"|(?:heute\s+)?in\s+(?:a|one|einer|1)\s+woche)\b"
+)
+_WEEK = re.compile(
+    r"\b(?:(early|beginning of|start of|anfang|end of|ende|late|later|mitte|middle of|mid)\s*)?"
+    r"(?:(?:the\s+)?(?:week\s+after\s+next|übernächste[nr]?\s+woche)"
+    r"|(next|this|the\s+coming|coming|the|der|nächste[nrs]?|kommende[nrs]?|diese[rns]?|in\s+der\s+nächsten|"
+    r"in\s+dieser|im\s+laufe\s+der)\s+(week|woche|weekend|wochenende)"
+    r"|(?:am|at\s+the|on\s+the|over\s+the)\s+(weekend|wochenende)"
+    r"|(week|woche)\s+after\s+next)\b"
+)
+_MONTH_SPAN = re.compile(
+    rf"\b(?:(early|beginning\s+of|start\s+of|anfang|mid|middle\s+of|mitte|end\s+of|ende|late)[\s-]+)?"
+    rf"(?:(?:in|im|for)\s+)?(?:(?:the\s+)?(this|next|diese[nm]?|nächste[nm]?|kommende[nm]?)\s+(month|monat)"
+    rf"|({_MONTH}))\b(?!\.?\s*\d)"
+)
+_WD_EN = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_WD_DE = ["montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag"]
+_WD_WORDS = {w: i for i, w in enumerate(_WD_EN)} | {w: i for i, w in enumerate(_WD_DE)} | {"sonnabend": 5}
+_WD_ABBR_EN = {"mon": 0, "tue": 1, "tues": 1, "wed": 2, "thu": 3, "thur": 3, "thurs": 3, "fri": 4}
+_WD_ABBR_DE = {"mo": 0, "di": 1, "mi": 2, "do": 3, "fr": 4, "sa": 5}
+_WD_NAMES = "|".join(sorted(_WD_WORDS, key=len, reverse=True))
+
+
+def _weekday_re(abbr: dict[str, int]) -> re.Pattern[str]:
+    names = _WD_NAMES + "|" + "|".join(sorted(abbr, key=len, reverse=True))
+    return re.compile(
+        r"\b(?:(next|this|coming|the\s+coming|last|nächste[nrs]?|kommende[nrs]?|diese[nrs]?|letzte[nrs]?)\s+)?"
+        rf"(?:(?:on|am|an\s+einem|on\s+a)\s+)?({names})(?:s|\.)?\b"
+        r"(?:\s*,?\s*(?:of\s+)?(next|this|nächste[nr]?|kommende[nr]?|diese[nr]?|in\s+der\s+nächsten|in\s+dieser)"
+        r"\s+(?:week|woche)\b)?"
+    )
+
+
+_WEEKDAY = {"en": _weekday_re(_WD_ABBR_EN), "de": _weekday_re(_WD_ABBR_DE)}
+
+
+def _weekday_span_re(abbr: dict[str, int]) -> re.Pattern[str]:
+    names = _WD_NAMES + "|" + "|".join(sorted(abbr, key=len, reverse=True))
+    return re.compile(
+        rf"\b(?:(?:from|von|vom|(between|zwischen))\s+)?({names})s?\.?\s*(-|to|till|until|through|thru|bis|and|und)"
+        rf"\s*({names})s?\b\.?"
+    )
+
+
+_WEEKDAY_SPAN = {"en": _weekday_span_re(_WD_ABBR_EN), "de": _weekday_span_re(_WD_ABBR_DE)}
+_REL_TIME = re.compile(
+    r"\bin\s+(?:(half\s+an\s+hour|einer\s+halben\s+stunde|(?:an\s+|einer\s+)?(?:hour\s+and\s+a\s+half|"
+    r"1\s+and\s+a\s+half\s+hours|eineinhalb\s+stunden|anderthalb\s+stunden))"
+    r"|(\d{1,3}|an?|einer|einem)\s+(hours?|stunden?|minutes?|minuten|mins?))\b"
+)
+
+_H = r"(?<![\d.:,])(\d{1,2})"
+_HM = r"(?<![\d.:,])(\d{1,2})(?:[:.](\d{2}))?"
+_SUFFIX = r"(?:\s*(?:uhr|h|o'?\s?clock))?"
+_AMPM = r"(?:\s*(a\.?\s?m\b\.?|p\.?\s?m\b\.?))?"
+_NOT_TIME = (
+    r"(?!\s*(?:of\b|more\b|other|person|people|personen|leute|minute|min\b|hour|stunde|day|tag|week|woche|month|"
+    r"monat|year|jahr|%|euro|€|\$|dollar|times\b|mal\b|patients?|kids|kinder|st\b|nd\b|rd\b|th\b|\.\d|:\d))"
+)
+_RANGE = re.compile(
+    rf"(?:\b(?:between|zwischen)\s+{_HM}{_SUFFIX}\s*(?:and|und|-)\s*{_HM}{_SUFFIX}{_AMPM}"
+    rf"|(?:\b(?:from|von|vom)\s+)?{_HM}{_SUFFIX}{_AMPM}\s*(?:-|\bto\b|\btill\b|\buntil\b|\bbis\b)\s*{_HM}{_SUFFIX}{_AMPM})"
+    r"(?![\d.:]\d)" + _NOT_TIME
+)
+_SPOKEN_EN = re.compile(
+    rf"\b(?:(?:a\s+)?(quarter|half)\s+(past|pass|after|to|of|before),?\s+{_H}(?!\d)"
+    rf"|(\d{{1,2}})\s+(?:minutes?\s+)?(past|after)\s+{_H}(?!\d)"
+    rf"|(20|25)\s+(?:minutes?\s+)?(to|of|before)\s+{_H}(?!\d)"
+    rf"|(?<=at )(5|10)\s+(?:minutes?\s+)?(to|of|before)\s+{_H}(?!\d)"
+    rf"|half\s+{_H}(?!\d|\s*(?:an?\s+)?hour))"
+)
+_SPOKEN_DE = re.compile(
+    rf"\b(?:(viertel|dreiviertel|drei\s+viertel)\s+(nach|vor)?\s*(halb\s+)?{_H}(?!\d)"
+    rf"|(\d{{1,2}})\s+(?:minuten\s+)?(nach|vor)\s+(halb\s+)?{_H}(?!\d)"
+    rf"|halb\s+{_H}(?!\d))"
+)
+_COLON = re.compile(rf"{_H}[:.](\d{{2}})(?!\d|\.\d)(?:\s*(uhr|h\b|o'?\s?clock))?{_AMPM}")
+_UHR = re.compile(rf"{_H}\s*(?:uhr|o'?\s?clock|oclock)\b(?:\s+(\d{{1,2}})(?![\d.:]))?{_AMPM}")
+_AMPM_TIME = re.compile(rf"{_H}\s*(a\.?\s?m\b\.?|p\.?\s?m\b\.?)")
+_SPACED = re.compile(
+    rf"(?:\b(at|um|gegen|around|about|ab|so\s+um|circa|ca\.)\s+){_H}\s+([0-5]\d)(?!\d)"
+    rf"|{_H}[\s-]+([1-5][05])(?![\d.:])(?=\s*(?:$|[,.!?;]|am\b|pm\b|uhr\b|on\b|would|works?|is\b|please|then|or\b|if\b|ok))"
+)
+_BARE = re.compile(
+    rf"\b(?:at|um|gegen|around|about|circa|ca\.|so\s+gegen|so\s+um)\s+(?:ca\.\s+)?{_H}(?!\d){_NOT_TIME}"
+    rf"|{_H}\s*-?\s*ish\b"
+)
+_OPEN = re.compile(
+    rf"\b(after|ab|nach|later\s+than|not\s+before|nicht\s+vor|from|frühestens(?:\s+um)?|earliest(?:\s+at)?"
+    rf"|before|vor|bis|by|until|till|not\s+after|no\s+later\s+than|spätestens(?:\s+um)?|latest(?:\s+at)?)"
+    rf"\s+{_HM}(?!\d){_SUFFIX}{_AMPM}{_NOT_TIME}"
+)
+_LUNCH_EDGE = re.compile(
+    r"\b(after|nach|before|vor)\s+(?:the\s+|der\s+|dem\s+|my\s+|your\s+)?"
+    r"(?:lunch(?:\s*(?:time|break))?|mittag(?:spause|essen|szeit)?)\b"
+)
+_TIME_WORD = re.compile(r"\b(?:uhr|o'?\s?clock|oclock|[ap]\.?\s?m\b|from|von|vom)|:")
+_NOON = re.compile(
+    r"\b(?:(?:12\s+)?noon|midday|(?:12\s+uhr\s+)?mittags?\s+um\s+12|12\s+uhr\s+mittags|midnight|mitternacht)\b"
+)
+_PART = re.compile(
+    r"\b(?:(early|late|früh(?:en)?|spät(?:en)?)\s+)?"
+    r"(?:(?:in\s+the|this|am|in\s+der|der|im\s+laufe\s+des)\s+)?"
+    r"(morning|mornings|vormittags?|morgens|früh(?=\s*(?:$|[,.!?;]|um\b|gegen\b|so\b))|frühmorgens|am\s+morgen|afternoon|afternoons|"
+    r"nachmittags?|evening|evenings|abends?|tonight|lunch\s*time|lunch|mittags(?:zeit)?|über\s+mittag|mittagszeit)\b"
+)
+_HOUR_PART = re.compile(
+    rf"(?:\b(?:at|um|gegen|around|about)\s+)?(?<!halb )(?<!viertel )(?<!nach )(?<!vor )(?<!past )(?<!to )"
+    rf"{_HM}(?:\s*(?:uhr|o'?\s?clock))?\s+"
+    r"((?:in\s+the\s+|am\s+|in\s+der\s+|at\s+)?(?:morning|afternoon|evening|night|morgens|früh|vormittags|"
+    r"nachmittags|abends|nachts))\b"
+)
+_PARTS = {
+    "morning": (dtime(8), dtime(12)),
+    "afternoon": (dtime(12), dtime(18)),
+    "evening": (dtime(17), dtime(21)),
+    "lunch": (dtime(11, 30), dtime(14)),
+}
+
+
+def _part_name(word: str) -> str:
+    if word.startswith(("morning", "vormittag", "morgens", "früh", "frühmorgens", "am morgen")):
+        return "morning"
+    if word in ("night", "nachts"):
+        return "evening"
+    if word.startswith(("morning",)):
+        return "morning"
+    if word.startswith(("afternoon", "nachmittag")):
+        return "afternoon"
+    if word.startswith(("evening", "abend", "tonight")):
+        return "evening"
+    return "lunch"
+
+
+# --------------------------------------------------------------------------------------------- parsing
+
+
+def _minutes(t: dtime) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _clock(minutes: int) -> dtime | None:
+    return dtime(minutes // 60, minutes % 60) if 0 <= minutes < 24 * 60 else None
+
+
+def _hour24(h: int, ampm: str | None, part: str | None) -> int | None:
+    """The said clock hour as 24h: pm/am markers, day part, else 1-7 -> afternoon."""
+    if h > 24:
+        return None
+    if h == 24:
+        return 0
+    if ampm:
+        if h > 12 or h == 0:
+            return None if ampm.startswith("a") and h > 12 else h
+        if ampm.startswith("p"):
+            return h if h == 12 else h + 12
+        return 0 if h == 12 else h
+    if 1 <= h <= 11 and part in ("afternoon", "evening"):
+        return h + 12
+    if part == "morning":
+        return h
+    if 1 <= h <= 7:
+        return h + 12
+    return h
+
+
+def _add_weeks_monday(today: date, weeks: int) -> date:
+    return today - timedelta(days=today.weekday()) + timedelta(weeks=weeks)
+
+
+@dataclass
+class _Found:
+    day: date | None = None
+    time: dtime | None = None
+    earliest: dtime | None = None
+    latest: dtime | None = None
+    first_day: date | None = None
+    last_day: date | None = None
+    week_monday: date | None = None  # the week a span names, for a weekday in it ("next week Monday")
+
+
+class _Parser:
+    def __init__(self, text: str, now: datetime, language: str) -> None:
+        self.now = now
+        self.today = now.date()
+        self.lang = "de" if str(language).lower().startswith("de") else "en"
+        t = _Text(text)
+        t.sub(_SPELLING_RE, lambda m: _SPELLINGS[m.group(0)])
+        t.sub(_GREETINGS, lambda m: " " * len(m.group(0)))
+        t.sub(_SECOND, lambda m: "2nd")
+        t.sub(_EIN_UHR, lambda m: "1")
+        t.sub(_WORD_RE, _word_number)
+        t.sub(_COMPACT, _compact_time)
+        t.sub(_OH, lambda m: f"{m.group(1)}:0{m.group(2)}")
+        t.sub(_POINT_ZERO, lambda m: f"{m.group(1)}:00")
+        t.sub(_DAY_PART_DE, lambda m: f"{m.group(1)} {m.group(2)}s")
+        self.t = t
+        self.work = t.s  # matched parts are blanked out here as they are understood
+        self.used: list[tuple[int, int]] = []
+        self.found = _Found()
+        self.part: str | None = None
+        self._window: tuple[dtime, dtime] | None = None
+
+    # -- bookkeeping
+    def _take(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        for m in list(pattern.finditer(self.work)):
+            if not m.group(0).strip() or self.work[m.start() : m.end()] != m.group(0):
+                continue  # empty, or overlaps a part already understood
+            yield m
+
+    def _use(self, m: re.Match[str]) -> None:
+        a, b = m.start(), m.end()
+        while b > a and self.work[b - 1] in " ,.":
+            b -= 1
+        self.used.append((a, b))
+        self.work = self.work[:a] + " " * (m.end() - a) + self.work[m.end() :]
+
+    # -- days
+    def _future(self, month: int, dom: int, year: int | None) -> date | None:
+        try:
+            if year is not None:
+                return date(year, month, dom)
+            d = date(self.today.year, month, dom)
+            if d < self.today:
+                d = date(self.today.year + 1, month, dom)
+            return d
+        except ValueError:
+            return None
+
+    def dates(self) -> None:
+        f = self.found
+        for pattern, month_first in ((_DATE_DM, False), (_DATE_MD, True)):
+            for m in self._take(pattern):
+                if f.day is not None:
+                    return
+                mon_word, dom = (m.group(1), m.group(2)) if month_first else (m.group(2), m.group(1))
+                d = _month_date(m.group(0), self.lang, self.now) or self._future(
+                    _month_number(mon_word), int(dom), int(m.group(3)) if m.group(3) else None
+                )
+                f.day = d
+                self._use(m)  # an impossible date ("30. Februar") is used up too, it names no day
+        for m in self._take(_DATE_ISO):
+            if f.day is None:
+                try:
+                    f.day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                    self._use(m)
+                except ValueError:
+                    pass
+        for m in self._take(_DATE_NUM):
+            if f.day is not None:
+                break
+            dom, mon, yr = m.groups()
+            year = None if not yr else (int(yr) + 2000 if len(yr) == 2 else int(yr))
+            if 1 <= int(mon) <= 12 and (d := self._future(int(mon), int(dom), year)):
+                f.day = d
+                self._use(m)
+        for pattern in (_DOM_EN, _DOM_DE):
+            for m in self._take(pattern):
+                if f.day is not None:
+                    break
+                dom = int(m.group(1) or (m.group(2) if m.re is _DOM_EN else 0))
+                d = self._day_of_month(dom)
+                if d is not None:
+                    f.day = d
+                    self._use(m)
+
+    def _day_of_month(self, dom: int) -> date | None:
+        y, mo = self.today.year, self.today.month
+        for _ in range(3):
+            try:
+                d = date(y, mo, dom)
+                if d >= self.today:
+                    return d
+            except ValueError:
+                pass
+            y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
+        return None
+
+    def relative_days(self) -> None:
+        f = self.found
+        for m in self._take(_REL_DAY):
+            if f.day is not None:
+                break
+            w = m.group(0)
+            if "after" in w or w == "übermorgen":
+                f.day = self.today + timedelta(days=2)
+            elif w in ("tomorrow", "morgen"):
+                f.day = self.today + timedelta(days=1)
+            elif w in ("today", "heute", "tonight"):
+                f.day = self.today
+                if w == "tonight":
+                    self.part = "evening"
+                    self._window = _PARTS["evening"]
+            else:
+                n_word = m.group(1) or "1"
+                n = int(n_word) if n_word.isdigit() else 1
+                unit = m.group(2) or "woche"
+                f.day = self.today + (
+                    timedelta(weeks=n) if unit.startswith(("week", "woch")) else timedelta(days=n)
+                )
+            self._use(m)
+
+    def relative_time(self) -> None:
+        """ "in an hour", "in 20 minutes", "in einer halben Stunde": a moment from now (5-minute grid)."""
+        f = self.found
+        for m in self._take(_REL_TIME):
+            if m.group(1):
+                minutes = 30 if m.group(1).startswith(("half", "einer halben")) else 90
+            else:
+                n = int(m.group(2)) if m.group(2).isdigit() else 1
+                minutes = n * 60 if m.group(3).startswith(("hour", "stunde")) else n
+            if minutes > 24 * 60:
+                continue
+            moment = self.now + timedelta(minutes=minutes)
+            moment += timedelta(
+                minutes=(-moment.minute) % 5, seconds=-moment.second, microseconds=-moment.microsecond
+            )
+            if f.day is None or f.day == moment.date():
+                f.day, f.time = moment.date(), dtime(moment.hour, moment.minute)
+                self._use(m)
+            return
+
+    def weeks(self) -> None:
+        f = self.found
+        for m in self._take(_WEEK):
+            if f.first_day is not None or f.week_monday is not None:
+                break
+            modifier, which, unit = m.group(1), m.group(2), m.group(3) or m.group(4)
+            w = m.group(0)
+            if which in ("the", "der") and not modifier:
+                continue  # "the week" alone says nothing
+            if "after next" in w or "übernächst" in w:
+                weeks = 2
+            elif which and which.split()[-1].startswith(("next", "coming", "nächst", "kommend")):
+                weeks = 1
+            else:
+                weeks = 0
+            unit = unit or m.group(5) or "week"
+            monday = _add_weeks_monday(self.today, weeks)
+            if unit.startswith(("weekend", "wochenende")):
+                if weeks == 0 and self.today.weekday() == 6:
+                    first, last = self.today, self.today
+                else:
+                    first, last = monday + timedelta(days=5), monday + timedelta(days=6)
+            else:
+                first, last = monday, monday + timedelta(days=4)
+                if modifier:
+                    mod = modifier.split()[0]
+                    if mod in ("early", "beginning", "start", "anfang"):
+                        last = monday + timedelta(days=1)
+                    elif mod in ("mitte", "middle", "mid"):
+                        first, last = monday + timedelta(days=1), monday + timedelta(days=3)
+                    else:
+                        first = monday + timedelta(days=3)
+                f.week_monday = monday
+            if weeks == 0:
+                first = max(first, self.today)
+                if last < first:
+                    first = last = self.today
+            f.first_day, f.last_day = first, last
+            self._use(m)
+
+    def months(self) -> None:
+        """ "in December", "Anfang Dezember", "next month", "Ende des Monats": a span of days."""
+        f = self.found
+        for m in self._take(_MONTH_SPAN):
+            if f.day is not None or f.first_day is not None:
+                return
+            modifier, which, month_word = m.group(1), m.group(2), m.group(4)
+            said = m.group(0)
+            if month_word and not modifier and not re.match(r"(?:in|im|for)\s", said):
+                continue  # a bare month name ("May I ...", "March") is no date
+            y, mo = self.today.year, self.today.month
+            if month_word:
+                mo = _month_number(month_word)
+                if mo < self.today.month:
+                    y += 1
+            elif which.startswith(("next", "nächst", "kommend")):
+                y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
+            first = date(y, mo, 1)
+            last = (date(y + 1, 1, 1) if mo == 12 else date(y, mo + 1, 1)) - timedelta(days=1)
+            mod = (modifier or "").split()[0] if modifier else ""
+            if mod in ("early", "beginning", "start", "anfang"):
+                last = date(y, mo, 10)
+            elif mod in ("mid", "middle", "mitte"):
+                first, last = date(y, mo, 11), date(y, mo, 20)
+            elif mod in ("end", "ende", "late"):
+                first = date(y, mo, 21)
+            if last < self.today:
+                continue
+            f.first_day, f.last_day = max(first, self.today), last
+            self._use(m)
+            return
+
+    def _weekday_number(self, name: str) -> int | None:
+        wd = _WD_WORDS.get(name)
+        return wd if wd is not None else (_WD_ABBR_DE if self.lang == "de" else _WD_ABBR_EN).get(name)
+
+    def weekday_spans(self) -> None:
+        """ "Monday to Wednesday", "Mo-Fr", "zwischen Dienstag und Donnerstag": a span of days."""
+        f = self.found
+        for m in self._take(_WEEKDAY_SPAN[self.lang]):
+            if f.day is not None or (f.first_day is not None and f.week_monday is None):
+                return
+            first, last = self._weekday_number(m.group(2)), self._weekday_number(m.group(4))
+            if first is None or last is None or last < first:
+                continue
+            if m.group(3) in ("and", "und") and not m.group(1):
+                continue  # "Monday and Wednesday" are two days, not a span
+            if f.week_monday is not None:
+                start = f.week_monday + timedelta(days=first)
+            else:  # the next such span that has not begun... or the rest of the one running now
+                start = _add_weeks_monday(self.today, 0) + timedelta(days=first)
+                if _add_weeks_monday(self.today, 0) + timedelta(days=last) < self.today:
+                    start += timedelta(weeks=1)
+            f.first_day, f.last_day = max(start, self.today), start + timedelta(days=last - first)
+            self._use(m)
+            return
+
+    def weekdays(self) -> None:
+        f = self.found
+        for m in self._take(_WEEKDAY[self.lang]):
+            before, name, after = m.group(1), m.group(2), m.group(3)
+            wd = self._weekday_number(name)
+            if wd is None:
+                continue
+            if f.day is not None:  # "Monday, November 30": the weekday agrees with the date already read
+                if f.day.weekday() == wd:
+                    self._use(m)
+                break
+            which = (before or after or "").split()[-1] if (before or after) else ""
+            if which.startswith(("next", "nächst")):
+                d = _add_weeks_monday(self.today, 1) + timedelta(days=wd)
+            elif which.startswith(("this", "dies")):
+                d = _add_weeks_monday(self.today, 0) + timedelta(days=wd)
+                if d < self.today:
+                    d += timedelta(weeks=1)
+            elif which.startswith(("last", "letzt")):
+                d = self.today - timedelta(days=(self.today.weekday() - wd - 1) % 7 + 1)
+            elif f.week_monday is not None:
+                d = f.week_monday + timedelta(days=wd)
+                f.first_day = f.last_day = None
+            else:  # plain or "coming": the next one strictly after today
+                d = self.today + timedelta(days=(wd - self.today.weekday() - 1) % 7 + 1)
+            f.day = d
+            if f.first_day is not None and f.first_day <= d <= (f.last_day or d):
+                f.first_day = f.last_day = None
+            self._use(m)
+
+    # -- times
+    def parts(self) -> None:
+        for m in self._take(_LUNCH_EDGE):  # "after lunch": from 13:00; "vor der Mittagspause": until 12:00
+            after = m.group(1) in ("after", "nach")
+            self._window = (dtime(13), dtime(18)) if after else (dtime(8), dtime(12))
+            self._use(m)
+            return
+        for m in self._take(_PART):
+            name = _part_name(m.group(2))
+            self.part = name
+            lo, hi = _PARTS[name]
+            mod = m.group(1)
+            if mod:
+                mid = _clock((_minutes(lo) + _minutes(hi)) // 2)
+                lo, hi = (lo, mid) if mod.startswith(("early", "früh")) else (mid, hi)
+            self._window = (lo, hi)
+            if self.found.day is None and self.found.first_day is None and m.group(0).startswith("this"):
+                self.found.day = self.today  # "this afternoon"
+            self._use(m)
+            break
+
+    def hour_with_part(self) -> None:
+        """ "9 in the morning", "4 in the afternoon", "8 Uhr abends": the day part decides am/pm."""
+        for m in self._take(_HOUR_PART):
+            name = _part_name(m.group(3).split()[-1])
+            ampm = "am" if name == "morning" else "pm" if name in ("afternoon", "evening") else None
+            hour = _hour24(int(m.group(1)), ampm, None)
+            if hour is None or hour >= 24 or (m.group(2) and int(m.group(2)) > 59):
+                continue
+            self.found.time = dtime(hour, int(m.group(2) or 0))
+            self.part = name
+            self._use(m)
+            return
+
+    def _in_digits(self, m: re.Match[str]) -> bool:
+        """Whether the original words of a match hold a digit ("10-12", not "one to three")."""
+        a, b = self.t.original_span(m.start(), m.end())
+        return any(c.isdigit() for c in self.t.original[a:b])
+
+    def _ap(self, ampm: str | None) -> str | None:
+        """An am/pm marker; German "am" is a preposition ("um 10 am Montag"), only "a.m." counts."""
+        if not ampm or (self.lang == "de" and ampm.strip() == "am"):
+            return None
+        return ampm
+
+    def _hm(self, h: str, mins: str | None, ampm: str | None) -> dtime | None:
+        hour = _hour24(int(h), self._ap(ampm), self.part)
+        if hour is None or (mins is not None and int(mins) > 59):
+            return None
+        return _clock(hour * 60 + int(mins or 0))
+
+    def ranges(self) -> None:
+        f = self.found
+        for m in self._take(_RANGE):
+            g = m.groups()
+            h1, m1, h2, m2, ap = (g[0], g[1], g[2], g[3], g[4]) if g[0] else (g[5], g[6], g[8], g[9], g[10])
+            ap1 = None if g[0] else self._ap(g[7])
+            ap = self._ap(ap)
+            w = m.group(0)
+            bare_to = not g[0] and re.search(r"\bto\b", w) and not w.startswith("from")
+            if bare_to and (
+                int(h1) in (20, 25) or (int(h1) in (5, 10) and self.work[: m.start()].endswith("at "))
+            ):
+                continue  # "twenty to five", "at ten to three": a time, not a window
+            if int(h1) > 24 or int(h2) > 24:
+                continue
+            if not g[0] and not self._in_digits(m) and not _TIME_WORD.search(w):
+                continue  # "one to three short sentences", "ein bis drei": counting, not hours
+            start = self._hm(h1, m1, ap1 or (ap if ap and int(h1) <= int(h2) else None))
+            end_hour = int(h2)
+            end = self._hm(h2, m2, ap)
+            if start is None or end is None:
+                continue
+            if end <= start and end_hour < 12:
+                end = _clock(_minutes(end) + 12 * 60) or end
+            if end <= start:
+                continue
+            f.earliest, f.latest = start, end
+            self._use(m)
+            return
+
+    def times(self) -> None:
+        f = self.found
+        # spoken times before "nach 11" / "vor 3" are read as open windows; both languages (code-switching)
+        for spoken in (_SPOKEN_DE, _SPOKEN_EN) if self.lang == "de" else (_SPOKEN_EN, _SPOKEN_DE):
+            for m in self._take(spoken):
+                if (t := self._exact(spoken, m)) is not None:
+                    f.time = t
+                    self._use(m)
+                    return
+        if self.open_ranges():
+            return
+        for pattern in (_COLON, _UHR, _AMPM_TIME, _SPACED):
+            for m in self._take(pattern):
+                t = self._exact(pattern, m)
+                if t is not None:
+                    f.time = t
+                    self._use(m)
+                    return
+        for m in self._take(_NOON):
+            w = m.group(0)
+            f.time = dtime(0) if w.startswith(("midnight", "mitternacht")) else dtime(12)
+            self._use(m)
+            return
+        for m in self._take(_BARE):
+            t = self._hm(m.group(1) or m.group(2), None, None)
+            if t is not None:
+                f.time = t
+                self._use(m)
+                return
+
+    def _exact(self, pattern: re.Pattern[str], m: re.Match[str]) -> dtime | None:
+        g = m.groups()
+        if pattern is _COLON:
+            return self._hm(g[0], g[1], g[3])
+        if pattern is _UHR:
+            return self._hm(g[0], g[1], g[2])
+        if pattern is _AMPM_TIME:
+            return self._hm(g[0], None, g[1])
+        if pattern is _SPACED:
+            h, mins = (g[1], g[2]) if g[1] else (g[3], g[4])
+            return self._hm(h, mins, None)
+        if pattern is _SPOKEN_EN:
+            if g[0]:
+                offset = {"quarter": 15, "half": 30}[g[0]]
+                sign = 1 if g[1] in ("past", "pass", "after") else -1  # Whisper hears "half pass"
+                hour = g[2]
+            elif g[3]:
+                offset, sign, hour = int(g[3]), 1, g[5]
+            elif g[6]:
+                offset, sign, hour = int(g[6]), -1, g[8]
+            elif g[9]:
+                offset, sign, hour = int(g[9]), -1, g[11]
+            else:
+                offset, sign, hour = 30, 1, g[12]
+            if offset > 30 or int(hour) > 12:
+                return None
+            return self._shifted(hour, sign * offset)
+        if pattern is _SPOKEN_DE:
+            if g[0]:
+                quarter = 45 if g[0].startswith("drei") else 15
+                if g[1] == "nach":
+                    offset = 15
+                elif g[1] == "vor":
+                    offset = -15
+                else:  # regional "viertel elf" = 10:15, "dreiviertel elf" = 10:45
+                    offset = quarter - 60
+                if g[2]:
+                    offset -= 30
+                return self._shifted(g[3], offset)
+            if g[4]:
+                mins = int(g[4])
+                if mins > 29:
+                    return None
+                offset = mins if g[5] == "nach" else -mins
+                if g[6]:
+                    offset -= 30
+                return self._shifted(g[7], offset)
+            return self._shifted(g[8], -30)
+        return None
+
+    def _shifted(self, hour: str, offset: int) -> dtime | None:
+        if int(hour) > 12:
+            return None
+        h = _hour24(int(hour), None, self.part)
+        return None if h is None else _clock((h * 60 + offset) % (24 * 60))
+
+    def open_ranges(self) -> bool:
+        f = self.found
+        for m in self._take(_OPEN):
+            word = m.group(1).split()[0]
+            t = self._hm(m.group(2), m.group(3), m.group(4))
+            if t is None:
+                continue
+            if (
+                word in ("bis", "by", "until", "till")
+                and not self._in_digits(m)
+                and not _TIME_WORD.search(m[0])
+            ):
+                continue  # "bis drei kurze Sätze": counting
+            if word in (
+                "after",
+                "ab",
+                "nach",
+                "later",
+                "not",
+                "nicht",
+                "from",
+                "frühestens",
+                "earliest",
+            ) and not (word == "not" and "after" in m.group(1)):
+                f.earliest = t
+            else:
+                f.latest = t
+            self._use(m)
+            return True
+        return False
+
+    def run(self) -> When | None:
+        self.dates()
+        self.relative_days()
+        self.relative_time()
+        self.weeks()
+        self.months()
+        self.weekday_spans()
+        self.weekdays()
+        self.hour_with_part()
+        self.parts()
+        self.ranges()
+        if self.found.earliest is None and self.found.time is None:
+            self.times()
+        f = self.found
+        if f.time is None and f.earliest is None and f.latest is None and self._window:
+            f.earliest, f.latest = self._window
+        if f.day is not None:
+            f.first_day = f.last_day = None
+        if not self.used:
+            return None
+        if all(v is None for v in (f.day, f.time, f.earliest, f.latest, f.first_day)):
+            return None
+        a = min(u[0] for u in self.used)
+        b = max(u[1] for u in self.used)
+        oa, ob = self.t.original_span(a, b)
+        return When(
+            day=f.day,
+            time=f.time,
+            earliest=f.earliest,
+            latest=f.latest,
+            first_day=f.first_day,
+            last_day=f.last_day,
+            text=self.t.original[oa:ob].strip(" ,."),
+        )
+
+
+def _month_number(word: str) -> int:
+    for n, rx in _MONTH_RES:
+        if rx.match(word):
+            return n
+    raise ValueError(word)
+
+
+def _month_date(fragment: str, language: str, now: datetime) -> date | None:
+    """A calendar date with a month name ("December 2nd", "2. Dezember 2027"), via dateparser.
+
+    Without a year the next such date from today on (today included) is meant.
+    """
+    import dateparser
+
+    settings = {
+        "PREFER_DATES_FROM": "future",
+        "REQUIRE_PARTS": ["day", "month"],
+        "RELATIVE_BASE": datetime.combine(now.date() - timedelta(days=1), dtime(12)),  # today is "future" too
+    }
+    try:
+        found = dateparser.parse(
+            re.sub(r"^the\s+", "", fragment.strip()),
+            languages=[language, "en" if language == "de" else "de"],
+            settings=settings,
+        )
+    except Exception:  # noqa: BLE001 - any failure falls back to our own reading of the fragment
+        return None
+    return found.date() if found else None
+
+
+# --------------------------------------------------------------------------------------------- API
+
+
+def parse_when(text: str, now: datetime, language: str = "en") -> When | None:
+    """What ``text`` says about a day and time, relative to ``now`` (aware; results are local to it).
+
+    None when the text holds no date or time.
+    """
+    if not text or not text.strip():
+        return None
+    text = text[:1000]
+    whole = _Parser(text, now, language).run()
+    if whole is None:
+        return None
+    clauses = [c for c in _CLAUSE.split(text) if c and c.strip()]
+    if len(clauses) < 2:
+        return whole
+    # "Monday is full. How about Tuesday at 10?": a clause with both a day and a time is one offer; prefer
+    # one that is not turned down ("Monday at 10 is taken, but Monday at 11 is free").
+    complete = [
+        (c, w) for c in clauses if (w := _Parser(c, now, language).run()) is not None and _complete(w)
+    ]
+    if not complete:
+        return whole
+    accepted = [w for c, w in complete if not _NEGATIVE.search(c)]
+    return accepted[0] if accepted else complete[0][1]
+
+
+_CLAUSE = re.compile(
+    # after ! ? ; and after a full stop, unless it ends a German ordinal ("am 2. Dezember")
+    r"(?<=[!?;])\s+|(?<=[^\s.][.])(?<![\s(]\d\.)(?<![\s(]\d\d\.)(?<!^\d\.)(?<!^\d\d\.)\s+"
+    r"|,?\s+\b(?=(?:but|aber|jedoch|however|instead|stattdessen)\b)",
+    re.IGNORECASE,
+)
+_NEGATIVE = re.compile(
+    r"\b(?:not|no|taken|booked|full|unavailable|can't|cannot|won't|doesn't|isn't|nicht|kein\w*|leider|belegt|"
+    r"voll|ausgebucht|vergeben|geht nicht|sorry|unfortunately)\b",
+    re.IGNORECASE,
+)
+
+
+def _complete(w: When) -> bool:
+    return (w.day is not None or w.first_day is not None) and (
+        w.time is not None or w.earliest is not None or w.latest is not None
+    )
+
+
+def warm_up() -> None:
+    """Load dateparser's language data once (the first call takes ~0.15 s)."""
+    now = datetime(2026, 1, 1, 12)
+    for lang in ("en", "de"):
+        _month_date("2 december", lang, now)
+
+
+_MONTH_EN = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+_MONTH_DE = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+]
+_DAY_EN = [w.capitalize() for w in _WD_EN]
+_DAY_DE = [w.capitalize() for w in _WD_DE]
+
+
+def _is_de(language: str) -> bool:
+    return str(language).lower().startswith("de")
+
+
+def say_day(day: date, language: str, now: datetime | None = None) -> str:
+    """ "Monday, November 30" / "Montag, 30. November" (the year only when it is not ``now``'s)."""
+    year = now is not None and day.year != now.year
+    if _is_de(language):
+        s = f"{_DAY_DE[day.weekday()]}, {day.day}. {_MONTH_DE[day.month - 1]}"
+        return f"{s} {day.year}" if year else s
+    s = f"{_DAY_EN[day.weekday()]}, {_MONTH_EN[day.month - 1]} {day.day}"
+    return f"{s}, {day.year}" if year else s
+
+
+def say_time(t: dtime, language: str) -> str:
+    """Phone-friendly: "10:30" / "10 am" / "3 pm" / "3:30 pm"; de "10:30 Uhr" / "15 Uhr"."""
+    if _is_de(language):
+        return f"{t.hour} Uhr" if t.minute == 0 else f"{t.hour}:{t.minute:02d} Uhr"
+    if t.hour == 12 and t.minute == 0:
+        return "12 noon"
+    h12 = t.hour % 12 or 12
+    if t.hour < 12:
+        return f"{h12} am" if t.minute == 0 else f"{h12}:{t.minute:02d}"
+    return f"{h12} pm" if t.minute == 0 else f"{h12}:{t.minute:02d} pm"
+
+
+def say_datetime(moment: datetime, language: str, now: datetime | None = None) -> str:
+    """ "Monday, November 30 at 10:30" / "Montag, 30. November um 10:30 Uhr"."""
+    joiner = "um" if _is_de(language) else "at"
+    return f"{say_day(moment.date(), language, now)} {joiner} {say_time(moment.time(), language)}"
