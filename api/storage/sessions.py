@@ -1,0 +1,269 @@
+"""Chat sessions and their messages in the database (tables of migration 0003)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+
+from agent.conversation import Conversation
+from agent.conversation_codec import dumps, loads
+from api.storage.db import Database, Row
+
+ACTIVE = "active"
+ENDED = "ended"
+
+
+def to_utc_text(moment: datetime) -> str:
+    """Stored timestamps: ISO-8601 in UTC with milliseconds, so that text order is time order."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def wire_time(moment: datetime) -> str:
+    """Timestamps on the wire, as in seed 004: ``2024-01-01T12:00:00.000Z``."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class ChatMessage:
+    """One line of a chat as the clients see it (seed 004 message shape)."""
+
+    session_id: str
+    sender: str  # "user" | "lisa" | "manager" | "system"
+    content: str
+    created_at: datetime
+    user_id: str | None = None
+    user_name: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    seq: int = 0
+
+    @property
+    def type(self) -> str:
+        return {"lisa": "ai", "system": "system"}.get(self.sender, "text")
+
+    def as_wire(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "chatId": self.session_id,
+            "userId": self.user_id or self.sender,
+            "userName": self.user_name or {"lisa": "Lisa", "manager": "Manager"}.get(self.sender, ""),
+            "content": self.content,
+            "type": self.type,
+            "sender": self.sender,
+            "createdAt": wire_time(self.created_at),
+        }
+        if self.metadata:
+            data["metadata"] = self.metadata
+        return data
+
+
+@dataclass
+class SessionRecord:
+    id: str
+    channel: str
+    language: str
+    status: str
+    created_at: datetime
+    last_activity: datetime
+    user_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    outcome: dict[str, Any] = field(default_factory=dict)
+    taken_over_by: str | None = None
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+    conversation: Conversation | None = None  # loaded on demand (`get`)
+
+    @property
+    def active(self) -> bool:
+        return self.status == ACTIVE
+
+
+def _record(row: Row, with_conversation: bool) -> SessionRecord:
+    return SessionRecord(
+        id=row["id"],
+        user_id=row["user_id"],
+        channel=row["channel"],
+        language=row["language"],
+        status=row["status"],
+        metadata=json.loads(row["metadata"] or "{}"),
+        outcome=json.loads(row["outcome"] or "{}"),
+        taken_over_by=row["taken_over_by"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        last_activity=datetime.fromisoformat(row["last_activity"]),
+        ended_at=datetime.fromisoformat(row["ended_at"]) if row["ended_at"] else None,
+        end_reason=row["end_reason"],
+        conversation=loads(row["conversation"]) if with_conversation else None,
+    )
+
+
+def _message(row: Row) -> ChatMessage:
+    return ChatMessage(
+        id=row["id"],
+        session_id=row["session_id"],
+        seq=row["seq"],
+        sender=row["sender"],
+        user_id=row["user_id"],
+        user_name=row["user_name"],
+        content=row["content"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        metadata=json.loads(row["metadata"] or "{}"),
+    )
+
+
+_COLUMNS = (
+    "id", "user_id", "channel", "language", "status", "metadata", "conversation", "outcome_status", "outcome",
+    "taken_over_by", "created_at", "last_activity", "ended_at", "end_reason",
+)  # fmt: skip
+_INSERT_SESSION = (
+    f"INSERT INTO chat_sessions ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)})"
+)
+_UPDATE_SESSION = (
+    "UPDATE chat_sessions SET "
+    + ", ".join(f"{c} = :{c}" for c in _COLUMNS if c not in ("id", "created_at"))
+    + " WHERE id = :id"
+)
+# what lists and summaries read: all but the (large) conversation and outcome_status (a copy of outcome["status"])
+_SUMMARY_COLUMNS = ", ".join(c for c in _COLUMNS if c not in ("conversation", "outcome_status"))
+
+
+class SessionStore:
+    """Repository of chat sessions: each write of a turn (session state + its new messages) is one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        # SQLite has one writer at a time; queueing our writes here is much faster than its busy-wait retries
+        self._write_lock = asyncio.Lock() if db.dialect == "sqlite" else contextlib.nullcontext()
+
+    def _session_params(self, s: SessionRecord) -> dict[str, Any]:
+        assert s.conversation is not None, "a session is written together with its conversation"
+        return {
+            "id": s.id,
+            "user_id": s.user_id,
+            "channel": s.channel,
+            "language": s.language,
+            "status": s.status,
+            "metadata": json.dumps(s.metadata, ensure_ascii=False),
+            "conversation": dumps(s.conversation),
+            "outcome_status": s.outcome.get("status", "open"),
+            "outcome": json.dumps(s.outcome, ensure_ascii=False),
+            "taken_over_by": s.taken_over_by,
+            "created_at": to_utc_text(s.created_at),
+            "last_activity": to_utc_text(s.last_activity),
+            "ended_at": to_utc_text(s.ended_at) if s.ended_at else None,
+            "end_reason": s.end_reason,
+        }
+
+    async def _insert_messages(self, conn, session_id: str, messages: list[ChatMessage]) -> None:  # noqa: ANN001
+        """Append messages numbered after the session's last one (one round trip for all of them)."""
+        if not messages:
+            return
+        await conn.execute(
+            text(
+                "INSERT INTO chat_messages (id, session_id, seq, sender, user_id, user_name, content, created_at,"
+                " metadata) VALUES (:id, :sid, (SELECT COALESCE(MAX(seq), 0) + 1 FROM chat_messages"
+                " WHERE session_id = :sid), :sender, :uid, :uname, :content, :at, :meta)"
+            ),
+            [
+                {
+                    "id": m.id,
+                    "sid": session_id,
+                    "sender": m.sender,
+                    "uid": m.user_id,
+                    "uname": m.user_name,
+                    "content": m.content,
+                    "at": to_utc_text(m.created_at),
+                    "meta": json.dumps(m.metadata, ensure_ascii=False),
+                }
+                for m in messages
+            ],
+        )
+
+    async def create(self, session: SessionRecord, messages: list[ChatMessage]) -> None:
+        """Insert a new session with its first messages (one transaction)."""
+        await self._write(_INSERT_SESSION, session, messages)
+
+    async def save(self, session: SessionRecord, messages: list[ChatMessage] | None = None) -> None:
+        """Write the session's state and append its new messages (one transaction)."""
+        await self._write(_UPDATE_SESSION, session, messages or [])
+
+    async def _write(self, sql: str, session: SessionRecord, messages: list[ChatMessage]) -> None:
+        params = self._session_params(session)
+        async with self._write_lock, self.db.transaction() as conn:
+            await conn.execute(text(sql), params)
+            await self._insert_messages(conn, session.id, messages)
+
+    async def get(self, session_id: str, with_conversation: bool = True) -> SessionRecord | None:
+        columns = "*" if with_conversation else _SUMMARY_COLUMNS
+        row = await self.db.fetchone(
+            f"SELECT {columns} FROM chat_sessions WHERE id = :id", {"id": session_id}
+        )
+        return _record(row, with_conversation) if row else None
+
+    async def list_sessions(
+        self, user_id: str | None = None, status: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[SessionRecord]:
+        where, params = [], {"limit": limit, "offset": offset}
+        if user_id is not None:
+            where.append("user_id = :user_id")
+            params["user_id"] = user_id
+        if status is not None:
+            where.append("status = :status")
+            params["status"] = status
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        rows = await self.db.fetchall(
+            f"SELECT {_SUMMARY_COLUMNS} FROM chat_sessions{clause}"
+            " ORDER BY last_activity DESC, id LIMIT :limit OFFSET :offset",
+            params,
+        )
+        return [_record(r, False) for r in rows]
+
+    async def messages(self, session_id: str, limit: int | None = None) -> list[ChatMessage]:
+        """The session's messages in order (the last ``limit`` of them when given)."""
+        if limit is None:
+            rows = await self.db.fetchall(
+                "SELECT * FROM chat_messages WHERE session_id = :id ORDER BY seq", {"id": session_id}
+            )
+        else:
+            rows = await self.db.fetchall(
+                "SELECT * FROM chat_messages WHERE session_id = :id ORDER BY seq DESC LIMIT :limit",
+                {"id": session_id, "limit": limit},
+            )
+            rows.reverse()
+        return [_message(r) for r in rows]
+
+    async def last_messages(self, session_ids: list[str]) -> dict[str, ChatMessage]:
+        """The latest message of each of the given sessions."""
+        if not session_ids:
+            return {}
+        names = {f"s{i}": sid for i, sid in enumerate(session_ids)}
+        rows = await self.db.fetchall(
+            "SELECT m.* FROM chat_messages m JOIN (SELECT session_id, MAX(seq) AS seq FROM chat_messages"
+            f" WHERE session_id IN ({', '.join(':' + n for n in names)}) GROUP BY session_id) last"
+            " ON m.session_id = last.session_id AND m.seq = last.seq",
+            names,
+        )
+        return {r["session_id"]: _message(r) for r in rows}
+
+    async def idle_since(self, before: datetime) -> list[str]:
+        """Ids of active sessions whose last activity is older than ``before``."""
+        rows = await self.db.fetchall(
+            "SELECT id FROM chat_sessions WHERE status = :active AND last_activity < :before",
+            {"active": ACTIVE, "before": to_utc_text(before)},
+        )
+        return [r["id"] for r in rows]
+
+    async def count(self, status: str | None = None) -> int:
+        if status is None:
+            row = await self.db.fetchone("SELECT COUNT(*) AS n FROM chat_sessions")
+        else:
+            row = await self.db.fetchone(
+                "SELECT COUNT(*) AS n FROM chat_sessions WHERE status = :s", {"s": status}
+            )
+        return int(row["n"]) if row else 0
