@@ -1,0 +1,36 @@
+"""Call records: ``GET /api/calls`` (newest first) and ``GET /api/calls/{call_sid}`` (admin when auth is on)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
+from api.auth import Principal, require_admin
+from api.storage.calls import CallStore
+
+router = APIRouter(prefix="/api/calls", tags=["calls"])
+Admin = Annotated[Principal, Depends(require_admin)]
+
+
+def _store(request: Request) -> CallStore:
+    return CallStore(request.app.state.lisa.db)
+
+
+@router.get("")
+async def list_calls(
+    request: Request,
+    _principal: Admin,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    """Recent calls with masked numbers, outcome, transcript and per-turn timing."""
+    return {"calls": await _store(request).list(limit, offset)}
+
+
+@router.get("/{call_sid}", responses={404: {"description": "no call with this sid"}})
+async def get_call(call_sid: str, request: Request, _principal: Admin) -> dict[str, Any]:
+    call = await _store(request).get(call_sid)
+    if call is None:
+        raise HTTPException(status_code=404, detail=f"unknown call {call_sid!r}")
+    return call

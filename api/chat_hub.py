@@ -1,0 +1,110 @@
+"""Live fan-out of chat events to WebSocket clients: the users of each chat and every manager.
+
+Each connected socket gets its own bounded outbox and writer task, so a slow or broken client is dropped
+without holding up anyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+log = logging.getLogger(__name__)
+
+OUTBOX_SIZE = 256
+SEND_TIMEOUT_S = 10.0
+
+
+class Subscriber:
+    """One WebSocket that receives events through its own queue."""
+
+    def __init__(self, websocket: WebSocket, label: str) -> None:
+        self.websocket = websocket
+        self.label = label
+        self.outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(OUTBOX_SIZE)
+        self.closed = asyncio.Event()
+        self._writer = asyncio.create_task(self._write(), name=f"ws-writer-{label}")
+
+    def offer(self, payload: dict[str, Any]) -> bool:
+        """Queue a payload; False (and the subscriber is closed) when its outbox is full or it is gone."""
+        if self.closed.is_set():
+            return False
+        try:
+            self.outbox.put_nowait(payload)
+            return True
+        except asyncio.QueueFull:
+            log.warning("dropping websocket %s: it does not keep up", self.label)
+            self.close()
+            return False
+
+    async def _write(self) -> None:
+        try:
+            while True:
+                payload = await self.outbox.get()
+                if payload is None:
+                    break
+                await asyncio.wait_for(self.websocket.send_json(payload), SEND_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001 - any send failure just drops this client
+            log.info("websocket %s dropped: %s", self.label, type(exc).__name__)
+        finally:
+            self.closed.set()
+            with contextlib.suppress(Exception):
+                await self.websocket.close()
+
+    def close(self) -> None:
+        self.closed.set()
+        self._writer.cancel()
+
+
+class ChatHub:
+    """Who is listening: users per chat id, and managers (every event of every chat)."""
+
+    def __init__(self) -> None:
+        self.chats: dict[str, set[Subscriber]] = {}
+        self.managers: set[Subscriber] = set()
+
+    def join_chat(self, chat_id: str, websocket: WebSocket) -> Subscriber:
+        sub = Subscriber(websocket, f"chat:{chat_id[:8]}")
+        self.chats.setdefault(chat_id, set()).add(sub)
+        return sub
+
+    def leave_chat(self, chat_id: str, sub: Subscriber) -> None:
+        subs = self.chats.get(chat_id)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self.chats[chat_id]
+        sub.close()
+
+    def join_managers(self, websocket: WebSocket) -> Subscriber:
+        sub = Subscriber(websocket, "manager")
+        self.managers.add(sub)
+        return sub
+
+    def leave_managers(self, sub: Subscriber) -> None:
+        self.managers.discard(sub)
+        sub.close()
+
+    def to_chat(self, chat_id: str, payload: dict[str, Any]) -> None:
+        for sub in list(self.chats.get(chat_id, ())):
+            if not sub.offer(payload):
+                self.leave_chat(chat_id, sub)
+
+    def to_managers(self, payload: dict[str, Any]) -> None:
+        for sub in list(self.managers):
+            if not sub.offer(payload):
+                self.leave_managers(sub)
+
+    def listeners(self, chat_id: str) -> int:
+        return len(self.chats.get(chat_id, ()))
+
+    async def close_all(self) -> None:
+        subs = [s for group in self.chats.values() for s in group] + list(self.managers)
+        self.chats.clear()
+        self.managers.clear()
+        for sub in subs:
+            sub.close()

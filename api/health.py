@@ -1,0 +1,78 @@
+"""``GET /api/v1/health``: status, version, active providers (never a secret) and database reachability."""
+
+from __future__ import annotations
+
+import time
+from importlib import metadata
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from api.chat_models import HealthOut
+from api.state import AppState
+
+router = APIRouter(tags=["health"])
+_STARTED = time.monotonic()
+
+
+def version() -> str:
+    try:
+        return metadata.version("lisa-voice-agent")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+_STT = {"local": "faster-whisper tiny.en (local)", "deepgram": "deepgram"}
+_TTS = {"local": "piper joe (local)", "elevenlabs": "elevenlabs"}
+
+
+def providers(state: AppState) -> dict[str, str]:
+    """Which provider serves each stage (names only). Areas may name theirs in ``state.services["providers"]``."""
+    found: dict[str, str] = {"brain": state.agent_settings.lisa_brain}
+    if state.agent_settings.lisa_brain == "llm":
+        found["brain"] = f"llm ({state.agent_settings.openai_model}; fallback rule)"
+    try:
+        from pipelines.settings import VoiceSettings
+
+        voice = VoiceSettings()
+        found["stt"] = _STT.get(voice.lisa_stt, voice.lisa_stt)
+        found["tts"] = _TTS.get(voice.lisa_tts, voice.lisa_tts)
+    except Exception:  # noqa: BLE001 - the voice area may be absent; report what is known
+        found["stt"], found["tts"] = _STT["local"], _TTS["local"]
+    carrier = state.services.get("carrier")
+    telephony = getattr(carrier, "name", None)
+    if not telephony:
+        try:
+            from telephony.settings import TwilioSettings
+
+            telephony = TwilioSettings().lisa_telephony
+        except Exception:  # noqa: BLE001
+            telephony = "loopback"
+    found["telephony"] = telephony
+    found["storage"] = "postgresql" if state.db.dialect == "postgresql" else "sqlite"
+    found.update({k: str(v) for k, v in state.services.get("providers", {}).items()})
+    return found
+
+
+@router.get(
+    "/api/v1/health",
+    response_model=HealthOut,
+    summary="Health: status, version, providers, database",
+    responses={503: {"model": HealthOut, "description": "the database is not reachable"}},
+)
+async def health(request: Request) -> JSONResponse:
+    state: AppState = request.app.state.lisa
+    reachable = await state.db.ping()
+    sessions: dict[str, int] = {}
+    chat = state.services.get("chat")
+    if reachable and chat is not None:
+        sessions["active"] = await chat.store.count("active")
+    body = HealthOut(
+        status="ok" if reachable else "degraded",
+        version=version(),
+        providers=providers(state),
+        database={"kind": state.db.dialect, "reachable": reachable},
+        sessions=sessions,
+        uptime_s=round(time.monotonic() - getattr(chat, "started", _STARTED), 1),
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if reachable else 503)

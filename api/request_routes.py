@@ -1,0 +1,175 @@
+"""Outbound booking requests (seed 002): ``POST /api/process-request``, ``GET /api/requests/{id}``,
+``POST /api/requests/{id}/cancel``; and the services behind them, started with the app.
+
+A bad body gets 422 naming the field(s) and nothing is stored. ``number_to_call: null`` passes validation
+(the seed allows it) but cannot be called: the request is recorded as ``failed`` with an ``error`` event
+(so a frontend polling Supabase sees why) and the answer is ``422 {"status": "error", ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from api.app import SHUTDOWN, STARTUP
+from api.auth import Principal, current_principal
+from api.requests.business_hours import BusinessHours
+from api.requests.models import ProcessRequestBody, guess_language
+from api.requests.outbox import Outbox
+from api.requests.processor import RequestProcessor
+from api.requests.settings import RequestSettings
+from api.requests.store import RequestStore
+from api.state import AppState
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["outbound requests"])
+Caller = Annotated[Principal, Depends(current_principal)]
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _processor(request: Request) -> RequestProcessor:
+    return request.app.state.lisa.services["requests"]
+
+
+def _error(status: int, request_id: Any, error: str, **extra: Any) -> JSONResponse:
+    rid = request_id if isinstance(request_id, str) else None
+    return JSONResponse({"status": "error", "request_id": rid, "error": error, **extra}, status_code=status)
+
+
+@router.post("/api/process-request")
+async def process_request(request: Request, principal: Caller) -> JSONResponse:
+    """Seed 002: accept a booking request and call the business (now, or at the next opening)."""
+    try:
+        raw = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _error(422, None, "body: not valid JSON")
+    if not isinstance(raw, dict):
+        return _error(422, None, "body: expected a JSON object")
+    try:
+        body = ProcessRequestBody.model_validate(raw)
+    except ValidationError as exc:
+        fields = [".".join(str(p) for p in e["loc"]) or "body" for e in exc.errors()]
+        detail = [{"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        message = "; ".join(f"{f}: {e['msg']}" for f, e in zip(fields, exc.errors(), strict=True))
+        return _error(422, raw.get("request_id"), message, detail=detail)
+    if "request_outbox" in request.app.state.lisa.services:  # Supabase: ids are uuid columns there
+        for name in ("request_id", "user_id"):
+            if not _is_uuid(getattr(body, name)):
+                return _error(422, body.request_id, f"{name}: must be a UUID (Supabase is the outcome store)")
+    if principal.authenticated and not principal.is_admin and principal.user_id != body.user_id:
+        return _error(403, body.request_id, "user_id does not match the signed-in user")
+    language = guess_language(body.title, body.description, body.preferred_time, hint=body.language)
+    status, answer = await _processor(request).submit(body, language)
+    return JSONResponse(answer, status_code=status)
+
+
+async def _owned(request: Request, request_id: str, principal: Principal) -> JSONResponse | None:
+    row = await _processor(request).store.get(request_id)
+    if row is None:
+        return JSONResponse({"detail": f"unknown request {request_id}"}, status_code=404)
+    if not principal.may_access(row["user_id"]):
+        return JSONResponse({"detail": "this request belongs to another user"}, status_code=403)
+    return None
+
+
+@router.get("/api/requests")
+async def list_requests(
+    request: Request,
+    principal: Caller,
+    user_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> JSONResponse:
+    """The newest requests (status, summary, appointment) of the signed-in user; the service role (or
+    anyone with auth off) may list all or filter by ``user_id``."""
+    if not principal.is_admin:
+        if user_id not in (None, principal.user_id):
+            return JSONResponse({"detail": "you may only list your own requests"}, status_code=403)
+        user_id = principal.user_id
+    rows = await _processor(request).store.newest(user_id, limit)
+    keys = (
+        "id",
+        "user_id",
+        "title",
+        "status",
+        "summary",
+        "appointment",
+        "attempts",
+        "created_at",
+        "updated_at",
+    )
+    return JSONResponse({"requests": [{k: r[k] for k in keys} for r in rows]})
+
+
+@router.get("/api/requests/{request_id}")
+async def get_request(request_id: str, request: Request, principal: Caller) -> JSONResponse:
+    """Status, events, summary and appointment of a request (for clients that do not read Supabase)."""
+    if refused := await _owned(request, request_id, principal):
+        return refused
+    return JSONResponse(await _processor(request).describe(request_id))
+
+
+@router.post("/api/requests/{request_id}/cancel")
+async def cancel_request(request_id: str, request: Request, principal: Caller) -> JSONResponse:
+    """Cancel a request: no further calls; a call in progress is ended."""
+    if refused := await _owned(request, request_id, principal):
+        return refused
+    status, answer = await _processor(request).cancel(request_id)
+    return JSONResponse(answer, status_code=status)
+
+
+# --- services ---------------------------------------------------------------------------------
+async def start_requests(state: AppState) -> None:
+    """Register the request processor, its call hooks / status listener / lookup, scheduler and outbox."""
+    settings: RequestSettings = state.services.get("request_settings") or RequestSettings()
+    api = state.settings
+    remote = None
+    if api.supabase_url and api.supabase_service_key:
+        from api.requests.supabase_store import SupabaseOutcomeStore
+
+        remote = SupabaseOutcomeStore(api.supabase_url, api.supabase_service_key, settings.supabase_timeout_s)
+    store = RequestStore(state.db, remote=remote is not None)
+    outbox = (
+        Outbox(store, remote, settings.outbox_retry_s, settings.outbox_max_rejections) if remote else None
+    )
+    processor = RequestProcessor(
+        state,
+        settings,
+        store,
+        BusinessHours.from_settings(settings),
+        on_change=outbox.poke if outbox else None,
+    )
+    state.services["requests"] = processor
+    state.services["request_lookup"] = processor.lookup
+    state.services.setdefault("call_hooks", []).append(processor)
+    state.services.setdefault("call_status_listeners", []).append(processor.on_call_status)
+    if outbox:
+        state.services["request_outbox"] = outbox
+        outbox.start()
+    processor.start()
+
+
+async def stop_requests(state: AppState) -> None:
+    processor: RequestProcessor | None = state.services.get("requests")
+    if processor:
+        await processor.stop()
+    outbox: Outbox | None = state.services.get("request_outbox")
+    if outbox:
+        await outbox.stop()
+
+
+if start_requests not in STARTUP:
+    STARTUP.append(start_requests)
+    SHUTDOWN.append(stop_requests)

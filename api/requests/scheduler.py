@@ -1,0 +1,183 @@
+"""Durable scheduling of outbound calls: claim due jobs, place calls, watch their duration.
+
+A mixin of :class:`~api.requests.processor.RequestProcessor` (it uses the processor's store, settings, clock
+and :meth:`finish_attempt`). Every instance polls ``request_jobs``; a job is taken with an atomic conditional
+``UPDATE`` (:meth:`RequestStore.claim`), so two instances on one database never place the same call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from api.logging_setup import mask_phone
+from api.requests.models import FINAL_STATUSES, display_phone
+from api.requests.settings import RequestSettings
+from api.requests.store import RequestStore
+from api.requests.summary import scheduled_message
+
+if TYPE_CHECKING:
+    from api.requests.business_hours import BusinessHours
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ActiveCall:
+    """A call this instance placed and still watches (for the concurrency limit and the duration limit)."""
+
+    request_id: str
+    job_id: str
+    call_sid: str | None = None
+    started: float = field(default_factory=time.monotonic)
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class CallScheduler:
+    """The scheduler half of the request processor (see the module docstring)."""
+
+    state: Any
+    settings: RequestSettings
+    store: RequestStore
+    hours: BusinessHours
+    owner: str
+    active: dict[str, ActiveCall]
+    _wake: asyncio.Event
+    _tasks: set[asyncio.Task]
+    _loop_task: asyncio.Task | None
+
+    def start(self) -> None:
+        self._loop_task = asyncio.create_task(self.run(), name="request-scheduler")
+
+    async def stop(self) -> None:
+        tasks = [t for t in [self._loop_task, *self._tasks] if t]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the scheduler survives database hiccups
+                log.exception("request scheduler tick failed")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.scheduler_poll_s)
+
+    async def tick(self) -> int:
+        """Claim and start the due jobs this instance has room for; returns how many calls were started."""
+        room = self.settings.outbound_max_concurrent_calls - len(self.active)
+        if room <= 0:
+            return 0
+        now = self.now()
+        stale = now - timedelta(seconds=self.settings.scheduler_claim_timeout_s)
+        started = 0
+        for job in await self.store.due_jobs(now, stale, limit=room * 2):
+            if started >= room:
+                break
+            if not await self.store.claim(job, self.owner, now, stale):
+                continue  # another instance was faster
+            if await self._start_job(job):
+                started += 1
+        return started
+
+    async def _start_job(self, job: dict[str, Any]) -> bool:
+        request_id = job["request_id"]
+        row = await self.store.get(request_id)
+        if not row or row["status"] in FINAL_STATUSES:
+            await self.store.finish_job(job["id"], "skipped")
+            return False
+        now = self.now()
+        if not self.hours.is_open(now):  # e.g. a retry that came due after closing time
+            opening = self.hours.next_opening(now)
+            await self.store.reschedule_job(job["id"], opening)
+            await self.store.update(
+                request_id,
+                {"status": "outside_business_hours"},
+                [("scheduled", scheduled_message(opening, row["language"], self.hours.tz.key))],
+                unless_status=FINAL_STATUSES,
+            )
+            self._changed()
+            return False
+        attempt = int(row["attempts"] or 0) + 1
+        number = row["number_to_call"]
+        ok = await self.store.update(
+            request_id,
+            {"status": "calling", "attempts": attempt, "call_sid": None},
+            [
+                (
+                    "call_started",
+                    f"Voice AI started calling {display_phone(number)} "
+                    f"(attempt {attempt} of {self.settings.outbound_max_attempts})",
+                )
+            ],
+            unless_status=FINAL_STATUSES,
+        )
+        if not ok:
+            await self.store.finish_job(job["id"], "skipped")
+            return False
+        self._changed()
+        active = ActiveCall(request_id=request_id, job_id=job["id"])
+        self.active[request_id] = active
+        self._spawn(self._place_and_watch(active, row))
+        return True
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _place_and_watch(self, active: ActiveCall, row: dict[str, Any]) -> None:
+        request_id = active.request_id
+        try:
+            carrier = self.state.services.get("carrier")
+            if carrier is None:
+                raise RuntimeError("no telephony carrier is configured")
+            parameters = {
+                "direction": "outbound",
+                "request_id": request_id,
+                "to": row["number_to_call"],
+                "language": self.call_language(row),
+            }
+            try:
+                call_sid = await carrier.place_call(row["number_to_call"], parameters)
+            except Exception as exc:  # noqa: BLE001 - reported as an event, retried later
+                log.warning("placing call for request %s failed: %s", request_id, type(exc).__name__)
+                await self.finish_attempt(request_id, None, "retry", "carrier_error", detail=str(exc)[:200])
+                return
+            active.call_sid = call_sid
+            await self.store.set_job_call_sid(active.job_id, call_sid)
+            await self.store.update(request_id, {"call_sid": call_sid}, unless_status=FINAL_STATUSES)
+            log.info(
+                "request %s: call %s placed to %s", request_id, call_sid, mask_phone(row["number_to_call"])
+            )
+            try:
+                await asyncio.wait_for(active.finished.wait(), self.settings.outbound_max_call_duration_s)
+            except TimeoutError:
+                log.warning("request %s: call %s exceeded the maximum duration", request_id, call_sid)
+                if await self.finish_attempt(request_id, call_sid, "retry", "timeout"):
+                    try:
+                        await carrier.hangup(call_sid)
+                    except Exception:  # noqa: BLE001
+                        log.exception("hangup after timeout failed")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one request's failure never stops the others
+            log.exception("request %s: call handling failed", request_id)
+            with contextlib.suppress(Exception):
+                await self.store.add_event(
+                    request_id, "error", f"Internal error while calling: {type(exc).__name__}"
+                )
+            await self.finish_attempt(request_id, None, "retry", "no_result")
+        finally:
+            if self.active.get(request_id) is active:
+                del self.active[request_id]
+            self._wake.set()

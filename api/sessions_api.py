@@ -1,0 +1,152 @@
+"""The session API of seeds 000/001 (the Flutter app): create a session, chat, read, end, list."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Depends, Query
+
+from api.auth import Principal, require_admin
+from api.chat_models import (
+    ChatIn,
+    ChatOut,
+    CreateSessionIn,
+    MessageOut,
+    OutcomeOut,
+    SessionCreatedOut,
+    SessionListOut,
+    SessionOut,
+    SessionSummaryOut,
+)
+from api.chat_service import ChatError, ChatService
+from api.chat_startup import chat_service, http_error
+from api.rate_limit import rate_limited
+from api.storage.sessions import wire_time
+
+router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
+
+_ERRORS = {
+    401: {"description": "auth is on and the bearer token is missing or invalid"},
+    403: {"description": "the session belongs to another user, or the endpoint needs the service role"},
+    404: {"description": "unknown session"},
+    409: {"description": "the session has ended"},
+    413: {"description": "message longer than MAX_MESSAGE_CHARS"},
+    422: {"description": "malformed body; the detail names the field"},
+    429: {"description": "rate limit reached; see Retry-After"},
+}
+
+
+def _responses(*codes: int) -> dict[int, dict[str, str]]:
+    return {c: _ERRORS[c] for c in codes}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=SessionCreatedOut,
+    summary="Start a chat session and get Lisa's greeting",
+    responses=_responses(401, 422, 429),
+)
+async def create_session(
+    principal: Annotated[Principal, Depends(rate_limited)],
+    service: Annotated[ChatService, Depends(chat_service)],
+    body: Annotated[CreateSessionIn | None, Body()] = None,
+) -> SessionCreatedOut:
+    body = body or CreateSessionIn()
+    session, greeting = await service.create(body.language, body.channel, body.metadata, principal)
+    return SessionCreatedOut(
+        session_id=session.id,
+        status=session.status,
+        language=session.language,
+        channel=session.channel,
+        greeting=greeting.content if greeting else "",
+        created_at=wire_time(session.created_at),
+        outcome=OutcomeOut(**session.outcome),
+        messages=[MessageOut.of(greeting)] if greeting else [],
+    )
+
+
+@router.post(
+    "/{session_id}/chat",
+    response_model=ChatOut,
+    summary="Send a message; Lisa's reply and the session's current outcome",
+    responses=_responses(401, 403, 404, 409, 413, 422, 429),
+)
+async def chat(
+    session_id: str,
+    body: ChatIn,
+    principal: Annotated[Principal, Depends(rate_limited)],
+    service: Annotated[ChatService, Depends(chat_service)],
+) -> ChatOut:
+    try:
+        turn = await service.send(session_id, body.message, principal, body.user_name)
+    except ChatError as exc:
+        raise http_error(exc) from exc
+    return ChatOut(
+        session_id=session_id,
+        reply=turn.reply.content if turn.reply else None,
+        status=turn.session.status,
+        taken_over=turn.session.taken_over_by is not None,
+        outcome=OutcomeOut(**turn.session.outcome),
+        messages=[MessageOut.of(m) for m in (turn.message, turn.reply) if m is not None],
+    )
+
+
+@router.get(
+    "/{session_id}",
+    response_model=SessionOut,
+    summary="Status, history, created/last activity and outcome of a session",
+    responses=_responses(401, 403, 404, 429),
+)
+async def get_session(
+    session_id: str,
+    principal: Annotated[Principal, Depends(rate_limited)],
+    service: Annotated[ChatService, Depends(chat_service)],
+) -> SessionOut:
+    try:
+        session = await service.get(session_id, principal)
+        history = await service.history(session_id, principal)
+    except ChatError as exc:
+        raise http_error(exc) from exc
+    summary = SessionSummaryOut.of(session)
+    return SessionOut(
+        **summary.model_dump(), metadata=session.metadata, history=[MessageOut.of(m) for m in history]
+    )
+
+
+@router.delete(
+    "/{session_id}",
+    response_model=SessionSummaryOut,
+    summary="End a session (its history is kept)",
+    responses=_responses(401, 403, 404, 409, 429),
+)
+async def end_session(
+    session_id: str,
+    principal: Annotated[Principal, Depends(rate_limited)],
+    service: Annotated[ChatService, Depends(chat_service)],
+) -> SessionSummaryOut:
+    try:
+        session = await service.end(session_id, principal)
+    except ChatError as exc:
+        raise http_error(exc) from exc
+    return SessionSummaryOut.of(session)
+
+
+@router.get(
+    "",
+    response_model=SessionListOut,
+    summary="All sessions, newest activity first (admin: service role when auth is on)",
+    responses=_responses(401, 403, 429),
+)
+async def list_sessions(
+    principal: Annotated[Principal, Depends(require_admin)],
+    _limited: Annotated[Principal, Depends(rate_limited)],
+    service: Annotated[ChatService, Depends(chat_service)],
+    status: Annotated[Literal["active", "ended"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SessionListOut:
+    sessions = await service.list_sessions(principal, status, limit, offset)
+    return SessionListOut(
+        sessions=[SessionSummaryOut.of(s) for s in sessions], count=await service.store.count(status)
+    )

@@ -1,0 +1,25 @@
+"""Settings of the HTTP app (environment variables and `.env`)."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = None  # e.g. https://lisa.example.com (used in TwiML stream URLs)
+    database_url: str = "sqlite:///lisa-data/lisa.db"
+    log_level: str = "INFO"
+
+    auth_enabled: bool = False
+    supabase_jwt_secret: str | None = None
+    supabase_url: str | None = None
+    supabase_service_key: str | None = None
+
+    rate_limit_per_minute: int = 100
+    max_message_chars: int = 2000
+    session_idle_timeout_s: float = 3600.0
+    session_sweep_interval_s: float = 60.0  # how often idle chat sessions are looked for (0 = only on access)

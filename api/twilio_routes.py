@@ -1,0 +1,73 @@
+"""Twilio webhooks: ``POST /twilio/voice`` (a call comes in: TwiML to our media stream) and
+``POST /twilio/status`` (call status callbacks, incl. answering-machine detection). Both signature-checked."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from starlette.datastructures import FormData
+
+from api.logging_setup import mask_phone
+from telephony import status as call_status
+from telephony.signature import public_base_url, twilio_form
+from telephony.twiml import connect_stream, media_stream_url
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["twilio"])
+
+XML = "application/xml"
+
+
+@router.post("/twilio/voice", response_class=Response)
+async def voice(request: Request, form: FormData = Depends(twilio_form)) -> Response:  # noqa: B008
+    """A call reached our Twilio number (or an outbound call asks for its TwiML): connect it to Lisa."""
+    state = request.app.state.lisa
+    call_sid = str(form.get("CallSid") or "")
+    query = request.query_params
+    twilio_direction = str(form.get("Direction") or "inbound")
+    outbound = twilio_direction.startswith("outbound") or bool(query.get("request_id"))
+    parameters = {
+        "direction": "outbound" if outbound else "inbound",
+        "from": str(form.get("From") or ""),
+        "to": str(form.get("To") or ""),
+        "request_id": query.get("request_id"),
+        "language": query.get("language"),
+    }
+    stream_url = media_stream_url(public_base_url(request, state.settings.public_url))
+    log.info(
+        "call %s %s from %s to %s -> %s",
+        call_sid or "?",
+        parameters["direction"],
+        mask_phone(parameters["from"]),
+        mask_phone(parameters["to"]),
+        stream_url,
+    )
+    return Response(connect_stream(stream_url, parameters), media_type=XML)
+
+
+@router.post("/twilio/status")
+async def status(request: Request, form: FormData = Depends(twilio_form)) -> Response:  # noqa: B008
+    """A call status callback (or an async answering-machine result): tell the status listeners."""
+    call_sid = str(form.get("CallSid") or "")
+    if not call_sid:
+        raise HTTPException(422, "missing form field 'CallSid'")
+    info: dict[str, str] = {key: str(value) for key, value in form.items()}
+    info.update(request.query_params.items())  # our own parameters (request_id) ride on the callback URL
+    value = str(form.get("CallStatus") or "")
+    if not value:
+        if not form.get("AnsweredBy"):
+            raise HTTPException(422, "missing form field 'CallStatus'")
+        value = "in-progress"  # async machine detection: the call was answered, AnsweredBy says by whom
+    await call_status.notify(request.app.state.lisa.services, call_sid, value, info)
+    return Response(status_code=200)
+
+
+def _register() -> None:
+    from telephony.service import register
+
+    register()
+
+
+_register()
