@@ -1,0 +1,9 @@
+"""Telephony: Twilio webhooks and signatures, TwiML, carriers (Twilio REST, loopback), Media Streams protocol.
+
+- :mod:`telephony.media_stream` — the Media Streams wire protocol and :class:`MediaStreamClient` (Twilio's end)
+- :mod:`telephony.signature` — ``X-Twilio-Signature`` checks (FastAPI dependency ``twilio_form``)
+- :mod:`telephony.twiml` — ``<Connect><Stream>`` and ``<Dial>``
+- :mod:`telephony.carrier` / :mod:`telephony.twilio_carrier` / :mod:`telephony.loopback` — placing calls
+- :mod:`telephony.status` — call status changes to ``state.services["call_status_listeners"]``
+- :mod:`telephony.service` — start-up: settings (:mod:`telephony.settings`) and ``state.services["carrier"]``
+"""

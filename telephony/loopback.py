@@ -1,0 +1,209 @@
+"""The loopback carrier of the embedded default: "calls" a simulated party on our own media WebSocket.
+
+``register_party(number, party)`` with ``party`` an ``async (call: MediaStreamClient) -> None``;
+``place_call`` then opens a :class:`MediaStreamClient` to the app's ``/twilio/media`` with the call's
+parameters and runs the party on it, reporting ``queued`` → ``ringing`` → ``in-progress`` (AnsweredBy
+``human``) → ``completed`` to the call status listeners, as Twilio would. A number with no party registered
+rings out: ``no-answer``. When the party returns, it hangs up; when Lisa hangs up (``hangup``) the stream
+stops and the party's pending sends and waits end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from api.logging_setup import mask_phone
+from telephony import status as call_status
+from telephony.carrier import CarrierError
+from telephony.media_stream import MediaStreamClient
+
+log = logging.getLogger(__name__)
+
+Party = Callable[[MediaStreamClient], Awaitable[None]]
+
+# How long a party may go on after its call was ended from our side before it is cancelled.
+PARTY_GRACE_S = 3.0
+
+
+def normalize_number(number: str) -> str:
+    return re.sub(r"[^\d+]", "", number or "")
+
+
+class LoopbackCarrier:
+    name = "loopback"
+
+    def __init__(
+        self,
+        media_url: str | Callable[[], str],
+        services: dict[str, Any] | None = None,
+        *,
+        ring_s: float = 0.0,
+        from_number: str = "+15005550006",
+        no_answer_after_s: float = 0.0,
+    ) -> None:
+        self._media_url = media_url
+        self.services = services if services is not None else {}
+        self.ring_s = ring_s
+        self.from_number = from_number
+        self.no_answer_after_s = no_answer_after_s
+        self._parties: dict[str, Party] = {}
+        self._calls: dict[str, MediaStreamClient] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._ended: dict[str, str] = {}  # call sid -> how it ended ("hangup" | "transfer")
+        self.transfers: list[tuple[str, str]] = []  # (call sid, number) in order
+        self.placed: list[tuple[str, str, dict[str, str]]] = []  # (call sid, to, parameters)
+
+    @property
+    def media_url(self) -> str:
+        return self._media_url() if callable(self._media_url) else self._media_url
+
+    def register_party(self, number: str, party: Party) -> None:
+        """Whoever calls ``number`` (any formatting) reaches ``party``."""
+        self._parties[normalize_number(number)] = party
+
+    def unregister_party(self, number: str) -> None:
+        self._parties.pop(normalize_number(number), None)
+
+    def call(self, call_sid: str) -> MediaStreamClient | None:
+        """The live stream of a call (None before it is answered or after it ended)."""
+        return self._calls.get(call_sid)
+
+    async def place_call(self, to: str, parameters: dict[str, str]) -> str:
+        if not normalize_number(to):
+            raise CarrierError(f"not a phone number: {mask_phone(to)!r}", status=400)
+        call_sid = "CA" + uuid.uuid4().hex
+        params = {"direction": "outbound", **{k: str(v) for k, v in parameters.items() if v is not None}}
+        params.setdefault("to", to)
+        params.setdefault("from", self.from_number)
+        self.placed.append((call_sid, to, params))
+        log.info("loopback call %s to %s placed", call_sid, mask_phone(to))
+        self._tasks[call_sid] = asyncio.create_task(
+            self._run(call_sid, to, params), name=f"loopback-{call_sid}"
+        )
+        return call_sid
+
+    def _info(self, to: str, params: dict[str, str], **extra: str) -> dict[str, Any]:
+        return {"To": to, "From": params.get("from", ""), "Direction": "outbound-api", **params, **extra}
+
+    async def _notify(self, call_sid: str, status: str, info: dict[str, Any]) -> None:
+        await call_status.notify(self.services, call_sid, status, info)
+
+    async def _run(self, call_sid: str, to: str, params: dict[str, str]) -> None:
+        began = time.monotonic()
+        try:
+            await self._notify(call_sid, "queued", self._info(to, params))
+            await self._notify(call_sid, "ringing", self._info(to, params))
+            if self.ring_s:
+                await asyncio.sleep(self.ring_s)
+            if call_sid in self._ended:  # hung up while ringing
+                await self._notify(call_sid, "canceled", self._info(to, params))
+                return
+            party = self._parties.get(normalize_number(to))
+            if party is None:
+                if self.no_answer_after_s:
+                    await asyncio.sleep(self.no_answer_after_s)
+                await self._notify(call_sid, "no-answer", self._info(to, params))
+                return
+            await self._converse(call_sid, to, params, party, began)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - report, never crash the app
+            log.exception("loopback call %s failed", call_sid)
+            await self._notify(call_sid, "failed", self._info(to, params, ErrorMessage=str(exc)))
+        finally:
+            self._calls.pop(call_sid, None)
+            self._tasks.pop(call_sid, None)
+
+    async def _converse(
+        self, call_sid: str, to: str, params: dict[str, str], party: Party, began: float
+    ) -> None:
+        url = self.media_url
+        try:
+            client_cm = MediaStreamClient.connect(
+                url,
+                custom_parameters=params,
+                call_sid=call_sid,
+                from_number=params.get("from"),
+                to_number=to,
+            )
+            call = await client_cm.__aenter__()
+        except Exception as exc:  # noqa: BLE001 - the media WebSocket is not reachable
+            log.error("loopback call %s: media stream %s unreachable: %s", call_sid, url, exc)
+            await self._notify(
+                call_sid, "failed", self._info(to, params, ErrorMessage=f"media stream: {exc}")
+            )
+            return
+        self._calls[call_sid] = call
+        answered = time.monotonic()
+        party_task = asyncio.create_task(party(call), name=f"loopback-party-{call_sid}")
+        try:
+            await self._notify(call_sid, "in-progress", self._info(to, params, AnsweredBy="human"))
+            closed = asyncio.create_task(call.wait_closed())
+            await asyncio.wait({party_task, closed}, return_when=asyncio.FIRST_COMPLETED)
+            if not party_task.done():  # the stream ended first (Lisa hung up): let the party notice
+                done, _ = await asyncio.wait({party_task}, timeout=PARTY_GRACE_S)
+                if not done:
+                    party_task.cancel()
+            closed.cancel()
+            with contextlib.suppress(BaseException):
+                await party_task
+            if party_task.done() and not party_task.cancelled() and party_task.exception():
+                exc = party_task.exception()
+                log.warning("loopback call %s: party failed: %r", call_sid, exc)
+        finally:
+            if not party_task.done():
+                party_task.cancel()
+            with contextlib.suppress(BaseException):
+                await client_cm.__aexit__(None, None, None)
+        ended = self._ended.get(call_sid)
+        info = self._info(
+            to,
+            params,
+            CallDuration=str(round(time.monotonic() - answered)),
+            Duration=str(round(time.monotonic() - began)),
+            EndedBy="lisa" if ended or call.closed_by_server else "party",
+        )
+        if ended == "transfer":
+            info["TransferredTo"] = next((n for sid, n in reversed(self.transfers) if sid == call_sid), "")
+        await self._notify(call_sid, "completed", info)
+
+    async def hangup(self, call_sid: str) -> None:
+        """End the call: its stream stops (harmless if it already ended or never existed)."""
+        self._ended.setdefault(call_sid, "hangup")
+        call = self._calls.get(call_sid)
+        if call is not None and not call.closed:
+            log.info("loopback call %s: hang-up", call_sid)
+            await call.stop(remote=True)
+
+    async def transfer(self, call_sid: str, number: str) -> None:
+        """Hand the call to ``number``: recorded in :attr:`transfers`; the media stream ends as with Twilio."""
+        call = self._calls.get(call_sid)
+        if call is None or call.closed:
+            raise CarrierError(f"call {call_sid} is not in progress; cannot transfer", status=400, code=21220)
+        self.transfers.append((call_sid, number))
+        self._ended[call_sid] = "transfer"
+        log.info("loopback call %s: transfer to %s", call_sid, mask_phone(number))
+        await call.stop(remote=True)
+
+    async def wait_idle(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        """Wait until every call placed so far has ended (tests, demo)."""
+        tasks = list(self._tasks.values())
+        if tasks:
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout)
+
+    async def close(self) -> None:
+        for call in list(self._calls.values()):
+            with contextlib.suppress(Exception):
+                await call.stop()
+        for task in list(self._tasks.values()):
+            task.cancel()
+        for task in list(self._tasks.values()):
+            with contextlib.suppress(BaseException):
+                await task
