@@ -1,0 +1,371 @@
+"""One phone call: Twilio media WebSocket → pipecat pipeline → Lisa → back, with records and hooks.
+
+``transport in → [cloud STT] → TurnDetector (VAD + smart turn + local STT) → LisaProcessor → TTS →
+transport out → metrics log``, all at 8 kHz (the pipeline's in/out rates; Whisper's 16 kHz and Piper's
+22.05 kHz are converted inside their services only). One pipeline and one pipecat runner per call; every
+failure inside a call ends that call only (``ended_by = "system"``) and its resources are always released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import wave
+from pathlib import Path
+from typing import Any
+
+from fastapi import WebSocket
+from pipecat.frames.frames import EndFrame, Frame, MetricsFrame
+from pipecat.metrics.metrics import TTFBMetricsData
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
+from pipecat.workers.runner import WorkerRunner
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from agent.conversation import BookingRequest, ConversationEvent, Language, Mode, Status
+from api.call_hooks import CallInfo, CallResult
+from api.logging_setup import mask_phone
+from api.storage.calls import CallStore
+from pipelines.call_session import CallSession
+from pipelines.lisa_processor import LisaProcessor
+from pipelines.local_tts import LocalTTS
+from pipelines.providers import build_stt, build_tts
+from pipelines.serializer import TwilioStreamSerializer
+from pipelines.settings import VoiceSettings
+from pipelines.turn_detector import TurnDetector
+from telephony.media_stream import ProtocolError, Start, StreamTracker
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT_S = 10.0
+ACTIVE_CALLS: dict[str, CallSession] = {}
+
+
+class MetricsLog(FrameProcessor):
+    """Logs pipecat's TTFB metrics per service and keeps them on the call."""
+
+    def __init__(self, session: CallSession) -> None:
+        super().__init__(name="metrics-log")
+        self._session = session
+        self.ttfb: list[dict[str, Any]] = []
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, MetricsFrame):
+            for data in frame.data:
+                if isinstance(data, TTFBMetricsData) and data.value:
+                    self.ttfb.append({"processor": data.processor, "ttfb_ms": round(data.value * 1000, 1)})
+                    log.debug(
+                        "call %s: %s TTFB %.0f ms", self._session.call_sid, data.processor, data.value * 1000
+                    )
+        await self.push_frame(frame, direction)
+
+
+async def read_start(websocket: WebSocket, tracker: StreamTracker) -> Start:
+    """Read ``connected`` (optional) and ``start``; anything else first is a protocol error."""
+    while True:
+        message = tracker.feed(await websocket.receive_text())
+        if isinstance(message, Start):
+            message.check_format()
+            return message
+
+
+async def handle_media_stream(websocket: WebSocket, state: Any) -> None:
+    """Serve one Twilio media stream (the WebSocket is accepted already) until the call ends."""
+    tracker = StreamTracker()
+    try:
+        start = await asyncio.wait_for(read_start(websocket, tracker), START_TIMEOUT_S)
+    except (ProtocolError, TimeoutError, WebSocketDisconnect, KeyError, RuntimeError) as exc:
+        reason = (
+            "no start message in time" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
+        )
+        log.warning("media stream refused: %s", reason)
+        await _close(websocket, 1008, f"protocol error: {reason}"[:120])
+        return
+    call = MediaCall(websocket, state, start, tracker)
+    try:
+        await call.run()
+    except Exception as exc:  # noqa: BLE001 - one call failing never touches another
+        log.exception("call %s crashed", start.call_sid)
+        call.ended_by, call.reason = call.ended_by or "system", call.reason or f"error: {type(exc).__name__}"
+        await call.finalize()
+    finally:
+        await _close(websocket, 1000, "call ended")
+
+
+async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+    try:
+        if websocket.application_state != WebSocketState.DISCONNECTED:
+            await websocket.close(code=code, reason=reason)
+    except Exception:  # noqa: BLE001 - already gone
+        pass
+
+
+class MediaCall:
+    def __init__(self, websocket: WebSocket, state: Any, start: Start, tracker: StreamTracker) -> None:
+        self.websocket = websocket
+        self.state = state
+        self.start = start
+        self.tracker = tracker
+        self.settings: VoiceSettings = state.services.get("voice_settings") or VoiceSettings()
+        params = dict(start.custom_parameters)
+        self.direction = "outbound" if params.get("direction") == "outbound" else "inbound"
+        self.info = CallInfo(start.call_sid, start.stream_sid, self.direction, params)
+        self.ended_by: str | None = None
+        self.reason = ""
+        self.task: PipelineWorker | None = None
+        self.session: CallSession | None = None
+        self.lisa: LisaProcessor | None = None
+        self._finalized = False
+        self._ending = False
+
+    # ------------------------------------------------------------------ setup
+
+    async def _conversation(self):  # noqa: ANN202 - Conversation
+        params = self.info.parameters
+        engine = self.state.engine
+        language = params.get("language") or self.state.agent_settings.lisa_language
+        try:
+            language = Language(language)
+        except ValueError:
+            language = Language(self.state.agent_settings.lisa_language)
+        request: BookingRequest | None = None
+        mode = Mode.INBOUND
+        if self.direction == "outbound":
+            mode = Mode.OUTBOUND
+            lookup = self.state.services.get("request_lookup")
+            if self.info.request_id and lookup:
+                try:
+                    request = await lookup(self.info.request_id)
+                except Exception:  # noqa: BLE001
+                    log.exception("call %s: request lookup failed", self.info.call_sid)
+            if request is None:
+                log.warning(
+                    "call %s: outbound call without a known request (%s); treating it as inbound",
+                    self.info.call_sid,
+                    self.info.request_id,
+                )
+                mode = Mode.INBOUND
+        return engine.new_conversation(mode, language, request=request)
+
+    async def run(self) -> None:
+        conv = await self._conversation()
+        session = CallSession(
+            call_sid=self.info.call_sid,
+            stream_sid=self.info.stream_sid,
+            direction=self.direction,
+            parameters=self.info.parameters,
+            conversation=conv,
+        )
+        if self.settings.lisa_recording_dir:
+            session.caller_pcm, session.lisa_pcm = bytearray(), bytearray()
+        self.session = session
+        ACTIVE_CALLS[session.call_sid] = session
+        log.info(
+            "call %s started: %s from %s to %s",
+            session.call_sid,
+            self.direction,
+            mask_phone(self.info.parameters.get("from")),
+            mask_phone(self.info.parameters.get("to")),
+        )
+        try:
+            await CallStore(self.state.db).started(
+                call_sid=session.call_sid,
+                stream_sid=session.stream_sid,
+                direction=self.direction,
+                from_masked=mask_phone(self.info.parameters.get("from")),
+                to_masked=mask_phone(self.info.parameters.get("to")),
+                request_id=self.info.request_id,
+                conversation_id=conv.id,
+                language=str(conv.language),
+            )
+        except Exception:  # noqa: BLE001 - a storage hiccup must not drop the caller
+            log.exception("call %s: could not store the call start", session.call_sid)
+        await self._hooks("on_call_started", self.info, conv)
+
+        serializer = TwilioStreamSerializer(self.tracker, session, self._end_soon)
+        transport = FastAPIWebsocketTransport(
+            self.websocket,
+            FastAPIWebsocketParams(
+                audio_in_enabled=True,
+                audio_out_enabled=True,
+                audio_in_sample_rate=8000,
+                audio_out_sample_rate=8000,
+                audio_out_10ms_chunks=2,
+                add_wav_header=False,
+                serializer=serializer,
+                allowed_origins=[],
+            ),
+        )
+
+        @transport.event_handler("on_client_disconnected")
+        async def _gone(_transport: Any, _ws: Any) -> None:
+            self._end_soon("party", "caller hung up")
+
+        tts = build_tts(self.settings, session)
+        self.lisa = LisaProcessor(
+            session,
+            self.state.engine,
+            self.settings,
+            end_call=self._end_call,
+            transfer=self._transfer,
+            on_event=self._on_event,
+            prefetch=tts.prefetch if isinstance(tts, LocalTTS) else None,
+        )
+        stt = build_stt(self.settings)
+        processors = [transport.input()]
+        if stt is not None:
+            processors.append(stt)
+        processors += [
+            TurnDetector(session, self.settings, local_stt=stt is None),
+            self.lisa,
+            tts,
+            transport.output(),
+            MetricsLog(session),
+        ]
+        self.task = PipelineWorker(
+            Pipeline(processors),
+            params=PipelineParams(audio_in_sample_rate=8000, audio_out_sample_rate=8000, enable_metrics=True),
+            enable_rtvi=False,
+            idle_timeout_secs=None,
+            check_dangling_tasks=False,
+            cancel_timeout_secs=3.0,
+        )
+        runner = WorkerRunner(handle_sigint=False, check_dangling_tasks=False)
+        await runner.add_workers(self.task)
+        try:
+            await runner.run()
+        finally:
+            if not self.ended_by:
+                self.ended_by, self.reason = "system", session.protocol_error or "pipeline stopped"
+            await self.finalize()
+
+    # ------------------------------------------------------------------ ending
+
+    def _end_soon(self, ended_by: str, reason: str) -> None:
+        """From the transport/serializer: the stream stopped, broke or turned to garbage."""
+        if self._ending:
+            return
+        self._ending = True
+        self.ended_by, self.reason = ended_by, reason
+        if ended_by == "system":
+            log.warning("call %s: closing: %s", self.info.call_sid, reason)
+        else:
+            log.info("call %s: %s", self.info.call_sid, reason)
+        if self.lisa:
+            self.lisa.ending = True
+        if self.task:
+            asyncio.get_running_loop().create_task(self.task.cancel(reason=reason))
+
+    async def _end_call(self, ended_by: str, reason: str) -> None:
+        """From Lisa: her goodbye was played; hang up through the carrier and close the stream."""
+        if self._ending:
+            return
+        self._ending = True
+        self.ended_by, self.reason = ended_by, reason
+        log.info("call %s: Lisa ends the call (%s)", self.info.call_sid, reason)
+        carrier = self.state.services.get("carrier")
+        if carrier is not None:
+            try:
+                await carrier.hangup(self.info.call_sid)
+            except Exception:  # noqa: BLE001 - a caller who already left makes hang-up fail harmlessly
+                log.warning("call %s: hang-up failed", self.info.call_sid, exc_info=True)
+        if self.task:
+            await self.task.queue_frame(EndFrame())
+
+    async def _transfer(self, number: str) -> None:
+        carrier = self.state.services.get("carrier")
+        log.info("call %s: transferring to %s", self.info.call_sid, mask_phone(number))
+        if carrier is None:
+            log.warning("call %s: no carrier to transfer with", self.info.call_sid)
+            return
+        for attempt in range(3):
+            try:
+                await carrier.transfer(self.info.call_sid, number)
+                return
+            except Exception:  # noqa: BLE001 - retried, then reported
+                log.warning(
+                    "call %s: transfer attempt %d failed", self.info.call_sid, attempt + 1, exc_info=True
+                )
+                await asyncio.sleep(0.3 * (attempt + 1))
+        now = self.state.engine.clock.now()
+        self.session.conversation.events.append(
+            ConversationEvent("transfer_failed", f"transfer to {mask_phone(number)} failed", now)
+        )
+        if self.lisa:
+            await self.lisa._flush_events()
+
+    async def _on_event(self, event: ConversationEvent) -> None:
+        await self._hooks("on_conversation_event", self.info, event)
+
+    async def _hooks(self, name: str, *args: Any) -> None:
+        for hook in list(self.state.services.get("call_hooks", [])):
+            try:
+                await getattr(hook, name)(*args)
+            except Exception:  # noqa: BLE001 - hooks must not break the call
+                log.exception("call hook %s.%s failed", type(hook).__name__, name)
+
+    async def finalize(self) -> None:
+        """Store the record and tell the hooks the call ended (exactly once)."""
+        if self._finalized or self.session is None:
+            return
+        self._finalized = True
+        session = self.session
+        ACTIVE_CALLS.pop(session.call_sid, None)
+        conv = session.conversation
+        if conv.mode is not Mode.OUTBOUND and conv.outcome.status is Status.OPEN:
+            # the caller left (or the call broke) before anything was decided: answered or abandoned
+            await self.state.engine.toolbox(conv).end_conversation(reason=self.reason or "call ended")
+        if self.lisa:
+            await self.lisa._flush_events()
+        transcript = session.final_transcript()
+        turns = session.turn_report()
+        recording = await asyncio.to_thread(self._write_recording)
+        try:
+            await CallStore(self.state.db).ended(
+                session.call_sid,
+                ended_by=self.ended_by or "system",
+                reason=self.reason,
+                outcome=session.conversation.outcome.as_dict(),
+                transcript=transcript,
+                turns=turns,
+                recording=recording,
+            )
+        except Exception:  # noqa: BLE001
+            log.exception("call %s: could not store the call end", session.call_sid)
+        latencies = [t["latency_ms"] for t in turns if t["latency_ms"] is not None]
+        log.info(
+            "call %s ended by %s (%s) after %.1f s; outcome %s; turn latency ms %s",
+            session.call_sid,
+            self.ended_by,
+            self.reason,
+            time.monotonic() - session.started_t,
+            session.conversation.outcome.status,
+            latencies,
+        )
+        result = CallResult(session.conversation, self.ended_by or "system", self.reason, transcript)
+        await self._hooks("on_call_ended", self.info, result)
+
+    def _write_recording(self) -> str | None:
+        session = self.session
+        if not self.settings.lisa_recording_dir or session is None or session.caller_pcm is None:
+            return None
+        import numpy as np
+
+        caller = np.frombuffer(bytes(session.caller_pcm), dtype=np.int16)
+        lisa = np.frombuffer(bytes(session.lisa_pcm or b""), dtype=np.int16)
+        n = max(len(caller), len(lisa))
+        stereo = np.zeros((n, 2), dtype=np.int16)
+        stereo[: len(caller), 0] = caller
+        stereo[: len(lisa), 1] = lisa
+        path = Path(self.settings.lisa_recording_dir) / f"{session.call_sid}.wav"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with wave.open(str(path), "wb") as w:
+            w.setnchannels(2)
+            w.setsampwidth(2)
+            w.setframerate(8000)
+            w.writeframes(stereo.tobytes())
+        return str(path)

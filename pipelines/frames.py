@@ -1,0 +1,26 @@
+"""Pipeline frames of our own: a finished caller turn, and Lisa's speech on its way to the TTS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipecat.frames.frames import DataFrame
+
+
+@dataclass
+class CallerTurnFrame(DataFrame):
+    """What the caller said in one turn (end of speech and STT final, ms since the stream started)."""
+
+    text: str = ""
+    start_ms: float = 0.0
+    end_ms: float = 0.0
+    stt_final_ms: float = 0.0
+
+
+@dataclass
+class LisaSpeechFrame(DataFrame):
+    """One sentence-sized piece of Lisa's reply ``reply`` (its ``index``-th, from 1)."""
+
+    text: str = ""
+    reply: int = 0
+    index: int = 0

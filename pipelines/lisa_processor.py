@@ -1,0 +1,248 @@
+"""Lisa's dialogue engine as a pipecat processor: caller turns in, sentence-sized speech out.
+
+It greets first on inbound calls (``engine.opening``) and waits for the callee on outbound ones, streams
+each reply's sentences to the TTS as the engine produces them, keeps the engine's history to what the caller
+heard after a barge-in (``engine.heard``), turns DTMF ``0`` into a request for a human, re-prompts an idle
+caller and ends the call after a second silence or at the maximum call duration. After a reply it carries out
+what the engine asked for: ``conv.transfer_to`` (carrier transfer) or ``conv.end_requested`` (the goodbye is
+played, its mark comes back, then the call is hung up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from pipecat.frames.frames import (
+    CancelFrame,
+    EndFrame,
+    Frame,
+    InputDTMFFrame,
+    InterruptionFrame,
+    StartFrame,
+)
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+
+from agent.conversation import ConversationEvent, Language, Message, Mode
+from agent.engine import Engine
+from pipelines.call_session import CallSession
+from pipelines.frames import CallerTurnFrame, LisaSpeechFrame
+from pipelines.settings import VoiceSettings
+
+log = logging.getLogger(__name__)
+
+REPROMPT = {Language.EN: "Are you still there?", Language.DE: "Sind Sie noch da?"}
+IDLE_GOODBYE = {
+    Language.EN: "I can't hear you, so I'll end the call now. Feel free to call again. Goodbye!",
+    Language.DE: "Ich höre Sie leider nicht und beende jetzt das Gespräch. Rufen Sie gern wieder an. Auf Wiederhören!",
+}
+MAX_GOODBYE = {
+    Language.EN: "I'm sorry, we have reached the time limit for this call. Please call again. Goodbye!",
+    Language.DE: "Entschuldigung, die Gesprächszeit ist abgelaufen. Bitte rufen Sie noch einmal an. Auf Wiederhören!",
+}
+HUMAN_REQUEST = {
+    Language.EN: "I would like to speak to a human, please.",
+    Language.DE: "Ich möchte bitte mit einem Mitarbeiter sprechen.",
+}
+
+EndCall = Callable[[str, str], Awaitable[None]]  # (ended_by, reason)
+EventHook = Callable[[ConversationEvent], Awaitable[None]]
+Transfer = Callable[[str], Awaitable[None]]
+
+
+class LisaProcessor(FrameProcessor):
+    def __init__(
+        self,
+        session: CallSession,
+        engine: Engine,
+        settings: VoiceSettings,
+        *,
+        end_call: EndCall,
+        transfer: Transfer,
+        on_event: EventHook,
+        prefetch: Callable[[str, int], None] | None = None,
+    ) -> None:
+        super().__init__(name="lisa")
+        self._session = session
+        self._engine = engine
+        self._settings = settings
+        self._end_call = end_call
+        self._transfer = transfer
+        self._on_event = on_event
+        self._prefetch = prefetch
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task] = set()
+        self._watchdog: asyncio.Task | None = None
+        self._events_seen = 0
+        self._idle_prompts = 0
+        self._heard_applied: set[int] = set()
+        self.ending = False
+
+    @property
+    def conv(self):  # noqa: ANN201 - Conversation
+        return self._session.conversation
+
+    # ------------------------------------------------------------------ frames
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, CallerTurnFrame):
+            self._on_caller_turn(frame)
+            return
+        if isinstance(frame, InputDTMFFrame):
+            self._on_dtmf(frame.button.value)
+            return
+        if isinstance(frame, InterruptionFrame):
+            await self.push_frame(frame, direction)
+            s = self._session
+            if s.generating and s.replies not in s.heard:
+                s.heard[s.replies] = ""  # interrupted before any of it was played
+            self._apply_heard()
+            return
+        if isinstance(frame, StartFrame):
+            await self.push_frame(frame, direction)
+            self._watchdog = self.create_task(self._watch(), "lisa-watchdog")
+            if self.conv.mode is not Mode.OUTBOUND:
+                self._spawn(self._reply(None))
+            return
+        if isinstance(frame, (EndFrame, CancelFrame)):
+            await self._stop_tasks()
+        await self.push_frame(frame, direction)
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = self.create_task(coro, "lisa-reply")  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _stop_tasks(self) -> None:
+        for task in [*self._tasks, self._watchdog]:
+            if task and not task.done():
+                await self.cancel_task(task, timeout=1.0)
+
+    def _on_caller_turn(self, frame: CallerTurnFrame) -> None:
+        s = self._session
+        start_t = s.started_t + frame.start_ms / 1000.0
+        end_t = s.started_t + frame.end_ms / 1000.0
+        s.add_line("party", frame.text, start_t, end_t)
+        self._idle_prompts = 0
+        log.info("call %s: caller said %r", s.call_sid, frame.text)
+        self._spawn(self._reply(frame.text, end_t, s.started_t + frame.stt_final_ms / 1000.0))
+
+    def _on_dtmf(self, digit: str) -> None:
+        s = self._session
+        now = time.monotonic()
+        s.add_line("party", f"[DTMF {digit}]", now, now)
+        s.touch()
+        if digit == "0":
+            log.info("call %s: DTMF 0 - the caller asks for a human", s.call_sid)
+            self._spawn(self._reply(HUMAN_REQUEST[self.conv.language], now, now))
+
+    # ------------------------------------------------------------------ replies
+
+    async def _reply(
+        self, text: str | None, user_end_t: float | None = None, stt_t: float | None = None
+    ) -> None:
+        async with self._lock:
+            if self.ending or self.conv.ended:
+                return
+            s = self._session
+            reply = s.new_reply(user_end_t, stt_t)
+            timing = s.timings[reply]
+            pieces = (
+                self._engine.opening(self.conv) if text is None else self._engine.respond(self.conv, text)
+            )
+            said: list[str] = []
+            s.generating = True
+            try:
+                async for sentence in pieces:
+                    if timing.llm_first_t is None:
+                        timing.llm_first_t = time.monotonic()
+                    said.append(sentence)
+                    if reply not in s.heard:
+                        if self._prefetch:
+                            self._prefetch(sentence, len(said))
+                        s.speech_sent(reply, len(said))
+                        await self.push_frame(LisaSpeechFrame(text=sentence, reply=reply, index=len(said)))
+            except Exception:  # noqa: BLE001 - the engine failing must not take the call down
+                log.exception("call %s: engine failed", s.call_sid)
+            finally:
+                s.generating = False
+            s.reply_text[reply] = " ".join(said)
+            self._apply_heard()
+            await self._flush_events()
+            await self._after_reply()
+
+    async def say(self, text: str) -> int:
+        """Speak a line of the pipeline's own (re-prompt, goodbye); it goes into the history too."""
+        s = self._session
+        reply = s.new_reply()
+        self.conv.history.append(Message("assistant", text, self._engine.clock.now()))
+        s.reply_text[reply] = text
+        s.speech_sent(reply, 1)
+        await self.push_frame(LisaSpeechFrame(text=text, reply=reply, index=1))
+        return reply
+
+    def _apply_heard(self) -> None:
+        for reply, heard in list(self._session.heard.items()):
+            if reply in self._heard_applied or reply not in self._session.reply_text:
+                continue
+            self._heard_applied.add(reply)
+            if reply == self._session.replies:  # the engine's last reply is the one interrupted
+                self._engine.heard(self.conv, heard)
+
+    async def _flush_events(self) -> None:
+        events = self.conv.events
+        while self._events_seen < len(events):
+            event = events[self._events_seen]
+            self._events_seen += 1
+            await self._on_event(event)
+
+    async def _after_reply(self) -> None:
+        conv = self.conv
+        if conv.transfer_to:
+            number = conv.transfer_to
+            self.ending = True
+            await self._session.wait_played(self._session.pending_audio_s() + 3.0)
+            await self._transfer(number)
+            await self._end_call("lisa", "transferred")
+        elif conv.end_requested:
+            await self.finish("lisa", "completed")
+
+    async def finish(self, ended_by: str, reason: str, goodbye: str | None = None) -> None:
+        """End the call politely: optional goodbye, wait until it was played, then hang up."""
+        if self.ending and goodbye is not None:
+            return
+        self.ending = True
+        if goodbye:
+            await self.say(goodbye)
+        if not await self._session.wait_played(20.0):
+            log.warning("call %s: goodbye not confirmed played; hanging up anyway", self._session.call_sid)
+        await self._end_call(ended_by, reason)
+
+    # ------------------------------------------------------------------ idle caller, maximum duration
+
+    async def _watch(self) -> None:
+        s = self._session
+        while not self.ending:
+            await asyncio.sleep(0.2)
+            now = time.monotonic()
+            if now - s.started_t >= self._settings.lisa_max_call_s:
+                log.info("call %s: maximum duration reached", s.call_sid)
+                self._spawn(self.finish("lisa", "max_duration", MAX_GOODBYE[self.conv.language]))
+                return
+            if s.lisa_busy or s.caller_speaking or self._lock.locked():
+                continue
+            if now - s.last_activity_t < self._settings.lisa_idle_reprompt_s:
+                continue
+            self._idle_prompts += 1
+            s.touch()
+            if self._idle_prompts == 1:
+                log.info("call %s: caller silent, re-prompting", s.call_sid)
+                async with self._lock:
+                    await self.say(REPROMPT[self.conv.language])
+            else:
+                log.info("call %s: caller still silent, ending the call", s.call_sid)
+                self._spawn(self.finish("lisa", "idle", IDLE_GOODBYE[self.conv.language]))
+                return

@@ -1,0 +1,231 @@
+"""Speech providers by configuration: local Whisper/Piper (embedded default) or Deepgram/ElevenLabs.
+
+``build_stt`` returns the processor that goes before the turn detector (``None`` for local STT, which the
+turn detector runs itself during the caller's pause); ``build_tts`` returns the processor that turns
+:class:`~pipelines.frames.LisaSpeechFrame` into 8 kHz audio followed by a Twilio mark per piece. Cloud
+services are pipecat's own, pointed at ``DEEPGRAM_BASE_URL`` / ``ELEVENLABS_BASE_URL`` when set (local
+protocol servers in tests and benchmarks).
+
+The cloud services retry by themselves (pipecat reconnects with backoff); what they report as an error is
+logged without secrets and becomes a ``provider_error`` event of the call (``provider_failed`` once pipecat
+gives the service up), so a failing provider is visible to the call hooks and never ends other calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+from pipecat.frames.frames import (
+    ErrorFrame,
+    Frame,
+    SystemFrame,
+    TTSAudioRawFrame,
+    TTSSpeakFrame,
+    TTSStoppedFrame,
+)
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+
+from agent.conversation import ConversationEvent
+from pipelines.call_session import CallSession
+from pipelines.frames import LisaSpeechFrame
+from pipelines.local_tts import SAMPLE_RATE, LocalTTS, mark_frame
+from pipelines.settings import VoiceSettings
+
+log = logging.getLogger(__name__)
+
+_HEADERS = re.compile(r"headers: \{[^}]*\},? ?")
+
+
+def build_stt(settings: VoiceSettings) -> FrameProcessor | None:
+    if settings.lisa_stt == "local":
+        return None
+    from pipecat.services.deepgram.stt import DeepgramSTTService
+
+    if not settings.deepgram_api_key:
+        raise RuntimeError("LISA_STT=deepgram needs DEEPGRAM_API_KEY")
+    key = settings.deepgram_api_key.get_secret_value()
+
+    class DeepgramSTT(DeepgramSTTService):
+        """Pipecat's Deepgram service that batches long silences and reports its errors downstream.
+
+        Twilio's 20 ms frames go to Deepgram one message each while the caller speaks and for the first
+        ``QUIET_LIVE_S`` of a pause (Deepgram's endpointing needs that silence promptly); a longer silence
+        goes in ``QUIET_BATCH_S`` messages — a tenth of the messages, no added latency to any turn. Errors
+        also go downstream as :class:`ProviderErrorFrame` (no extra pipeline hop for the audio). Connecting
+        holds the call's start for at most ``CONNECT_WAIT_S``.
+        """
+
+        CONNECT_WAIT_S = 1.5  # the call starts (Lisa greets) after this even while Deepgram is unreachable
+        QUIET_RMS = 60.0  # int16 RMS below this is a quiet line (as pipelines.vad)
+        QUIET_LIVE_S = 0.6
+        QUIET_BATCH_S = 0.2
+
+        _quiet_s = 0.0
+        _batch = b""
+
+        async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame | None, None]:
+            samples = np.frombuffer(audio, dtype=np.int16).astype(np.float32)
+            quiet = not samples.size or float(samples.dot(samples)) < self.QUIET_RMS**2 * samples.size
+            self._quiet_s = self._quiet_s + len(audio) / 16000 if quiet else 0.0
+            if quiet and self._quiet_s > self.QUIET_LIVE_S:
+                self._batch += audio
+                if len(self._batch) < self.QUIET_BATCH_S * 16000:
+                    yield None
+                    return
+                audio, self._batch = self._batch, b""
+            elif self._batch:
+                audio, self._batch = self._batch + audio, b""
+            async for frame in super().run_stt(audio):
+                yield frame
+
+        async def push_error_frame(self, error: ErrorFrame, force_treat_as_permanent: bool = False) -> None:
+            await super().push_error_frame(error, force_treat_as_permanent)
+            await self.push_frame(_provider_error(error, "stt", "deepgram", key))
+
+        async def _connect(self) -> None:
+            # pipecat waits until the connection is up or its retries are spent (8+ s of backoff when
+            # Deepgram refuses): bounded here, the retries go on in the background
+            connecting = asyncio.ensure_future(super()._connect())
+            self._connecting = connecting  # keeps a reference until it settles
+            await asyncio.wait({connecting}, timeout=self.CONNECT_WAIT_S)
+
+    return DeepgramSTT(
+        api_key=key, base_url=settings.deepgram_base_url or "", sample_rate=8000, encoding="linear16"
+    )
+
+
+def build_tts(settings: VoiceSettings, session: CallSession) -> FrameProcessor:
+    if settings.lisa_tts == "local":
+        if settings.lisa_stt == "local":
+            return LocalTTS(session)
+        return Pipeline([_ProviderEvents(session), LocalTTS(session)])  # reports the cloud STT's errors
+    from pipecat.services.elevenlabs.tts import ElevenLabsTTSService
+
+    if not settings.elevenlabs_api_key:
+        raise RuntimeError("LISA_TTS=elevenlabs needs ELEVENLABS_API_KEY")
+    kwargs = {"url": settings.elevenlabs_base_url} if settings.elevenlabs_base_url else {}
+    key = settings.elevenlabs_api_key.get_secret_value()
+    service = ElevenLabsTTSService(
+        api_key=key,
+        settings=ElevenLabsTTSService.Settings(voice=settings.elevenlabs_voice_id),
+        sample_rate=SAMPLE_RATE,  # asks ElevenLabs for pcm_8000: no resampling on our side
+        **kwargs,
+    )
+    return Pipeline([_SpeakCloud(session, key, service), service, _MarkAfterCloud(session)])
+
+
+@dataclass
+class ProviderErrorFrame(SystemFrame):
+    """A cloud service upstream reported an error (already without secrets)."""
+
+    stage: str = ""
+    provider: str = ""
+    error: str = ""
+    permanent: bool = False
+
+
+def _provider_error(frame: ErrorFrame, stage: str, provider: str, secret: str) -> ProviderErrorFrame:
+    text = _HEADERS.sub("", str(frame.error or "error"))  # the SDK's request headers say nothing useful
+    if secret:
+        text = text.replace(secret, "***")
+    permanent = bool(frame.fatal or (frame.processor is not None and not frame.processor.is_usable))
+    return ProviderErrorFrame(stage=stage, provider=provider, error=text[:300], permanent=permanent)
+
+
+class _ProviderEvents(FrameProcessor):
+    """Turns provider errors into log lines and ``provider_error`` / ``provider_failed`` call events."""
+
+    REPEAT_S = 5.0  # the same error again within this time is logged at debug level only
+
+    def __init__(self, session: CallSession, name: str = "provider-events") -> None:
+        super().__init__(name=name)
+        self._session = session
+        self._last: dict[tuple[str, str, bool], float] = {}
+
+    def report(self, error: ProviderErrorFrame) -> None:
+        key = (error.stage, error.error, error.permanent)
+        now = time.monotonic()
+        if now - self._last.get(key, -self.REPEAT_S) < self.REPEAT_S:
+            log.debug(
+                "call %s: %s %s error again: %s",
+                self._session.call_sid,
+                error.stage,
+                error.provider,
+                error.error,
+            )
+            return
+        self._last[key] = now
+        kind = "provider_failed" if error.permanent else "provider_error"
+        log.warning(
+            "call %s: %s (%s) %s: %s", self._session.call_sid, error.stage, error.provider, kind, error.error
+        )
+        message = f"{error.stage} ({error.provider}): {error.error}"
+        self._session.conversation.events.append(ConversationEvent(kind, message, datetime.now(UTC)))
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, ProviderErrorFrame):
+            self.report(frame)
+            return
+        await self.push_frame(frame, direction)
+
+
+class _SpeakCloud(_ProviderEvents):
+    """Lisa's pieces to the cloud TTS (one utterance, and later one mark, per piece); reports its errors."""
+
+    def __init__(self, session: CallSession, secret: str = "", service: FrameProcessor | None = None) -> None:
+        super().__init__(session, name="speak-cloud")
+        self._secret, self._service = secret, service
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        if isinstance(frame, ErrorFrame) and frame.processor is self._service:
+            self.report(_provider_error(frame, "tts", "elevenlabs", self._secret))
+        elif isinstance(frame, ProviderErrorFrame):
+            await super().process_frame(frame, direction)
+            return
+        await FrameProcessor.process_frame(self, frame, direction)
+        if isinstance(frame, LisaSpeechFrame):
+            self._session.speech_done(frame.reply, frame.index)
+            if frame.reply in self._session.heard:
+                return
+            self._session.cloud_pieces.append((frame.reply, frame.index, frame.text))
+            await self.push_frame(TTSSpeakFrame(frame.text))
+            return
+        await self.push_frame(frame, direction)
+
+
+class _MarkAfterCloud(FrameProcessor):
+    """Counts each piece's audio and sends its mark after it (pipecat's serializer sends no marks)."""
+
+    def __init__(self, session: CallSession) -> None:
+        super().__init__(name="mark-after-cloud")
+        self._session = session
+        self._bytes = 0
+        self._queued = False
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        s = self._session
+        if isinstance(frame, TTSAudioRawFrame) and s.cloud_pieces:
+            if not self._queued:
+                reply, index, text = s.cloud_pieces[0]
+                s.queue_utterance(reply, index, text, 0.0)
+                self._queued = True
+            self._bytes += len(frame.audio)
+        elif isinstance(frame, TTSStoppedFrame) and self._queued and s.cloud_pieces:
+            s.cloud_pieces.pop(0)
+            utterance = s.utterances[-1]
+            utterance.duration_s = self._bytes / (2 * SAMPLE_RATE)
+            self._bytes, self._queued = 0, False
+            await self.push_frame(frame, direction)
+            await self.push_frame(mark_frame(utterance.mark))
+            return
+        await self.push_frame(frame, direction)

@@ -1,0 +1,89 @@
+"""Twilio Media Streams <-> pipecat frames for one call, on the 8 kHz μ-law line with no resampling.
+
+Unlike pipecat's ``TwilioFrameSerializer`` this one checks message order and shape (garbage raises
+:class:`~telephony.media_stream.ProtocolError`, which ends only this call), reports ``mark`` echoes and
+``stop`` to the :class:`~pipelines.call_session.CallSession`, sends our own ``mark`` messages after Lisa's
+audio and never hangs up by itself (the app does, through its carrier).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from pipecat.audio.dtmf.types import KeypadEntry
+from pipecat.frames.frames import (
+    Frame,
+    InputAudioRawFrame,
+    InputDTMFFrame,
+    InterruptionFrame,
+    OutputAudioRawFrame,
+    OutputTransportMessageFrame,
+    OutputTransportMessageUrgentFrame,
+)
+from pipecat.serializers.base_serializer import FrameSerializer
+
+from pipelines.audio import pcm16_to_ulaw, ulaw_to_pcm16
+from pipelines.call_session import CallSession
+from telephony.media_stream import Dtmf, Mark, Media, OutboundMessages, ProtocolError, Stop, StreamTracker
+
+log = logging.getLogger(__name__)
+
+
+class TwilioStreamSerializer(FrameSerializer):
+    def __init__(
+        self, tracker: StreamTracker, session: CallSession, on_end: Callable[[str, str], None]
+    ) -> None:
+        """``on_end(ended_by, reason)`` is called (once) when the stream stops or turns to garbage."""
+        super().__init__()
+        self._tracker = tracker
+        self._session = session
+        self._on_end = on_end
+        self._out = OutboundMessages(session.stream_sid)
+        self._done = False
+
+    async def serialize(self, frame: Frame) -> str | bytes | None:
+        if isinstance(frame, OutputAudioRawFrame):
+            if not frame.audio:
+                return None
+            self._session.on_audio_sent(frame.audio)
+            return self._out.media(pcm16_to_ulaw(frame.audio))
+        if isinstance(frame, InterruptionFrame):
+            return self._out.clear()
+        if isinstance(frame, (OutputTransportMessageFrame, OutputTransportMessageUrgentFrame)):
+            message = frame.message if isinstance(frame.message, dict) else {}
+            if message.get("event") == "mark":
+                name = str(message.get("name", ""))
+                self._session.on_mark_sent(name)
+                return self._out.mark(name)
+            return None
+        return None
+
+    async def deserialize(self, data: str | bytes) -> Frame | None:
+        if self._done:
+            return None
+        try:
+            message = self._tracker.feed(data)
+        except ProtocolError as exc:
+            self._done = True
+            self._session.protocol_error = str(exc)
+            self._on_end("system", f"protocol error: {exc}")
+            return None
+        if isinstance(message, Media):
+            if message.track not in ("inbound", "inbound_track"):
+                return None
+            pcm = ulaw_to_pcm16(message.payload)
+            self._session.record_caller(pcm)
+            return InputAudioRawFrame(audio=pcm, sample_rate=8000, num_channels=1)
+        if isinstance(message, Mark):
+            self._session.on_mark_echo(message.name)
+            return None
+        if isinstance(message, Dtmf):
+            try:
+                return InputDTMFFrame(KeypadEntry(message.digit))
+            except ValueError:
+                return None
+        if isinstance(message, Stop):
+            self._done = True
+            self._on_end("party", "stream stopped")
+        return None

@@ -1,0 +1,29 @@
+"""Settings of the phone-call voice pipeline (environment variables and `.env`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class VoiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
+
+    lisa_stt: Literal["local", "deepgram"] = "local"
+    lisa_tts: Literal["local", "elevenlabs"] = "local"
+    deepgram_api_key: SecretStr | None = None
+    deepgram_base_url: str | None = None  # e.g. ws://127.0.0.1:9100 (a local protocol server)
+    elevenlabs_api_key: SecretStr | None = None
+    elevenlabs_voice_id: str = "21m00Tcm4TlvDq8ikWAM"
+    elevenlabs_base_url: str | None = None  # e.g. ws://127.0.0.1:9200
+
+    lisa_vad_stop_s: float = 0.32  # silence that ends a turn smart turn calls finished
+    lisa_turn_text_stop_s: float = 0.4  # silence that ends a turn whose transcript ends a sentence
+    lisa_turn_max_silence_s: float = 0.8  # silence that ends a turn even when smart turn says "incomplete"
+    lisa_min_interrupt_words: int = 2  # words the caller must say over Lisa to interrupt her
+    lisa_idle_reprompt_s: float = 8.0  # caller silence before "Are you still there?" (second time: goodbye)
+    lisa_max_call_s: float = 600.0  # calls are ended politely after this long
+    lisa_voice_threads: int = 2  # worker threads for local STT/TTS inference shared by all calls
+    lisa_recording_dir: str | None = None  # when set: a WAV of both sides per call (caller left, Lisa right)

@@ -1,0 +1,308 @@
+"""The caller's turns from 8 kHz audio: Silero VAD + smart turn v3 + STT started during the pause.
+
+How a turn ends: ~100 ms into a pause the processor transcribes what the caller said so far (in the
+inference threads). Whisper's transcript ending a sentence (it punctuates) → the turn ends when the pause
+reaches ``turn_text_stop_s`` (people pause at commas too); otherwise smart turn is asked: "complete" → at
+``vad_stop_s``, else at ``turn_max_silence_s``. Speech resuming drops the pending result. (Smart turn only runs
+when the transcript leaves it open, which saves CPU under load.)
+
+Barge-in: while Lisa is talking, the caller's speech is transcribed every few hundred ms; once it has
+``min_interrupt_words`` words Lisa is interrupted (pipecat ``InterruptionFrame`` → Twilio ``clear``). A
+cough or a lone "mhm" never reaches that count, so it neither interrupts her nor becomes a turn.
+
+With a streaming cloud STT upstream (Deepgram) the processor takes the text from its transcription frames
+instead of transcribing itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+
+from pipecat.frames.frames import (
+    CancelFrame,
+    EndFrame,
+    Frame,
+    InputAudioRawFrame,
+    InterimTranscriptionFrame,
+    StartFrame,
+    TranscriptionFrame,
+)
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+
+from pipelines import inference
+from pipelines.call_session import CallSession
+from pipelines.frames import CallerTurnFrame
+from pipelines.settings import VoiceSettings
+from pipelines.vad import WINDOW_BYTES, WINDOW_S, CallerVAD
+
+log = logging.getLogger(__name__)
+
+SPEECH_CONFIDENCE = 0.5
+START_WINDOWS = 3  # ~100 ms of speech starts a caller turn
+PRE_ROLL_WINDOWS = 10  # ~320 ms of audio before the detected start goes to STT
+PARTIAL_EVERY_S = 0.35  # while Lisa talks: transcribe the caller this often to count words
+MAX_TURN_S = 28.0
+SPECULATE_WINDOWS = 3  # ~100 ms into a pause the transcription starts (before the turn is known to end)  # a turn longer than this is cut (Whisper's window)
+
+
+def sentence_finished(text: str) -> bool:
+    """Whisper punctuates: a transcript ending in . ? or ! reads as a finished sentence."""
+    return bool(text) and text.rstrip()[-1:] in ".?!" and not text.rstrip().endswith("...")
+
+
+def word_count(text: str) -> int:
+    return len([w for w in text.split() if any(c.isalnum() for c in w)])
+
+
+class TurnDetector(FrameProcessor):
+    """Consumes caller audio, pushes :class:`CallerTurnFrame` downstream, interrupts Lisa on barge-in."""
+
+    def __init__(self, session: CallSession, settings: VoiceSettings, *, local_stt: bool = True) -> None:
+        super().__init__(name="turn-detector")
+        self._session = session
+        self._settings = settings
+        self._local_stt = local_stt
+        self._vad: CallerVAD | None = None
+        self._buffer = bytearray()
+        self._pre_roll: deque[bytes] = deque(maxlen=PRE_ROLL_WINDOWS)
+        self._speaking = False
+        self._start_count = 0
+        self._silence = 0
+        self._audio = bytearray()
+        self._turn_start_t = 0.0
+        self._speech_end_t = 0.0
+        self._generation = 0  # bumped whenever the caller speaks again: stale results are dropped
+        self._check: asyncio.Task | None = None
+        self._check_result: tuple[int, str, float] | None = None  # generation, text, silence that ends it
+        self._partial: asyncio.Task | None = None
+        self._partial_at = 0
+        self._interrupted = False
+        self._finishing = False
+        self._cloud_final: list[str] = []
+        self._cloud_interim = ""
+
+    def can_generate_metrics(self) -> bool:
+        return True
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, InputAudioRawFrame):
+            await self._on_audio(frame.audio)
+            return
+        if isinstance(frame, TranscriptionFrame) and not self._local_stt:
+            self._cloud_final.append(frame.text)
+            return
+        if isinstance(frame, InterimTranscriptionFrame) and not self._local_stt:
+            self._cloud_interim = frame.text
+            return
+        if isinstance(frame, StartFrame):
+            self._vad = await asyncio.to_thread(CallerVAD)
+        elif isinstance(frame, (EndFrame, CancelFrame)):
+            self._cancel_tasks()
+        await self.push_frame(frame, direction)
+
+    def _cancel_tasks(self) -> None:
+        for task in (self._check, self._partial):
+            if task and not task.done():
+                task.cancel()
+
+    # ------------------------------------------------------------------ VAD state machine
+
+    async def _on_audio(self, pcm: bytes) -> None:
+        if self._vad is None:
+            return
+        self._buffer.extend(pcm)
+        while len(self._buffer) >= WINDOW_BYTES:
+            window = bytes(self._buffer[:WINDOW_BYTES])
+            del self._buffer[:WINDOW_BYTES]
+            speech = self._vad.confidence(window) >= SPEECH_CONFIDENCE
+            await self._on_window(window, speech)
+
+    async def _on_window(self, window: bytes, speech: bool) -> None:
+        now = time.monotonic()
+        if not self._speaking:
+            self._pre_roll.append(window)
+            self._start_count = self._start_count + 1 if speech else 0
+            if self._start_count >= START_WINDOWS:
+                self._begin_turn(now)
+            return
+        self._audio.extend(window)
+        if speech:
+            if self._silence:
+                self._generation += 1  # the caller went on: whatever was pending is stale
+                self._check_result = None
+            self._silence = 0
+            self._session.caller_speaking = True
+            self._maybe_check_partial()
+            if len(self._audio) / 16000 > MAX_TURN_S:
+                self._speech_end_t = now
+                self._schedule_finish()
+            return
+        self._silence += 1
+        if self._silence == 1:
+            self._speech_end_t = now - WINDOW_S
+        silence_s = self._silence * WINDOW_S
+        fresh = self._check_result is not None and self._check_result[0] == self._generation
+        idle = not self._check or self._check.done() or self._check_generation != self._generation
+        if self._silence >= SPECULATE_WINDOWS and not fresh and idle:
+            self._start_check()  # transcribe during the pause already: often it is the end of the turn
+        finished = fresh and silence_s >= self._check_result[2]
+        if finished or silence_s >= self._settings.lisa_turn_max_silence_s:
+            self._schedule_finish()
+
+    def _schedule_finish(self) -> None:
+        if not self._finishing:
+            self._finishing = True
+            self.create_task(self._finish(), "turn-finish")
+
+    def _begin_turn(self, now: float) -> None:
+        self._speaking = True
+        self._session.caller_speaking = True
+        self._start_count = 0
+        self._silence = 0
+        self._audio = bytearray(b"".join(self._pre_roll))
+        self._pre_roll.clear()
+        self._turn_start_t = now - START_WINDOWS * WINDOW_S
+        self._generation += 1
+        self._check_result = None
+        self._partial_at = 0
+        self._interrupted = False
+        self._cloud_final.clear()
+        self._cloud_interim = ""
+
+    # ------------------------------------------------------------------ end-of-turn check (STT + smart turn)
+
+    _check_generation = -1
+
+    def _start_check(self) -> None:
+        self._check_generation = self._generation
+        self._check = self.create_task(self._run_check(self._generation, bytes(self._audio)), "turn-check")
+
+    async def _run_check(self, generation: int, audio: bytes) -> None:
+        try:
+            if self._local_stt:
+                await self.start_ttfb_metrics()
+                text = await inference.transcribe(audio)
+                await self.stop_ttfb_metrics()
+                complete, probability = False, 0.0
+                if text and not sentence_finished(text) and generation == self._generation:
+                    complete, probability = await inference.turn_complete(audio)  # only when it matters
+            else:
+                text = ""
+                complete, probability = await inference.turn_complete(audio)
+        except Exception:  # noqa: BLE001 - a failed inference must not end the call
+            log.exception("call %s: end-of-turn check failed", self._session.call_sid)
+            return
+        if generation != self._generation or not self._speaking:
+            return
+        # how much silence ends this turn: smart turn sure -> the short VAD stop; a finished sentence in the
+        # transcript -> a little longer (speakers pause at commas too); else the long fallback
+        if complete:
+            stop_s = self._settings.lisa_vad_stop_s
+        elif sentence_finished(text):
+            stop_s = self._settings.lisa_turn_text_stop_s
+        else:
+            stop_s = self._settings.lisa_turn_max_silence_s
+        self._check_result = (generation, text, stop_s)
+        log.debug("turn check: complete=%s p=%.2f text=%r", complete, probability, text)
+        if self._silence * WINDOW_S >= stop_s:
+            self._schedule_finish()
+
+    async def _finish(self) -> None:
+        if not self._speaking:
+            self._finishing = False
+            return
+        try:
+            generation = self._generation
+            if self._local_stt:
+                if self._check_result is None or self._check_result[0] != generation:
+                    if not self._check or self._check.done() or self._check_generation != generation:
+                        self._start_check()
+                    check = self._check
+                    await asyncio.shield(check) if check else None
+                if self._generation != generation:
+                    return  # the caller spoke again while we waited: the turn goes on
+                text = self._check_result[1] if self._check_result else ""
+            else:
+                text = await self._cloud_text()
+            stt_final_t = time.monotonic()
+            start_t, end_t = self._turn_start_t, self._speech_end_t
+            self._reset()
+            await self._deliver(text, start_t, end_t, stt_final_t)
+        finally:
+            self._finishing = False
+
+    async def _cloud_text(self) -> str:
+        """With cloud STT: wait briefly for the final transcript of what the caller just said."""
+        deadline = time.monotonic() + 1.0
+        while not self._cloud_final and time.monotonic() < deadline:  # noqa: ASYNC110 - frames arrive via process_frame
+            await asyncio.sleep(0.02)
+        return " ".join(self._cloud_final).strip() or self._cloud_interim
+
+    def _reset(self) -> None:
+        self._speaking = False
+        self._session.caller_speaking = False
+        self._audio = bytearray()
+        self._silence = 0
+        self._check_result = None
+        self._generation += 1
+        if self._partial and not self._partial.done():
+            self._partial.cancel()
+
+    async def _deliver(self, text: str, start_t: float, end_t: float, stt_final_t: float) -> None:
+        words = word_count(text)
+        session = self._session
+        if words == 0:
+            log.debug("call %s: noise, no words", session.call_sid)
+            return
+        if session.lisa_busy and not self._interrupted:
+            if words < self._settings.lisa_min_interrupt_words:
+                log.info("call %s: %r over Lisa: not an interruption", session.call_sid, text)
+                return
+            await self._interrupt(end_t)
+        session.touch()
+        await self.push_frame(
+            CallerTurnFrame(
+                text=text,
+                start_ms=session.ms(start_t) or 0.0,
+                end_ms=session.ms(end_t) or 0.0,
+                stt_final_ms=session.ms(stt_final_t) or 0.0,
+            )
+        )
+
+    # ------------------------------------------------------------------ barge-in
+
+    def _maybe_check_partial(self) -> None:
+        if not self._session.lisa_busy or self._interrupted:
+            return
+        if self._partial and not self._partial.done():
+            return
+        if len(self._audio) - self._partial_at < PARTIAL_EVERY_S * 16000:
+            return
+        self._partial_at = len(self._audio)
+        self._partial = self.create_task(self._run_partial(self._generation, bytes(self._audio)), "partial")
+
+    async def _run_partial(self, generation: int, audio: bytes) -> None:
+        if self._local_stt:
+            try:
+                text = await inference.transcribe(audio)
+            except Exception:  # noqa: BLE001
+                log.exception("call %s: partial transcription failed", self._session.call_sid)
+                return
+        else:
+            text = " ".join([*self._cloud_final, self._cloud_interim])
+        if not self._speaking or self._interrupted or not self._session.lisa_busy:
+            return
+        if word_count(text) >= self._settings.lisa_min_interrupt_words:
+            await self._interrupt(time.monotonic())
+
+    async def _interrupt(self, at: float) -> None:
+        self._interrupted = True
+        reply, heard = self._session.barge_in(at)
+        if reply is not None:
+            self._session.heard[reply] = heard
+        log.info("call %s: barge-in; caller heard %r", self._session.call_sid, heard)
+        await self.broadcast_interruption()
