@@ -1,0 +1,30 @@
+"""Helpers for the phone-call tests: the party's voice on the line, and the call statuses the app reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CallStatus = tuple[str, str, dict[str, Any]]  # (call_sid, status, info)
+
+
+def party_speech(text: str) -> bytes:
+    """8 kHz PCM of the party's line (local Piper, the party's voice)."""
+    from pipelines.audio import resample_pcm16
+    from pipelines.local_models import PARTY_STYLE, synthesize
+
+    pcm, rate = synthesize(text, PARTY_STYLE)
+    return resample_pcm16(pcm, rate, 8000)
+
+
+def record_call_statuses(
+    services: dict[str, Any], statuses: list[CallStatus] | None = None
+) -> list[CallStatus]:
+    """Add a listener to ``services["call_status_listeners"]`` that records every call status reported from
+    now on into ``statuses`` (a new list unless given); returns that list."""
+    recorded: list[CallStatus] = [] if statuses is None else statuses
+
+    async def listener(call_sid: str, status: str, info: dict[str, Any]) -> None:
+        recorded.append((call_sid, status, info))
+
+    services["call_status_listeners"].append(listener)
+    return recorded

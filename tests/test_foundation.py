@@ -1,0 +1,156 @@
+"""The shared foundation: clock, sentence chunking, storage migrations, phone masking, μ-law codec."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agent.clock import Clock
+from agent.sentences import sentence_chunks, split_sentences
+from api.logging_setup import MaskingFilter, mask_phone, mask_text
+from api.storage import Database
+from pipelines.audio import pcm16_to_ulaw, resample_pcm16, ulaw_to_pcm16
+
+
+def test_clock_starts_at_the_given_instant_and_runs_on():
+    clock = Clock("2026-11-23T09:15:00+01:00")
+    first = clock.now()
+    assert first.isoformat().startswith("2026-11-23T09:15:00")
+    assert first.tzinfo is not None and clock.timezone == "Europe/Berlin"
+    assert clock.now() >= first
+
+
+def test_clock_converts_other_offsets_to_the_business_timezone():
+    assert Clock("2026-07-01T08:00:00+00:00").now().hour == 10  # CEST
+
+
+def test_naive_start_is_taken_as_local_time():
+    assert Clock("2026-11-23T09:00:00").now().utcoffset().total_seconds() == 3600
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences", "rest"),
+    [
+        ("Hello, this is Lisa. How can I help? ", ["Hello, this is Lisa.", "How can I help?"], ""),
+        (
+            "Ihr Termin ist am Mittwoch, 25. November um 15 Uhr. Passt das?",
+            ["Ihr Termin ist am Mittwoch, 25. November um 15 Uhr."],
+            "Passt das?",
+        ),
+        ("Dr. Miller sees you at 10:30. Bye! ", ["Dr. Miller sees you at 10:30.", "Bye!"], ""),
+        ("z.B. morgen. Gut", ["z.B. morgen."], "Gut"),
+    ],
+)
+def test_split_sentences(text, sentences, rest):
+    got, tail = split_sentences(text)
+    assert got == sentences
+    assert tail == rest
+
+
+async def test_sentence_chunks_yield_first_sentence_before_the_stream_ends():
+    release = asyncio.Event()
+
+    async def pieces():
+        yield "Hello, this "
+        yield "is Lisa. How "
+        await release.wait()
+        yield "can I help?"
+
+    chunks = sentence_chunks(pieces())
+    assert await anext(chunks) == "Hello, this is Lisa."
+    release.set()
+    assert [c async for c in chunks] == ["How can I help?"]
+
+
+async def _roundtrip(url: str) -> None:
+    db = await Database.connect(url)
+    try:
+        assert await db.ping()
+        assert await db.migrate() == []  # idempotent
+        versions = [
+            r["version"] for r in await db.fetchall("SELECT version FROM schema_migrations ORDER BY version")
+        ]
+        assert versions[0] == "0001_init" and versions == sorted(versions)
+        await db.execute("INSERT INTO app_meta (key, value) VALUES (:k, :v)", {"k": "x", "v": "1"})
+        assert await db.fetchone("SELECT value FROM app_meta WHERE key = :k", {"k": "x"}) == {"value": "1"}
+    finally:
+        await db.close()
+
+
+async def test_sqlite_migrations(tmp_path):
+    await _roundtrip(f"sqlite:///{tmp_path}/lisa.db")
+    # a second connection to the same file sees the data: it survives a restart
+    db = await Database.connect(f"sqlite:///{tmp_path}/lisa.db")
+    assert await db.fetchone("SELECT value FROM app_meta WHERE key = 'x'") == {"value": "1"}
+    await db.close()
+
+
+@pytest.mark.postgres
+async def test_postgres_migrations():
+    import asyncpg
+
+    base = os.environ.get("DATABASE_URL_TEST", "postgresql://postgres@127.0.0.1:5432/test")
+    try:
+        admin = await asyncpg.connect(base, timeout=3)
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.skip(f"PostgreSQL not reachable at DATABASE_URL_TEST: {exc}")
+    name = f"lisa_foundation_{uuid.uuid4().hex[:8]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        await _roundtrip(base.rsplit("/", 1)[0] + f"/{name}")
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def test_mask_phone_keeps_only_the_edges():
+    assert mask_phone("+49 30 7654321") == "+49******321"
+    assert "7654" not in mask_text("calling +49 30 7654321 now")
+
+
+def test_log_records_are_masked(caplog):
+    logger = logging.getLogger("mask-test")
+    logger.addFilter(MaskingFilter())
+    with caplog.at_level(logging.INFO, logger="mask-test"):
+        logger.info("dialing %s", "+49 30 1234567")
+    assert "1234567" not in caplog.text and "+49" in caplog.text
+
+
+def test_ulaw_roundtrip_is_close_and_matches_g711_decoding():
+    t = np.arange(8000) / 8000
+    pcm = (np.sin(2 * np.pi * 440 * t) * 12000).astype(np.int16)
+    ulaw = pcm16_to_ulaw(pcm.tobytes())
+    assert len(ulaw) == len(pcm)
+    back = np.frombuffer(ulaw_to_pcm16(ulaw), dtype=np.int16).astype(np.float64)
+    assert np.corrcoef(back, pcm)[0, 1] > 0.999
+    assert ulaw_to_pcm16(b"\xff\x7f\x00\x80") == np.array([0, 0, -32124, 32124], dtype=np.int16).tobytes()
+
+
+def test_resample_keeps_duration():
+    pcm = np.zeros(22050, dtype=np.int16).tobytes()
+    assert len(resample_pcm16(pcm, 22050, 8000)) == 16000
+
+
+def test_empty_values_copied_from_env_example_mean_defaults(monkeypatch):
+    """`cp .env.example .env` leaves many settings empty: they must fall back to their defaults."""
+    from agent.settings import AgentSettings
+    from api.requests.settings import RequestSettings
+    from api.settings import ApiSettings
+    from pipelines.settings import VoiceSettings
+    from telephony.settings import TwilioSettings
+
+    for line in (Path(__file__).parents[1] / ".env.example").read_text(encoding="utf-8").splitlines():
+        name, sep, value = line.strip().partition("=")
+        if sep and not name.startswith("#") and not value:
+            monkeypatch.setenv(name, "")
+    agent = AgentSettings()
+    assert agent.lisa_clock is None and agent.openai_base_url is None and agent.lisa_business_profile is None
+    Clock(agent.lisa_clock, agent.lisa_timezone).now()
+    for settings in (ApiSettings, RequestSettings, VoiceSettings, TwilioSettings):
+        settings()

@@ -1,0 +1,118 @@
+"""The whole replay suite through the real runner: ours (tests/scenarios) and ../shared/scenarios.
+
+Every scenario is replayed end to end on the embedded default (in-process app per scenario, real
+WebSocket, real audio, real speech models), ``CONCURRENCY`` at once, once per test session; each scenario
+is then reported as its own test. Turn latency is measured but not enforced here (speed is measured in
+``bench/``, and CI machines are shared): ``lisa replay`` enforces ``max_turn_latency_ms``.
+
+Scenarios that fail because of a known bug outside the replay harness are listed in ``KNOWN_ISSUES`` with
+the reason; they still run, and show up as XFAIL (or XPASS once fixed). A failed voice scenario is replayed
+once more (speech recognition on a loaded machine is not deterministic); the first failure is a warning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import warnings
+from pathlib import Path
+
+import pytest
+
+from api.replay.report import write_json, write_scenario_files
+from api.replay.result import ScenarioResult
+from api.replay.runner import replay_all
+from api.replay.scenario import Scenario, ScenarioError, load_scenarios
+from api.replay.settings import ReplaySettings
+
+OURS = Path(__file__).parent / "scenarios"
+SHARED = Path(__file__).parents[1].parent / "shared" / "scenarios"
+SETTINGS = ReplaySettings()
+CONCURRENCY = SETTINGS.lisa_replay_concurrency
+REPORT_DIR = SETTINGS.lisa_replay_report_dir  # keep the WAVs/timelines of a test run there
+
+KNOWN_ISSUES: dict[str, str] = {}
+
+
+def _files() -> list[Path]:
+    files = sorted(OURS.glob("*.yaml"))
+    if SHARED.is_dir():
+        files += sorted(SHARED.glob("*.yaml"))
+    return files
+
+
+try:
+    SCENARIOS: list[Scenario] = load_scenarios(_files())
+    LOAD_ERROR = ""
+except ScenarioError as exc:  # reported by test_suite_is_big_enough instead of breaking collection
+    SCENARIOS, LOAD_ERROR = [], str(exc)
+
+
+def _replay(scenarios: list[Scenario]) -> list[ScenarioResult]:
+    box: dict[str, list[ScenarioResult]] = {}
+
+    def run() -> None:  # its own thread and event loop: independent of the tests' loops
+        box["results"] = asyncio.run(replay_all(scenarios, concurrency=CONCURRENCY, check_latency=False))
+
+    thread = threading.Thread(target=run, name="replay-suite")
+    thread.start()
+    thread.join()
+    if "results" not in box:
+        raise RuntimeError("the replay suite crashed (see the log)")
+    return box["results"]
+
+
+# A voice scenario that failed is replayed once more (Whisper tiny on a loaded 2-core machine sometimes
+# clips a word); the first attempt's failures are kept and shown as a warning, `lisa replay` never retries.
+FIRST_ATTEMPT: dict[str, list[str]] = {}
+
+
+def _run_suite() -> dict[str, ScenarioResult]:
+    results = {r.name: r for r in _replay(SCENARIOS)}
+    again = [
+        s for s in SCENARIOS if not results[s.name].passed and s.kind != "chat" and s.name not in KNOWN_ISSUES
+    ]
+    for scenario in again:
+        FIRST_ATTEMPT[scenario.name] = results[scenario.name].failures
+    if again:
+        results.update({r.name: r for r in _replay(again)})
+    return results
+
+
+@pytest.fixture(scope="module")
+def suite_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ScenarioResult]:
+    results = _run_suite()
+    out = Path(REPORT_DIR) if REPORT_DIR else tmp_path_factory.mktemp("replay")
+    write_json(out / "report.json", list(results.values()))
+    for result in results.values():
+        write_scenario_files(out, result)
+    return results
+
+
+def _param(scenario: Scenario) -> object:
+    marks = [pytest.mark.xdist_group("replay-suite"), pytest.mark.timeout(1200)]
+    if scenario.kind != "chat":
+        marks.append(pytest.mark.voice)
+    if scenario.name in KNOWN_ISSUES:
+        marks.append(pytest.mark.xfail(reason=KNOWN_ISSUES[scenario.name], strict=False))
+    return pytest.param(scenario, id=scenario.name, marks=marks)
+
+
+def test_suite_is_big_enough() -> None:
+    assert not LOAD_ERROR, LOAD_ERROR
+    ours = [s for s in SCENARIOS if s.path and s.path.parent == OURS.resolve()]
+    assert len(ours) >= 20
+    kinds = {s.kind for s in ours}
+    assert kinds == {"inbound", "outbound", "chat"}
+
+
+@pytest.mark.parametrize("scenario", [_param(s) for s in SCENARIOS])
+def test_scenario(scenario: Scenario, suite_results: dict[str, ScenarioResult]) -> None:
+    result = suite_results[scenario.name]
+    if scenario.name in FIRST_ATTEMPT:
+        first = "; ".join(FIRST_ATTEMPT[scenario.name])
+        warnings.warn(f"{scenario.name} was replayed twice; the first attempt failed: {first}", stacklevel=1)
+    assert result.passed, f"{scenario.name}: " + "; ".join(result.failures)
+    if scenario.kind == "inbound" or result.ids.get("call_sid"):
+        # the call went over the media stream: audio both ways and a transcript from the call record
+        assert result.party_audio and result.lisa_audio and result.transcript

@@ -1,0 +1,239 @@
+"""The rule brain on outbound booking calls (seed 002): Lisa calls a business on behalf of a user."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ManualClock
+
+from agent.business import load_business
+from agent.calendar import InMemoryCalendar
+from agent.conversation import BookingRequest, Status
+from agent.engine import Engine
+from agent.rule_brain import RuleBrain
+from agent.rule_nlu import callee_name, purpose, spoken_preference
+
+CLOCK = "2026-11-23T09:15:00+01:00"  # Monday
+
+
+def dentist(lang: str = "en") -> BookingRequest:
+    de = lang == "de"
+    return BookingRequest(
+        request_id="3f0c7c1e",
+        user_id="9b2d4c8e",
+        title="Zahnarzttermin buchen" if de else "Book a dental cleaning",
+        description="Ich brauche einen Termin für eine Zahnreinigung"
+        if de
+        else "I need an appointment for a dental cleaning",
+        callback_number="+49 30 1234567",
+        number_to_call="+49 30 7654321",
+        preferred_time="nächste Woche, Montag 10-12 Uhr" if de else "next week, Monday 10-12",
+        user_profile={
+            "username": "Max Mustermann",
+            "street": "Musterstraße",
+            "house_number": "123",
+            "city": "Berlin",
+        },
+    )
+
+
+class Call:
+    def __init__(self, lang: str = "en", request: BookingRequest | None = None) -> None:
+        self.engine = Engine(RuleBrain(), load_business(), ManualClock(CLOCK), InMemoryCalendar())
+        self.conv = self.engine.new_conversation("outbound", lang, request=request or dentist(lang))
+        self.said: list[str] = []
+
+    async def __call__(self, text: str) -> str:
+        reply = await self.engine.reply(self.conv, text)
+        self.said.append(reply)
+        return reply
+
+    @property
+    def status(self) -> Status:
+        return self.conv.outcome.status
+
+
+async def test_lisa_waits_for_the_callee_then_introduces_herself():
+    call = Call()
+    assert await call.engine.reply(call.conv, None) == ""
+    intro = await call("Good morning, Miller dental practice, how can I help you?")
+    assert intro == (
+        "Hello, this is Lisa. I'm calling on behalf of Max Mustermann. I'd like to book an appointment for a "
+        "dental cleaning — would next week, Monday between 10 and 12 work?"
+    )
+    assert call.conv.slots["callee"] == "Miller dental practice"
+
+
+async def test_offer_that_fits_is_accepted_and_the_confirmation_books():
+    call = Call()
+    await call("Good morning, Miller dental practice, how can I help you?")
+    assert "would be great" in await call("let me check next monday at half past ten would be free")
+    assert await call("and the name of the patient please") == "The name is Max Mustermann."
+    assert call.status is Status.OPEN  # nothing is booked before the business confirms
+    reply = await call("Alright, Monday at ten thirty. See you then, goodbye.")
+    assert "Goodbye" in reply and call.conv.end_requested
+    assert call.status is Status.BOOKED
+    assert call.conv.outcome.as_dict()["appointment"] == "2026-11-30T10:30"
+    assert [e.type for e in call.conv.events] == ["booking_in_progress", "booking_confirmed"]
+
+
+async def test_offer_outside_the_preferred_time_gets_a_counter_request_then_an_alternative():
+    call = Call()
+    await call("Miller dental, hello?")
+    reply = await call("We could do Monday at 3 pm.")
+    assert "doesn't suit Max Mustermann" in reply and "Monday between 10 and 12" in reply
+    assert "Monday, November 30 at 11 am would be great" in await call("Hmm, Monday at 11 then?")
+    assert (
+        await call("And a phone number where we can reach him?") == "The callback number is +49 30 1234567."
+    )
+    reply = await call("Okay, I've put him down for Monday at 11. Anything else?")
+    assert "that's all" in reply
+    assert call.conv.outcome.as_dict()["appointment"] == "2026-11-30T11:00"
+    assert "goodbye" in (await call("Bye")).lower() and call.conv.end_requested
+    assert call.status is Status.BOOKED
+
+
+async def test_when_nothing_fits_the_nearest_reasonable_offer_is_accepted():
+    call = Call()
+    await call("Hello, Dr. Smith's office.")
+    assert "doesn't suit" in await call("We could do Tuesday at 9.")
+    assert "Tuesday, November 24 at 9 am works too" in await call("No, nothing on Monday, sorry.")
+    await call("ok great see you then")
+    assert call.status is Status.BOOKED and call.conv.outcome.as_dict()["appointment"] == "2026-11-24T09:00"
+
+
+async def test_fully_booked_fails_politely_and_lisa_ends_after_the_goodbye():
+    request = dentist()
+    request.title, request.description = "Haircut appointment", "Men's haircut, about 30 minutes"
+    request.preferred_time = "this Friday afternoon"
+    call = Call(request=request)
+    assert "Friday" in await call("Salon Schmidt, hello?")
+    reply = await call("I'm sorry, we are fully booked this week. Please call again next week.")
+    assert reply == "I understand, nothing is free on Friday. Thank you, I'll let Max Mustermann know."
+    assert call.status is Status.FAILED and not call.conv.end_requested
+    await call("Yes, bye.")
+    assert call.conv.end_requested and call.status is Status.FAILED
+
+
+async def test_call_back_later_waits_for_callback():
+    call = Call()
+    await call("hello")
+    reply = await call("Sorry, the doctor is busy, can you call back in an hour?")
+    assert reply == "Of course, I'll call back in an hour. Thank you!"
+    assert call.status is Status.WAITING_FOR_CALLBACK
+    assert "in an hour" in call.conv.outcome.summary
+    await call("bye")
+    assert call.conv.end_requested and call.status is Status.WAITING_FOR_CALLBACK
+
+
+async def test_privacy_and_honesty():
+    call = Call()
+    await call("hi this is the practice")
+    assert "AI assistant" in await call("are you a robot?")
+    reply = await call("what's his date of birth and address?")
+    assert "can't give that out" in reply
+    said = " ".join(call.said)
+    assert "Musterstraße" not in said and "+49 30 1234567" not in said
+
+
+async def test_german_outbound_booking():
+    call = Call("de")
+    intro = await call("Praxis Dr. Müller, guten Tag.")
+    assert intro == (
+        "Hallo, hier ist Lisa. Ich rufe im Auftrag von Max Mustermann an. Ich hätte gern einen Termin für eine "
+        "Zahnreinigung – ginge nächste Woche, Montag zwischen 10 und 12 Uhr?"
+    )
+    assert "wäre prima" in await call("Nächsten Montag um halb elf hätten wir etwas frei.")
+    assert await call("Wie ist der Name des Patienten?") == "Der Name ist Max Mustermann."
+    await call("Gut, dann ist der Termin eingetragen. Auf Wiederhören!")
+    assert call.status is Status.BOOKED and call.conv.end_requested
+    assert call.conv.outcome.summary == "Termin gebucht für Montag, 30.11., 10:30 Uhr bei Praxis Dr. Müller."
+
+
+async def test_german_no_availability_and_callback():
+    call = Call("de")
+    await call("Friseur Schmidt, hallo?")
+    assert "nichts frei" in await call("Leider sind wir diese Woche komplett ausgebucht.")
+    assert call.status is Status.FAILED
+    call = Call("de")
+    await call("Hallo?")
+    assert "noch einmal an" in await call("Bitte rufen Sie später nochmal an, wir haben gerade viel zu tun.")
+    assert call.status is Status.WAITING_FOR_CALLBACK
+
+
+async def test_a_line_that_never_makes_sense_ends_failed():
+    call = Call()
+    await call("Salon Schmidt, hello?")
+    for _ in range(3):
+        await call("mmm")
+    assert call.conv.end_requested and call.status is Status.FAILED
+
+
+@pytest.mark.parametrize(
+    ("greeting", "name"),
+    [
+        ("Good morning, Miller dental practice, how can I help you?", "Miller dental practice"),
+        ("Salon Schmidt, hello?", "Salon Schmidt"),
+        ("Praxis Dr. Müller, guten Tag.", "Praxis Dr. Müller"),
+        ("Hello?", None),
+        ("hi this is the practice", None),
+    ],
+)
+def test_callee_name(greeting, name):
+    assert callee_name(greeting) == name
+
+
+def test_purpose_and_preference_phrases():
+    assert purpose(dentist(), "en") == "an appointment for a dental cleaning"
+    assert purpose(dentist("de"), "de") == "einen Termin für eine Zahnreinigung"
+    assert spoken_preference("next week, Monday 10-12", "en") == "next week, Monday between 10 and 12"
+    assert (
+        spoken_preference("nächste Woche, Montag 10-12 Uhr", "de")
+        == "nächste Woche, Montag zwischen 10 und 12 Uhr"
+    )
+
+
+async def test_unknown_questions_and_time_only_offers():
+    call = Call()
+    await call("Miller dental practice, good morning.")
+    assert "don't know" in await call("Is he a new patient with us?")
+    reply = await call("We'd have 11:30 free.")  # no day: the preferred Monday is meant
+    assert "Monday, November 30 at 11:30 would be great" in reply
+    await call("Great, that's booked then.")
+    assert call.conv.outcome.as_dict()["appointment"] == "2026-11-30T11:30"
+    assert "that's all" in await call("Anything else I can do for you?")
+
+
+async def test_asap_preference_takes_the_first_offer():
+    request = dentist()
+    request.preferred_time = "ASAP"
+    call = Call(request=request)
+    intro = await call("Miller dental practice.")
+    assert "a dental cleaning, as soon as possible — when would you have time?" in intro
+    assert "would be great" in await call("Tomorrow at 8 would be possible.")
+    await call("Okay, you're booked. Bye!")
+    assert call.status is Status.BOOKED and call.conv.outcome.as_dict()["appointment"] == "2026-11-24T08:00"
+    assert call.conv.end_requested
+
+
+async def test_introduction_talked_over_is_repeated_once():
+    """Speech recognition splits "Good morning. Miller dental practice, how can I help you?" into two turns;
+    the callee barges into the first introduction, so Lisa introduces herself again, naming the practice."""
+    call = Call()
+    await call("Good morning.")
+    call.engine.heard(call.conv, "Hello,")
+    reply = await call("Miller dental practice, how can I help you?")
+    assert reply.startswith("Hello, this is Lisa. I'm calling on behalf of Max Mustermann.")
+    assert call.conv.slots["callee"] == "Miller dental practice"
+    call.engine.heard(call.conv, "Hello, this is")
+    assert "would be great" in await call("next monday at half past ten would be free")  # no third intro
+    assert await call("All right.") == "Thank you."
+    await call("Monday at 10 30. See you then!")
+    assert call.conv.outcome.summary.endswith("at Miller dental practice.")
+
+
+def test_misheard_greetings_are_not_business_names():
+    assert callee_name("to launch it.") is None
+    assert (
+        callee_name("salon schmidt hello") is None or callee_name("salon schmidt, hello") == "salon schmidt"
+    )
+    assert callee_name("miller dental practice, how can I help you") == "miller dental practice"

@@ -1,0 +1,178 @@
+"""Conversation serialisation and the chat session store, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from agent.calendar import Booking
+from agent.conversation import (
+    BookingRequest,
+    Conversation,
+    ConversationEvent,
+    Language,
+    Message,
+    Mode,
+    Status,
+)
+from agent.conversation_codec import (
+    conversation_from_dict,
+    conversation_to_dict,
+    decode,
+    dumps,
+    encode,
+    loads,
+)
+from api.storage import Database
+from api.storage.sessions import ACTIVE, ENDED, ChatMessage, SessionRecord, SessionStore
+
+BERLIN = ZoneInfo("Europe/Berlin")
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=BERLIN)
+
+
+def _conversation() -> Conversation:
+    conv = Conversation(
+        mode=Mode.OUTBOUND,
+        language=Language.DE,
+        request=BookingRequest(
+            request_id="r-1",
+            user_id="u-1",
+            title="Zahnreinigung",
+            description="bitte buchen",
+            callback_number="+49 30 1234567",
+            number_to_call="+49 30 7654321",
+            preferred_time="Montag 10-12",
+            user_profile={"username": "Max Mustermann"},
+        ),
+    )
+    conv.history += [
+        Message("assistant", "Guten Tag!", T0),
+        Message("user", "Hallo", T0 + timedelta(seconds=3), {"stt_ms": 120}),
+        Message("manager", "Hier ist Anna.", T0 + timedelta(seconds=9), {"manager": "Anna"}),
+    ]
+    conv.slots = {
+        "when": T0 + timedelta(days=2),
+        "day": date(2026, 11, 25),
+        "at": time(15, 0),
+        "offered": [T0, T0 + timedelta(hours=1)],
+        "tried": {"mon", "tue"},
+        "window": (time(10, 0), time(12, 0)),
+        "booking": Booking(T0, T0 + timedelta(minutes=30), "Erika", "Physio"),
+        "name": "Erika Musterfrau",
+        "count": 2,
+        "none": None,
+    }
+    conv.outcome.status = Status.BOOKED
+    conv.outcome.appointment = datetime(2026, 11, 25, 15, 0, tzinfo=BERLIN)
+    conv.outcome.summary = "gebucht"
+    conv.events.append(ConversationEvent("booking_confirmed", "gebucht", T0))
+    conv.state = {"phase": "confirm", "retries": {1: "x"}, "status": Status.OPEN, "gap": timedelta(minutes=5)}
+    conv.end_requested = True
+    conv.transfer_to = "+49 30 999999"
+    return conv
+
+
+def test_conversation_round_trips_through_json():
+    conv = _conversation()
+    text = dumps(conv)
+    json.loads(text)  # plain JSON
+    back = loads(text)
+    assert back == conv
+    assert back.slots["tried"] == {"mon", "tue"} and isinstance(back.slots["window"], tuple)
+    assert isinstance(back.slots["booking"], Booking) and back.slots["when"].tzinfo is not None
+    assert back.state["status"] is Status.OPEN and back.state["retries"] == {1: "x"}
+    assert back.request.user_name == "Max Mustermann"
+    assert conversation_to_dict(back) == conversation_to_dict(conv)
+
+
+def test_a_fresh_conversation_round_trips():
+    conv = Conversation(mode=Mode.CHAT, language=Language.EN)
+    assert conversation_from_dict(conversation_to_dict(conv)) == conv
+
+
+def test_codec_refuses_foreign_classes_and_unknown_types():
+    with pytest.raises(ValueError, match="refusing"):
+        decode({"__t": "dataclass", "cls": "os:system", "v": {}})
+
+    class Opaque:
+        def __repr__(self) -> str:
+            return "<opaque 7>"
+
+    assert decode(json.loads(json.dumps(encode({"x": Opaque()})))) == {"x": "<opaque 7>"}
+
+
+def _session(sid: str, when: datetime, user: str | None = None) -> SessionRecord:
+    conv = Conversation(mode=Mode.CHAT, language=Language.DE, id=sid)
+    conv.history.append(Message("assistant", "Hallo!", when))
+    return SessionRecord(
+        id=sid,
+        user_id=user,
+        channel="app",
+        language="de",
+        status=ACTIVE,
+        created_at=when,
+        last_activity=when,
+        metadata={"app": "flutter", "umlaut": "ä"},
+        outcome=conv.outcome.as_dict(),
+        conversation=conv,
+    )
+
+
+async def test_session_store_on_both_back_ends(db_url):
+    db = await Database.connect(db_url)
+    try:
+        store = SessionStore(db)
+        s1 = _session("s-1", T0, user="u-1")
+        await store.create(s1, [ChatMessage("s-1", "lisa", "Hallo!", T0)])
+        s2 = _session("s-2", T0 + timedelta(minutes=5))
+        await store.create(s2, [])
+
+        got = await store.get("s-1")
+        assert got is not None and got.conversation == s1.conversation
+        assert got.metadata == {"app": "flutter", "umlaut": "ä"} and got.created_at == T0
+        assert await store.get("missing") is None
+
+        # a turn: new state + two messages in one transaction, numbered in order
+        got.conversation.history.append(Message("user", "Termin bitte", T0 + timedelta(minutes=10)))
+        got.last_activity = T0 + timedelta(minutes=10)
+        got.outcome = {"status": "booked", "appointment": "2026-11-25T15:00", "summary": "ok"}
+        await store.save(
+            got,
+            [
+                ChatMessage("s-1", "user", "Termin bitte", T0 + timedelta(minutes=10), user_id="u-1"),
+                ChatMessage("s-1", "lisa", "Gern.", T0 + timedelta(minutes=10)),
+            ],
+        )
+        messages = await store.messages("s-1")
+        assert [(m.seq, m.sender, m.content) for m in messages] == [
+            (1, "lisa", "Hallo!"),
+            (2, "user", "Termin bitte"),
+            (3, "lisa", "Gern."),
+        ]
+        assert [m.content for m in await store.messages("s-1", limit=2)] == ["Termin bitte", "Gern."]
+        wire = messages[1].as_wire()
+        assert wire["type"] == "text" and wire["userId"] == "u-1" and wire["createdAt"].endswith("Z")
+        assert messages[2].as_wire()["type"] == "ai"
+
+        # newest activity first; filters by user and status
+        assert [s.id for s in await store.list_sessions()] == ["s-1", "s-2"]
+        assert [s.id for s in await store.list_sessions(user_id="u-1")] == ["s-1"]
+        assert (await store.get("s-1", with_conversation=False)).outcome["status"] == "booked"
+
+        last = await store.last_messages(["s-1", "s-2"])
+        assert last["s-1"].content == "Gern." and "s-2" not in last
+
+        # idle lookup and ending
+        assert await store.idle_since(T0 + timedelta(minutes=7)) == ["s-2"]
+        s2.status = ENDED
+        s2.ended_at = T0 + timedelta(hours=2)
+        s2.end_reason = "idle_timeout"
+        await store.save(s2)
+        assert await store.idle_since(T0 + timedelta(hours=3)) == ["s-1"]
+        assert await store.count() == 2 and await store.count(ACTIVE) == 1
+        assert [s.id for s in await store.list_sessions(status=ENDED)] == ["s-2"]
+    finally:
+        await db.close()
