@@ -1,0 +1,326 @@
+"""Voice-to-voice latency of phone calls on the embedded default (Whisper tiny.en, rule brain, Piper).
+
+The app runs in a child process (real uvicorn, temp SQLite, loopback telephony); this process plays Twilio
+with :class:`~telephony.media_stream.MediaStreamClient`, speaking real synthesized speech in real time.
+Voice-to-voice = end of the caller's speech (the end of the sent audio minus its trailing silence) → the
+first byte of Lisa's reply arriving on the media socket. The server's own figure (VAD end of speech → first
+audio byte sent, from ``GET /api/calls``) is reported too.
+
+    .venv/bin/python -m bench.voice_bench [--turns 8] [--calls 10] [--silent 10] [--sequential 30]
+
+JSON to stdout and ``bench/results/voice.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "voice.json"
+QUESTIONS = [
+    "What are your opening hours on Saturday?",
+    "Do you also have appointments in the evening?",
+    "Where exactly is your practice?",
+    "How long does a first appointment take?",
+    "Do I need to bring anything with me?",
+    "Is there parking near your practice?",
+    "Can I pay by card?",
+    "What are your opening hours on Monday?",
+]
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    return round(float(np.percentile(np.array(values), q)), 1)
+
+
+def summary(values: list[float]) -> dict[str, Any]:
+    return {
+        "n": len(values),
+        "p50_ms": percentile(values, 50),
+        "p95_ms": percentile(values, 95),
+        "max_ms": round(max(values), 1) if values else None,
+    }
+
+
+# ------------------------------------------------------------------------------------------- server
+
+
+def serve(port: int, db_url: str) -> None:
+    """Child process: the app on 127.0.0.1:port."""
+    import uvicorn
+
+    from agent.settings import AgentSettings
+    from api.app import create_app
+    from api.logging_setup import setup_logging
+    from api.settings import ApiSettings
+
+    setup_logging(os.environ.get("LISA_BENCH_LOG", "WARNING"))
+    settings = ApiSettings(
+        _env_file=None, host="127.0.0.1", port=port, database_url=db_url, rate_limit_per_minute=0
+    )
+    agent = AgentSettings(_env_file=None, lisa_brain="rule", lisa_clock="2026-11-23T09:00:00+01:00")
+    uvicorn.run(
+        create_app(settings, agent), host="127.0.0.1", port=port, log_level="warning", ws_ping_interval=20
+    )
+
+
+class Server:
+    def __init__(self) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.dir = tempfile.TemporaryDirectory()
+        db = f"sqlite:///{self.dir.name}/bench.db"
+        env = {**os.environ, "LOGURU_LEVEL": "WARNING", "LISA_TELEPHONY": "loopback"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.voice_bench", "--serve", str(self.port), db], cwd=ROOT, env=env
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.media = f"ws://127.0.0.1:{self.port}/twilio/media"
+
+    async def wait_ready(self) -> None:
+        async with httpx.AsyncClient() as client:
+            for _ in range(600):
+                try:
+                    await client.get(self.url + "/api/calls", timeout=1)
+                    return
+                except httpx.HTTPError:
+                    await asyncio.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.dir.cleanup()
+
+
+# ------------------------------------------------------------------------------------------- caller
+
+_SPEECH: dict[str, tuple[bytes, float]] = {}
+
+
+def trailing_silence_ms(pcm_8k: bytes) -> float:
+    samples = np.frombuffer(pcm_8k, dtype=np.int16).astype(np.float32)
+    frame = 80  # 10 ms
+    n = len(samples) // frame
+    rms = np.sqrt((samples[: n * frame].reshape(n, frame) ** 2).mean(axis=1))
+    voiced = np.nonzero(rms > 300)[0]
+    return 0.0 if not len(voiced) else (n - 1 - voiced[-1]) * 10.0
+
+
+async def speech(text: str) -> tuple[bytes, float]:
+    if text not in _SPEECH:
+        from pipelines import local_models
+        from pipelines.audio import resample_pcm16
+
+        pcm, rate = await asyncio.to_thread(local_models.synthesize, text, local_models.PARTY_STYLE)
+        pcm8 = resample_pcm16(pcm, rate, 8000)
+        _SPEECH[text] = (pcm8, trailing_silence_ms(pcm8))
+    return _SPEECH[text]
+
+
+async def conversation(
+    server: Server, turns: int, start_delay: float = 0.0
+) -> tuple[list[float], str, float]:
+    """One call: greeting, then ``turns`` questions; client-side latencies, call sid, greeting ms."""
+    from telephony.media_stream import MediaStreamClient
+
+    await asyncio.sleep(start_delay)
+    latencies: list[float] = []
+    async with MediaStreamClient.connect(server.media) as call:
+        greeting = await call.wait_lisa_speaking(10)
+        await call.wait_lisa_done(30, new_utterance=False)
+        for i in range(turns):
+            pcm, tail_ms = await speech(QUESTIONS[i % len(QUESTIONS)])
+            await call.send_audio(pcm)
+            speech_end = call.audio_sends[-1][1] - tail_ms
+            reply = await call.wait_lisa_speaking(20, after_ms=speech_end)
+            latencies.append(reply.first_media_ms - speech_end)
+            await call.wait_lisa_done(30)
+            await call.send_silence(300 + 150 * (i % 3))
+        return latencies, call.call_sid, greeting.first_media_ms
+
+
+STAGES = {
+    "end_of_speech_to_stt_final": ("user_end_ms", "stt_final_ms"),
+    "stt_final_to_first_sentence": ("stt_final_ms", "llm_first_ms"),
+    "first_sentence_to_first_tts_audio": ("llm_first_ms", "tts_first_ms"),
+    "tts_audio_to_first_byte_sent": ("tts_first_ms", "first_audio_out_ms"),
+}
+
+
+def breakdown(turns: list[dict[str, Any]]) -> dict[str, Any]:
+    """p50/p95 of each stage of the server's turns."""
+    out = {}
+    for name, (a, b) in STAGES.items():
+        values = [t[b] - t[a] for t in turns if t.get(a) is not None and t.get(b) is not None]
+        out[name] = {"p50_ms": percentile(values, 50), "p95_ms": percentile(values, 95)}
+    return out
+
+
+async def server_latencies(server: Server, sids: list[str], turns_out: list | None = None) -> list[float]:
+    out: list[float] = []
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        for sid in sids:
+            for _ in range(50):
+                record = (await client.get(f"/api/calls/{sid}")).json()
+                if record.get("ended_at"):
+                    break
+                await asyncio.sleep(0.1)
+            turns = [t for t in record.get("turns", []) if t.get("latency_ms") is not None]
+            out += [t["latency_ms"] for t in turns]
+            if turns_out is not None:
+                turns_out += turns
+    return out
+
+
+async def silent_calls(server: Server, count: int, seconds: float) -> dict[str, Any]:
+    from telephony.media_stream import MediaStreamClient
+
+    async def one(ready: asyncio.Event, done: asyncio.Event, started: list[int]) -> None:
+        async with MediaStreamClient.connect(server.media) as call:
+            await call.wait_lisa_speaking(15)
+            await call.wait_lisa_done(30, new_utterance=False)
+            started.append(1)
+            if len(started) == count:
+                ready.set()
+            await done.wait()
+
+    ready, done, started = asyncio.Event(), asyncio.Event(), []
+    idle_before = await cpu_over(server, seconds)
+    tasks = [asyncio.create_task(one(ready, done, started)) for _ in range(count)]
+    await asyncio.wait_for(ready.wait(), 120)
+    busy = await cpu_over(server, seconds)
+    done.set()
+    await asyncio.gather(*tasks)
+    return {
+        "calls": count,
+        "server_cores_idle": round(idle_before, 4),
+        "server_cores_with_calls": round(busy, 4),
+        "cores_per_silent_call": round((busy - idle_before) / count, 4),
+    }
+
+
+async def cpu_over(server: Server, seconds: float) -> float:
+    before, t0 = server.cpu_s(), time.monotonic()
+    await asyncio.sleep(seconds)
+    return (server.cpu_s() - before) / (time.monotonic() - t0)
+
+
+async def sequential_calls(server: Server, count: int) -> dict[str, Any]:
+    from telephony.media_stream import MediaStreamClient
+
+    rss = [server.rss_mb()]
+    pcm, _ = await speech("What are your opening hours on Saturday?")
+    for i in range(count):
+        async with MediaStreamClient.connect(server.media) as call:
+            await call.wait_lisa_speaking(15)
+            await call.wait_lisa_done(30, new_utterance=False)
+            await call.send_audio(pcm)
+            await call.wait_lisa_done(30)
+        if (i + 1) % 10 == 0:
+            await asyncio.sleep(0.5)
+            rss.append(server.rss_mb())
+    return {
+        "calls": count,
+        "rss_mb_every_10_calls": [round(r, 1) for r in rss],
+        "growth_after_first_10_pct": round((rss[-1] - rss[1]) / rss[1] * 100, 1) if len(rss) > 2 else None,
+    }
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    server = Server()
+    try:
+        await server.wait_ready()
+        for q in QUESTIONS:
+            await speech(q)
+        # one call, N turns
+        single, sid, greeting_ms = await conversation(server, args.turns)
+        single_turns: list[dict[str, Any]] = []
+        single_server = await server_latencies(server, [sid], single_turns)
+        # concurrent calls, turns spread out: calls start 1 s apart
+        results = await asyncio.gather(
+            *(conversation(server, args.concurrent_turns, start_delay=i * 1.0) for i in range(args.calls))
+        )
+        concurrent = [v for lat, _, _ in results for v in lat]
+        concurrent_turns: list[dict[str, Any]] = []
+        concurrent_server = await server_latencies(server, [sid for _, sid, _ in results], concurrent_turns)
+        greetings = [g for _, _, g in results]
+        report: dict[str, Any] = {
+            "benchmark": "voice_to_voice_embedded",
+            "machine_cores": os.cpu_count(),
+            "stack": "Whisper tiny.en (short-window) + smart turn v3 + Silero VAD, rule brain, Piper joe-us",
+            "single_call": {
+                "turns": args.turns,
+                "client_voice_to_voice": summary(single),
+                "server_end_of_speech_to_first_byte": summary(single_server),
+                "server_stages": breakdown(single_turns),
+                "greeting_first_audio_ms": round(greeting_ms, 1),
+            },
+            "concurrent_calls": {
+                "calls": args.calls,
+                "turns_per_call": args.concurrent_turns,
+                "start_spacing_s": 1.0,
+                "client_voice_to_voice": summary(concurrent),
+                "server_end_of_speech_to_first_byte": summary(concurrent_server),
+                "server_stages": breakdown(concurrent_turns),
+                "greeting_first_audio": summary(greetings),
+            },
+        }
+        if args.silent:
+            report["silent_calls_cpu"] = await silent_calls(server, args.silent, 5.0)
+        if args.sequential:
+            report["sequential_calls_memory"] = await sequential_calls(server, args.sequential)
+        report["targets"] = {"single_call_p50_ms": 700, "ten_calls_p95_ms": 1500}
+        return report
+    finally:
+        server.stop()
+
+
+def cli() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve":
+        serve(int(sys.argv[2]), sys.argv[3])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=8)
+    parser.add_argument("--calls", type=int, default=10)
+    parser.add_argument("--concurrent-turns", type=int, default=4)
+    parser.add_argument("--silent", type=int, default=10)
+    parser.add_argument("--sequential", type=int, default=30)
+    report = asyncio.run(main(parser.parse_args()))
+    text = json.dumps(report, indent=2)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    cli()
