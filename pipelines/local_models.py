@@ -156,7 +156,8 @@ class VoiceStyle:
 
 
 LISA_STYLE = VoiceStyle()
-PARTY_STYLE = VoiceStyle(length_scale=1.12, noise_scale=0.5, noise_w_scale=0.6, volume=0.9)
+# no noise: the same text always gives the same audio, so test calls are reproducible
+PARTY_STYLE = VoiceStyle(length_scale=1.12, noise_scale=0.0, noise_w_scale=0.0, volume=0.9)
 
 
 def piper_sample_rate() -> int:

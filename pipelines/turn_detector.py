@@ -112,12 +112,12 @@ class TurnDetector(FrameProcessor):
     # ------------------------------------------------------------------ VAD state machine
 
     async def _on_audio(self, pcm: bytes) -> None:
-        if self._vad is None:
-            return
         self._buffer.extend(pcm)
         while len(self._buffer) >= WINDOW_BYTES:
             window = bytes(self._buffer[:WINDOW_BYTES])
             del self._buffer[:WINDOW_BYTES]
+            if self._vad is None:
+                continue  # still loading: drop whole windows, so the window grid stays on the stream's start
             speech = self._vad.confidence(window) >= SPEECH_CONFIDENCE
             await self._on_window(window, speech)
 

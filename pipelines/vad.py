@@ -16,7 +16,7 @@ WINDOW_SAMPLES = 256  # Silero's window at 8 kHz = 32 ms
 WINDOW_BYTES = WINDOW_SAMPLES * 2
 WINDOW_S = WINDOW_SAMPLES / 8000
 _SILENT_RMS = 60.0  # int16 RMS below this is line noise, not speech
-_RESET_EVERY_WINDOWS = int(2.0 / WINDOW_S)  # reset the model's state in quiet stretches (as pipecat does)
+_RESET_AFTER_QUIET = 8  # ~256 ms of quiet: the model's state is reset (deterministic: depends on audio only)
 
 
 @cache
@@ -35,7 +35,6 @@ class CallerVAD:
     def __init__(self) -> None:
         self._model = copy.copy(vad_template())  # shares the ONNX session, owns its state
         self._model.reset_states()
-        self._since_reset = 0
         self._quiet_windows = 0
 
     def confidence(self, window: bytes) -> float:
@@ -48,8 +47,7 @@ class CallerVAD:
         return score
 
     def _quiet(self, quiet: bool) -> None:
-        self._since_reset += 1
+        """Reset the recurrent state once per quiet stretch, so the same speech always scores the same."""
         self._quiet_windows = self._quiet_windows + 1 if quiet else 0
-        if self._since_reset >= _RESET_EVERY_WINDOWS and self._quiet_windows >= 8:
+        if self._quiet_windows == _RESET_AFTER_QUIET:
             self._model.reset_states()
-            self._since_reset = 0

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 8000
 FRAME_MS = 20
 FRAME_BYTES = SAMPLE_RATE * FRAME_MS // 1000  # 160 bytes of μ-law per 20 ms frame
+ALIGN_FRAMES = 8  # paced sends start on a 160 ms grid (see MediaStreamClient.connect)
 ULAW_SILENCE = b"\xff"
 MEDIA_ENCODING = "audio/x-mulaw"
 
@@ -500,12 +501,14 @@ class MediaStreamClient:
         custom_parameters: dict[str, str],
         frame_hook: FrameHook | None = None,
         continuous: bool = True,
+        align_frames: int = ALIGN_FRAMES,
     ) -> None:
         self._ws = ws
         self.call_sid, self.stream_sid, self.account_sid = call_sid, stream_sid, account_sid
         self.custom_parameters = dict(custom_parameters)
         self.frame_hook = frame_hook
         self.continuous = continuous
+        self.align_frames = max(1, align_frames)
         self._msgs = TwilioMessages(stream_sid, call_sid, account_sid)
         self._send_lock = asyncio.Lock()
         self.t0 = time.monotonic()
@@ -522,8 +525,8 @@ class MediaStreamClient:
         self._activity = asyncio.Event()
         self._last_media_at = 0.0
         # us -> Lisa
-        # queued party frames: (frame, paced, the send's future, last frame of that send?)
-        self._frames: deque[tuple[bytes, bool, asyncio.Future[None], bool]] = deque()
+        # queued party frames: (frame, paced, the send's future, last frame of that send?, first frame?)
+        self._frames: deque[tuple[bytes, bool, asyncio.Future[None], bool, bool]] = deque()
         self._frames_ready = asyncio.Event()
         self._frame_index = 0
         self._sent_ms = 0  # media timestamp: ms of audio sent on the line
@@ -555,12 +558,16 @@ class MediaStreamClient:
         account_sid: str = "AC00000000000000000000000000000000",
         frame_hook: FrameHook | None = None,
         continuous: bool = True,
+        align_frames: int = ALIGN_FRAMES,
         open_timeout: float = 10.0,
     ) -> AsyncIterator[MediaStreamClient]:
         """Open the stream and send ``connected`` + ``start`` as Twilio does; ``stop`` and close on exit.
 
         ``from_number`` / ``to_number`` become the ``from`` / ``to`` custom parameters unless given there.
         ``continuous`` keeps a 20 ms line running (silence between sends), as Twilio does.
+        ``align_frames``: on a continuous line each paced send starts on a frame index that is a multiple of
+        this (default 8 = 160 ms, the common grid of 20 ms frames and the 32 ms VAD windows), so the same
+        speech reaches the server as the same windows and a test run is reproducible. 1 turns it off.
         """
         from websockets.asyncio.client import connect as ws_connect
 
@@ -578,6 +585,7 @@ class MediaStreamClient:
             custom_parameters=params,
             frame_hook=frame_hook,
             continuous=continuous,
+            align_frames=align_frames,
         )
         try:
             await client._begin()
@@ -674,7 +682,7 @@ class MediaStreamClient:
             frame = ulaw[i * FRAME_BYTES : (i + 1) * FRAME_BYTES]
             if len(frame) < FRAME_BYTES:
                 frame += ULAW_SILENCE * (FRAME_BYTES - len(frame))
-            self._frames.append((frame, paced, done, i == count - 1))
+            self._frames.append((frame, paced, done, i == count - 1, i == 0))
         self._frames_ready.set()
         try:
             await done
@@ -715,9 +723,14 @@ class MediaStreamClient:
         async with self._send_lock:
             await self._ws.send(message)
 
+    def _on_grid(self, queued: tuple[bytes, bool, asyncio.Future[None], bool, bool]) -> bool:
+        """May this queued frame go now? A paced send on a continuous line starts on the alignment grid."""
+        _frame, paced, _done, _last, first = queued
+        return not (first and paced and self.continuous) or self._frame_index % self.align_frames == 0
+
     def _fail_pending_frames(self) -> None:
         while self._frames:
-            _, _, done, _ = self._frames.popleft()
+            done = self._frames.popleft()[2]
             if not done.done():
                 done.set_exception(ConnectionError("media stream closed before the audio was sent"))
 
@@ -727,8 +740,8 @@ class MediaStreamClient:
         next_at = time.monotonic()
         try:
             while not self._closed.is_set():
-                if self._frames:
-                    frame, paced, batch, last = self._frames.popleft()
+                if self._frames and self._on_grid(self._frames[0]):
+                    frame, paced, batch, last, _first = self._frames.popleft()
                     done = batch if last else None
                     if not paced:
                         await self._send_frame(frame)
