@@ -230,6 +230,7 @@ class MediaCall:
             Pipeline(processors),
             params=PipelineParams(audio_in_sample_rate=8000, audio_out_sample_rate=8000, enable_metrics=True),
             enable_rtvi=False,
+            enable_turn_tracking=False,  # our TurnDetector keeps the turns; the observer costs CPU per frame
             idle_timeout_secs=None,
             check_dangling_tasks=False,
             cancel_timeout_secs=3.0,

@@ -11,7 +11,8 @@ Barge-in: while Lisa is talking, the caller's speech is transcribed every few hu
 cough or a lone "mhm" never reaches that count, so it neither interrupts her nor becomes a turn.
 
 With a streaming cloud STT upstream (Deepgram) the processor takes the text from its transcription frames
-instead of transcribing itself.
+instead of transcribing itself, and a final transcript that arrives in a pause smart turn calls finished
+ends the turn at once (Deepgram's endpointing has waited for the silence already).
 """
 
 from __future__ import annotations
@@ -76,13 +77,15 @@ class TurnDetector(FrameProcessor):
         self._speech_end_t = 0.0
         self._generation = 0  # bumped whenever the caller speaks again: stale results are dropped
         self._check: asyncio.Task | None = None
-        self._check_result: tuple[int, str, float] | None = None  # generation, text, silence that ends it
+        # generation, text, silence that ends the turn, smart turn's verdict
+        self._check_result: tuple[int, str, float, bool] | None = None
         self._partial: asyncio.Task | None = None
         self._partial_at = 0
         self._interrupted = False
         self._finishing = False
         self._cloud_final: list[str] = []
         self._cloud_interim = ""
+        self._final_in_pause = False  # cloud STT: a final transcript arrived during the current pause
 
     def can_generate_metrics(self) -> bool:
         return True
@@ -94,6 +97,9 @@ class TurnDetector(FrameProcessor):
             return
         if isinstance(frame, TranscriptionFrame) and not self._local_stt:
             self._cloud_final.append(frame.text)
+            self._final_in_pause = self._speaking and self._silence > 0
+            if self._final_in_pause and self._cloud_final_ends_turn():
+                self._schedule_finish()
             return
         if isinstance(frame, InterimTranscriptionFrame) and not self._local_stt:
             self._cloud_interim = frame.text
@@ -135,6 +141,7 @@ class TurnDetector(FrameProcessor):
                 self._generation += 1  # the caller went on: whatever was pending is stale
                 self._check_result = None
             self._silence = 0
+            self._final_in_pause = False
             self._session.caller_speaking = True
             self._maybe_check_partial()
             if len(self._audio) / 16000 > MAX_TURN_S:
@@ -149,7 +156,7 @@ class TurnDetector(FrameProcessor):
         idle = not self._check or self._check.done() or self._check_generation != self._generation
         if self._silence >= SPECULATE_WINDOWS and not fresh and idle:
             self._start_check()  # transcribe during the pause already: often it is the end of the turn
-        finished = fresh and silence_s >= self._check_result[2]
+        finished = fresh and (silence_s >= self._check_result[2] or self._cloud_final_ends_turn())
         if finished or silence_s >= self._settings.lisa_turn_max_silence_s:
             self._schedule_finish()
 
@@ -172,6 +179,7 @@ class TurnDetector(FrameProcessor):
         self._interrupted = False
         self._cloud_final.clear()
         self._cloud_interim = ""
+        self._final_in_pause = False
 
     # ------------------------------------------------------------------ end-of-turn check (STT + smart turn)
 
@@ -206,10 +214,22 @@ class TurnDetector(FrameProcessor):
             stop_s = self._settings.lisa_turn_text_stop_s
         else:
             stop_s = self._settings.lisa_turn_max_silence_s
-        self._check_result = (generation, text, stop_s)
+        self._check_result = (generation, text, stop_s, complete)
         log.debug("turn check: complete=%s p=%.2f text=%r", complete, probability, text)
-        if self._silence * WINDOW_S >= stop_s:
+        if self._silence * WINDOW_S >= stop_s or self._cloud_final_ends_turn():
             self._schedule_finish()
+
+    def _cloud_final_ends_turn(self) -> bool:
+        """Cloud STT: the final transcript came in during this pause and smart turn heard a finished turn,
+        so the turn ends now rather than after the VAD stop (Deepgram's endpointing already waited)."""
+        result = self._check_result
+        return (
+            not self._local_stt
+            and self._final_in_pause
+            and result is not None
+            and result[0] == self._generation
+            and result[3]
+        )
 
     async def _finish(self) -> None:
         if not self._speaking:
@@ -248,6 +268,7 @@ class TurnDetector(FrameProcessor):
         self._audio = bytearray()
         self._silence = 0
         self._check_result = None
+        self._final_in_pause = False
         self._generation += 1
         if self._partial and not self._partial.done():
             self._partial.cancel()
