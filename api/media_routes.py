@@ -28,7 +28,10 @@ async def twilio_media(websocket: WebSocket) -> None:
 
 async def start_voice(state: AppState) -> None:
     from pipelines import inference
+    from pipelines.call_pipeline import end_live_call
     from pipelines.settings import VoiceSettings
+
+    state.services["end_live_call"] = end_live_call  # a canceled request ends its call politely
 
     settings = state.services.get("voice_settings") or VoiceSettings()
     state.services["voice_settings"] = settings

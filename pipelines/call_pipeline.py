@@ -42,6 +42,22 @@ log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 10.0
 ACTIVE_CALLS: dict[str, CallSession] = {}
+_LIVE: dict[str, MediaCall] = {}
+
+
+def end_live_call(call_sid: str, reason: str) -> bool:
+    """Ask a call running in this process to end politely (Lisa's goodbye, then hang-up).
+
+    False when the call is not connected here (still ringing, or on another instance): the caller should
+    then hang up through the carrier. A call that is ending already is left to finish its goodbye.
+    """
+    call = _LIVE.get(call_sid)
+    if call is None or call.lisa is None:
+        return False
+    if not (call._ending or call.lisa.ending):
+        log.info("call %s: ending politely (%s)", call_sid, reason)
+        call.lisa.end_politely(reason)
+    return True
 
 
 class MetricsLog(FrameProcessor):
@@ -164,6 +180,7 @@ class MediaCall:
             session.caller_pcm, session.lisa_pcm = bytearray(), bytearray()
         self.session = session
         ACTIVE_CALLS[session.call_sid] = session
+        _LIVE[session.call_sid] = self
         log.info(
             "call %s started: %s from %s to %s",
             session.call_sid,
@@ -316,6 +333,7 @@ class MediaCall:
         self._finalized = True
         session = self.session
         ACTIVE_CALLS.pop(session.call_sid, None)
+        _LIVE.pop(session.call_sid, None)
         conv = session.conversation
         if conv.mode is not Mode.OUTBOUND and conv.outcome.status is Status.OPEN:
             # the caller left (or the call broke) before anything was decided: answered or abandoned

@@ -38,6 +38,10 @@ IDLE_GOODBYE = {
     Language.EN: "I can't hear you, so I'll end the call now. Feel free to call again. Goodbye!",
     Language.DE: "Ich höre Sie leider nicht und beende jetzt das Gespräch. Rufen Sie gern wieder an. Auf Wiederhören!",
 }
+CANCEL_GOODBYE = {
+    Language.EN: "I'm sorry, I have to end our call now. We'll be in touch. Goodbye!",
+    Language.DE: "Entschuldigung, ich muss unser Gespräch leider beenden. Wir melden uns wieder. Auf Wiederhören!",
+}
 MAX_GOODBYE = {
     Language.EN: "I'm sorry, we have reached the time limit for this call. Please call again. Goodbye!",
     Language.DE: "Entschuldigung, die Gesprächszeit ist abgelaufen. Bitte rufen Sie noch einmal an. Auf Wiederhören!",
@@ -220,6 +224,11 @@ class LisaProcessor(FrameProcessor):
         if not await self._session.wait_played(20.0):
             log.warning("call %s: goodbye not confirmed played; hanging up anyway", self._session.call_sid)
         await self._end_call(ended_by, reason)
+
+    def end_politely(self, reason: str) -> None:
+        """Someone outside the call ended it (a canceled request): goodbye, then hang up."""
+        if not self.ending:
+            self._spawn(self.finish("lisa", reason, CANCEL_GOODBYE[self.conv.language]))
 
     # ------------------------------------------------------------------ idle caller, maximum duration
 

@@ -198,8 +198,11 @@ class RequestProcessor(CallScheduler):
         await self.store.cancel_jobs(request_id)
         self._changed()
         if changed and row.get("call_sid") and row["status"] in ("calling", "in_progress"):
+            end_live_call = self.state.services.get("end_live_call")
             carrier = self.state.services.get("carrier")
-            if carrier is not None:
+            if end_live_call is not None and end_live_call(row["call_sid"], "canceled"):
+                pass  # connected here: Lisa says goodbye, then hangs up through the carrier herself
+            elif carrier is not None:
                 try:
                     await carrier.hangup(row["call_sid"])
                 except Exception:  # noqa: BLE001 - the request is canceled either way
