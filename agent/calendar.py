@@ -44,3 +44,16 @@ class InMemoryCalendar:
                 return False
             self._bookings.append(booking)
             return True
+
+
+class DryRunCalendar:
+    """Reads another calendar, writes nothing: for previewing a reply without booking anything."""
+
+    def __init__(self, inner: Calendar) -> None:
+        self._inner = inner
+
+    async def bookings_between(self, start: datetime, end: datetime) -> list[Booking]:
+        return await self._inner.bookings_between(start, end)
+
+    async def add(self, booking: Booking) -> bool:
+        return not await self._inner.bookings_between(booking.start, booking.end)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import logging
 import re
 from collections.abc import AsyncIterator
 
 from agent.brain import Brain, BrainUnavailable, TurnContext
 from agent.business import BusinessProfile
-from agent.calendar import Calendar, InMemoryCalendar
+from agent.calendar import Calendar, DryRunCalendar, InMemoryCalendar
 from agent.clock import Clock
 from agent.conversation import BookingRequest, Conversation, Language, Message, Mode
 from agent.sentences import sentence_chunks
@@ -91,6 +93,25 @@ class Engine:
             return
         async for sentence in self._run(conv, text):
             yield sentence
+
+    async def preview(self, conv: Conversation, text: str) -> str | None:
+        """The first sentence Lisa would answer ``text`` with, worked out on a copy of the conversation
+        with a calendar that writes nothing, so nothing changes. A voice channel starts synthesizing it
+        while it is still unsure the caller has finished. Only a deterministic brain (the rule brain) is
+        previewed: its real reply starts with the same sentence. None for other brains or on failure."""
+        if not getattr(self.brain, "deterministic", False) or conv.ended:
+            return None
+        draft = copy.deepcopy(conv)
+        engine = copy.copy(self)
+        engine.calendar = DryRunCalendar(self.calendar)
+        engine.fallback = None
+        try:
+            async with contextlib.aclosing(engine.respond(draft, text)) as sentences:
+                async for sentence in sentences:
+                    return sentence
+        except Exception:  # noqa: BLE001 - a preview is only a guess
+            log.debug("preview failed", exc_info=True)
+        return None
 
     async def reply(self, conv: Conversation, text: str | None) -> str:
         """Convenience for text channels: the whole reply at once (``None`` = opening)."""

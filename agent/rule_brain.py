@@ -130,6 +130,7 @@ class RuleBrain:
     """Deterministic Lisa: good enough to book, answer, hand over and run an outbound booking call."""
 
     name = "rule"
+    deterministic = True  # the same conversation and text always give the same reply (Engine.preview)
 
     async def reply(self, conv: Conversation, user_text: str | None, ctx: TurnContext) -> AsyncIterator[str]:
         if conv.mode is Mode.OUTBOUND:

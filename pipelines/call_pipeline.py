@@ -237,7 +237,7 @@ class MediaCall:
         if stt is not None:
             processors.append(stt)
         processors += [
-            TurnDetector(session, self.settings, local_stt=stt is None),
+            TurnDetector(session, self.settings, local_stt=stt is None, on_draft=self.lisa.draft),
             self.lisa,
             tts,
             transport.output(),

@@ -66,7 +66,7 @@ class LisaProcessor(FrameProcessor):
         end_call: EndCall,
         transfer: Transfer,
         on_event: EventHook,
-        prefetch: Callable[[str, int], None] | None = None,
+        prefetch: Callable[[str, int, bool], None] | None = None,
     ) -> None:
         super().__init__(name="lisa")
         self._session = session
@@ -114,6 +114,19 @@ class LisaProcessor(FrameProcessor):
         if isinstance(frame, (EndFrame, CancelFrame)):
             await self._stop_tasks()
         await self.push_frame(frame, direction)
+
+    def draft(self, text: str) -> None:
+        """The caller paused after ``text`` and may be done: start synthesizing the first sentence Lisa
+        would answer (the engine's preview; only for a deterministic brain). When the turn does end with
+        this text her reply starts from the ready audio; when the caller goes on, a little work is wasted."""
+        if self._prefetch is None or self.ending or self.conv.ended or self._lock.locked():
+            return
+        self._spawn(self._draft(text))
+
+    async def _draft(self, text: str) -> None:
+        sentence = await self._engine.preview(self.conv, text)
+        if sentence and not self.ending:
+            self._prefetch(sentence, 1, True)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = self.create_task(coro, "lisa-reply")  # type: ignore[arg-type]
@@ -166,7 +179,7 @@ class LisaProcessor(FrameProcessor):
                     said.append(sentence)
                     if reply not in s.heard:
                         if self._prefetch:
-                            self._prefetch(sentence, len(said))
+                            self._prefetch(sentence, len(said), False)
                         s.speech_sent(reply, len(said))
                         await self.push_frame(LisaSpeechFrame(text=sentence, reply=reply, index=len(said)))
             except Exception:  # noqa: BLE001 - the engine failing must not take the call down

@@ -63,10 +63,12 @@ class LocalTTS(FrameProcessor):
     def pieces(text: str, index: int) -> list[str]:
         return first_phrase_split(text) if index == 1 else [text]
 
-    def prefetch(self, text: str, index: int) -> None:
-        """Start synthesizing a sentence as soon as the engine produced it (the TTS takes them in turn)."""
+    def prefetch(self, text: str, index: int, speculative: bool = False) -> None:
+        """Start synthesizing a sentence as soon as the engine produced it (the TTS takes them in turn).
+        A speculative sentence (a preview while the caller may still go on) never goes before real speech."""
         for n, piece in enumerate(self.pieces(text, index)):
-            inference.prefetch(piece, inference.SPEAK if index == 1 and n == 0 else inference.AHEAD)
+            first = index == 1 and n == 0 and not speculative
+            inference.prefetch(piece, inference.SPEAK if first else inference.AHEAD)
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)

@@ -3,7 +3,9 @@
 How a turn ends: ~100 ms into a pause the processor transcribes what the caller said so far (in the
 inference threads). Whisper's transcript ending a sentence (it punctuates) → the turn ends when the pause
 reaches ``turn_text_stop_s`` (people pause at commas too); otherwise smart turn is asked: "complete" → at
-``vad_stop_s``, else at ``turn_max_silence_s``. Speech resuming drops the pending result. (Smart turn only runs
+``vad_stop_s``, else at ``turn_max_silence_s``. Speech resuming drops the pending result. The pause's
+transcript also goes to ``on_draft`` at once, so Lisa's first sentence can be synthesized while the pause
+runs on (see ``LisaProcessor.draft``). (Smart turn only runs
 when the transcript leaves it open, which saves CPU under load.)
 
 Barge-in: while Lisa is talking, the caller's speech is transcribed every few hundred ms; once it has
@@ -21,6 +23,7 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 
 from pipecat.frames.frames import (
     CancelFrame,
@@ -61,9 +64,17 @@ def word_count(text: str) -> int:
 class TurnDetector(FrameProcessor):
     """Consumes caller audio, pushes :class:`CallerTurnFrame` downstream, interrupts Lisa on barge-in."""
 
-    def __init__(self, session: CallSession, settings: VoiceSettings, *, local_stt: bool = True) -> None:
+    def __init__(
+        self,
+        session: CallSession,
+        settings: VoiceSettings,
+        *,
+        local_stt: bool = True,
+        on_draft: Callable[[str], None] | None = None,
+    ) -> None:
         super().__init__(name="turn-detector")
         self._session = session
+        self._on_draft = on_draft  # told the transcript of each pause that may end the turn
         self._settings = settings
         self._local_stt = local_stt
         self._vad: CallerVAD | None = None
@@ -215,6 +226,8 @@ class TurnDetector(FrameProcessor):
         else:
             stop_s = self._settings.lisa_turn_max_silence_s
         self._check_result = (generation, text, stop_s, complete)
+        if self._on_draft and text and not self._session.lisa_busy:
+            self._on_draft(text)
         log.debug("turn check: complete=%s p=%.2f text=%r", complete, probability, text)
         if self._silence * WINDOW_S >= stop_s or self._cloud_final_ends_turn():
             self._schedule_finish()

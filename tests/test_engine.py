@@ -165,3 +165,25 @@ async def test_a_crashing_brain_never_leaves_the_caller_in_silence(caplog):
     conv = rescued.new_conversation("inbound", "en")
     assert "colleague" in await rescued.reply(conv, "can I talk to a person")
     assert conv.outcome.status is Status.TRANSFERRED
+
+
+async def test_preview_is_the_first_sentence_of_the_real_reply_and_changes_nothing():
+    engine = engine_with(RuleBrain())
+    conv = engine.new_conversation("inbound", "en")
+    await engine.reply(conv, None)
+    for text in ["I'd like to book a massage.", "Wednesday at 3 pm.", "My name is Anna Miller."]:
+        history, events = len(conv.history), len(conv.events)
+        preview = await engine.preview(conv, text)
+        assert (len(conv.history), len(conv.events), conv.outcome.status) == (history, events, Status.OPEN)
+        assert not await engine.calendar.bookings_between(
+            conv.history[0].at.replace(year=2020), conv.history[0].at.replace(year=2030)
+        )
+        first = [s async for s in engine.respond(conv, text)][0]
+        assert preview == first
+    assert conv.outcome.status is Status.BOOKED  # the real turn booked; the previews did not
+
+
+async def test_no_preview_for_a_brain_that_is_not_deterministic():
+    engine = engine_with(TrickleBrain("Sure. Anything else?"))
+    conv = engine.new_conversation("inbound", "en")
+    assert await engine.preview(conv, "hello") is None
