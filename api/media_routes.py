@@ -12,6 +12,7 @@ from fastapi import APIRouter, WebSocket
 
 from api import app as app_module
 from api.state import AppState
+from api.storage.calls import CallStore
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ async def start_voice(state: AppState) -> None:
     from pipelines.settings import VoiceSettings
 
     state.services["end_live_call"] = end_live_call  # a canceled request ends its call politely
+    state.services.setdefault("call_store", CallStore(state.db))  # where each call's record goes
 
     settings = state.services.get("voice_settings") or VoiceSettings()
     state.services["voice_settings"] = settings

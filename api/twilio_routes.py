@@ -8,8 +8,8 @@ import logging
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from starlette.datastructures import FormData
 
-from api.logging_setup import mask_phone
 from telephony import status as call_status
+from telephony.phone_numbers import mask_phone
 from telephony.signature import public_base_url, twilio_form
 from telephony.twiml import connect_stream, media_stream_url
 
@@ -65,7 +65,7 @@ async def status(request: Request, form: FormData = Depends(twilio_form)) -> Res
 
 
 def _register() -> None:
-    from telephony.service import register
+    from api.telephony_setup import register
 
     register()
 

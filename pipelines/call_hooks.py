@@ -2,6 +2,8 @@
 
 The media-stream route creates a :class:`CallInfo` when Twilio's ``start`` arrives and calls every hook
 registered in ``state.services["call_hooks"]`` (a list). Hooks must not raise; failures are logged.
+The call's record goes to ``state.services["call_store"]`` (a :class:`CallRecords`, e.g. the app's
+database-backed ``api.storage.calls.CallStore``), so the pipeline never imports the app's storage.
 """
 
 from __future__ import annotations
@@ -38,3 +40,11 @@ class CallHooks(Protocol):
     async def on_conversation_event(self, call: CallInfo, event: ConversationEvent) -> None: ...
 
     async def on_call_ended(self, call: CallInfo, result: CallResult) -> None: ...
+
+
+class CallRecords(Protocol):
+    """Where calls are recorded: start, then end with transcript, outcome and per-turn timing."""
+
+    async def started(self, **fields: Any) -> None: ...
+
+    async def ended(self, call_sid: str, **fields: Any) -> None: ...

@@ -26,9 +26,7 @@ from pipecat.workers.runner import WorkerRunner
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from agent.conversation import BookingRequest, ConversationEvent, Language, Mode, Status
-from api.call_hooks import CallInfo, CallResult
-from api.logging_setup import mask_phone
-from api.storage.calls import CallStore
+from pipelines.call_hooks import CallInfo, CallResult
 from pipelines.call_session import CallSession
 from pipelines.lisa_processor import LisaProcessor
 from pipelines.local_tts import LocalTTS
@@ -37,6 +35,7 @@ from pipelines.serializer import TwilioStreamSerializer
 from pipelines.settings import VoiceSettings
 from pipelines.turn_detector import TurnDetector
 from telephony.media_stream import ProtocolError, Start, StreamTracker
+from telephony.phone_numbers import mask_phone
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +188,7 @@ class MediaCall:
             mask_phone(self.info.parameters.get("to")),
         )
         try:
-            await CallStore(self.state.db).started(
+            await self.state.services["call_store"].started(
                 call_sid=session.call_sid,
                 stream_sid=session.stream_sid,
                 direction=self.direction,
@@ -344,7 +343,7 @@ class MediaCall:
         turns = session.turn_report()
         recording = await asyncio.to_thread(self._write_recording)
         try:
-            await CallStore(self.state.db).ended(
+            await self.state.services["call_store"].ended(
                 session.call_sid,
                 ended_by=self.ended_by or "system",
                 reason=self.reason,

@@ -5,5 +5,7 @@
 - :mod:`telephony.twiml` — ``<Connect><Stream>`` and ``<Dial>``
 - :mod:`telephony.carrier` / :mod:`telephony.twilio_carrier` / :mod:`telephony.loopback` — placing calls
 - :mod:`telephony.status` — call status changes to ``state.services["call_status_listeners"]``
-- :mod:`telephony.service` — start-up: settings (:mod:`telephony.settings`) and ``state.services["carrier"]``
+- :mod:`telephony.phone_numbers` — masking of phone numbers for logs and records
+
+The app's start-up of this area (settings, ``state.services["carrier"]``) is :mod:`api.telephony_setup`.
 """

@@ -19,10 +19,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from api.logging_setup import mask_phone
 from telephony import status as call_status
 from telephony.carrier import CarrierError
 from telephony.media_stream import MediaStreamClient
+from telephony.phone_numbers import mask_phone
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from api.logging_setup import mask_phone
+from telephony.phone_numbers import mask_phone
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from api.logging_setup import mask_phone, mask_text
 from telephony.carrier import CarrierError
+from telephony.phone_numbers import mask_phone, mask_text
 from telephony.settings import TwilioSettings
 from telephony.twiml import STATUS_PATH, connect_stream, dial, media_stream_url
 

@@ -14,9 +14,9 @@ from conftest import ManualClock
 from requests_support import SAMPLE, RecordingCarrier, body, database_url, make_processor, wait_for
 
 from agent.conversation import Conversation, ConversationEvent, Language, Mode, Status
-from api.call_hooks import CallInfo, CallResult
 from api.requests.business_hours import BusinessHours
 from api.storage import Database
+from pipelines.call_hooks import CallInfo, CallResult
 
 RID = SAMPLE["request_id"]
 

@@ -246,8 +246,8 @@ async def test_twilio_telephony_without_credentials_refuses_to_start(monkeypatch
     from types import SimpleNamespace
 
     from api.settings import ApiSettings
+    from api.telephony_setup import start_telephony
     from telephony.carrier import CarrierError
-    from telephony.service import start_telephony
 
     monkeypatch.setenv("LISA_TELEPHONY", "twilio")
     for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"):

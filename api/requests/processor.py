@@ -16,14 +16,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agent.conversation import BookingRequest, Conversation, ConversationEvent, Status
-from api.call_hooks import CallInfo, CallResult
-from api.logging_setup import mask_phone
 from api.requests.business_hours import BusinessHours
 from api.requests.models import FINAL_STATUSES, ProcessRequestBody, booking_request_from_row
 from api.requests.scheduler import ActiveCall, CallScheduler
 from api.requests.settings import RequestSettings
 from api.requests.store import RequestStore
 from api.requests.summary import booked_summary, scheduled_message, when_text
+from pipelines.call_hooks import CallInfo, CallResult
+from telephony.phone_numbers import mask_phone
 
 log = logging.getLogger(__name__)
 
@@ -312,7 +312,7 @@ class RequestProcessor(CallScheduler):
             unless_status=FINAL_STATUSES,
         )
 
-    # --- call hooks (api/call_hooks.py) -------------------------------------------------------
+    # --- call hooks (pipelines/call_hooks.py) -------------------------------------------------------
     async def on_call_started(self, call: CallInfo, conversation: Conversation) -> None:
         request_id = call.request_id
         if call.direction != "outbound" or not request_id:

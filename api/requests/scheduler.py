@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from api.logging_setup import mask_phone
 from api.requests.models import FINAL_STATUSES, display_phone
 from api.requests.settings import RequestSettings
 from api.requests.store import RequestStore
 from api.requests.summary import scheduled_message
+from telephony.phone_numbers import mask_phone
 
 if TYPE_CHECKING:
     from api.requests.business_hours import BusinessHours
