@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
 import numpy as np
 from pipecat.frames.frames import (
@@ -44,10 +45,31 @@ log = logging.getLogger(__name__)
 _HEADERS = re.compile(r"headers: \{[^}]*\},? ?")
 
 
+@cache
+def _share_deepgram_http_client() -> None:
+    """pipecat builds a new Deepgram SDK client per call, and each builds an httpx client that loads the CA
+    bundle (~25 ms on the event loop, stalling every other call while calls connect). The streaming path
+    never uses it: one shared HTTP client for all of them."""
+    import httpx
+    import pipecat.services.deepgram.stt as pipecat_deepgram
+    from deepgram import AsyncDeepgramClient
+
+    shared = httpx.AsyncClient(timeout=60)
+
+    class SharedHttpDeepgramClient(AsyncDeepgramClient):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            kwargs.setdefault("httpx_client", shared)
+            super().__init__(*args, **kwargs)
+
+    pipecat_deepgram.AsyncDeepgramClient = SharedHttpDeepgramClient
+
+
 def build_stt(settings: VoiceSettings) -> FrameProcessor | None:
     if settings.lisa_stt == "local":
         return None
     from pipecat.services.deepgram.stt import DeepgramSTTService
+
+    _share_deepgram_http_client()
 
     if not settings.deepgram_api_key:
         raise RuntimeError("LISA_STT=deepgram needs DEEPGRAM_API_KEY")

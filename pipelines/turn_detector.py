@@ -13,8 +13,9 @@ Barge-in: while Lisa is talking, the caller's speech is transcribed every few hu
 cough or a lone "mhm" never reaches that count, so it neither interrupts her nor becomes a turn.
 
 With a streaming cloud STT upstream (Deepgram) the processor takes the text from its transcription frames
-instead of transcribing itself, and a final transcript that arrives in a pause smart turn calls finished
-ends the turn at once (Deepgram's endpointing has waited for the silence already).
+instead of transcribing itself. A final transcript that arrives in a pause and ends a sentence ends the turn
+at once (Deepgram's endpointing has waited for the silence already); one that leaves it open asks smart
+turn ("complete" ends it too); without a final the turn ends after ``turn_max_silence_s``.
 """
 
 from __future__ import annotations
@@ -109,8 +110,11 @@ class TurnDetector(FrameProcessor):
         if isinstance(frame, TranscriptionFrame) and not self._local_stt:
             self._cloud_final.append(frame.text)
             self._final_in_pause = self._speaking and self._silence > 0
-            if self._final_in_pause and self._cloud_final_ends_turn():
-                self._schedule_finish()
+            if self._final_in_pause and self._silence >= SPECULATE_WINDOWS:
+                if self._cloud_final_ends_turn():
+                    self._schedule_finish()
+                elif self._check_idle() and self._check_generation != self._generation:
+                    self._start_check()  # the transcript leaves the turn open: ask smart turn
             return
         if isinstance(frame, InterimTranscriptionFrame) and not self._local_stt:
             self._cloud_interim = frame.text
@@ -164,12 +168,23 @@ class TurnDetector(FrameProcessor):
             self._speech_end_t = now - WINDOW_S
         silence_s = self._silence * WINDOW_S
         fresh = self._check_result is not None and self._check_result[0] == self._generation
-        idle = not self._check or self._check.done() or self._check_generation != self._generation
-        if self._silence >= SPECULATE_WINDOWS and not fresh and idle:
+        idle = self._check_idle() or self._check_generation != self._generation
+        if self._silence >= SPECULATE_WINDOWS and not fresh and idle and self._wants_check():
             self._start_check()  # transcribe during the pause already: often it is the end of the turn
-        finished = fresh and (silence_s >= self._check_result[2] or self._cloud_final_ends_turn())
+        cloud_done = self._silence >= SPECULATE_WINDOWS and self._cloud_final_ends_turn()
+        finished = (fresh and silence_s >= self._check_result[2]) or cloud_done
         if finished or silence_s >= self._settings.lisa_turn_max_silence_s:
             self._schedule_finish()
+
+    def _check_idle(self) -> bool:
+        return not self._check or self._check.done()
+
+    def _wants_check(self) -> bool:
+        """Local STT: always (the pause is transcribed at once). Cloud STT: smart turn only once the pause's
+        final transcript is in and leaves the turn open (no final, no check: the long stop applies)."""
+        if self._local_stt:
+            return True
+        return self._final_in_pause and not sentence_finished(" ".join(self._cloud_final))
 
     def _schedule_finish(self) -> None:
         if not self._finishing:
@@ -229,20 +244,21 @@ class TurnDetector(FrameProcessor):
         if self._on_draft and text and not self._session.lisa_busy:
             self._on_draft(text)
         log.debug("turn check: complete=%s p=%.2f text=%r", complete, probability, text)
-        if self._silence * WINDOW_S >= stop_s or self._cloud_final_ends_turn():
+        if self._silence * WINDOW_S >= stop_s or (
+            self._silence >= SPECULATE_WINDOWS and self._cloud_final_ends_turn()
+        ):
             self._schedule_finish()
 
     def _cloud_final_ends_turn(self) -> bool:
-        """Cloud STT: the final transcript came in during this pause and smart turn heard a finished turn,
-        so the turn ends now rather than after the VAD stop (Deepgram's endpointing already waited)."""
+        """Cloud STT: the final transcript came in during this pause and ends a sentence, or smart turn
+        heard a finished turn: the turn ends now rather than after the VAD stop (Deepgram's endpointing
+        has already waited for the silence)."""
+        if self._local_stt or not self._final_in_pause:
+            return False
+        if sentence_finished(" ".join(self._cloud_final)):
+            return True
         result = self._check_result
-        return (
-            not self._local_stt
-            and self._final_in_pause
-            and result is not None
-            and result[0] == self._generation
-            and result[3]
-        )
+        return result is not None and result[0] == self._generation and result[3]
 
     async def _finish(self) -> None:
         if not self._speaking:
