@@ -42,6 +42,15 @@ def _build_encode_table() -> np.ndarray:
 _ENCODE = _build_encode_table()
 
 
+QUIET_RMS = 60.0  # 16-bit RMS below this is a quiet line (no speech, at most faint line noise)
+
+
+def is_quiet(pcm: bytes) -> bool:
+    """Is this 16-bit PCM a quiet line?"""
+    samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float32)
+    return not samples.size or float(samples.dot(samples)) < QUIET_RMS**2 * samples.size
+
+
 def ulaw_to_pcm16(data: bytes) -> bytes:
     return _DECODE[np.frombuffer(data, dtype=np.uint8)].tobytes()
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 
-import numpy as np
 from pipecat.frames.frames import (
     ErrorFrame,
     Frame,
@@ -35,6 +34,7 @@ from pipecat.pipeline.pipeline import Pipeline
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from agent.conversation import ConversationEvent
+from pipelines.audio import is_quiet
 from pipelines.call_session import CallSession
 from pipelines.frames import LisaSpeechFrame
 from pipelines.local_tts import SAMPLE_RATE, LocalTTS, mark_frame
@@ -86,7 +86,6 @@ def build_stt(settings: VoiceSettings) -> FrameProcessor | None:
         """
 
         CONNECT_WAIT_S = 1.5  # the call starts (Lisa greets) after this even while Deepgram is unreachable
-        QUIET_RMS = 60.0  # int16 RMS below this is a quiet line (as pipelines.vad)
         QUIET_LIVE_S = 0.6
         QUIET_BATCH_S = 0.2
 
@@ -94,8 +93,7 @@ def build_stt(settings: VoiceSettings) -> FrameProcessor | None:
         _batch = b""
 
         async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame | None, None]:
-            samples = np.frombuffer(audio, dtype=np.int16).astype(np.float32)
-            quiet = not samples.size or float(samples.dot(samples)) < self.QUIET_RMS**2 * samples.size
+            quiet = is_quiet(audio)
             self._quiet_s = self._quiet_s + len(audio) / 16000 if quiet else 0.0
             if quiet and self._quiet_s > self.QUIET_LIVE_S:
                 self._batch += audio

@@ -23,11 +23,15 @@ from pipecat.frames.frames import (
 )
 from pipecat.serializers.base_serializer import FrameSerializer
 
-from pipelines.audio import pcm16_to_ulaw, ulaw_to_pcm16
+from pipelines.audio import is_quiet, pcm16_to_ulaw, ulaw_to_pcm16
 from pipelines.call_session import CallSession
 from telephony.media_stream import Dtmf, Mark, Media, OutboundMessages, ProtocolError, Stop, StreamTracker
 
 log = logging.getLogger(__name__)
+
+
+QUIET_BEFORE_BATCHING = 50  # 1 s of quiet 20 ms frames, then ...
+QUIET_BATCH = 5  # ... they enter the pipeline 100 ms at a time (speech flushes at once)
 
 
 class TwilioStreamSerializer(FrameSerializer):
@@ -41,6 +45,8 @@ class TwilioStreamSerializer(FrameSerializer):
         self._on_end = on_end
         self._out = OutboundMessages(session.stream_sid)
         self._done = False
+        self._quiet_frames = 0
+        self._held = b""  # quiet audio waiting to go into the pipeline as one frame
 
     async def serialize(self, frame: Frame) -> str | bytes | None:
         if isinstance(frame, OutputAudioRawFrame):
@@ -59,6 +65,21 @@ class TwilioStreamSerializer(FrameSerializer):
             return None
         return None
 
+    def _audio_frame(self, pcm: bytes) -> InputAudioRawFrame | None:
+        """One pipeline frame per 20 ms, except on a line that has been quiet for a second: then 100 ms
+        per frame (a fifth of the per-frame work for a caller who listens). Sound flushes what is held,
+        so neither the start nor the end of speech waits."""
+        self._quiet_frames = self._quiet_frames + 1 if is_quiet(pcm) else 0
+        if self._quiet_frames > QUIET_BEFORE_BATCHING:
+            self._held += pcm
+            if len(self._held) < QUIET_BATCH * len(pcm):
+                return None
+            pcm = self._held
+        elif self._held:
+            pcm = self._held + pcm
+        self._held = b""
+        return InputAudioRawFrame(audio=pcm, sample_rate=8000, num_channels=1)
+
     async def deserialize(self, data: str | bytes) -> Frame | None:
         if self._done:
             return None
@@ -74,7 +95,7 @@ class TwilioStreamSerializer(FrameSerializer):
                 return None
             pcm = ulaw_to_pcm16(message.payload)
             self._session.record_caller(pcm)
-            return InputAudioRawFrame(audio=pcm, sample_rate=8000, num_channels=1)
+            return self._audio_frame(pcm)
         if isinstance(message, Mark):
             self._session.on_mark_echo(message.name)
             return None

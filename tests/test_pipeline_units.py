@@ -8,6 +8,7 @@ import json
 import time
 
 import httpx
+import numpy as np
 import pytest
 from pipecat.frames.frames import (
     InputAudioRawFrame,
@@ -20,6 +21,7 @@ from pipecat.frames.frames import (
 from agent.conversation import Conversation, Language, Mode
 from api.storage import Database
 from api.storage.calls import CallStore
+from pipelines.audio import pcm16_to_ulaw, ulaw_to_pcm16
 from pipelines.call_session import CallSession
 from pipelines.local_tts import first_phrase_split, pad_to_frames
 from pipelines.serializer import TwilioStreamSerializer
@@ -94,6 +96,24 @@ async def test_serializer_turns_twilio_messages_into_frames():
     assert await ser.deserialize(twilio.mark(u.mark)) is None and u.echoed_t is not None
     assert await ser.deserialize(twilio.stop()) is None
     assert ended == [("party", "stream stopped")]
+
+
+async def test_a_quiet_line_enters_the_pipeline_100_ms_at_a_time_and_sound_flushes_it():
+    ser, _s, _ended, twilio = _serializer()
+    silence, tone = (
+        b"\xff" * 160,
+        pcm16_to_ulaw((np.sin(np.arange(160) / 3) * 8000).astype(np.int16).tobytes()),
+    )
+    sizes = []
+    for i in range(58):  # 1.16 s of quiet line
+        frame = await ser.deserialize(twilio.media(silence, i * 20))
+        sizes.append(len(frame.audio) if frame else 0)
+    assert sizes[:50] == [320] * 50  # the first second goes through frame by frame
+    assert sizes[50:55] == [0, 0, 0, 0, 1600] and sizes[55:] == [0, 0, 0]  # then 100 ms at a time
+    frame = await ser.deserialize(twilio.media(tone, 58 * 20))  # speech: what was held comes along at once
+    assert frame is not None and len(frame.audio) == 4 * 320 and frame.audio[-320:] == ulaw_to_pcm16(tone)
+    frame = await ser.deserialize(twilio.media(silence, 59 * 20))  # the pause after it is not batched
+    assert frame is not None and len(frame.audio) == 320
 
 
 async def test_serializer_ends_only_this_call_on_garbage_and_ignores_the_rest():
