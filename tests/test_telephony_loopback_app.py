@@ -38,7 +38,8 @@ async def test_party_reached_through_the_app_carrier_talks_with_lisa(app_server)
     )
     greeting = seen["greeting"]
     answer = seen["answer"]
-    assert greeting and greeting[0].duration_ms > 500  # Lisa said something substantial
+    # Lisa said something substantial (her first phrase alone may be ~0.5 s: "Hello,")
+    assert greeting and sum(u.duration_ms for u in greeting) > 1000
     assert answer and sum(u.duration_ms for u in answer) > 500
     assert seen["marks"], "Lisa's marks were echoed after playback"
     assert statuses[-1][2]["EndedBy"] == "party"
