@@ -34,6 +34,7 @@ from pipelines.providers import build_stt, build_tts
 from pipelines.serializer import TwilioStreamSerializer
 from pipelines.settings import VoiceSettings
 from pipelines.turn_detector import TurnDetector
+from telephony.carrier import CarrierError
 from telephony.media_stream import ProtocolError, Start, StreamTracker
 from telephony.phone_numbers import mask_phone
 
@@ -303,11 +304,15 @@ class MediaCall:
             try:
                 await carrier.transfer(self.info.call_sid, number)
                 return
+            except CarrierError as exc:
+                log.warning("call %s: transfer attempt %d failed: %s", self.info.call_sid, attempt + 1, exc)
+                if exc.status is not None and 400 <= exc.status < 500:
+                    break  # refused (e.g. a call the carrier does not know): trying again will not help
             except Exception:  # noqa: BLE001 - retried, then reported
                 log.warning(
                     "call %s: transfer attempt %d failed", self.info.call_sid, attempt + 1, exc_info=True
                 )
-                await asyncio.sleep(0.3 * (attempt + 1))
+            await asyncio.sleep(0.3 * (attempt + 1))
         now = self.state.engine.clock.now()
         self.session.conversation.events.append(
             ConversationEvent("transfer_failed", f"transfer to {mask_phone(number)} failed", now)
