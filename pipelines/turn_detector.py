@@ -49,8 +49,8 @@ SPEECH_CONFIDENCE = 0.5
 START_WINDOWS = 3  # ~100 ms of speech starts a caller turn
 PRE_ROLL_WINDOWS = 10  # ~320 ms of audio before the detected start goes to STT
 PARTIAL_EVERY_S = 0.35  # while Lisa talks: transcribe the caller this often to count words
-MAX_TURN_S = 28.0
-SPECULATE_WINDOWS = 3  # ~100 ms into a pause the transcription starts (before the turn is known to end)  # a turn longer than this is cut (Whisper's window)
+MAX_TURN_S = 28.0  # a turn longer than this is cut (Whisper's window)
+SPECULATE_WINDOWS = 3  # ~100 ms into a pause the transcription starts (before the turn is known to end)
 
 
 def sentence_finished(text: str) -> bool:
@@ -110,11 +110,10 @@ class TurnDetector(FrameProcessor):
         if isinstance(frame, TranscriptionFrame) and not self._local_stt:
             self._cloud_final.append(frame.text)
             self._final_in_pause = self._speaking and self._silence > 0
-            if self._final_in_pause and self._silence >= SPECULATE_WINDOWS:
-                if self._cloud_final_ends_turn():
-                    self._schedule_finish()
-                elif self._check_idle() and self._check_generation != self._generation:
-                    self._start_check()  # the transcript leaves the turn open: ask smart turn
+            if self._cloud_final_ends_turn():
+                self._schedule_finish()
+            else:
+                self._maybe_start_check()  # a final that leaves the turn open: ask smart turn
             return
         if isinstance(frame, InterimTranscriptionFrame) and not self._local_stt:
             self._cloud_interim = frame.text
@@ -167,17 +166,21 @@ class TurnDetector(FrameProcessor):
         if self._silence == 1:
             self._speech_end_t = now - WINDOW_S
         silence_s = self._silence * WINDOW_S
+        self._maybe_start_check()  # transcribe during the pause already: often it is the end of the turn
         fresh = self._check_result is not None and self._check_result[0] == self._generation
-        idle = self._check_idle() or self._check_generation != self._generation
-        if self._silence >= SPECULATE_WINDOWS and not fresh and idle and self._wants_check():
-            self._start_check()  # transcribe during the pause already: often it is the end of the turn
-        cloud_done = self._silence >= SPECULATE_WINDOWS and self._cloud_final_ends_turn()
-        finished = (fresh and silence_s >= self._check_result[2]) or cloud_done
+        finished = (fresh and silence_s >= self._check_result[2]) or self._cloud_final_ends_turn()
         if finished or silence_s >= self._settings.lisa_turn_max_silence_s:
             self._schedule_finish()
 
-    def _check_idle(self) -> bool:
-        return not self._check or self._check.done()
+    def _maybe_start_check(self) -> None:
+        """Start the end-of-turn check of this pause unless it has a result or is running already."""
+        if self._silence < SPECULATE_WINDOWS or not self._wants_check():
+            return
+        if self._check_result is not None and self._check_result[0] == self._generation:
+            return
+        running = self._check and not self._check.done() and self._check_generation == self._generation
+        if not running:
+            self._start_check()
 
     def _wants_check(self) -> bool:
         """Local STT: always (the pause is transcribed at once). Cloud STT: smart turn only once the pause's
@@ -244,16 +247,14 @@ class TurnDetector(FrameProcessor):
         if self._on_draft and text and not self._session.lisa_busy:
             self._on_draft(text)
         log.debug("turn check: complete=%s p=%.2f text=%r", complete, probability, text)
-        if self._silence * WINDOW_S >= stop_s or (
-            self._silence >= SPECULATE_WINDOWS and self._cloud_final_ends_turn()
-        ):
+        if self._silence * WINDOW_S >= stop_s or self._cloud_final_ends_turn():
             self._schedule_finish()
 
     def _cloud_final_ends_turn(self) -> bool:
         """Cloud STT: the final transcript came in during this pause and ends a sentence, or smart turn
         heard a finished turn: the turn ends now rather than after the VAD stop (Deepgram's endpointing
-        has already waited for the silence)."""
-        if self._local_stt or not self._final_in_pause:
+        has already waited for the silence). Never in the first ~100 ms of a pause."""
+        if self._local_stt or not self._final_in_pause or self._silence < SPECULATE_WINDOWS:
             return False
         if sentence_finished(" ".join(self._cloud_final)):
             return True

@@ -12,10 +12,11 @@ from functools import cache
 
 import numpy as np
 
+from pipelines.audio import is_quiet
+
 WINDOW_SAMPLES = 256  # Silero's window at 8 kHz = 32 ms
 WINDOW_BYTES = WINDOW_SAMPLES * 2
 WINDOW_S = WINDOW_SAMPLES / 8000
-_SILENT_RMS = 60.0  # int16 RMS below this is line noise, not speech
 _RESET_AFTER_QUIET = 8  # ~256 ms of quiet: the model's state is reset (deterministic: depends on audio only)
 
 
@@ -38,10 +39,10 @@ class CallerVAD:
         self._quiet_windows = 0
 
     def confidence(self, window: bytes) -> float:
-        samples = np.frombuffer(window, dtype=np.int16).astype(np.float32)
-        if float(np.sqrt(np.mean(samples * samples))) < _SILENT_RMS:
+        if is_quiet(window):
             self._quiet(True)
             return 0.0
+        samples = np.frombuffer(window, dtype=np.int16).astype(np.float32)
         score = float(self._model(samples / 32768.0, 8000)[0][0])
         self._quiet(score < 0.15)
         return score
