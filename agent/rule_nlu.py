@@ -241,12 +241,15 @@ def callee_name(greeting: str) -> str | None:
             continue
         if re.search(r"\b(how|what|can|help|wie|was)\b", p, re.IGNORECASE):
             continue
+        if _NOT_A_NAME_START.match(p):  # "another dental practice": a misheard name, not a name
+            continue
         # a name, not a misheard fragment ("to launch it"): a capitalised word or a word businesses use
         if any(w[:1].isupper() for w in p.split()) or _BUSINESS_WORDS.search(p):
             return p
     return None
 
 
+_NOT_A_NAME_START = re.compile(r"(another|an?|the|some|any|your|our|my|eine?|der|die|das|unsere?)\b")
 _BUSINESS_WORDS = _rx(
     r"\b(practice|praxis|salon|clinic|klinik|office|studio|dental|dentist|doctor|dr|friseur|zahnarzt\w*|"
     r"physio\w*|cent(er|re)|zentrum|surgery|restaurant|garage|werkstatt|kanzlei|büro|shop|laden)\b"

@@ -233,6 +233,7 @@ async def test_introduction_talked_over_is_repeated_once():
 
 def test_misheard_greetings_are_not_business_names():
     assert callee_name("to launch it.") is None
+    assert callee_name("Good morning, another dental practice, how can I help you?") is None
     assert (
         callee_name("salon schmidt hello") is None or callee_name("salon schmidt, hello") == "salon schmidt"
     )
