@@ -76,33 +76,32 @@ def build_stt(settings: VoiceSettings) -> FrameProcessor | None:
     key = settings.deepgram_api_key.get_secret_value()
 
     class DeepgramSTT(DeepgramSTTService):
-        """Pipecat's Deepgram service that batches long silences and reports its errors downstream.
+        """Pipecat's Deepgram service that holds back long silences and reports its errors downstream.
 
-        Twilio's 20 ms frames go to Deepgram one message each while the caller speaks and for the first
-        ``QUIET_LIVE_S`` of a pause (Deepgram's endpointing needs that silence promptly); a longer silence
-        goes in ``QUIET_BATCH_S`` messages — a tenth of the messages, no added latency to any turn. Errors
-        also go downstream as :class:`ProviderErrorFrame` (no extra pipeline hop for the audio). Connecting
-        holds the call's start for at most ``CONNECT_WAIT_S``.
+        Twilio's 20 ms frames go to Deepgram as they come while the caller speaks and for the first
+        ``QUIET_LIVE_S`` of a pause (Deepgram's endpointing needs that silence promptly). A longer silence is
+        not streamed at all (pipecat's KeepAlive every 5 s keeps the stream open): it costs no CPU, no
+        network and no Deepgram minutes; its last ``PREROLL_S`` go with the first speech after it, so the
+        recogniser hears the onset in context. Errors also go downstream as :class:`ProviderErrorFrame` (no
+        extra pipeline hop for the audio). Connecting holds the call's start for at most ``CONNECT_WAIT_S``.
         """
 
         CONNECT_WAIT_S = 1.5  # the call starts (Lisa greets) after this even while Deepgram is unreachable
         QUIET_LIVE_S = 0.6
-        QUIET_BATCH_S = 0.2
+        PREROLL_S = 0.2
 
         _quiet_s = 0.0
-        _batch = b""
+        _held = b""
 
         async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame | None, None]:
             quiet = is_quiet(audio)
             self._quiet_s = self._quiet_s + len(audio) / 16000 if quiet else 0.0
             if quiet and self._quiet_s > self.QUIET_LIVE_S:
-                self._batch += audio
-                if len(self._batch) < self.QUIET_BATCH_S * 16000:
-                    yield None
-                    return
-                audio, self._batch = self._batch, b""
-            elif self._batch:
-                audio, self._batch = self._batch + audio, b""
+                self._held = (self._held + audio)[-int(self.PREROLL_S * 16000) :]
+                yield None
+                return
+            if self._held:
+                audio, self._held = self._held + audio, b""
             async for frame in super().run_stt(audio):
                 yield frame
 

@@ -641,6 +641,11 @@ class MediaStreamClient:
     def now_ms(self) -> float:
         return (time.monotonic() - self.t0) * 1000
 
+    @property
+    def line_ms(self) -> int:
+        """Audio sent on the line so far (speech and silence), in ms."""
+        return self._sent_ms
+
     def _ms(self, t: float) -> float:
         return (t - self.t0) * 1000
 
