@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from pipecat.frames.frames import DataFrame
 
+ARRIVED = "lisa_arrived"  # metadata key of a caller audio frame: time.monotonic() when it came off the line
+
 
 @dataclass
 class CallerTurnFrame(DataFrame):

@@ -9,6 +9,7 @@ audio and never hangs up by itself (the app does, through its carrier).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from pipecat.audio.dtmf.types import KeypadEntry
@@ -25,6 +26,7 @@ from pipecat.serializers.base_serializer import FrameSerializer
 
 from pipelines.audio import is_quiet, pcm16_to_ulaw, ulaw_to_pcm16
 from pipelines.call_session import CallSession
+from pipelines.frames import ARRIVED
 from telephony.media_stream import Dtmf, Mark, Media, OutboundMessages, ProtocolError, Stop, StreamTracker
 
 log = logging.getLogger(__name__)
@@ -78,7 +80,9 @@ class TwilioStreamSerializer(FrameSerializer):
         elif self._held:
             pcm = self._held + pcm
         self._held = b""
-        return InputAudioRawFrame(audio=pcm, sample_rate=8000, num_channels=1)
+        frame = InputAudioRawFrame(audio=pcm, sample_rate=8000, num_channels=1)
+        frame.metadata[ARRIVED] = time.monotonic()
+        return frame
 
     async def deserialize(self, data: str | bytes) -> Frame | None:
         if self._done:

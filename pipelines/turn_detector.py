@@ -39,7 +39,7 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from pipelines import inference
 from pipelines.call_session import CallSession
-from pipelines.frames import CallerTurnFrame
+from pipelines.frames import ARRIVED, CallerTurnFrame
 from pipelines.settings import VoiceSettings
 from pipelines.vad import WINDOW_BYTES, WINDOW_S, CallerVAD
 
@@ -105,7 +105,7 @@ class TurnDetector(FrameProcessor):
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
         if isinstance(frame, InputAudioRawFrame):
-            await self._on_audio(frame.audio)
+            await self._on_audio(frame.audio, frame.metadata.get(ARRIVED))
             return
         if isinstance(frame, TranscriptionFrame) and not self._local_stt:
             self._cloud_final.append(frame.text)
@@ -131,7 +131,9 @@ class TurnDetector(FrameProcessor):
 
     # ------------------------------------------------------------------ VAD state machine
 
-    async def _on_audio(self, pcm: bytes) -> None:
+    async def _on_audio(self, pcm: bytes, arrived: float | None = None) -> None:
+        """``arrived``: when the frame's last byte came off the line (``ARRIVED`` in its metadata). Turn times
+        are taken from it, so a loop that is behind shows up in the latency instead of hiding in it."""
         self._buffer.extend(pcm)
         while len(self._buffer) >= WINDOW_BYTES:
             window = bytes(self._buffer[:WINDOW_BYTES])
@@ -139,10 +141,12 @@ class TurnDetector(FrameProcessor):
             if self._vad is None:
                 continue  # still loading: drop whole windows, so the window grid stays on the stream's start
             speech = self._vad.confidence(window) >= SPEECH_CONFIDENCE
-            await self._on_window(window, speech)
+            # the window's last sample came in before the bytes still buffered behind it
+            at = None if arrived is None else arrived - len(self._buffer) / 16000
+            await self._on_window(window, speech, at)
 
-    async def _on_window(self, window: bytes, speech: bool) -> None:
-        now = time.monotonic()
+    async def _on_window(self, window: bytes, speech: bool, at: float | None = None) -> None:
+        now = time.monotonic() if at is None else at
         if not self._speaking:
             self._pre_roll.append(window)
             self._start_count = self._start_count + 1 if speech else 0
