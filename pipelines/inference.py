@@ -190,9 +190,9 @@ def warm_up_blocking() -> None:
     transcribe_8k(np.zeros(4000, dtype=np.int16).tobytes())
     synthesize_8k("Hello.")
     turn_complete_8k(np.zeros(8000, dtype=np.int16).tobytes())
-    from pipelines.vad import vad_template
+    from pipelines.vad import vad_session
 
-    vad_template()
+    vad_session()
 
 
 async def warm_up() -> None:
