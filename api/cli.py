@@ -19,6 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP/WebSocket app")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--workers", type=int, default=None, help="processes on the port (LISA_WORKERS)")
 
     demo = sub.add_parser("demo", help="an outbound booking call end to end on the embedded default")
     demo.add_argument("--clock", default=None)
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from api.server import serve
 
-        return serve(args.host, args.port)
+        return serve(args.host, args.port, args.workers)
     if args.command == "demo":
         from api.demo import run_demo
 

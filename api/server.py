@@ -1,23 +1,53 @@
-"""`lisa serve`: run the app with uvicorn."""
+"""`lisa serve`: run the app with uvicorn, in one process or in ``LISA_WORKERS`` processes on one port."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+
 import uvicorn
+from fastapi import FastAPI
 
 from api.logging_setup import setup_logging
 from api.settings import ApiSettings
 
 
-def serve(host: str | None = None, port: int | None = None) -> int:
+def serve(host: str | None = None, port: int | None = None, workers: int | None = None) -> int:
+    """Serve until stopped. With several workers uvicorn starts that many processes on the one listening
+    socket; each runs whole calls on its own event loop (and loads its own models)."""
     settings = ApiSettings()
     setup_logging(settings.log_level)
+    workers = max(1, workers or settings.lisa_workers)
+    options = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_level": settings.log_level.lower(),
+        "ws_ping_interval": 20,
+        "backlog": 2048,
+    }
+    if workers == 1:
+        from api.app import create_app
+
+        uvicorn.run(create_app(settings), **options)
+        return 0
+    # the workers read their settings from the environment: the same host and port as this process
+    os.environ["HOST"], os.environ["PORT"] = str(options["host"]), str(options["port"])
+    asyncio.run(_migrate(settings.database_url))  # once, before the workers race to do it
+    uvicorn.run("api.server:worker_app", factory=True, workers=workers, **options)
+    return 0
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process (uvicorn calls this factory in each)."""
     from api.app import create_app
 
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level.lower(),
-        ws_ping_interval=20,
-    )
-    return 0
+    settings = ApiSettings()
+    setup_logging(settings.log_level)
+    return create_app(settings)
+
+
+async def _migrate(database_url: str) -> None:
+    from api.storage.db import Database
+
+    db = await Database.connect(database_url)
+    await db.close()

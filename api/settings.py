@@ -13,6 +13,8 @@ class ApiSettings(BaseSettings):
     public_url: str | None = None  # e.g. https://lisa.example.com (used in TwiML stream URLs)
     database_url: str = "sqlite:///lisa-data/lisa.db"
     log_level: str = "INFO"
+    # processes serving the one port (calls spread over their event loops; see README "Several workers")
+    lisa_workers: int = 1
 
     auth_enabled: bool = False
     supabase_jwt_secret: str | None = None
