@@ -144,21 +144,46 @@ def read_json(path: Path) -> Any:
 class Child:
     """A child process of this module (``--providers`` / ``--serve``)."""
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None, stdout: Any = None) -> None:
+    def __init__(
+        self, args: list[str], env: dict[str, str] | None = None, stdout: Any = None, cwd: str | Path = ROOT
+    ) -> None:
         env = {**os.environ, "LOGURU_LEVEL": "WARNING", **(env or {})}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.cloud_bench", *args], cwd=ROOT, env=env, stdout=stdout, text=True
+            [sys.executable, "-m", "bench.cloud_bench", *args], cwd=cwd, env=env, stdout=stdout, text=True
         )
 
+    def pids(self) -> list[int]:
+        """This process and its descendants (uvicorn's worker processes)."""
+        parents: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+        found = [self.proc.pid]
+        for pid in found:
+            found += [child for child, parent in parents.items() if parent == pid]
+        return found
+
     def cpu_s(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        total = 0
+        for pid in self.pids():
+            try:
+                lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+            except OSError:
+                continue
+            total += sum(int(line.split()[1]) for line in lines if line.startswith("VmRSS:"))
+        return total / 1024
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -172,53 +197,41 @@ class Child:
 # ------------------------------------------------------------------------------------------- app
 
 
-def serve(port: int, db_url: str) -> None:
-    """Child process: the app on 127.0.0.1:port on the cloud stack (provider URLs in the environment)."""
-    import uvicorn
+def serve() -> None:
+    """Child process: ``lisa serve`` on the cloud stack (settings and provider URLs in the environment)."""
+    from api.server import serve as lisa_serve
 
-    from agent.settings import AgentSettings
-    from api.app import create_app
-    from api.logging_setup import setup_logging
-    from api.settings import ApiSettings
-
-    setup_logging("WARNING")
-    settings = ApiSettings(
-        _env_file=None, host="127.0.0.1", port=port, database_url=db_url, rate_limit_per_minute=0
-    )
-    agent = AgentSettings(
-        _env_file=None,
-        lisa_brain="llm",
-        lisa_clock="2026-11-23T09:00:00+01:00",
-        openai_api_key=OPENAI_KEY,
-        openai_base_url=os.environ["BENCH_OPENAI_URL"],
-        openai_model="bench-model",
-    )
-    uvicorn.run(
-        create_app(settings, agent),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        ws_ping_interval=20,
-        backlog=512,
-    )
+    lisa_serve()
 
 
 class App(Child):
-    def __init__(self, urls: dict[str, str]) -> None:
+    def __init__(self, urls: dict[str, str], workers: int = 1) -> None:
         self.port = free_port()
         self.dir = tempfile.TemporaryDirectory()
         env = {
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "DATABASE_URL": f"sqlite:///{self.dir.name}/bench.db",
+            "LOG_LEVEL": "WARNING",
+            "RATE_LIMIT_PER_MINUTE": "0",
+            "LISA_WORKERS": str(workers),
             "LISA_TELEPHONY": "loopback",
             "LISA_STT": "deepgram",
             "LISA_TTS": "elevenlabs",
+            "LISA_BRAIN": "llm",
+            "LISA_CLOCK": "2026-11-23T09:00:00+01:00",
             "DEEPGRAM_API_KEY": DEEPGRAM_KEY,
             "DEEPGRAM_BASE_URL": urls["deepgram"],
             "ELEVENLABS_API_KEY": ELEVENLABS_KEY,
             "ELEVENLABS_BASE_URL": urls["elevenlabs"],
-            "BENCH_OPENAI_URL": urls["openai"],
+            "OPENAI_API_KEY": OPENAI_KEY,
+            "OPENAI_BASE_URL": urls["openai"],
+            "OPENAI_MODEL": "bench-model",
             "LISA_IDLE_REPROMPT_S": "60",
+            "PYTHONPATH": str(ROOT),
         }
-        super().__init__(["--serve", str(self.port), f"sqlite:///{self.dir.name}/bench.db"], env)
+        # run in the temp dir: a developer's .env in the checkout must not reach the benchmark
+        super().__init__(["--serve"], env, cwd=self.dir.name)
         self.url = f"http://127.0.0.1:{self.port}"
         self.media = f"ws://127.0.0.1:{self.port}/twilio/media"
 
@@ -481,7 +494,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     try:
         line = await asyncio.to_thread(providers.proc.stdout.readline)
         urls = json.loads(line)
-        app = App(urls)
+        app = App(urls, args.workers)
         await app.wait_ready()
         for q in QUESTIONS:
             await speech(q)
@@ -494,6 +507,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "stack": "pipecat DeepgramSTTService + Silero VAD/smart turn v3 + LLM brain (OpenAI protocol) + "
             "pipecat ElevenLabsTTSService (pcm_8000), against local protocol servers",
             "provider_delays_ms": DELAYS_MS,
+            "app_workers": args.workers,
             "app_rss_mb_start": round(app.rss_mb(), 1),
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
             "levels": [await level(app, ticker, 1, args.turns, 0.0, (0.5, 1.5), 1)],
@@ -524,7 +538,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 def cli() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
-        serve(int(sys.argv[2]), sys.argv[3])
+        serve()
         return
     if len(sys.argv) > 1 and sys.argv[1] == "--providers":
         asyncio.run(run_providers(sys.argv[2]))
@@ -535,9 +549,12 @@ def cli() -> None:
         "--calls", type=int, nargs="*", default=[10, 50, 100], help="concurrency levels after 1"
     )
     parser.add_argument("--silent", type=int, default=100, help="connected silent calls for the CPU figure")
-    report = asyncio.run(main(parser.parse_args()))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    write_json(RESULTS, report)
+    parser.add_argument("--workers", type=int, default=1, help="app processes on the port (LISA_WORKERS)")
+    args = parser.parse_args()
+    report = asyncio.run(main(args))
+    out = RESULTS if args.workers == 1 else RESULTS.with_name(f"cloud_{args.workers}_workers.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_json(out, report)
     print(json.dumps(report, indent=2))
 
 
