@@ -18,7 +18,9 @@ from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
 BENCHMARKS = ["when", "rule_brain", "llm_brain", "media_stream", "chat_bench", "requests", "voice_bench",
-              "cloud_bench", "replay"]  # fmt: skip
+              "cloud_bench", "cloud_bench_2_workers", "replay"]  # fmt: skip
+# a benchmark run with arguments: name → (module, arguments, result file)
+VARIANTS = {"cloud_bench_2_workers": ("cloud_bench", ["--workers", "2"], "cloud_2_workers")}
 
 
 def main(argv: list[str]) -> int:
@@ -36,8 +38,11 @@ def main(argv: list[str]) -> int:
     for name in names:
         print(f"== bench.{name}", file=sys.stderr, flush=True)
         started = time.monotonic()
-        done = subprocess.run([sys.executable, "-m", f"bench.{name}"], stdout=subprocess.DEVNULL, check=False)
-        result_file = RESULTS / f"{name.removesuffix('_bench')}.json"
+        module, args, result = VARIANTS.get(name, (name, [], name.removesuffix("_bench")))
+        done = subprocess.run(
+            [sys.executable, "-m", f"bench.{module}", *args], stdout=subprocess.DEVNULL, check=False
+        )
+        result_file = RESULTS / f"{result}.json"
         if done.returncode != 0 or not result_file.exists():
             failed.append(name)
             continue
