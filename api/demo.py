@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
-import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
@@ -201,11 +199,6 @@ def run_demo(args: argparse.Namespace) -> int:
 
     setup_logging(os.environ.get("LOG_LEVEL", "WARNING"))
     logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
-    with contextlib.suppress(ImportError):  # pipecat logs through loguru at DEBUG by default
-        from loguru import logger
-
-        logger.remove()
-        logger.add(sys.stderr, level="WARNING")
     try:
         return asyncio.run(demo(getattr(args, "clock", None)))
     except KeyboardInterrupt:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 import uuid
 from pathlib import Path
 
@@ -120,6 +121,28 @@ def test_log_records_are_masked(caplog):
     with caplog.at_level(logging.INFO, logger="mask-test"):
         logger.info("dialing %s", "+49 30 1234567")
     assert "1234567" not in caplog.text and "+49" in caplog.text
+
+
+def test_pipecat_loguru_output_goes_through_our_masked_logging(capsys):
+    from loguru import logger as loguru_logger
+
+    from api.logging_setup import setup_logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        setup_logging("INFO")
+        loguru_logger.debug("frame processor linked")  # pipecat's per-frame chatter: dropped
+        loguru_logger.warning("Deepgram call from +49 151 2345678 failed")
+        loguru_logger.error("<client> exception while closing the websocket: ")  # a benign race: demoted
+        err = capsys.readouterr().err
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        loguru_logger.remove()
+        loguru_logger.add(sys.stderr)
+    assert "WARNING" in err and "Deepgram call from" in err and "2345678" not in err
+    assert "frame processor linked" not in err and "closing the websocket" not in err
 
 
 def test_ulaw_roundtrip_is_close_and_matches_g711_decoding():

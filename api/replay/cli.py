@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 
+from api.logging_setup import setup_logging
 from api.replay.report import write_json, write_scenario_files
 from api.replay.result import ScenarioResult
 from api.replay.runner import replay_all
@@ -26,20 +26,9 @@ def _print_result(result: ScenarioResult) -> None:
     sys.stdout.flush()
 
 
-def _quiet_pipecat() -> None:
-    """pipecat logs every frame processor at DEBUG through loguru: keep its warnings only."""
-    try:
-        from loguru import logger
-    except ImportError:
-        return
-    logger.remove()
-    logger.add(sys.stderr, level="WARNING")
-
-
 def run_replay(args: argparse.Namespace) -> int:
     """Replay the files; 0 when every expectation of every scenario holds, 1 when one fails, 2 on bad files."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    _quiet_pipecat()
+    setup_logging("WARNING")  # warnings only (pipecat's too), phone numbers masked
     try:
         scenarios = load_scenarios([Path(f) for f in args.files])
     except ScenarioError as exc:
