@@ -52,6 +52,13 @@ class Engine:
         self.calendar = calendar or InMemoryCalendar()
         self.max_input_chars = max_input_chars
 
+    async def aclose(self) -> None:
+        """Release what the brains hold (the LLM brain's HTTP connections) at shutdown."""
+        for brain in {id(b): b for b in (self.brain, self.fallback) if b is not None}.values():
+            close = getattr(brain, "aclose", None)
+            if close is not None:
+                await close()
+
     def new_conversation(
         self,
         mode: Mode | str,

@@ -59,6 +59,10 @@ def create_app(
                     await hook(state)
                 except Exception:  # noqa: BLE001 - keep shutting the rest down
                     log.exception("shutdown hook failed")
+            try:
+                await state.engine.aclose()
+            except Exception:  # noqa: BLE001 - a provider client failing to close must not stop the shutdown
+                log.exception("closing the engine failed")
             await state.db.close()
 
     app = FastAPI(

@@ -654,6 +654,10 @@ async def test_factory_builds_the_llm_engine_with_the_rule_brain_behind_it(
         "How can I help?",
     ]
     assert llm_server.requests[0].body["model"] == "test-model"
+    client = engine.brain._client()
+    assert not client.is_closed()
+    await engine.aclose()  # what the app's shutdown does: the brain's connections are released
+    assert client.is_closed()
 
 
 async def test_brain_unavailable_names_host_status_and_retries(llm_server: OpenAIProtocolServer) -> None:
