@@ -29,7 +29,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ from typing import Any
 import httpx
 import numpy as np
 
+from bench.app_process import AppProcess
 from bench.twilio_load import Ticker, ulaw_frames
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,12 +69,6 @@ def summary(values: list[float]) -> dict[str, Any]:
         "p95_ms": percentile(values, 95),
         "max_ms": round(max(values), 1) if values else None,
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ------------------------------------------------------------------------------------------- providers
@@ -142,48 +136,13 @@ def read_json(path: Path) -> Any:
 
 
 class Child:
-    """A child process of this module (``--providers`` / ``--serve``)."""
+    """A child process of this module (``--providers``)."""
 
-    def __init__(
-        self, args: list[str], env: dict[str, str] | None = None, stdout: Any = None, cwd: str | Path = ROOT
-    ) -> None:
-        env = {**os.environ, "LOGURU_LEVEL": "WARNING", **(env or {})}
+    def __init__(self, args: list[str], stdout: Any = None) -> None:
+        env = {**os.environ, "LOGURU_LEVEL": "WARNING"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.cloud_bench", *args], cwd=cwd, env=env, stdout=stdout, text=True
+            [sys.executable, "-m", "bench.cloud_bench", *args], cwd=ROOT, env=env, stdout=stdout, text=True
         )
-
-    def pids(self) -> list[int]:
-        """This process and its descendants (uvicorn's worker processes)."""
-        parents: dict[int, int] = {}
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-        found = [self.proc.pid]
-        for pid in found:
-            found += [child for child, parent in parents.items() if parent == pid]
-        return found
-
-    def cpu_s(self) -> float:
-        total = 0
-        for pid in self.pids():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])
-        return total / os.sysconf("SC_CLK_TCK")
-
-    def rss_mb(self) -> float:
-        total = 0
-        for pid in self.pids():
-            try:
-                lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-            except OSError:
-                continue
-            total += sum(int(line.split()[1]) for line in lines if line.startswith("VmRSS:"))
-        return total / 1024
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -197,29 +156,14 @@ class Child:
 # ------------------------------------------------------------------------------------------- app
 
 
-def serve() -> None:
-    """Child process: ``lisa serve`` on the cloud stack (settings and provider URLs in the environment)."""
-    from api.server import serve as lisa_serve
-
-    lisa_serve()
-
-
-class App(Child):
-    def __init__(self, urls: dict[str, str], workers: int = 1) -> None:
-        self.port = free_port()
-        self.dir = tempfile.TemporaryDirectory()
-        env = {
-            "HOST": "127.0.0.1",
-            "PORT": str(self.port),
-            "DATABASE_URL": f"sqlite:///{self.dir.name}/bench.db",
-            "LOG_LEVEL": "WARNING",
-            "RATE_LIMIT_PER_MINUTE": "0",
+def cloud_app(urls: dict[str, str], workers: int = 1) -> AppProcess:
+    """``lisa serve`` on the cloud stack, pointed at the protocol servers."""
+    return AppProcess(
+        {
             "LISA_WORKERS": str(workers),
-            "LISA_TELEPHONY": "loopback",
             "LISA_STT": "deepgram",
             "LISA_TTS": "elevenlabs",
             "LISA_BRAIN": "llm",
-            "LISA_CLOCK": "2026-11-23T09:00:00+01:00",
             "DEEPGRAM_API_KEY": DEEPGRAM_KEY,
             "DEEPGRAM_BASE_URL": urls["deepgram"],
             "ELEVENLABS_API_KEY": ELEVENLABS_KEY,
@@ -228,26 +172,8 @@ class App(Child):
             "OPENAI_BASE_URL": urls["openai"],
             "OPENAI_MODEL": "bench-model",
             "LISA_IDLE_REPROMPT_S": "60",
-            "PYTHONPATH": str(ROOT),
         }
-        # run in the temp dir: a developer's .env in the checkout must not reach the benchmark
-        super().__init__(["--serve"], env, cwd=self.dir.name)
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.media = f"ws://127.0.0.1:{self.port}/twilio/media"
-
-    async def wait_ready(self) -> None:
-        async with httpx.AsyncClient() as client:
-            for _ in range(600):
-                try:
-                    await client.get(self.url + "/api/calls", timeout=1)
-                    return
-                except httpx.HTTPError:
-                    await asyncio.sleep(0.1)
-        raise RuntimeError("the app did not start")
-
-    def stop(self) -> None:
-        super().stop()
-        self.dir.cleanup()
+    )
 
 
 # ------------------------------------------------------------------------------------------- callers
@@ -292,7 +218,7 @@ class Phase:
 
 
 async def conversation(
-    app: App,
+    app: AppProcess,
     ticker: Ticker,
     turns: int,
     start_delay: float,
@@ -340,7 +266,7 @@ async def conversation(
     return out
 
 
-async def server_turns(app: App, sids: list[str]) -> list[dict[str, Any]]:
+async def server_turns(app: AppProcess, sids: list[str]) -> list[dict[str, Any]]:
     turns: list[dict[str, Any]] = []
     async with httpx.AsyncClient(base_url=app.url, timeout=10) as client:
         for sid in sids:
@@ -370,7 +296,13 @@ def stages(turns: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def level(
-    app: App, ticker: Ticker, calls: int, turns: int, spread_s: float, pause_s: tuple[float, float], seed: int
+    app: AppProcess,
+    ticker: Ticker,
+    calls: int,
+    turns: int,
+    spread_s: float,
+    pause_s: tuple[float, float],
+    seed: int,
 ) -> dict[str, Any]:
     """``calls`` concurrent calls (connecting over ``spread_s``), ``turns`` each with random pauses."""
     rng = random.Random(seed)
@@ -449,7 +381,7 @@ async def level(
     }
 
 
-async def silent_calls(app: App, ticker: Ticker, count: int, seconds: float) -> dict[str, Any]:
+async def silent_calls(app: AppProcess, ticker: Ticker, count: int, seconds: float) -> dict[str, Any]:
     """CPU of ``count`` connected calls in which nobody speaks (after Lisa's greeting)."""
     idle = await cpu_over(app, seconds)
     rss_idle = app.rss_mb()
@@ -481,7 +413,7 @@ async def silent_calls(app: App, ticker: Ticker, count: int, seconds: float) -> 
     }
 
 
-async def cpu_over(app: App, seconds: float) -> float:
+async def cpu_over(app: AppProcess, seconds: float) -> float:
     before, t0 = app.cpu_s(), time.monotonic()
     await asyncio.sleep(seconds)
     return (app.cpu_s() - before) / (time.monotonic() - t0)
@@ -490,11 +422,11 @@ async def cpu_over(app: App, seconds: float) -> float:
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     stats = Path(tempfile.mkstemp(suffix=".json")[1])
     providers = Child(["--providers", str(stats)], stdout=subprocess.PIPE)
-    app: App | None = None
+    app: AppProcess | None = None
     try:
         line = await asyncio.to_thread(providers.proc.stdout.readline)
         urls = json.loads(line)
-        app = App(urls, args.workers)
+        app = cloud_app(urls, args.workers)
         await app.wait_ready()
         for q in QUESTIONS:
             await speech(q)
@@ -537,9 +469,6 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cli() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "--serve":
-        serve()
-        return
     if len(sys.argv) > 1 and sys.argv[1] == "--providers":
         asyncio.run(run_providers(sys.argv[2]))
         return

@@ -17,16 +17,14 @@ import argparse
 import asyncio
 import json
 import os
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
+
+from bench.app_process import AppProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "voice.json"
@@ -60,68 +58,6 @@ def summary(values: list[float]) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------- server
 
 
-def serve(port: int, db_url: str) -> None:
-    """Child process: the app on 127.0.0.1:port."""
-    import uvicorn
-
-    from agent.settings import AgentSettings
-    from api.app import create_app
-    from api.logging_setup import setup_logging
-    from api.settings import ApiSettings
-
-    setup_logging(os.environ.get("LISA_BENCH_LOG", "WARNING"))
-    settings = ApiSettings(
-        _env_file=None, host="127.0.0.1", port=port, database_url=db_url, rate_limit_per_minute=0
-    )
-    agent = AgentSettings(_env_file=None, lisa_brain="rule", lisa_clock="2026-11-23T09:00:00+01:00")
-    uvicorn.run(
-        create_app(settings, agent), host="127.0.0.1", port=port, log_level="warning", ws_ping_interval=20
-    )
-
-
-class Server:
-    def __init__(self) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.dir = tempfile.TemporaryDirectory()
-        db = f"sqlite:///{self.dir.name}/bench.db"
-        env = {**os.environ, "LOGURU_LEVEL": "WARNING", "LISA_TELEPHONY": "loopback"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.voice_bench", "--serve", str(self.port), db], cwd=ROOT, env=env
-        )
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.media = f"ws://127.0.0.1:{self.port}/twilio/media"
-
-    async def wait_ready(self) -> None:
-        async with httpx.AsyncClient() as client:
-            for _ in range(600):
-                try:
-                    await client.get(self.url + "/api/calls", timeout=1)
-                    return
-                except httpx.HTTPError:
-                    await asyncio.sleep(0.1)
-        raise RuntimeError("server did not start")
-
-    def cpu_s(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.dir.cleanup()
-
-
 # ------------------------------------------------------------------------------------------- caller
 
 _SPEECH: dict[str, tuple[bytes, float]] = {}
@@ -148,7 +84,7 @@ async def speech(text: str) -> tuple[bytes, float]:
 
 
 async def conversation(
-    server: Server, turns: int, start_delay: float = 0.0
+    server: AppProcess, turns: int, start_delay: float = 0.0
 ) -> tuple[list[float], str, float]:
     """One call: greeting, then ``turns`` questions; client-side latencies, call sid, greeting ms."""
     from telephony.media_stream import MediaStreamClient
@@ -186,7 +122,7 @@ def breakdown(turns: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-async def server_latencies(server: Server, sids: list[str], turns_out: list | None = None) -> list[float]:
+async def server_latencies(server: AppProcess, sids: list[str], turns_out: list | None = None) -> list[float]:
     out: list[float] = []
     async with httpx.AsyncClient(base_url=server.url) as client:
         for sid in sids:
@@ -202,7 +138,7 @@ async def server_latencies(server: Server, sids: list[str], turns_out: list | No
     return out
 
 
-async def silent_calls(server: Server, count: int, seconds: float) -> dict[str, Any]:
+async def silent_calls(server: AppProcess, count: int, seconds: float) -> dict[str, Any]:
     from telephony.media_stream import MediaStreamClient
 
     async def one(ready: asyncio.Event, done: asyncio.Event, started: list[int]) -> None:
@@ -229,13 +165,13 @@ async def silent_calls(server: Server, count: int, seconds: float) -> dict[str, 
     }
 
 
-async def cpu_over(server: Server, seconds: float) -> float:
+async def cpu_over(server: AppProcess, seconds: float) -> float:
     before, t0 = server.cpu_s(), time.monotonic()
     await asyncio.sleep(seconds)
     return (server.cpu_s() - before) / (time.monotonic() - t0)
 
 
-async def sequential_calls(server: Server, count: int) -> dict[str, Any]:
+async def sequential_calls(server: AppProcess, count: int) -> dict[str, Any]:
     from telephony.media_stream import MediaStreamClient
 
     # short calls that touch every part of a call: greeting, a question over it (barge-in → clear), the
@@ -259,7 +195,7 @@ async def sequential_calls(server: Server, count: int) -> dict[str, Any]:
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    server = Server()
+    server = AppProcess({"LISA_BRAIN": "rule", "LOG_LEVEL": os.environ.get("LISA_BENCH_LOG", "WARNING")})
     try:
         await server.wait_ready()
         for q in QUESTIONS:
@@ -308,9 +244,6 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cli() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "--serve":
-        serve(int(sys.argv[2]), sys.argv[3])
-        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=8)
     parser.add_argument("--calls", type=int, default=10)

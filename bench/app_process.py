@@ -1,0 +1,117 @@
+"""The app under benchmark: ``lisa serve`` in a child process, configured only by its environment.
+
+It runs in a temp dir (its SQLite file lives there, and a developer's ``.env`` in the checkout cannot reach
+it) on a free loopback port. CPU and RSS are those of the whole process tree, so ``LISA_WORKERS`` > 1 is
+measured whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+CLOCK = "2026-11-23T09:00:00+01:00"  # a Monday morning: the business is open
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (uvicorn's worker processes)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    found = [pid]
+    for parent in found:
+        found += [child for child, of in parents.items() if of == parent]
+    return found
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of the process tree."""
+    ticks = 0
+    for p in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of the process tree."""
+    kb = 0
+    for p in process_tree(pid):
+        try:
+            lines = Path(f"/proc/{p}/status").read_text().splitlines()
+        except OSError:
+            continue
+        kb += sum(int(line.split()[1]) for line in lines if line.startswith("VmRSS:"))
+    return kb / 1024
+
+
+class AppProcess:
+    """``lisa serve`` with loopback telephony, temp SQLite, no rate limit, Lisa's clock at ``CLOCK``;
+    ``env`` adds or overrides settings (providers, brain, ``LISA_WORKERS``)."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.dir = tempfile.TemporaryDirectory()
+        settings = {
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "DATABASE_URL": f"sqlite:///{self.dir.name}/bench.db",
+            "LOG_LEVEL": "WARNING",
+            "RATE_LIMIT_PER_MINUTE": "0",
+            "LISA_TELEPHONY": "loopback",
+            "LISA_CLOCK": CLOCK,
+            "PYTHONPATH": str(ROOT),
+            **(env or {}),
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve"], cwd=self.dir.name, env={**os.environ, **settings}
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.media = f"ws://127.0.0.1:{self.port}/twilio/media"
+
+    async def wait_ready(self) -> None:
+        async with httpx.AsyncClient() as client:
+            for _ in range(600):
+                if self.proc.poll() is not None:
+                    break
+                try:
+                    await client.get(self.url + "/api/calls", timeout=1)
+                    return
+                except httpx.HTTPError:
+                    await asyncio.sleep(0.1)
+        raise RuntimeError("the app did not start")
+
+    def cpu_s(self) -> float:
+        return cpu_s(self.proc.pid)
+
+    def rss_mb(self) -> float:
+        return rss_mb(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.dir.cleanup()
