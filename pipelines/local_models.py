@@ -129,6 +129,11 @@ def _first_pass(text: str) -> str:
         seen.append(words)
     if len(kept) > 1 and kept[-1][-1:] not in ".?!" and set().union(*seen[:-1]) >= seen[-1]:
         kept.pop()  # an unfinished tail that only repeats earlier words: the decoder ran on into silence
+    if len(kept) > 1:
+        last = re.findall(r"\w+", kept[-1].lower())
+        before = re.findall(r"\w+", kept[-2].lower())
+        if last and before[-len(last) :] == last:
+            kept.pop()  # "…, please. Please.": an echo of the sentence's own last words
     return " ".join(kept).strip()
 
 

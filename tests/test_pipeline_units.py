@@ -213,3 +213,19 @@ async def test_calls_api(app_server):
         missing = await client.get("/api/calls/CAnope")
         assert missing.status_code == 404 and "CAnope" in missing.json()["detail"]
         assert (await client.get("/api/calls", params={"limit": 0})).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("decoded", "kept"),
+    [
+        ("And the name of the patient, please. Please.", "And the name of the patient, please."),
+        ("Thanks, bye. Bye.", "Thanks, bye."),
+        ("Monday at ten. Monday at ten. Monday at", "Monday at ten."),  # a decoder loop
+        ("Yes. Tuesday at ten works.", "Yes. Tuesday at ten works."),
+        ("Ten. Then what?", "Ten. Then what?"),
+    ],
+)
+def test_whisper_echoes_and_loops_are_cut(decoded, kept):
+    from pipelines.local_models import _first_pass
+
+    assert _first_pass(decoded) == kept
