@@ -90,13 +90,13 @@ def build_stt(settings: VoiceSettings) -> FrameProcessor | None:
         QUIET_LIVE_S = 0.6
         PREROLL_S = 0.2
 
-        _quiet_s = 0.0
+        _quiet_bytes = 0
         _held = b""
 
         async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame | None, None]:
             quiet = is_quiet(audio)
-            self._quiet_s = self._quiet_s + len(audio) / 16000 if quiet else 0.0
-            if quiet and self._quiet_s > self.QUIET_LIVE_S:
+            self._quiet_bytes = self._quiet_bytes + len(audio) if quiet else 0
+            if quiet and self._quiet_bytes > self.QUIET_LIVE_S * 16000:
                 self._held = (self._held + audio)[-int(self.PREROLL_S * 16000) :]
                 yield None
                 return

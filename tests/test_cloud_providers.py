@@ -360,3 +360,30 @@ async def test_lisa_greets_at_once_while_deepgram_refuses_and_the_outage_is_repo
     await call_record(server, sid)
     assert [status for _, status in cloud.deepgram.handshakes] == [503, 503, 503]
     assert "provider_failed" in [e.type for e in hooks.events[sid]]
+
+
+async def test_deepgram_gets_speech_and_pause_starts_but_not_long_silence():
+    """What the Deepgram service streams, frame by frame (its connection replaced by a recorder)."""
+    from pipelines.providers import build_stt
+
+    stt = build_stt(VoiceSettings(_env_file=None, lisa_stt="deepgram", deepgram_api_key="dg-test"))
+    sent: list[bytes] = []
+
+    class Recorder:
+        async def send_media(self, audio: bytes) -> None:
+            sent.append(audio)
+
+    stt._connection = Recorder()
+    rng = np.random.default_rng(7)
+    speech = (rng.standard_normal(160) * 3000).astype(np.int16).tobytes()  # 20 ms, clearly not quiet
+    quiet = bytes(320)
+    line = [speech] * 25 + [quiet] * 100 + [speech] * 5  # 0.5 s speech, 2 s silence, speech again
+    for frame in line:
+        async for _ in stt.run_stt(frame):
+            pass
+    streamed = b"".join(sent)
+    assert streamed[: 25 * 320] == speech * 25  # speech goes as it comes
+    assert streamed[25 * 320 : 25 * 320 + 30 * 320] == quiet * 30  # then the pause's first 0.6 s
+    held_back = len(b"".join(line)) - len(streamed)
+    assert held_back == (100 - 30 - 10) * 320  # the rest of the silence, except its last 0.2 s ...
+    assert streamed[-(15 * 320) :] == quiet * 10 + speech * 5  # ... which goes ahead of the next speech
