@@ -140,9 +140,9 @@ class TurnDetector(FrameProcessor):
             del self._buffer[:WINDOW_BYTES]
             if self._vad is None:
                 continue  # still loading: drop whole windows, so the window grid stays on the stream's start
-            speech = await self._vad.score(window) >= SPEECH_CONFIDENCE
             # the window's last sample came in before the bytes still buffered behind it
             at = None if arrived is None else arrived - len(self._buffer) / 16000
+            speech = await self._vad.score(window) >= SPEECH_CONFIDENCE
             await self._on_window(window, speech, at)
 
     async def _on_window(self, window: bytes, speech: bool, at: float | None = None) -> None:
