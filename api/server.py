@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 
 import uvicorn
@@ -10,6 +11,8 @@ from fastapi import FastAPI
 
 from api.logging_setup import setup_logging
 from api.settings import ApiSettings
+
+log = logging.getLogger(__name__)
 
 
 def serve(host: str | None = None, port: int | None = None, workers: int | None = None) -> int:
@@ -30,6 +33,11 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
 
         uvicorn.run(create_app(settings), **options)
         return 0
+    log.warning(
+        "%d workers: phone calls spread over them; chat's per-session lock and live fan-out stay per process "
+        "(README, 'Several workers')",
+        workers,
+    )
     # the workers read their settings from the environment: the same host and port as this process
     os.environ["HOST"], os.environ["PORT"] = str(options["host"]), str(options["port"])
     asyncio.run(_migrate(settings.database_url))  # once, before the workers race to do it
