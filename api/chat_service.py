@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import text
+
 from agent.conversation import Conversation, Message, Mode, Status
 from agent.engine import Engine
 from api.auth import ANONYMOUS, Principal
@@ -103,11 +105,22 @@ def session_summary(s: SessionRecord) -> dict[str, Any]:
     }
 
 
-class _SessionLocks:
-    """One asyncio lock per session id, forgotten when nobody holds or waits for it."""
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
-    def __init__(self) -> None:
+
+class _SessionLocks:
+    """One asyncio lock per session id, forgotten when nobody holds or waits for it. With ``across`` (a
+    PostgreSQL database shared by several worker processes) the holder also takes a transaction-scoped advisory
+    lock on the id, so turns of one session run one after the other in every process."""
+
+    # each held advisory lock keeps a pooled connection in a transaction: at most this many at once, so the
+    # turns themselves always find a connection (the pool has 10 + 20 overflow)
+    ACROSS_AT_ONCE = 8
+
+    def __init__(self, across: Database | None = None) -> None:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._across = across
+        self._across_slots = asyncio.Semaphore(self.ACROSS_AT_ONCE)
 
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
@@ -115,7 +128,12 @@ class _SessionLocks:
         self._locks[key] = (lock, users + 1)
         try:
             async with lock:
-                yield
+                if self._across is None:
+                    yield
+                else:  # released with the transaction, whatever happens inside
+                    async with self._across_slots, self._across.transaction() as conn:
+                        await conn.execute(_ADVISORY_LOCK, {"key": f"lisa-chat:{key}"})
+                        yield
         finally:
             lock, users = self._locks[key]
             if users <= 1:
@@ -140,7 +158,8 @@ class ChatService:
         self.settings = settings
         self.default_language = default_language
         self.hub = hub or ChatHub()
-        self.locks = _SessionLocks()
+        across = db if settings.lisa_workers > 1 and db.dialect == "postgresql" else None
+        self.locks = _SessionLocks(across)
         self._sweeper: asyncio.Task | None = None
         self.started = time.monotonic()
 

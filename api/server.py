@@ -34,7 +34,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
         uvicorn.run(create_app(settings), **options)
         return 0
     log.warning(
-        "%d workers: phone calls spread over them; chat's per-session lock and live fan-out stay per process "
+        "%d workers: phone calls spread over them; chat's live fan-out stays per process "
         "(README, 'Several workers')",
         workers,
     )

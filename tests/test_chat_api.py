@@ -10,6 +10,9 @@ import websockets
 import yaml
 from conftest import ManualClock
 
+from api.storage import Database
+from api.storage.sessions import SessionStore
+
 SCENARIO = "/work/shared/scenarios/chat_book_de.yaml"
 NAMES = [
     "Anna",
@@ -404,3 +407,36 @@ async def test_manager_page_is_served(app_server):
         r = await client.get("/manager")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "/manager/ws" in r.text and "/history?chat_id=" in r.text
+
+
+@pytest.mark.postgres
+async def test_turns_of_one_session_stay_in_order_across_two_workers(app_server, postgres_url):
+    """Two app processes (here: two servers) on one PostgreSQL database, as with ``LISA_WORKERS=2``: messages
+    to one session sent to both at once still run one turn after the other (an advisory lock per session)."""
+    api = {"lisa_workers": 2}
+    one = await app_server(database_url=postgres_url, api=api)
+    two = await app_server(database_url=postgres_url, api=api)
+    lines = ["When are you open on Saturday?", "Do you have parking?", "Can I pay by card?"] * 2
+    async with (
+        httpx.AsyncClient(base_url=one.url, timeout=30) as a,
+        httpx.AsyncClient(base_url=two.url, timeout=30) as b,
+    ):
+        sid = (await a.post("/api/v1/sessions")).json()["session_id"]
+        replies = await asyncio.gather(
+            *(
+                (a if i % 2 else b).post(f"/api/v1/sessions/{sid}/chat", json={"message": line})
+                for i, line in enumerate(lines)
+            )
+        )
+        assert all(r.status_code == 200 for r in replies), [r.text for r in replies]
+        history = (await a.get(f"/api/v1/sessions/{sid}")).json()["history"]
+    senders = [m["sender"] for m in history]
+    assert senders == ["lisa"] + ["user", "lisa"] * len(lines), senders  # each reply right after its message
+    assert sorted(m["content"] for m in history if m["sender"] == "user") == sorted(lines)
+    # and Lisa's memory of the conversation kept every turn (no worker overwrote another's)
+    db = await Database.connect(postgres_url, migrate=False)
+    try:
+        conv = (await SessionStore(db).get(sid)).conversation
+    finally:
+        await db.close()
+    assert sorted(m.text for m in conv.history if m.role == "user") == sorted(lines)
