@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket
+
+if TYPE_CHECKING:
+    from api.chat_relay import PostgresRelay
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,7 @@ class ChatHub:
     def __init__(self) -> None:
         self.chats: dict[str, set[Subscriber]] = {}
         self.managers: set[Subscriber] = set()
+        self.relay: PostgresRelay | None = None  # other worker processes (api.chat_relay)
 
     def join_chat(self, chat_id: str, websocket: WebSocket) -> Subscriber:
         sub = Subscriber(websocket, f"chat:{chat_id[:8]}")
@@ -90,11 +94,28 @@ class ChatHub:
         sub.close()
 
     def to_chat(self, chat_id: str, payload: dict[str, Any]) -> None:
+        self._chat_here(chat_id, payload)
+        if self.relay is not None:
+            self.relay.publish("chat", chat_id, payload)
+
+    def to_managers(self, payload: dict[str, Any]) -> None:
+        self._managers_here(payload)
+        if self.relay is not None:
+            self.relay.publish("managers", None, payload)
+
+    def deliver_relayed(self, target: str, chat_id: str | None, payload: dict[str, Any]) -> None:
+        """An event another worker process fanned out: to this process's sockets only."""
+        if target == "chat" and chat_id:
+            self._chat_here(chat_id, payload)
+        elif target == "managers":
+            self._managers_here(payload)
+
+    def _chat_here(self, chat_id: str, payload: dict[str, Any]) -> None:
         for sub in list(self.chats.get(chat_id, ())):
             if not sub.offer(payload):
                 self.leave_chat(chat_id, sub)
 
-    def to_managers(self, payload: dict[str, Any]) -> None:
+    def _managers_here(self, payload: dict[str, Any]) -> None:
         for sub in list(self.managers):
             if not sub.offer(payload):
                 self.leave_managers(sub)

@@ -15,6 +15,12 @@ async def start_chat(state: AppState) -> None:
         state.db, state.engine, state.settings, default_language=state.agent_settings.lisa_language
     )
     state.services["chat"] = service
+    if state.settings.lisa_workers > 1 and state.db.dialect == "postgresql":
+        from api.chat_relay import PostgresRelay
+
+        relay = PostgresRelay(state.settings.database_url, service.hub.deliver_relayed)
+        await relay.start()  # the other workers' chat events reach this process's sockets
+        service.hub.relay = relay
     service.start(state.settings.session_sweep_interval_s)
 
 
@@ -22,6 +28,8 @@ async def stop_chat(state: AppState) -> None:
     service: ChatService | None = state.services.pop("chat", None)
     if service is not None:
         await service.stop()
+        if service.hub.relay is not None:
+            await service.hub.relay.stop()
 
 
 def chat_service(request: Request) -> ChatService:

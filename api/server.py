@@ -34,8 +34,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
         uvicorn.run(create_app(settings), **options)
         return 0
     log.warning(
-        "%d workers: phone calls spread over them; chat's live fan-out stays per process "
-        "(README, 'Several workers')",
+        "%d workers: calls spread over them; chat spans them on PostgreSQL only (README, 'Several workers')",
         workers,
     )
     # the workers read their settings from the environment: the same host and port as this process

@@ -297,3 +297,28 @@ async def test_idle_expiry_is_announced_to_the_chat_and_the_managers(app_server)
         assert ended["session"]["end_reason"] == "idle_timeout"
         await user.send(json.dumps({"type": "message", "content": "Hello?"}))
         assert (await next_frame(user, lambda f: f.get("type") == "error"))["code"] == 409
+
+
+@pytest.mark.postgres
+async def test_watchers_see_messages_handled_by_another_worker(app_server, postgres_url):
+    """Two workers (here: two servers) on one PostgreSQL database: a chat watched through one sees the turns
+    that the other handled (LISTEN/NOTIFY between them), and so does a manager."""
+    one = await app_server(database_url=postgres_url, api={"lisa_workers": 2})
+    two = await app_server(database_url=postgres_url, api={"lisa_workers": 2})
+    async with httpx.AsyncClient(base_url=two.url, timeout=30) as http:
+        sid = (await http.post("/api/v1/sessions")).json()["session_id"]
+        async with (
+            connect(f"{one.ws_url}/ws?chat_id={sid}") as user,
+            connect(f"{one.ws_url}/manager/ws") as manager,
+        ):
+            await asyncio.sleep(0.2)  # both sockets registered
+            r = await http.post(f"/api/v1/sessions/{sid}/chat", json={"message": "Where are you located?"})
+            assert r.status_code == 200, r.text
+            assert (await next_frame(user, sender("user")))["content"] == "Where are you located?"
+            assert (await next_frame(user, sender("lisa")))["content"] == r.json()["reply"]
+            seen = await next_frame(
+                manager, lambda f: f.get("event") == "message" and f.get("chat_id") == sid
+            )
+            assert seen["message"]["content"] in ("Where are you located?", r.json()["reply"])
+            # an event is delivered once: the handling worker's own notifications are not echoed back
+            assert not [f for f in await frames_within(user, 0.5) if f.get("sender") in ("user", "lisa")]

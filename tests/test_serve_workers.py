@@ -88,7 +88,7 @@ def test_two_workers_share_the_port_and_the_database(tmp_path):
         out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     assert "Traceback" not in out, out
-    assert "2 workers: phone calls spread over them" in out  # and what stays per process is said at start
+    assert "2 workers: calls spread over them" in out  # and what stays per process is said at start
 
 
 def _cmdline(pid: int) -> str:
