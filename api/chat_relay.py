@@ -2,7 +2,8 @@
 
 With several workers a chat's WebSocket watchers may sit in another process than the one that handled a
 message. Every event the hub fans out locally is also sent as a notification; each worker delivers the
-notifications of the others to its own sockets. Order is kept per sender (one connection, one queue).
+notifications of the others to its own sockets. Order is kept per sender (one connection, one queue). A
+dropped connection is replaced within ``CHECK_S`` (events in between are not relayed).
 PostgreSQL caps a notification at 8000 bytes: a larger event (a very long message) reaches only the
 watchers of its own process, with a warning.
 """
@@ -36,6 +37,8 @@ def asyncpg_dsn(database_url: str) -> str:
 class PostgresRelay:
     """Publishes this process's chat events and delivers the other processes' (``deliver``) locally."""
 
+    CHECK_S = 2.0
+
     def __init__(self, database_url: str, deliver: Deliver) -> None:
         self._dsn = asyncpg_dsn(database_url)
         self._deliver = deliver
@@ -45,11 +48,27 @@ class PostgresRelay:
         self._sender: asyncio.Task | None = None
 
     async def start(self) -> None:
+        await self._connect()
+        self._sender = asyncio.create_task(self._send_forever(), name="chat-relay")
+
+    async def _connect(self) -> None:
         import asyncpg
 
-        self._conn = await asyncpg.connect(self._dsn)
-        await self._conn.add_listener(CHANNEL, self._on_notify)
-        self._sender = asyncio.create_task(self._send_forever(), name="chat-relay")
+        conn = await asyncpg.connect(
+            self._dsn, server_settings={"application_name": f"lisa-chat-relay-{self.origin}"}
+        )
+        await conn.add_listener(CHANNEL, self._on_notify)
+        self._conn = conn
+
+    async def _reconnect(self) -> None:
+        """A dropped connection (database restart, network) is replaced; until then events are not relayed."""
+        with contextlib.suppress(Exception):
+            await self._conn.close()
+        try:
+            await self._connect()
+            log.info("chat relay reconnected")
+        except Exception as exc:  # noqa: BLE001 - tried again at the next check
+            log.warning("chat relay: reconnect failed (%s)", type(exc).__name__)
 
     async def stop(self) -> None:
         if self._sender is not None:
@@ -72,12 +91,22 @@ class PostgresRelay:
             log.warning("chat relay queue full; an event is not relayed")
 
     async def _send_forever(self) -> None:
+        """Send queued events in order; every ``CHECK_S`` without one, make sure the connection still listens."""
         while True:
-            data = await self._queue.get()
             try:
-                await self._conn.execute("SELECT pg_notify($1, $2)", CHANNEL, data)
-            except Exception as exc:  # noqa: BLE001 - a lost notification must not stop the relay
-                log.warning("chat relay: notification failed (%s)", type(exc).__name__)
+                data = await asyncio.wait_for(self._queue.get(), self.CHECK_S)
+            except TimeoutError:
+                if self._conn.is_closed():
+                    await self._reconnect()
+                continue
+            for attempt in range(2):
+                try:
+                    await self._conn.execute("SELECT pg_notify($1, $2)", CHANNEL, data)
+                    break
+                except Exception as exc:  # noqa: BLE001 - a lost notification must not stop the relay
+                    log.warning("chat relay: notification failed (%s)", type(exc).__name__)
+                    if attempt == 0:
+                        await self._reconnect()
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, raw: str) -> None:  # noqa: ANN401
         try:

@@ -322,3 +322,29 @@ async def test_watchers_see_messages_handled_by_another_worker(app_server, postg
             assert seen["message"]["content"] in ("Where are you located?", r.json()["reply"])
             # an event is delivered once: the handling worker's own notifications are not echoed back
             assert not [f for f in await frames_within(user, 0.5) if f.get("sender") in ("user", "lisa")]
+
+            # the relays' database connections drop (a database restart): they come back by themselves
+            killed = await relay_connections(postgres_url, terminate=True)
+            assert killed == 2
+            async with asyncio.timeout(15):
+                while await relay_connections(postgres_url) < 2:  # noqa: ASYNC110 - polling the database
+                    await asyncio.sleep(0.2)
+            r = await http.post(f"/api/v1/sessions/{sid}/chat", json={"message": "Do you have parking?"})
+            assert (await next_frame(user, sender("user")))["content"] == "Do you have parking?"
+            assert (await next_frame(user, sender("lisa")))["content"] == r.json()["reply"]
+
+
+async def relay_connections(database_url: str, terminate: bool = False) -> int:
+    """The chat relays' connections to this test database (ended first with ``terminate``)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        action = "pg_terminate_backend(pid)" if terminate else "pid"
+        rows = await conn.fetch(
+            f"SELECT {action} FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name LIKE 'lisa-chat-relay-%'"
+        )
+        return len(rows)
+    finally:
+        await conn.close()
