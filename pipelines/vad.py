@@ -40,7 +40,7 @@ class CallerVAD:
     """Speech probability per 32 ms window of 8 kHz 16-bit PCM for one call."""
 
     def __init__(self) -> None:
-        self._session = vad_session()
+        vad_session()  # loaded with the first call (the turn detector builds this off the event loop), then shared
         self._quiet_windows = 0
         self.reset()
 
@@ -54,18 +54,6 @@ class CallerVAD:
             self._quiet(True)
             return 0.0
         score = await _batch_for(asyncio.get_running_loop()).submit(self, self._input(window))
-        self._quiet(score < 0.15)
-        return score
-
-    def confidence(self, window: bytes) -> float:
-        """:meth:`score` on its own, without the event loop (same results)."""
-        if is_quiet(window):
-            self._quiet(True)
-            return 0.0
-        x = self._input(window)
-        out, state = self._session.run(None, {"input": x[None], "state": self._state, "sr": _SR})
-        self._advance(x, state)
-        score = float(out[0, 0])
         self._quiet(score < 0.15)
         return score
 
