@@ -158,8 +158,9 @@ class ChatService:
         self.settings = settings
         self.default_language = default_language
         self.hub = hub or ChatHub()
-        across = db if settings.lisa_workers > 1 and db.dialect == "postgresql" else None
-        self.locks = _SessionLocks(across)
+        # several worker processes on one PostgreSQL database: turns locked and events relayed across them
+        self.spans_workers = settings.lisa_workers > 1 and db.dialect == "postgresql"
+        self.locks = _SessionLocks(db if self.spans_workers else None)
         self._sweeper: asyncio.Task | None = None
         self.started = time.monotonic()
 

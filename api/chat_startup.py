@@ -15,7 +15,7 @@ async def start_chat(state: AppState) -> None:
         state.db, state.engine, state.settings, default_language=state.agent_settings.lisa_language
     )
     state.services["chat"] = service
-    if state.settings.lisa_workers > 1 and state.db.dialect == "postgresql":
+    if service.spans_workers:
         from api.chat_relay import PostgresRelay
 
         relay = PostgresRelay(state.settings.database_url, service.hub.deliver_relayed)
