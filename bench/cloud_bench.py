@@ -39,7 +39,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bench.app_process import AppProcess
+from bench.app_process import AppProcess, stop_process
 from bench.twilio_load import Ticker, ulaw_frames
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,12 +145,7 @@ class Child:
         )
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc)
 
 
 # ------------------------------------------------------------------------------------------- app
