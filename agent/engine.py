@@ -6,7 +6,7 @@ import contextlib
 import copy
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from agent.brain import Brain, BrainUnavailable, TurnContext
 from agent.business import BusinessProfile
@@ -86,12 +86,19 @@ class Engine:
         async for sentence in self._run(conv, None):
             yield sentence
 
-    async def respond(self, conv: Conversation, text: str) -> AsyncIterator[str]:
-        """Lisa's reply to one user turn, as sentence-sized chunks."""
+    async def respond(
+        self, conv: Conversation, text: str, words: Sequence[tuple[str, float]] | None = None
+    ) -> AsyncIterator[str]:
+        """Lisa's reply to one user turn, as sentence-sized chunks.
+
+        ``words`` are the recognised words with their confidence (0–1) when the turn came from speech
+        recognition; they are kept with the message (``meta["words"]``) for brains that check what they
+        heard (e.g. confirm a name heard unsure). Text channels pass none."""
         text = (text or "").strip()
         if conv.ended:
             return
-        conv.history.append(Message("user", text, self.clock.now()))
+        meta = {"words": [[str(w), round(float(p), 3)] for w, p in words]} if words else {}
+        conv.history.append(Message("user", text, self.clock.now(), meta))
         if len(text) > self.max_input_chars:
             yield self._say(conv, TOO_LONG[conv.language])
             return
@@ -101,7 +108,9 @@ class Engine:
         async for sentence in self._run(conv, text):
             yield sentence
 
-    async def preview(self, conv: Conversation, text: str) -> str | None:
+    async def preview(
+        self, conv: Conversation, text: str, words: Sequence[tuple[str, float]] | None = None
+    ) -> str | None:
         """The first sentence Lisa would answer ``text`` with, worked out on a copy of the conversation
         with a calendar that writes nothing, so nothing changes. A voice channel starts synthesizing it
         while it is still unsure the caller has finished. Only a deterministic brain (the rule brain) is
@@ -113,7 +122,7 @@ class Engine:
         engine.calendar = DryRunCalendar(self.calendar)
         engine.fallback = None
         try:
-            async with contextlib.aclosing(engine.respond(draft, text)) as sentences:
+            async with contextlib.aclosing(engine.respond(draft, text, words)) as sentences:
                 async for sentence in sentences:
                     return sentence
         except Exception:  # noqa: BLE001 - a preview is only a guess
