@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from api.replay.expectations import check
-from api.replay.report import report_json, stereo_wav, write_json, write_scenario_files
+from api.replay.report import class_summary, report_json, stereo_wav, write_json, write_scenario_files
 from api.replay.result import ScenarioResult
 from api.replay.scenario import Expect, ScenarioError, load_scenario, load_scenarios, parse_scenario
 from telephony.impairments import Channel, Impairer, speech_rms
@@ -370,3 +370,34 @@ def test_in_process_replays_never_dial_real_numbers(monkeypatch) -> None:
     api, agent = scenario_settings(scenario, 8123, "sqlite:///x.db")
     assert (api.port, api.supabase_url, api.auth_enabled, api.public_url) == (8123, None, False, None)
     assert (agent.lisa_clock, agent.lisa_language) == ("2026-11-23T09:00:00+01:00", "en")
+
+
+def test_class_summary_counts_each_scenario_under_every_class_it_names(tmp_path: Path) -> None:
+    chat = {"kind": "chat", "party": [{"say": "hi"}]}
+    scenarios = [
+        parse_scenario({**chat, "name": "a", "classes": ["loops", "several_offers"]}),
+        parse_scenario({**chat, "name": "b", "classes": "loops"}),
+        parse_scenario({**chat, "name": "c"}),
+    ]
+    results = [ScenarioResult("a", "chat", passed=True), ScenarioResult("b", "chat", passed=False)]
+    summary = class_summary(scenarios, results)
+    assert summary == {
+        "loops": {"passed": 1, "total": 2, "failed": ["b"]},
+        "several_offers": {"passed": 1, "total": 1, "failed": []},
+    }
+    data = json.loads(write_json(tmp_path / "r.json", results, summary).read_text(encoding="utf-8"))
+    assert data["by_class"] == summary
+
+
+def test_scenarios_md_fields_for_menus_and_voicemail_are_accepted() -> None:
+    scenario = parse_scenario(
+        {
+            "name": "ivr",
+            "kind": "outbound",
+            "request": {"request_id": "r1", "number_to_call": "+49 30 1234567"},
+            "answered_by": "machine_end_beep",
+            "party": [{"say": "For appointments press 1.", "expect_dtmf": "1"}, {"hangup": True}],
+            "expect": {"dtmf_sent": ["1"], "status": "waiting_for_callback"},
+        }
+    )
+    assert scenario.party[0].say == "For appointments press 1."

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from api.logging_setup import setup_logging
-from api.replay.report import write_json, write_scenario_files
+from api.replay.report import class_summary, write_json, write_scenario_files
 from api.replay.result import ScenarioResult
 from api.replay.runner import replay_all
 from api.replay.scenario import ScenarioError, load_scenarios
@@ -42,8 +42,11 @@ def run_replay(args: argparse.Namespace) -> int:
     results = asyncio.run(
         replay_all(scenarios, server=server, concurrency=concurrency, on_result=_print_result)
     )
+    by_class = class_summary(scenarios, results)
+    for name, entry in by_class.items():
+        print(f"class {name}: {entry['passed']}/{entry['total']} passed")
     if getattr(args, "json_out", None):
-        print(f"report: {write_json(args.json_out, results)}")
+        print(f"report: {write_json(args.json_out, results, by_class)}")
     if getattr(args, "report_dir", None):
         for result in results:
             write_scenario_files(args.report_dir, result)

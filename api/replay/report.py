@@ -11,23 +11,48 @@ from typing import Any
 import numpy as np
 
 from api.replay.result import ScenarioResult
+from api.replay.scenario import Scenario
 from api.replay.timeline import draw_timeline
 from pipelines.audio import wav_bytes
 
 RATE = 8000
 
 
-def report_json(results: list[ScenarioResult]) -> dict[str, Any]:
-    return {
+def class_summary(scenarios: list[Scenario], results: list[ScenarioResult]) -> dict[str, dict[str, Any]]:
+    """Pass counts per failure class: the scenarios' own ``classes:`` field (a runner extension), sorted."""
+    passed = {r.name: r.passed for r in results}
+    summary: dict[str, dict[str, Any]] = {}
+    for scenario in scenarios:
+        classes = getattr(scenario, "classes", None) or []
+        for name in [classes] if isinstance(classes, str) else classes:
+            entry = summary.setdefault(str(name), {"passed": 0, "total": 0, "failed": []})
+            entry["total"] += 1
+            if passed.get(scenario.name):
+                entry["passed"] += 1
+            else:
+                entry["failed"].append(scenario.name)
+    return dict(sorted(summary.items()))
+
+
+def report_json(
+    results: list[ScenarioResult], by_class: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    report: dict[str, Any] = {
         "passed": all(r.passed for r in results),
         "scenarios": [r.as_json() for r in results],
     }
+    if by_class:
+        report["by_class"] = by_class
+    return report
 
 
-def write_json(path: str | Path, results: list[ScenarioResult]) -> Path:
+def write_json(
+    path: str | Path, results: list[ScenarioResult], by_class: dict[str, dict[str, Any]] | None = None
+) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report_json(results), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(report_json(results, by_class), indent=2, ensure_ascii=False)
+    path.write_text(text + "\n", encoding="utf-8")
     return path
 
 
