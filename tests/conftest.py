@@ -15,7 +15,8 @@ Usage::
 Every server started by the factory is stopped at the end of the test (``await server.stop()`` stops it
 earlier, e.g. to restart on the same database). PostgreSQL tests get a database of their own
 (``lisa_test_<uuid>``, dropped afterwards) so parallel workers never collide; they skip with the reason when
-``DATABASE_URL_TEST`` (default ``postgresql://postgres@127.0.0.1:5432/test``) is unreachable.
+``DATABASE_URL_TEST`` (default ``postgresql://postgres@127.0.0.1:5432/test``) is unreachable, and fail under
+``CI=true`` (tests/prerequisites.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from prerequisites import missing
 
 from agent.clock import Clock
 from agent.settings import AgentSettings
@@ -68,13 +70,13 @@ def sqlite_url(tmp_path) -> str:
 @contextlib.asynccontextmanager
 async def fresh_postgres_database(prefix: str = "lisa_test") -> AsyncIterator[str]:
     """The URL of a fresh PostgreSQL database ``<prefix>_<uuid>`` (dropped afterwards, connections and all);
-    skips the test when PostgreSQL is unreachable at ``DATABASE_URL_TEST``."""
+    skips the test when PostgreSQL is unreachable at ``DATABASE_URL_TEST`` (fails it under ``CI=true``)."""
     import asyncpg
 
     try:
         admin = await asyncpg.connect(PG_TEST_URL, timeout=3)
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        pytest.skip(f"PostgreSQL not reachable at DATABASE_URL_TEST ({PG_TEST_URL}): {exc}")
+        missing(f"PostgreSQL not reachable at DATABASE_URL_TEST ({PG_TEST_URL}): {exc}")
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     await admin.execute(f'CREATE DATABASE "{name}"')
     try:
@@ -86,7 +88,7 @@ async def fresh_postgres_database(prefix: str = "lisa_test") -> AsyncIterator[st
 
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
-    """A fresh PostgreSQL database for this test (dropped afterwards); skips when PostgreSQL is absent."""
+    """A fresh PostgreSQL database for this test (dropped afterwards); skips (CI: fails) without PostgreSQL."""
     async with fresh_postgres_database() as url:
         yield url
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from prerequisites import SHARED_SCENARIOS
 
 from agent.business import load_business
 from agent.calendar import InMemoryCalendar
@@ -20,7 +21,7 @@ from agent.conversation import BookingRequest, Conversation
 from agent.engine import Engine
 from agent.rule_brain import RuleBrain
 
-SCENARIOS = Path("/work/shared/scenarios")
+SCENARIOS = SHARED_SCENARIOS  # ../shared/scenarios beside the repository
 # events the call layer adds around an outbound conversation (not the engine's business)
 CALL_EVENTS = {"request_received", "call_started", "call_connected", "call_completed", "scheduled"}
 

@@ -9,11 +9,12 @@ import pytest
 import websockets
 import yaml
 from conftest import ManualClock
+from prerequisites import SHARED_SCENARIOS
 
 from api.storage import Database
 from api.storage.sessions import SessionStore
 
-SCENARIO = "/work/shared/scenarios/chat_book_de.yaml"
+SCENARIO = SHARED_SCENARIOS / "chat_book_de.yaml"
 NAMES = [
     "Anna",
     "Ben",

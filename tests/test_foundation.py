@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from prerequisites import missing
 
 from agent.clock import Clock
 from agent.sentences import sentence_chunks, split_sentences
@@ -100,7 +101,7 @@ async def test_postgres_migrations():
     try:
         admin = await asyncpg.connect(base, timeout=3)
     except (OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"PostgreSQL not reachable at DATABASE_URL_TEST: {exc}")
+        missing(f"PostgreSQL not reachable at DATABASE_URL_TEST: {exc}")
     name = f"lisa_foundation_{uuid.uuid4().hex[:8]}"
     await admin.execute(f'CREATE DATABASE "{name}"')
     try:

@@ -8,23 +8,27 @@ The request goes in through ``POST /api/process-request``; the outcome is read b
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import httpx
 import pytest
 import yaml
+from prerequisites import require_shared_scenarios, shared_scenarios
 from requests_support import wait_for
 
 from agent.clock import Clock
 
-SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "shared" / "scenarios").glob("outbound_*.yaml"))
+SCENARIOS = shared_scenarios("outbound_*.yaml")
 FINAL = ("booked", "failed", "canceled", "waiting_for_callback")
 
 # one speech pipeline at a time with the replay suite: on 2 cores, parallel calls change what Whisper hears
 pytestmark = [pytest.mark.voice, pytest.mark.xdist_group("replay-suite")]
 
 
-@pytest.mark.skipif(not SCENARIOS, reason="../shared/scenarios/outbound_*.yaml not found")
+def test_shared_outbound_scenarios_are_there() -> None:
+    """Without them the parametrised test below is empty: this one skips (locally) or fails (CI=true)."""
+    require_shared_scenarios("outbound_*.yaml")
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 async def test_outbound_scenario(app_server, path):
     from telephony.party import ScriptedParty

@@ -6,18 +6,19 @@ is then reported as its own test. Turn latency is measured but not enforced here
 ``bench/``, and CI machines are shared): ``lisa replay`` enforces ``max_turn_latency_ms``.
 
 Scenarios that fail because of a known bug outside the replay harness are listed in ``KNOWN_ISSUES`` with
-the reason; they still run, and show up as XFAIL (or XPASS once fixed). A failed voice scenario is replayed
-once more (speech recognition on a loaded machine is not deterministic); the first failure is a warning.
+the reason; they still run, and show up as XFAIL (or XPASS once fixed). A failed scenario is never replayed
+again: a flaky scenario is a bug to fix at its cause. Without ``../shared/scenarios`` the suite skips them
+(locally) or fails (under ``CI=true``, tests/prerequisites.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import warnings
 from pathlib import Path
 
 import pytest
+from prerequisites import SHARED_SCENARIOS, require_shared_scenarios
 
 from api.replay.report import write_json, write_scenario_files
 from api.replay.result import ScenarioResult
@@ -26,7 +27,7 @@ from api.replay.scenario import Scenario, ScenarioError, load_scenarios
 from api.replay.settings import ReplaySettings
 
 OURS = Path(__file__).parent / "scenarios"
-SHARED = Path(__file__).parents[1].parent / "shared" / "scenarios"
+SHARED = SHARED_SCENARIOS  # ../shared/scenarios, beside the repository
 SETTINGS = ReplaySettings()
 CONCURRENCY = SETTINGS.lisa_replay_concurrency
 REPORT_DIR = SETTINGS.lisa_replay_report_dir  # keep the WAVs/timelines of a test run there
@@ -62,26 +63,10 @@ def _replay(scenarios: list[Scenario]) -> list[ScenarioResult]:
     return box["results"]
 
 
-# A voice scenario that failed is replayed once more (Whisper tiny on a loaded 2-core machine sometimes
-# clips a word); the first attempt's failures are kept and shown as a warning, `lisa replay` never retries.
-FIRST_ATTEMPT: dict[str, list[str]] = {}
-
-
-def _run_suite() -> dict[str, ScenarioResult]:
-    results = {r.name: r for r in _replay(SCENARIOS)}
-    again = [
-        s for s in SCENARIOS if not results[s.name].passed and s.kind != "chat" and s.name not in KNOWN_ISSUES
-    ]
-    for scenario in again:
-        FIRST_ATTEMPT[scenario.name] = results[scenario.name].failures
-    if again:
-        results.update({r.name: r for r in _replay(again)})
-    return results
-
-
 @pytest.fixture(scope="module")
 def suite_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ScenarioResult]:
-    results = _run_suite()
+    """Every scenario replayed once (no second attempt for a failed one)."""
+    results = {r.name: r for r in _replay(SCENARIOS)}
     out = Path(REPORT_DIR) if REPORT_DIR else tmp_path_factory.mktemp("replay")
     write_json(out / "report.json", list(results.values()))
     for result in results.values():
@@ -98,6 +83,13 @@ def _param(scenario: Scenario) -> object:
     return pytest.param(scenario, id=scenario.name, marks=marks)
 
 
+def test_shared_scenarios_are_there() -> None:
+    """The shared scenarios are part of the suite: their absence skips (locally) or fails (CI), never passes."""
+    found = require_shared_scenarios()
+    shared = [s for s in SCENARIOS if s.path and s.path.parent == SHARED]
+    assert len(shared) == len(found), "every shared scenario is in the suite"
+
+
 def test_suite_is_big_enough() -> None:
     assert not LOAD_ERROR, LOAD_ERROR
     ours = [s for s in SCENARIOS if s.path and s.path.parent == OURS.resolve()]
@@ -109,9 +101,6 @@ def test_suite_is_big_enough() -> None:
 @pytest.mark.parametrize("scenario", [_param(s) for s in SCENARIOS])
 def test_scenario(scenario: Scenario, suite_results: dict[str, ScenarioResult]) -> None:
     result = suite_results[scenario.name]
-    if scenario.name in FIRST_ATTEMPT:
-        first = "; ".join(FIRST_ATTEMPT[scenario.name])
-        warnings.warn(f"{scenario.name} was replayed twice; the first attempt failed: {first}", stacklevel=1)
     assert result.passed, f"{scenario.name}: " + "; ".join(result.failures)
     if scenario.kind == "inbound" or result.ids.get("call_sid"):
         # the call went over the media stream: audio both ways and a transcript from the call record
