@@ -1,5 +1,7 @@
 """Twilio webhooks: ``POST /twilio/voice`` (a call comes in: TwiML to our media stream) and
-``POST /twilio/status`` (call status callbacks, incl. answering-machine detection). Both signature-checked."""
+``POST /twilio/status`` (call status callbacks, incl. answering-machine detection). Both signature-checked;
+the TwiML carries a fresh stream token (the only way its media stream is served), and a status callback
+Twilio (or anyone replaying it) sends again for the same call and status is applied once."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from starlette.datastructures import FormData
 from telephony import status as call_status
 from telephony.phone_numbers import mask_phone
 from telephony.signature import public_base_url, twilio_form
-from telephony.twiml import connect_stream, media_stream_url
+from telephony.stream_tokens import AppliedStatuses
+from telephony.twiml import connect_call, media_stream_url, voice_parameters
 
 log = logging.getLogger(__name__)
 
@@ -25,26 +28,20 @@ async def voice(request: Request, form: FormData = Depends(twilio_form)) -> Resp
     """A call reached our Twilio number (or an outbound call asks for its TwiML): connect it to Lisa."""
     state = request.app.state.lisa
     call_sid = str(form.get("CallSid") or "")
-    query = request.query_params
-    twilio_direction = str(form.get("Direction") or "inbound")
-    outbound = twilio_direction.startswith("outbound") or bool(query.get("request_id"))
-    parameters = {
-        "direction": "outbound" if outbound else "inbound",
-        "from": str(form.get("From") or ""),
-        "to": str(form.get("To") or ""),
-        "request_id": query.get("request_id"),
-        "language": query.get("language"),
-    }
+    if not call_sid:
+        raise HTTPException(422, "missing form field 'CallSid'")
+    parameters = voice_parameters(form, request.query_params)
     stream_url = media_stream_url(public_base_url(request, state.settings.public_url))
     log.info(
         "call %s %s from %s to %s -> %s",
-        call_sid or "?",
+        call_sid,
         parameters["direction"],
         mask_phone(parameters["from"]),
         mask_phone(parameters["to"]),
         stream_url,
     )
-    return Response(connect_stream(stream_url, parameters), media_type=XML)
+    twiml = await connect_call(state.services["stream_tokens"], stream_url, parameters, call_sid=call_sid)
+    return Response(twiml, media_type=XML)
 
 
 @router.post("/twilio/status")
@@ -60,6 +57,11 @@ async def status(request: Request, form: FormData = Depends(twilio_form)) -> Res
         if not form.get("AnsweredBy"):
             raise HTTPException(422, "missing form field 'CallStatus'")
         value = "in-progress"  # async machine detection: the call was answered, AnsweredBy says by whom
+    applied: AppliedStatuses = request.app.state.lisa.services["applied_statuses"]
+    key = value + (f"/{form.get('AnsweredBy')}" if form.get("AnsweredBy") else "")
+    if not await applied.first_time(call_sid, key):
+        log.info("call %s: status callback %s applied before; ignored (a replay)", call_sid, key)
+        return Response(status_code=200)
     await call_status.notify(request.app.state.lisa.services, call_sid, value, info)
     return Response(status_code=200)
 

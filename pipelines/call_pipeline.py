@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 import wave
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,17 +90,32 @@ async def read_start(websocket: WebSocket, tracker: StreamTracker) -> Start:
             return message
 
 
-async def handle_media_stream(websocket: WebSocket, state: Any) -> None:
-    """Serve one Twilio media stream (the WebSocket is accepted already) until the call ends."""
+async def handle_media_stream(
+    websocket: WebSocket,
+    state: Any,
+    *,
+    admit: Callable[[Start], Awaitable[Start]],
+    start_timeout_s: float = START_TIMEOUT_S,
+) -> None:
+    """Serve one Twilio media stream (the WebSocket is accepted already) until the call ends.
+
+    ``admit`` checks the ``start`` message (the stream token, see ``api.media_routes``) and returns the start
+    to serve, or raises with the reason: then the socket is closed before anything of the call is looked up."""
     tracker = StreamTracker()
     try:
-        start = await asyncio.wait_for(read_start(websocket, tracker), START_TIMEOUT_S)
+        start = await asyncio.wait_for(read_start(websocket, tracker), start_timeout_s)
     except (ProtocolError, TimeoutError, WebSocketDisconnect, KeyError, RuntimeError) as exc:
         reason = (
             "no start message in time" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
         )
         log.warning("media stream refused: %s", reason)
         await _close(websocket, 1008, f"protocol error: {reason}"[:120])
+        return
+    try:
+        start = await admit(start)
+    except Exception as exc:  # noqa: BLE001 - refused (the message says why) or could not be checked
+        log.warning("media stream of call %s refused: %s", start.call_sid, exc)
+        await _close(websocket, 1008, f"refused: {exc}"[:120])
         return
     call = MediaCall(websocket, state, start, tracker)
     try:

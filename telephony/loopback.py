@@ -5,7 +5,13 @@
 parameters and runs the party on it, reporting ``queued`` → ``ringing`` → ``in-progress`` (AnsweredBy
 ``human``) → ``completed`` to the call status listeners, as Twilio would. A number with no party registered
 rings out: ``no-answer``. When the party returns, it hangs up; when Lisa hangs up (``hangup``) the stream
-stops and the party's pending sends and waits end.
+stops and the party's pending sends and waits end. ``call_in`` plays a call *to* our number: the app's
+``/twilio/voice`` answer, then the stream its TwiML names.
+
+Streams are served only with a stream token (``telephony/stream_tokens.py``): the carrier issues it from
+``services["stream_tokens"]`` exactly where Twilio's carrier does (placing a call; answering one), puts it
+into the stream's parameters and, when a ``TWILIO_AUTH_TOKEN`` is configured, signs the upgrade as Twilio
+would. No stream store, no token: the app refuses the stream.
 """
 
 from __future__ import annotations
@@ -16,13 +22,16 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from telephony import status as call_status
 from telephony.carrier import CarrierError
 from telephony.media_stream import MediaStreamClient
 from telephony.phone_numbers import mask_phone
+from telephony.signature import SIGNATURE_HEADER, sign
+from telephony.stream_tokens import TOKEN_PARAMETER, StreamTokens
+from telephony.twiml import connect_call, stream_of, voice_parameters
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +56,10 @@ class LoopbackCarrier:
         ring_s: float = 0.0,
         from_number: str = "+15005550006",
         no_answer_after_s: float = 0.0,
+        auth_token: str | None = None,
     ) -> None:
         self._media_url = media_url
+        self.auth_token = auth_token  # signs stream upgrades as Twilio would (the app checks when it has one)
         self.services = services if services is not None else {}
         self.ring_s = ring_s
         self.from_number = from_number
@@ -83,11 +94,59 @@ class LoopbackCarrier:
         params.setdefault("to", to)
         params.setdefault("from", self.from_number)
         self.placed.append((call_sid, to, params))
+        stream_params = dict(params)
+        tokens = self.tokens
+        if tokens is not None:
+            direction = "outbound" if params["direction"] == "outbound" else "inbound"
+            stream_params[TOKEN_PARAMETER] = await tokens.issue(
+                direction, request_id=params.get("request_id"), call_sid=call_sid
+            )
         log.info("loopback call %s to %s placed", call_sid, mask_phone(to))
         self._tasks[call_sid] = asyncio.create_task(
-            self._run(call_sid, to, params), name=f"loopback-{call_sid}"
+            self._run(call_sid, to, params, stream_params), name=f"loopback-{call_sid}"
         )
         return call_sid
+
+    @property
+    def tokens(self) -> StreamTokens | None:
+        return self.services.get("stream_tokens")
+
+    def upgrade_headers(self, stream_url: str) -> dict[str, str]:
+        """``X-Twilio-Signature`` of the stream URL (empty without an auth token), as Twilio sends it."""
+        return {SIGNATURE_HEADER: sign(self.auth_token, stream_url, {})} if self.auth_token else {}
+
+    @contextlib.asynccontextmanager
+    async def call_in(
+        self,
+        from_number: str,
+        to_number: str,
+        *,
+        language: str | None = None,
+        call_sid: str | None = None,
+        **connect: Any,
+    ) -> AsyncIterator[MediaStreamClient]:
+        """A call from ``from_number`` to our number ``to_number``, as Twilio would bring it in: the app's
+        answer to ``/twilio/voice`` for it (the same parameters and a stream token, asked in process: the
+        embedded default has no Twilio account to sign a webhook with), then the stream that TwiML names.
+        ``connect``: further :meth:`MediaStreamClient.connect` options."""
+        tokens = self.tokens
+        if tokens is None:
+            raise CarrierError(
+                "no stream tokens (services['stream_tokens']): the app would refuse the stream"
+            )
+        sid = call_sid or "CA" + uuid.uuid4().hex
+        form = {"CallSid": sid, "From": from_number, "To": to_number, "Direction": "inbound"}
+        parameters = voice_parameters(form, {"language": language} if language else {})
+        twiml = await connect_call(tokens, self.media_url, parameters, call_sid=sid)
+        stream_url, stream_params = stream_of(twiml)
+        async with MediaStreamClient.connect(
+            stream_url,
+            custom_parameters=stream_params,
+            call_sid=sid,
+            headers=self.upgrade_headers(stream_url),
+            **connect,
+        ) as call:
+            yield call
 
     def _info(self, to: str, params: dict[str, str], **extra: str) -> dict[str, Any]:
         return {"To": to, "From": params.get("from", ""), "Direction": "outbound-api", **params, **extra}
@@ -95,7 +154,9 @@ class LoopbackCarrier:
     async def _notify(self, call_sid: str, status: str, info: dict[str, Any]) -> None:
         await call_status.notify(self.services, call_sid, status, info)
 
-    async def _run(self, call_sid: str, to: str, params: dict[str, str]) -> None:
+    async def _run(
+        self, call_sid: str, to: str, params: dict[str, str], stream_params: dict[str, str]
+    ) -> None:
         began = time.monotonic()
         try:
             await self._notify(call_sid, "queued", self._info(to, params))
@@ -111,7 +172,7 @@ class LoopbackCarrier:
                     await asyncio.sleep(self.no_answer_after_s)
                 await self._notify(call_sid, "no-answer", self._info(to, params))
                 return
-            await self._converse(call_sid, to, params, party, began)
+            await self._converse(call_sid, to, params, stream_params, party, began)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - report, never crash the app
@@ -122,16 +183,23 @@ class LoopbackCarrier:
             self._tasks.pop(call_sid, None)
 
     async def _converse(
-        self, call_sid: str, to: str, params: dict[str, str], party: Party, began: float
+        self,
+        call_sid: str,
+        to: str,
+        params: dict[str, str],
+        stream_params: dict[str, str],
+        party: Party,
+        began: float,
     ) -> None:
         url = self.media_url
         try:
             client_cm = MediaStreamClient.connect(
                 url,
-                custom_parameters=params,
+                custom_parameters=stream_params,
                 call_sid=call_sid,
                 from_number=params.get("from"),
                 to_number=to,
+                headers=self.upgrade_headers(url),
             )
             call = await client_cm.__aenter__()
         except Exception as exc:  # noqa: BLE001 - the media WebSocket is not reachable

@@ -560,6 +560,7 @@ class MediaStreamClient:
         continuous: bool = True,
         align_frames: int = ALIGN_FRAMES,
         open_timeout: float = 10.0,
+        headers: dict[str, str] | None = None,
     ) -> AsyncIterator[MediaStreamClient]:
         """Open the stream and send ``connected`` + ``start`` as Twilio does; ``stop`` and close on exit.
 
@@ -568,6 +569,9 @@ class MediaStreamClient:
         ``align_frames``: on a continuous line each paced send starts on a frame index that is a multiple of
         this (default 8 = 160 ms, the common grid of 20 ms frames and the 32 ms VAD windows), so the same
         speech reaches the server as the same windows and a test run is reproducible. 1 turns it off.
+        ``headers`` go on the WebSocket upgrade (Twilio's ``X-Twilio-Signature``). The app serves a stream only
+        with the ``stream_token`` parameter of the TwiML it answered for the call (``telephony/stream_tokens.py``):
+        take the parameters from that TwiML (``LoopbackCarrier.call_in``, ``telephony.inbound_call``).
         """
         from websockets.asyncio.client import connect as ws_connect
 
@@ -576,7 +580,9 @@ class MediaStreamClient:
             params.setdefault("from", from_number)
         if to_number is not None:
             params.setdefault("to", to_number)
-        ws = await ws_connect(ws_url, open_timeout=open_timeout, max_size=2**22, compression=None)
+        ws = await ws_connect(
+            ws_url, open_timeout=open_timeout, max_size=2**22, compression=None, additional_headers=headers
+        )
         client = cls(
             ws,
             call_sid=call_sid or "CA" + uuid.uuid4().hex,

@@ -1,4 +1,4 @@
-"""Settings of the telephony area: which carrier places calls, Twilio's credentials and webhook checks."""
+"""Settings of the telephony area: which carrier places calls, Twilio's credentials, webhook and stream checks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class TwilioSettings(BaseSettings):
-    """Environment variables (and `.env`): ``LISA_TELEPHONY``, ``TWILIO_*``."""
+    """Environment variables (and `.env`): ``LISA_TELEPHONY``, ``TWILIO_*``, ``LISA_*STREAM*``."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
@@ -29,6 +29,15 @@ class TwilioSettings(BaseSettings):
     twilio_max_attempts: int = 3
     # Seconds the loopback carrier lets a registered party's phone ring before it answers.
     loopback_ring_s: float = 0.0
+    # Media streams served at once by this process; more are closed (1013) with a warning.
+    lisa_max_streams: int = Field(default=40, ge=1)
+    # A media stream that sends no valid ``start`` within this many seconds is closed.
+    lisa_stream_start_timeout_s: float = Field(default=5.0, gt=0)
+    # Lifetime of the single-use token each call's TwiML carries to its media stream (telephony/stream_tokens.py).
+    lisa_stream_token_ttl_s: float = Field(default=300.0, gt=0)
+    # LISA_TELEPHONY=twilio refuses to start while AUTH_ENABLED or TWILIO_VALIDATE_SIGNATURE is off, unless
+    # this is true (logged loudly at every start): real calls cost money and reach real people.
+    lisa_allow_unauthenticated_twilio: bool = False
 
     @property
     def use_twilio(self) -> bool:

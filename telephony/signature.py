@@ -2,7 +2,8 @@
 
 Twilio signs the exact public URL it requested plus the POST form parameters. Behind a tunnel or proxy
 our server sees another URL, so the URL is rebuilt from ``PUBLIC_URL`` when set, else from
-``X-Forwarded-Proto`` / ``X-Forwarded-Host`` / ``Host``.
+``X-Forwarded-Proto`` / ``X-Forwarded-Host`` / ``Host``. The WebSocket upgrade of a media stream carries
+the header too, signed over the ``wss://`` URL alone (no parameters): :func:`media_stream_refusal`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from fastapi import HTTPException, Request
 from starlette.datastructures import FormData
+from starlette.requests import HTTPConnection
 from twilio.request_validator import RequestValidator
 
 log = logging.getLogger(__name__)
@@ -20,7 +22,7 @@ log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Twilio-Signature"
 
 
-def public_base_url(request: Request, public_url: str | None = None) -> str:
+def public_base_url(request: HTTPConnection, public_url: str | None = None) -> str:
     """``scheme://host[/prefix]`` Twilio reaches us at: ``PUBLIC_URL``, else the forwarded/Host headers."""
     if public_url:
         base = urlsplit(public_url if "://" in public_url else f"https://{public_url}")
@@ -37,6 +39,34 @@ def public_request_url(request: Request, public_url: str | None = None) -> str:
     """The URL Twilio used for this request (what it signed)."""
     path_query = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return public_base_url(request, public_url) + path_query
+
+
+def public_websocket_url(websocket: HTTPConnection, public_url: str | None = None) -> str:
+    """The ``ws(s)://`` URL Twilio opened this WebSocket at (what it signed): ``https`` -> ``wss``."""
+    base = public_base_url(websocket, public_url)
+    scheme, rest = base.split("://", 1)
+    scheme = {"https": "wss", "http": "ws"}.get(scheme, scheme)
+    query = f"?{websocket.url.query}" if websocket.url.query else ""
+    return f"{scheme}://{rest}{websocket.url.path}{query}"
+
+
+def media_stream_refusal(
+    websocket: HTTPConnection, auth_token: str | None, validate: bool, public_url: str | None = None
+) -> str | None:
+    """Why the upgrade of a media stream must be refused (its ``X-Twilio-Signature``), or None.
+
+    Checked only when ``validate`` and an auth token is set: the embedded default has no Twilio account to
+    sign with, so there only the stream token (``telephony/stream_tokens.py``) guards the stream."""
+    if not validate or not auth_token:
+        return None
+    signature = websocket.headers.get(SIGNATURE_HEADER)
+    if not signature:
+        return "invalid Twilio signature: missing"
+    url = public_websocket_url(websocket, public_url)
+    if not is_valid(auth_token, url, {}, signature):
+        log.warning("media stream signature does not match (url %s)", url)
+        return "invalid Twilio signature: does not match"
+    return None
 
 
 def is_valid(auth_token: str, url: str, params: Any, signature: str | None) -> bool:

@@ -1,6 +1,7 @@
 """Calls through Twilio's REST API (twilio 9.x client; its blocking HTTP runs in a worker thread).
 
-``place_call``: ``calls.create`` with inline TwiML ``<Connect><Stream>`` to our media WebSocket, status
+``place_call``: ``calls.create`` with inline TwiML ``<Connect><Stream>`` to our media WebSocket (with a
+stream token for the call's request, bound to the call sid once Twilio returned it), status
 callbacks to ``/twilio/status`` (with our parameters on the URL) and, if configured, asynchronous
 answering-machine detection reported to the same route. ``hangup``: ``calls(sid).update(status="completed")``
 (``canceled`` if it is still ringing; an already ended call is fine). ``transfer``: ``calls(sid).update(twiml=<Dial>)``.
@@ -24,6 +25,7 @@ from twilio.rest import Client
 from telephony.carrier import CarrierError
 from telephony.phone_numbers import mask_phone, mask_text
 from telephony.settings import TwilioSettings
+from telephony.stream_tokens import TOKEN_PARAMETER, StreamTokens
 from telephony.twiml import STATUS_PATH, connect_stream, dial, media_stream_url
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,9 @@ T = TypeVar("T")
 class TwilioCarrier:
     name = "twilio"
 
-    def __init__(self, settings: TwilioSettings, public_url: str, *, backoff_s: float = 0.5) -> None:
+    def __init__(
+        self, settings: TwilioSettings, public_url: str, *, tokens: StreamTokens, backoff_s: float = 0.5
+    ) -> None:
         missing = [
             name
             for name, value in (
@@ -56,6 +60,7 @@ class TwilioCarrier:
         if missing:
             raise CarrierError(f"Twilio calls need these settings: {', '.join(missing)}")
         self.settings = settings
+        self.tokens = tokens
         self.public_url = public_url.rstrip("/")
         self.from_number = settings.twilio_from_number or ""
         self.backoff_s = backoff_s
@@ -108,8 +113,10 @@ class TwilioCarrier:
         params = {"direction": "outbound", **{k: str(v) for k, v in parameters.items() if v is not None}}
         params.setdefault("to", to)
         params.setdefault("from", self.from_number)
-        twiml = connect_stream(media_stream_url(self.public_url), params)
-        callback = self._status_callback(params)
+        direction = "outbound" if params["direction"] == "outbound" else "inbound"
+        token = await self.tokens.issue(direction, request_id=params.get("request_id"))
+        twiml = connect_stream(media_stream_url(self.public_url), {**params, TOKEN_PARAMETER: token})
+        callback = self._status_callback(params)  # the token stays off URLs
         options: dict[str, Any] = {
             "to": to,
             "from_": self.from_number,
@@ -128,6 +135,7 @@ class TwilioCarrier:
         call = await self._call(
             "calls.create", lambda: self.client.calls.create(**options), retry_timeouts=False
         )
+        await self.tokens.bind_call(token, str(call.sid))  # the stream must then come for this call
         log.info("twilio call %s to %s placed", call.sid, mask_phone(to))
         return str(call.sid)
 

@@ -1,7 +1,8 @@
 """Replays scenarios end to end and checks their expectations.
 
 Chat: the party's ``say`` lines are typed into the chat API (``/api/v1/sessions``). Inbound: the party calls
-``WS /twilio/media`` through :class:`~telephony.media_stream.MediaStreamClient` (Lisa greets first). Outbound:
+``WS /twilio/media`` through :class:`~telephony.media_stream.MediaStreamClient` with the stream token of the
+app's TwiML for the call, as Twilio would (Lisa greets first). Outbound:
 the party is registered with the app's loopback carrier for the request's number, the request is POSTed to
 ``/api/process-request`` and the runner waits for it to settle. Outcomes come from the app's own API
 (``/api/v1/sessions/{id}``, ``/api/calls/{sid}``, ``/api/requests/{id}``).
@@ -235,19 +236,32 @@ def _fill_from_call(result: ScenarioResult, party: ScriptedParty, record: dict[s
         result.ended_by = "lisa" if record_.lisa_hung_up else ("party" if record_.hung_up else None)
 
 
-async def replay_inbound(scenario: Scenario, target: Target, client: httpx.AsyncClient) -> ScenarioResult:
-    from telephony.media_stream import MediaStreamClient
+def _call_in(scenario: Scenario, target: Target) -> Any:
+    """The inbound call as Twilio would bring it (TwiML with a stream token, then that stream): in process
+    through the app's loopback carrier; against a ``--server`` by ringing its ``/twilio/voice``, signed with
+    ``TWILIO_AUTH_TOKEN`` from this environment (the server's own token)."""
+    if target.state is not None:
+        carrier = target.state.services.get("carrier")
+        if carrier is None or not hasattr(carrier, "call_in"):
+            raise ReplayError("inbound scenarios in process need the app's loopback carrier")
+        return carrier.call_in(CALLER_NUMBER, BUSINESS_NUMBER, language=scenario.language)
+    from telephony import inbound_call
+    from telephony.settings import TwilioSettings
 
+    return inbound_call.call_in(
+        target.url,
+        auth_token=TwilioSettings().twilio_auth_token,
+        from_number=CALLER_NUMBER,
+        to_number=BUSINESS_NUMBER,
+        language=scenario.language,
+    )
+
+
+async def replay_inbound(scenario: Scenario, target: Target, client: httpx.AsyncClient) -> ScenarioResult:
     result = ScenarioResult(scenario.name, scenario.kind)
     party = _party(scenario)
     await party.prepare()
-    params = {"direction": "inbound", "language": scenario.language}
-    async with MediaStreamClient.connect(
-        f"{target.ws_url}/twilio/media",
-        custom_parameters=params,
-        from_number=CALLER_NUMBER,
-        to_number=BUSINESS_NUMBER,
-    ) as call:
+    async with _call_in(scenario, target) as call:
         try:
             await asyncio.wait_for(party(call), scenario.timeout_s)
         except TimeoutError:
