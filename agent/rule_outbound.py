@@ -1,20 +1,32 @@
 """The rule brain on an outbound booking call: Lisa phones a business on behalf of a user (seed 002).
 
-The callee speaks first. Lisa introduces herself with the request's purpose and preferred time, accepts an
-offered slot that fits (asks once for a better one otherwise), gives the user's name and, only when asked,
-the callback number, records the confirmation, and handles "fully booked" and "call back later".
+The callee speaks first. Lisa introduces herself with the request's purpose and preferred time, takes the
+offer that fits among all offered in a sentence (asks once for a better one otherwise, then takes the
+nearest), gives the user's name and, only when asked, the callback number, answers what she cannot know
+honestly and goes on, and handles "fully booked" and "call back later". What is agreed is tracked in
+:mod:`agent.agreement`; the booking follows from it, a confirmation naming another slot is asked about,
+and where the call ends :func:`agent.outcome_check.settle` makes her last words agree with the outcome.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 
+from agent import outbound_nlu as onlu
 from agent import rule_nlu as nlu
+from agent.agreement import Agreement
+from agent.agreement import iso as iso_minute
 from agent.brain import TurnContext
 from agent.conversation import Conversation, Status
+from agent.outcome_check import names_slot, settle
 from agent.rule_turn import RuleTurn, capital
+from agent.when import When, parse_offers, say_day, say_time
+
+log = logging.getLogger(__name__)
 
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
@@ -27,9 +39,19 @@ PHRASES: dict[str, dict[str, str]] = {
         "name": "The name is {user}.",
         "phone": "The callback number is {phone}.",
         "private": "I'm afraid I can't give that out on the phone; {user} will bring it along to the appointment.",
-        "confirmed": "Perfect, thank you very much.",
-        "confirmed_bye": "Perfect, thank you very much. Goodbye!",
-        "confirmed_nothing_else": "Perfect, thank you very much. No, that's all.",
+        "prefer_several": "Unfortunately those times don't suit {user} so well. Would you have something {preferred}?",
+        "confirmed": "{when}, perfect — thank you very much.",
+        "confirmed_bye": "{when}, perfect — thank you. Goodbye!",
+        "confirmed_nothing_else": "{when}, perfect — thank you very much. No, that's all.",
+        "booked_bye": "Thank you — so {when}. Goodbye!",
+        "which_of_two": "Sorry — {a} or {b}?",
+        "just_to_be_sure": "Just to be sure: {when}?",
+        "unsure_bye": "I'm sorry, I couldn't confirm {when}, so {user} will get back to you. Goodbye!",
+        "spell": "{name}: {letters}.",
+        "bring": "{user} will bring that along to the appointment.",
+        "still_accept": "And {when} would be great.",
+        "still_prefer": "Would you have something {preferred}?",
+        "still_wish": "Would {preferred} work?",
         "no_availability": "I understand, nothing is free {day}. Thank you, I'll let {user} know.",
         "call_later": "Of course, I'll call back {when}. Thank you!",
         "bye": "Thank you, goodbye!",
@@ -53,9 +75,19 @@ PHRASES: dict[str, dict[str, str]] = {
         "name": "Der Name ist {user}.",
         "phone": "Die Rückrufnummer ist {phone}.",
         "private": "Das kann ich am Telefon leider nicht herausgeben; {user} bringt es zum Termin mit.",
-        "confirmed": "Prima, vielen Dank.",
-        "confirmed_bye": "Prima, vielen Dank. Auf Wiederhören!",
-        "confirmed_nothing_else": "Prima, vielen Dank. Nein, das war alles.",
+        "prefer_several": "Diese Zeiten passen {user} leider nicht so gut. Hätten Sie etwas {preferred}?",
+        "confirmed": "{when}, prima – vielen Dank.",
+        "confirmed_bye": "{when}, prima – vielen Dank. Auf Wiederhören!",
+        "confirmed_nothing_else": "{when}, prima – vielen Dank. Nein, das war alles.",
+        "booked_bye": "Vielen Dank – also {when}. Auf Wiederhören!",
+        "which_of_two": "Entschuldigung – {a} oder {b}?",
+        "just_to_be_sure": "Nur zur Sicherheit: {when}?",
+        "unsure_bye": "Entschuldigung, {when} konnte ich nicht bestätigen; {user} meldet sich bei Ihnen. Auf Wiederhören!",
+        "spell": "{name}: {letters}.",
+        "bring": "Das bringt {user} zum Termin mit.",
+        "still_accept": "Und {when} wäre prima.",
+        "still_prefer": "Hätten Sie etwas {preferred}?",
+        "still_wish": "Ginge {preferred}?",
         "no_availability": "Verstehe, {day} ist nichts frei. Vielen Dank, ich gebe {user} Bescheid.",
         "call_later": "Gern, ich rufe {when} noch einmal an. Vielen Dank!",
         "bye": "Vielen Dank, auf Wiederhören!",
@@ -78,6 +110,9 @@ class _Outbound(RuleTurn):
     def __init__(self, conv: Conversation, ctx: TurnContext) -> None:
         super().__init__(conv, ctx)
         self.request = conv.request
+        self.ag = Agreement.of(conv)
+        self.asked = False
+        self.side_question = False
 
     def t(self, key: str, **values: Any) -> str:
         values.setdefault("user", self.user)
@@ -100,7 +135,10 @@ class _Outbound(RuleTurn):
         if text is None:  # the callee speaks first; nothing to say before that
             return ""
         parts = await self._understand(text.strip())
-        return " ".join(p for p in parts if p)
+        words = " ".join(p for p in parts if p)
+        if self.conv.end_requested:  # the invariant: last words and outcome agree
+            words = await settle(self.conv, self.tools, words, self.now, self.user)
+        return words
 
     def _intro(self, text: str) -> list[str]:
         self.st["intro_done"] = True
@@ -137,59 +175,52 @@ class _Outbound(RuleTurn):
         st = self.st
         if not st.get("intro_done") or self._intro_not_heard(text):
             return self._intro(text)
+        ag = self.ag
         goodbye = bool(nlu.GOODBYE.search(text)) and not nlu.ANYTHING_ELSE.search(text)
         booked = self.conv.outcome.status is Status.BOOKED
-        when = nlu.safe_parse_when(text, self.now, self.lang)
-        has_when = when is not None and not when.is_empty
-        parts: list[str] = []
+        offers = self._offers(text)
+        timed = [w for w in offers if w.time is not None]
+        parts: list[str] = []  # what Lisa says about slots
+        self.asked = False  # whether ``parts`` ends with a question to the business
 
         if nlu.AI_QUESTION.search(text):
             parts.append(self.t("ai"))
-        elif (
-            st.get("declined")
-            and not has_when_offer(when)
-            and (nlu.NO.search(text) or nlu.NOTHING.search(text))
-        ):
-            start = self.local(st.pop("declined"))
-            st["accepted"] = start.strftime("%Y-%m-%dT%H:%M")
+        elif ag.unsure:
+            parts += await self._settle_unsure(text, offers)
+        elif st.get("declined") and not timed and (nlu.NO.search(text) or nlu.NOTHING.search(text)):
+            start = self._nearest([self.local(s) for s in _as_list(st.pop("declined"))])
+            ag.accept(start)
             parts.append(self.t("accept_second", when=self.spoken(start)))
-        elif nlu.NO_AVAILABILITY.search(text) and not booked and not has_when_offer(when):
+        elif nlu.NO_AVAILABILITY.search(text) and not booked and not timed:
+            ag.withdraw()
             await self.tools.report_no_availability(reason=text[:160])
             day = nlu.preferred_day_phrase(self.request.preferred_time if self.request else "", self.lang)
             parts.append(self.t("no_availability", day=day))
         elif nlu.CALL_LATER.search(text) and not booked and not _confirms(text):
-            phrase = (when.text if has_when and when.text else "") or (
+            when = nlu.safe_parse_when(text, self.now, self.lang)
+            phrase = (when.text if when is not None and when.text else "") or (
                 "später" if self.lang == "de" else "later"
             )
+            ag.withdraw()
             await self.tools.request_callback(when=phrase)
             parts.append(self.t("call_later", when=phrase))
-        elif _confirms(text) and not booked and (st.get("accepted") or has_when_offer(when)):
-            start = self._slot_from(when) or (self.local(st["accepted"]) if st.get("accepted") else None)
+        elif ag.standing and offers:
+            parts += await self._about_agreed(text, offers)
+        elif ag.standing and _confirms(text):
+            parts += await self._book(self.local(ag.standing), text, goodbye)
+        elif offers and not booked and _confirms(text) and len(timed) == 1:
+            start = self._slot_from(timed[0])  # the business booked a slot directly
             if start is not None:
-                result = await self.tools.book_appointment(
-                    start=start, name=self.user, business_name=self.conv.slots.get("callee")
-                )
-                if result.get("ok"):
-                    parts.append(self.t("confirmed_bye" if goodbye else "confirmed"))
-                    if goodbye:
-                        await self.tools.end_conversation(reason="booked; the business said goodbye")
-                    elif nlu.ANYTHING_ELSE.search(text):
-                        parts[-1] = self.t("confirmed_nothing_else")
-                    return parts
-        elif has_when and not booked and (when.day or when.time or when.first_day):
-            parts += await self._offer(when)
-        if nlu.NAME_QUESTION.search(text) and not parts:
-            parts.append(self.t("name"))
-        elif nlu.PRIVATE_QUESTION.search(text) and not parts:
-            parts.append(self.t("private"))
-        elif nlu.PHONE_QUESTION.search(text) and not parts:
-            result = await self.tools.get_callback_number()
-            if result.get("ok"):
-                parts.append(self.t("phone", phone=result["callback_number"]))
-        if goodbye:
-            parts.append(self.t("bye"))
-            await self.tools.end_conversation(reason="the business said goodbye")
-            return parts
+                parts += await self._book(start, text, goodbye)
+        elif offers and not booked:
+            parts += await self._offer(offers)
+
+        answers = [] if self.asked else self._answer_questions(text, bool(parts))
+        if answers and not parts and not goodbye and self.side_question:
+            answers += self._go_on()
+        parts = answers + parts
+        if goodbye and not self.asked:
+            return await self._close(parts)
         if parts:
             st["misses"] = 0
             return parts
@@ -197,10 +228,10 @@ class _Outbound(RuleTurn):
             return [self.t("nothing_else")]
         if nlu.HOLD.search(text) and len(text.split()) <= 8:
             return [self.t("hold")]
-        if text.rstrip().endswith("?") and not nlu.HOW_CAN_I_HELP.search(text) and len(text.split()) > 2:
+        if onlu.is_question(text) and not nlu.HOW_CAN_I_HELP.search(text) and len(text.split()) > 2:
             st["misses"] = 0
-            return [self.t("dont_know")]  # a question Lisa has no answer to from the brief
-        if nlu.ACK_ONLY.search(text) and (booked or st.get("accepted")):
+            return [self.t("dont_know"), *self._go_on()]  # a question Lisa has no answer to from the brief
+        if nlu.ACK_ONLY.search(text) and (booked or ag.standing):
             return [self.t("thanks")]
         if booked:
             return [self.t("restate_booked")]
@@ -215,11 +246,23 @@ class _Outbound(RuleTurn):
             return [self.t("restate", purpose=purpose, preferred=self.preferred or self.t("which_slot"))]
         return [self.t("which_slot")]
 
-    def _slot_from(self, when: Any) -> datetime | None:
-        """A concrete start from an offer; a missing day is taken from earlier offers or the preferred day."""
+    # ------------------------------------------------------------------ offers and the agreement
+    def _offers(self, text: str) -> list[When]:
+        """Every slot the business names in ``text`` (see :func:`agent.when.parse_offers`); never raises."""
+        try:
+            return parse_offers(text, self.now, self.lang)
+        except Exception:  # noqa: BLE001 - a parser hiccup must not break the call
+            log.exception("parse_offers failed")
+            return []
+
+    def _slot_from(self, when: When, base: datetime | None = None) -> datetime | None:
+        """A concrete start from an offer; a missing day is that of ``base`` (the slot being talked about),
+        of earlier offers or of the preferred time."""
         if when is None or when.time is None:
             return None
         day = when.day
+        if day is None and base is not None:
+            day = base.date()
         if day is None and self.st.get("offer_day"):
             day = datetime.fromisoformat(self.st["offer_day"]).date()
         if day is None:
@@ -230,28 +273,278 @@ class _Outbound(RuleTurn):
             return None
         return datetime.combine(day, when.time, tzinfo=self.ctx.business.tz)
 
-    async def _offer(self, when: Any) -> list[str]:
-        st = self.st
-        if when.day is not None:
-            st["offer_day"] = when.day.isoformat()
-        start = self._slot_from(when)
-        if start is None:
-            if when.day is not None:
-                st["asked_time_day"] = when.day.isoformat()
-                return [self.t("ask_time", day=self.spoken_day(when.day), preferred=self.preferred)]
+    def _named(self, offers: list[When], base: datetime) -> datetime | None:
+        """The slot a confirmation names, completed from ``base`` ("see you Thursday" keeps the time)."""
+        for w in offers:
+            if w.time is not None:
+                return self._slot_from(w, base)
+        for w in offers:
+            if w.day is not None:
+                return datetime.combine(w.day, base.timetz())
+        return None
+
+    async def _about_agreed(self, text: str, offers: list[When]) -> list[str]:
+        """The business names a slot while one is agreed: the same slot confirms it, another one is a new
+        offer when it sounds like one ("actually Wednesday instead", "how about …") and otherwise a
+        confirmation that was probably misheard ("two fifty" for "quarter past two"): asked, never booked."""
+        agreed = self.local(self.ag.standing or "")
+        named = self._named(offers, agreed)
+        timed = [w for w in offers if w.time is not None]
+        goodbye = bool(nlu.GOODBYE.search(text))
+        if named is None or named == agreed:
+            if self.conv.outcome.status is Status.BOOKED and self.conv.outcome.appointment == named:
+                return [self.t("thanks")] if not goodbye else []
+            return await self._book(agreed, text, goodbye)
+        new_offer = (
+            onlu.CORRECTION_CUE.search(text)
+            or len(timed) > 1
+            or (onlu.OFFER_CUE.search(text) and not _confirms(text) and not goodbye)
+        )
+        if new_offer:
+            if onlu.CORRECTION_CUE.search(text) and self.conv.outcome.status is not Status.BOOKED:
+                self.ag.withdraw()  # "sorry, actually Wednesday instead": the earlier slot is off the table
+            if len(timed) == 1 and timed[0].day is None and offers[0].day is None:
+                offers = [replace(timed[0], day=agreed.date())]  # "actually eleven instead": the same day
+            elif not timed and named is not None:
+                return await self._offer_slots([named])
+            return await self._offer(offers)
+        self.ag.doubt(agreed, named)
+        self.asked = True
+        return [self.t("which_of_two", a=self._difference(agreed, named), b=self._difference(named, agreed))]
+
+    def _difference(self, slot: datetime, other: datetime) -> str:
+        """How ``slot`` is told apart from ``other``: the time, the day, or both."""
+        if slot.date() == other.date():
+            return say_time(slot.time(), self.lang)
+        if slot.time() == other.time():
+            return say_day(slot.date(), self.lang, self.now)
+        return self.spoken(slot)
+
+    async def _settle_unsure(self, text: str, offers: list[When]) -> list[str]:
+        """The answer to "Sorry — quarter past two or two fifty?": book what the business now confirms."""
+        unsure = self.ag.unsure or {}
+        agreed, heard = self.local(unsure["agreed"]), self.local(unsure["heard"])
+        pick = _pick_between(text, agreed, heard, self._named(offers, agreed) if offers else None)
+        if pick is not None:
+            return await self._book(pick, text, bool(nlu.GOODBYE.search(text)))
+        named = self._named(offers, agreed) if offers else None
+        if named is not None:  # a third slot: a new offer after all
+            self.ag.withdraw()
+            return await self._offer(offers)
+        if nlu.GOODBYE.search(text):
+            return []  # leaving without settling it: nothing is booked (see _close)
+        if self.ag.asked_unsure >= 2 and nlu.YES.search(text):  # "Just to be sure: …?" - "Yes."
+            return await self._book(agreed, text, False)
+        if self.ag.asked_unsure >= 2 and nlu.NO.search(text):
+            self.ag.withdraw()
+            self.asked = True
             return [self.t("which_slot")]
-        check = await self.tools.check_availability(start=start)
-        if check.get("fits_preferred_time"):
-            st["accepted"] = start.strftime("%Y-%m-%dT%H:%M")
-            return [self.t("accept", when=capital(self.spoken(start)))]
-        if st.get("declined_once") or check.get("reason") == "past":
+        if self.ag.asked_unsure < 2:
+            self.ag.doubt(agreed, heard)
+            self.asked = True
+            return [self.t("just_to_be_sure", when=self.spoken(agreed))]
+        return []
+
+    async def _book(self, start: datetime, text: str, goodbye: bool) -> list[str]:
+        """The business confirmed ``start``: agreed, recorded, and said back with its day and time."""
+        self.ag.confirm(start)
+        result = await self.tools.book_appointment(
+            start=start, name=self.user, business_name=self.conv.slots.get("callee")
+        )
+        if not result.get("ok"):
+            return []
+        when = capital(self.spoken(start))
+        if goodbye:
+            return [self.t("confirmed_bye", when=when)]
+        if nlu.ANYTHING_ELSE.search(text):
+            return [self.t("confirmed_nothing_else", when=when)]
+        return [self.t("confirmed", when=when)]
+
+    async def _close(self, parts: list[str]) -> list[str]:
+        """The business said goodbye. A yes of Lisa's that nobody took back is the agreement (the business
+        offered the slot and leaves without objecting), so it is booked and said back; an unsettled
+        confirmation is not booked."""
+        ag = self.ag
+        said = " ".join(parts)
+        if ag.standing and self.conv.outcome.status is not Status.BOOKED:
+            parts += await self._book(self.local(ag.standing), "", True)
+        elif ag.unsure:
+            agreed, heard = self.local(ag.unsure["agreed"]), self.local(ag.unsure["heard"])
+            parts.append(self.t("unsure_bye", when=self.spoken(agreed)))
+            ag.withdraw()
+            await self.tools.end_conversation(
+                reason=f"the time was not confirmed ({iso_minute(agreed)} or {iso_minute(heard)})"
+            )
+            return parts
+        elif self.conv.outcome.status is Status.BOOKED and self.conv.outcome.appointment is not None:
+            slot = self.conv.outcome.appointment
+            if not (said and names_slot(said, slot, self.now, self.lang)):
+                parts.append(self.t("booked_bye", when=self.spoken(slot)))
+            elif not nlu.GOODBYE.search(said):
+                parts.append(self.t("bye"))
+        else:
+            parts.append(self.t("bye"))
+        reason = "the business said goodbye"
+        if self.conv.outcome.status is Status.BOOKED:
+            reason = "booked; the business said goodbye"
+        await self.tools.end_conversation(reason=reason)
+        return parts
+
+    def _nearest(self, slots: list[datetime]) -> datetime:
+        """Of offered slots none of which fits, the one nearest to the preferred time."""
+        preferred = self.tools.preferred_window()
+        return min(slots, key=lambda s: _distance(s, preferred))
+
+    async def _offer(self, offers: list[When]) -> list[str]:
+        """Offers of the business: the first that fits the preferred time is accepted, named as such."""
+        st = self.st
+        slots: list[datetime] = []
+        for w in offers:
+            if w.day is not None:
+                st["offer_day"] = w.day.isoformat()
+            start = self._slot_from(w)
+            if start is not None and start not in slots:
+                slots.append(start)
+        if not slots:
+            days = [w.day for w in offers if w.day is not None]
+            if days:
+                day = next((d for d in days if self._day_fits(d)), days[0])
+                st["asked_time_day"] = day.isoformat()
+                self.asked = True
+                return [self.t("ask_time", day=self.spoken_day(day), preferred=self.preferred)]
+            self.asked = True
+            return [self.t("which_slot")]
+        return await self._offer_slots(slots)
+
+    async def _offer_slots(self, slots: list[datetime]) -> list[str]:
+        st = self.st
+        self.ag.offer(slots)
+        future = []
+        for start in slots:
+            check = await self.tools.check_availability(start=start)
             if check.get("reason") == "past":
-                return [self.t("which_slot")]
-            st["accepted"] = start.strftime("%Y-%m-%dT%H:%M")
+                continue
+            future.append(start)
+            if check.get("fits_preferred_time"):
+                self.ag.accept(start)
+                st.pop("declined", None)
+                return [self.t("accept", when=capital(self.spoken(start)))]
+        if not future:
+            self.asked = True
+            return [self.t("which_slot")]
+        if st.get("declined_once"):
+            start = self._nearest(future)
+            self.ag.accept(start)
+            st.pop("declined", None)
             return [self.t("accept_second", when=self.spoken(start))]
         st["declined_once"] = True
-        st["declined"] = start.strftime("%Y-%m-%dT%H:%M")
-        return [self.t("prefer", when=capital(self.spoken(start)), preferred=self.preferred)]
+        st["declined"] = [s.strftime("%Y-%m-%dT%H:%M") for s in future]
+        self.asked = True
+        key = "prefer" if len(future) == 1 else "prefer_several"
+        return [self.t(key, when=capital(self.spoken(future[0])), preferred=self.preferred)]
+
+    def _day_fits(self, day: date) -> bool:
+        preferred = self.tools.preferred_window()
+        if preferred is None:
+            return True
+        days = preferred.days()
+        return not days or day in days
+
+    # ------------------------------------------------------------------ questions of the business
+    def _answer_questions(self, text: str, about_slots: bool) -> list[str]:
+        """Answers to what the business asks besides slots: the name (also garbled, right after a slot was
+        agreed), private data, things the user brings or only the user knows, the callback number."""
+        agreed = bool(self.ag.standing) or self.conv.outcome.status is Status.BOOKED
+        if nlu.AI_QUESTION.search(text):
+            return []
+        if onlu.SPELL_QUESTION.search(text):
+            surname = self.user.split()[-1]
+            return [self.t("spell", name=surname, letters="-".join(surname.upper()))]
+        if nlu.NAME_QUESTION.search(text) or (agreed and not about_slots and onlu.likely_name_question(text)):
+            return [self.t("name")]
+        if about_slots:
+            return []
+        self.side_question = True  # a question about the patient: answered, then the booking goes on
+        if nlu.PRIVATE_QUESTION.search(text) and not onlu.BRING_QUESTION.search(text):
+            return [self.t("private")]
+        if onlu.BRING_QUESTION.search(text) and onlu.is_question(text):
+            return [self.t("bring")]
+        if onlu.UNKNOWN_QUESTION.search(text) and onlu.is_question(text):
+            return [self.t("dont_know")]
+        self.side_question = False
+        if nlu.PHONE_QUESTION.search(text):
+            return [self.t("phone", phone=self.request.callback_number)] if self.request else []
+        return []
+
+    def _go_on(self) -> list[str]:
+        """After answering a side question: the booking goes on where it stood."""
+        ag, st = self.ag, self.st
+        if self.conv.outcome.status is Status.BOOKED:
+            return []
+        if ag.unsure:
+            return [self.t("just_to_be_sure", when=self.spoken(self.local(ag.unsure["agreed"])))]
+        if ag.standing:
+            return [self.t("still_accept", when=self.spoken(self.local(ag.standing)))]
+        if st.get("declined"):
+            return [self.t("still_prefer", preferred=self.preferred)]
+        if st.get("asked_time_day"):
+            day = date.fromisoformat(st["asked_time_day"])
+            return [self.t("ask_time", day=self.spoken_day(day), preferred=self.preferred)]
+        if self.preferred and not nlu.ANY_TIME.search(self.preferred):
+            return [self.t("still_wish", preferred=self.preferred)]
+        return [self.t("which_slot")]
+
+
+def _as_list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def _distance(slot: datetime, preferred: When | None) -> float:
+    """How far ``slot`` lies from the preferred time, in minutes (days weigh a working day each)."""
+    if preferred is None:
+        return 0.0
+    days = preferred.days()
+    day_gap = 0 if not days or slot.date() in days else min(abs((slot.date() - d).days) for d in days)
+    t = slot.hour * 60 + slot.minute
+    lo = preferred.earliest or preferred.time
+    hi = preferred.latest or preferred.time
+    minutes = 0
+    if lo is not None and t < lo.hour * 60 + lo.minute:
+        minutes = lo.hour * 60 + lo.minute - t
+    elif hi is not None and t > hi.hour * 60 + hi.minute:
+        minutes = t - (hi.hour * 60 + hi.minute)
+    return day_gap * 600 + minutes
+
+
+_MINUTE_WORDS = {
+    0: r"o'?clock|sharp|on the hour|uhr\b(?! \d)",
+    15: r"quarter past|fifteen|viertel nach|fünfzehn",
+    45: r"quarter to|forty[- ]five|dreiviertel|viertel vor|fünfundvierzig",
+    30: r"half|thirty|halb|dreißig",
+    50: r"fifty|ten to|fünfzig|zehn vor",
+    13: r"thirteen|dreizehn",
+    40: r"forty|twenty to|vierzig|zwanzig vor",
+    14: r"fourteen|vierzehn",
+    20: r"twenty(?![- ]?(to|five))|zwanzig nach",
+}
+
+
+def _pick_between(text: str, agreed: datetime, heard: datetime, named: datetime | None) -> datetime | None:
+    """Which of two slots the answer to "A or B?" means: the slot it names, "the first/second one", or the
+    minutes said alone ("quarter past"); None when unclear (a bare "yes")."""
+    if named in (agreed, heard):
+        return named
+    choice = nlu.choice_index(text)
+    if choice is not None:
+        return agreed if choice == 0 else heard
+    hits = []
+    for slot in (agreed, heard):
+        words = _MINUTE_WORDS.get(slot.minute)
+        if words and re.search(rf"\b({words})", text, re.IGNORECASE):
+            hits.append(slot)
+    if len(hits) == 1 and agreed.minute != heard.minute:
+        return hits[0]
+    return None
 
 
 def has_when_offer(when: Any) -> bool:

@@ -687,6 +687,8 @@ class Toolbox:
             allowed = _OUTBOUND_STATUSES if self.conv.mode is Mode.OUTBOUND else _INBOUND_STATUSES
             if wanted not in allowed:
                 raise ToolError(f"outcome: {outcome!r} does not apply to a {self.conv.mode} conversation")
+        if self.conv.mode is Mode.OUTBOUND:
+            current = await self._record_agreed_slot(current)
         if current is Status.OPEN:
             if self.conv.mode is Mode.OUTBOUND:
                 if wanted is None or wanted is Status.BOOKED:
@@ -706,6 +708,19 @@ class Toolbox:
                     wanted, summary + (f" {why}" if why and wanted is not Status.ANSWERED else "")
                 )
         return {"ok": True, "status": str(self.conv.outcome.status)}
+
+    async def _record_agreed_slot(self, current: Status) -> Status:
+        """Outbound: the outcome follows what was agreed in the call (``agent.agreement``): a slot Lisa
+        accepted and the business confirmed is booked even when no phrase recorded it yet."""
+        from agent.agreement import agreed_slot
+
+        agreed = agreed_slot(self.conv)
+        booked = self.conv.outcome.appointment
+        if agreed and (current is not Status.BOOKED or booked is None or iso(booked) != agreed):
+            moment = self._moment(agreed)
+            if moment is not None:
+                await self._record_outbound_booking(moment, None, None)
+        return self.conv.outcome.status
 
     def _lisa_answered(self) -> bool:
         """Whether Lisa answered something: a lookup did, or (for brains that answer from the prompt) the

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 
-__all__ = ["When", "parse_when", "say_day", "say_time", "say_datetime", "warm_up"]
+__all__ = ["When", "parse_when", "parse_offers", "say_day", "say_time", "say_datetime", "warm_up"]
 
 
 @dataclass(frozen=True)
@@ -1111,11 +1111,27 @@ def _month_date(fragment: str, language: str, now: datetime) -> date | None:
 def parse_when(text: str, now: datetime, language: str = "en") -> When | None:
     """What ``text`` says about a day and time, relative to ``now`` (aware; results are local to it).
 
-    None when the text holds no date or time.
+    A self-correction counts: "Thursday at ten — no, sorry, Friday at ten" is Friday at ten, "Donnerstag um
+    zehn, ach nein, lieber um elf" Thursday at eleven. None when the text holds no date or time.
     """
     if not text or not text.strip():
         return None
     text = text[:1000]
+    for m in _CORRECTION.finditer(text):
+        head = _parse_plain(text[: m.start()], now, language)
+        if head is None or head.is_empty:
+            continue
+        tail = parse_when(text[m.end() :], now, language) or _bare_time(text[m.end() :], now, language)
+        if tail is None or tail.is_empty:
+            continue
+        return replace(head.combine(tail), text=tail.text)
+    return _parse_plain(text, now, language)
+
+
+def _parse_plain(text: str, now: datetime, language: str) -> When | None:
+    """:func:`parse_when` without self-corrections."""
+    if not text or not text.strip():
+        return None
     whole = _Parser(text, now, language).run()
     if whole is None:
         return None
@@ -1144,6 +1160,148 @@ _NEGATIVE = re.compile(
     r"voll|ausgebucht|vergeben|geht nicht|sorry|unfortunately)\b",
     re.IGNORECASE,
 )
+
+
+# "no, sorry, I mean", "or rather", "make that", "ach nein, lieber", "ich meine": what follows replaces what came before
+_CORRECTION = re.compile(
+    r"(?:(?<=\s)|(?<=^)|(?<=[,.;:!?\-–—]))\s*(?:"
+    r"(?:oh |ah |ach |äh |ähm )?(?:no|nope|nein|nee)\b[,.!]*(?:\s+(?:sorry|wait|pardon|sorry,? wait|"
+    r"entschuldigung|verzeihung|moment|warte)\b[,.!]*)?(?:\s+(?:i mean|i meant|rather|make that|actually|"
+    r"it'?s|ich meine|ich meinte|lieber|doch|eher|besser)\b[,.!]*)?"
+    r"|sorry,?\s+(?:i mean|i meant|make that|rather|my mistake|correction|wait)\b[,.!]*"
+    r"|(?:or rather|i mean|i meant|make that|scratch that|correction|my mistake|let me correct (?:that|myself)|"
+    r"ich meine|ich meinte|besser gesagt|genauer gesagt|korrektur|verzeihung|entschuldigung,? ich meine|"
+    r"doch lieber|lieber doch|oder besser|oder vielmehr|sondern)\b[,.!:]*"
+    r")\s*",
+    re.IGNORECASE,
+)
+_BARE_NUMBER = re.compile(r"^\W*(?:at |um |gegen )?([^\W_]+(?:[ :.-][^\W_]+)?)\W*(?:uhr\W*)?$", re.IGNORECASE)
+
+
+def _bare_time(fragment: str, now: datetime, language: str) -> When | None:
+    """A bare hour said as an alternative or a correction ("… or ten", "no, eleven"): that time, else None."""
+    m = _BARE_NUMBER.match(fragment.strip())
+    if m is None or len(m.group(1).split()) > 2:
+        return None
+    prep = "um" if _is_de(language) else "at"
+    w = _parse_plain(f"{prep} {m.group(1)}", now, language)
+    if w is None or w.time is None or w.day is not None:
+        return None
+    return replace(w, text=fragment.strip(" ,.!?"))
+
+
+# where one offer ends and the next begins: sentence ends, commas, "or", "but", "and", "oder", "aber" …
+_ALTERNATIVE = re.compile(
+    r"(?<=[!?;])\s+|(?<=[^\s.][.])(?<![\s(]\d\.)(?<![\s(]\d\d\.)(?<!^\d\.)(?<!^\d\d\.)\s+"
+    r"|\s*[,;]?\s*\b(or|oder|otherwise|alternatively|sonst|alternativ|but|aber|however|jedoch|and|und|also|auch)\b\s*"
+    r"|\s*,\s*",
+    re.IGNORECASE,
+)
+_OR_LIKE = {"or", "oder", "otherwise", "alternatively", "sonst", "alternativ", ",", "also", "auch"}
+# a slot the speaker turns down ("Monday at 10 is taken"), as opposed to a hedged offer ("sorry, only Monday")
+_TAKEN = re.compile(
+    r"\b(?:taken|gone|(?:fully |all )?booked(?! (?:you|him|her|it|that|in))|full|unavailable|not (?:available|free|possible)|"
+    r"isn'?t (?:free|available|possible)|doesn'?t work|won'?t work|can'?t do|don'?t have|do not have|"
+    r"belegt|vergeben|ausgebucht|voll|geht (?:leider )?nicht|nicht (?:frei|möglich)|haben wir nicht|"
+    r"hab(?:e)? ich nicht|schon weg)\b",
+    re.IGNORECASE,
+)
+
+
+def parse_offers(text: str, now: datetime, language: str = "en") -> list[When]:
+    """Every slot offered in ``text``, in order, each with its own day and time (never the day of one with
+    the time of another): "Monday at eight or Wednesday at four in the afternoon" -> two offers.
+
+    A time said alone in a list takes the day of the offer before it ("Monday at 8 or 10"); a
+    self-correction replaces the offer it corrects ("Thursday at ten — no, sorry, Friday at ten" -> one
+    offer, Friday at ten); slots turned down ("Monday at 10 is taken") are left out. Offers may lack a day,
+    a time or both a time and a window ("Tuesday morning"): the caller decides what to do with those.
+    """
+    if not text or not text.strip():
+        return []
+    text = text[:1000]
+    chunks: list[str] = []
+    rest = text
+    while True:  # split at the self-corrections that replace a slot by a slot
+        for m in _CORRECTION.finditer(rest):
+            head, tail = rest[: m.start()], rest[m.end() :]
+            if _parse_plain(head, now, language) is not None and (
+                parse_when(tail, now, language) or _bare_time(tail, now, language)
+            ):
+                chunks.append(head)
+                rest = tail
+                break
+        else:
+            chunks.append(rest)
+            break
+    offers: list[When] = []
+    for i, chunk in enumerate(chunks):
+        found = _alternatives(chunk, now, language)
+        if not found and i and (bare := _bare_time(chunk, now, language)) is not None:
+            found = [bare]
+        if i and found and offers:
+            fixed = offers[-1].combine(found[0])
+            offers[-1] = replace(fixed, text=found[0].text)
+            offers += found[1:]
+        elif found:
+            offers = found if i else offers + found
+    return offers
+
+
+def _alternatives(text: str, now: datetime, language: str) -> list[When]:
+    """The offers of one stretch of speech without self-corrections (see :func:`parse_offers`)."""
+    pieces: list[tuple[str, str]] = []  # (separator before, piece)
+    sep, last = "", 0
+    for m in _ALTERNATIVE.finditer(text):
+        pieces.append((sep, text[last : m.start()]))
+        sep = (m.group(1) or ("," if "," in m.group(0) else ".")).lower()
+        last = m.end()
+    pieces.append((sep, text[last:]))
+    found: list[tuple[str, When | None]] = []  # (the piece's text, what it says)
+    for sep, piece in pieces:
+        if not piece.strip():
+            continue
+        w = _parse_plain(piece, now, language)
+        if found:
+            prev_text, prev = found[-1]
+            joined = f"{prev_text}{' ' if sep == '.' else (', ' if sep == ',' else f' {sep} ')}{piece}"
+            if w is None and sep in _OR_LIKE and prev is not None and prev.time is not None:
+                bare = _bare_time(piece, now, language)
+                if bare is not None:
+                    found.append(
+                        (piece, replace(bare, day=prev.day, first_day=prev.first_day, last_day=prev.last_day))
+                    )
+                    continue
+            if w is None or prev is None or _belongs_to(prev, w, sep):
+                found[-1] = (joined, _parse_plain(joined, now, language))
+                continue
+            if w.day is None and w.first_day is None and sep in _OR_LIKE and w.time is not None:
+                w = replace(w, day=prev.day, first_day=prev.first_day, last_day=prev.last_day)
+        found.append((piece, w))
+    offers = [w for piece, w in found if w is not None and not w.is_empty]
+    kept = [w for piece, w in found if w is not None and not w.is_empty and not _TAKEN.search(piece)]
+    return kept if kept or not offers else []
+
+
+def _belongs_to(prev: When, cur: When, sep: str) -> bool:
+    """Whether ``cur`` only completes ``prev`` ("Monday, at 10", "at 10, on Monday", "Montag, den 30.11.")."""
+    prev_day = prev.day is not None or prev.first_day is not None
+    cur_day = cur.day is not None or cur.first_day is not None
+    prev_clock = prev.time is not None or prev.earliest is not None or prev.latest is not None
+    cur_clock = cur.time is not None or cur.earliest is not None or cur.latest is not None
+    if sep in ("or", "oder", "otherwise", "alternatively", "sonst", "alternativ", "but", "aber"):
+        return False
+    if prev_day and not prev_clock and cur_clock and not cur_day:
+        return True
+    if prev_clock and not prev_day and cur_day and not cur_clock:
+        return True
+    if prev.day is None and prev.first_day and prev.last_day and not prev_clock and cur.day is not None:
+        return prev.first_day <= cur.day <= prev.last_day  # "next week, Monday 10-12"
+    if prev_day and not prev_clock and cur_day and prev.day is not None and cur.day is not None:
+        return prev.day.weekday() == cur.day.weekday()  # "Monday, December 7th"
+    return (
+        prev.time is not None and cur.time is None and not cur_day and cur_clock
+    )  # "at 4, in the afternoon"
 
 
 def _complete(w: When) -> bool:

@@ -1,0 +1,89 @@
+"""What a called business says on an outbound booking call, beyond :mod:`agent.rule_nlu` (en + de).
+
+Questions about the patient that the request cannot answer, confirmations that carry no slot, corrections
+over two turns, and the name question as speech recognition garbles it ("What's the sir name for the
+cooking?"), which only counts right after a slot was agreed (see :func:`likely_name_question`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent import rule_nlu as nlu
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+# things the user brings along to the appointment
+BRING_QUESTION = _rx(
+    r"\b(insurance|insured|insurer|health card|card|referral|referred|prescription|x-?rays?|documents?|"
+    r"paperwork|forms?|records?|private or public|public or private|privately|"
+    r"versichert\w*|versicherung\w*|krankenkasse|kasse|karte|überweisung|ueberweisung|rezept|"
+    r"röntgenbild\w*|unterlagen|befund\w*|privat oder gesetzlich|gesetzlich oder privat|privatpatient\w*)\b"
+)
+# facts about the patient only the user knows
+UNKNOWN_QUESTION = _rx(
+    r"\b(been (here|with us|to us|to our|in|at our)|been before|before\b.*\b(visit|here|us)|new patient|existing patient|"
+    r"first (time|visit)|visited (us|before)|come to us before|patient (here|with us|of ours)|"
+    r"symptoms?|pain|hurt\w*|ache\w*|what'?s (wrong|the problem|it about)|what is (wrong|it about)|"
+    r"reason for|allerg\w*|medication|medicine|how old|age\b|which (doctor|dentist|therapist)|"
+    r"preference for|particular (doctor|dentist|therapist)|emergency|urgent|"
+    r"schon (mal )?(bei uns|hier|da)|schon einmal|zum ersten mal|erstes mal|neuer patient|neue patientin|"
+    r"bestandspatient\w*|beschwerden|schmerz\w*|was fehlt|worum geht|grund|allergi\w*|medikament\w*|"
+    r"wie alt|alter\b|welche[nrm]? (arzt|ärztin|zahnarzt|therapeut\w*)|notfall|dringend)\b"
+)
+_QUESTION_START = _rx(
+    r"^\W*(and |so |also |und |okay,? |ok,? |right,? |alright,? )?"
+    r"(do|does|did|is|are|was|were|has|have|had|will|would|can|could|should|what|which|when|where|who|whom|"
+    r"whose|why|how|may|hat|haben|ist|sind|war|waren|wird|kann|können|soll|was|welche\w*|wann|wo|wer|wie|"
+    r"warum|bringt|bringen|kommt)\b"
+)
+# a business confirming what was agreed, even without a slot in it ("Lovely, see you then", "Super, passt")
+CONFIRM_CUE = _rx(
+    r"(^\W*(lovely|great|perfect|wonderful|brilliant|excellent|fine|good|okay|ok|alright|all right|right|"
+    r"sure|fantastic|super|prima|gut|alles klar|wunderbar|perfekt|sehr gut|okay gut|in ordnung)\b)"
+    r"|\b(then|see you|see him|see her|that'?s (fine|great|perfect)|sounds good|works|noted|dann|bis dann|passt)\b"
+)
+# a business changing the slot in a later turn ("Sorry, actually Wednesday instead")
+CORRECTION_CUE = _rx(
+    r"\b(instead|actually|rather|i mean|i meant|make (that|it)|my mistake|correction|sorry,? (no|wait)|"
+    r"stattdessen|lieber|doch|ich meine|ich meinte|korrektur|verzeihung|besser gesagt|sondern)\b"
+)
+# a new offer rather than a confirmation ("How about 2:30 instead?", "We could also do …")
+OFFER_CUE = _rx(
+    r"\?|\b(how about|what about|could|can do|would|free|available|possible|have|got|offer|"
+    r"wie wäre|ginge|hätte|hätten|haben|frei|möglich|könnte|anbieten)\b"
+)
+# the name question as Whisper garbles it ("sir name", "the same for the cooking", "who's it for")
+_NAME_GARBLE = _rx(
+    r"\b(sir ?name|surname|sur name|last name|first name|nam\w*|nay\w*|naim|knave|same|whom?|who'?s|"
+    r"under (what|which|whose)|spell\w*|put (it|him|her|that|you) (down )?(under|for)|"
+    r"(for|on) the (booking|cooking|looking|book\w*|appointment|record|file|card|reservation)|"
+    r"nachname|vorname|nahme\w*|name\w*|wen\b|wem\b|wer\b)\b"
+)
+SPELL_QUESTION = _rx(r"\b(spell\w*|buchstabier\w*|wie schreibt|how do you write)\b")
+
+
+def is_question(text: str) -> bool:
+    """Whether ``text`` asks something (a question mark, or a question word at the start of a sentence)."""
+    if "?" in text:
+        return True
+    return any(_QUESTION_START.search(s) for s in re.split(r"(?<=[.!])\s+", text.strip()))
+
+
+def likely_name_question(text: str) -> bool:
+    """Whether a question asked right after a slot was agreed can only be the name question: a short
+    question with a name-like word in it, no time, and none of the other things a business asks then
+    (phone number, date of birth, insurance …). Speech recognition garbles the name question more than
+    any other ("What's the sir name for the cooking?", "And the same for the booking?")."""
+    if nlu.NAME_QUESTION.search(text):
+        return True
+    if not is_question(text) and not re.match(r"^\W*(and|und)\b", text, re.I):
+        return False
+    if len(text.split()) > 12 or nlu.PHONE_QUESTION.search(text) or nlu.PRIVATE_QUESTION.search(text):
+        return False
+    if BRING_QUESTION.search(text) or UNKNOWN_QUESTION.search(text) or re.search(r"\d", text):
+        return False
+    return bool(_NAME_GARBLE.search(text))
