@@ -1,25 +1,41 @@
-"""Bearer-token auth with Supabase-issued JWTs (HS256, signed with ``SUPABASE_JWT_SECRET``).
+"""Bearer-token auth with Supabase-issued JWTs: the legacy HS256 secret and the asymmetric signing keys.
 
-When ``auth_enabled`` is off (the embedded default) every caller is an anonymous admin. When it is on:
-user tokens carry ``sub`` (user id), ``role`` = ``authenticated`` and ``aud`` = ``authenticated``; the
-service role (``role`` = ``service_role``) is the admin/manager. Missing or invalid token -> 401; a user
-reaching for someone else's session or an admin endpoint -> 403. WebSockets pass the token as ``?token=``.
+When ``auth_enabled`` is off (the embedded default) every caller is an anonymous admin. When it is on, a token
+is checked for its signature, ``exp`` (required), ``nbf`` and ``aud``:
+- HS256 tokens with ``SUPABASE_JWT_SECRET`` (Supabase's legacy secret);
+- ES256/RS256 tokens with the project's public keys, the JWKS at ``SUPABASE_URL/auth/v1/.well-known/jwks.json``
+  (or ``SUPABASE_JWKS_URL``), fetched with httpx, cached, refetched for an unknown ``kid`` (rotated keys) at
+  most every ``JwksCache.min_refetch_s`` seconds.
+User tokens carry ``sub`` (user id), ``role`` = ``authenticated`` and ``aud`` = ``JWT_AUDIENCE``; the service
+role (``role`` = ``service_role``) is the admin/manager; its ``aud`` is the same or absent (Supabase's service
+key has none), any other ``aud`` is refused. Missing or invalid token -> 401; a user reaching for someone
+else's session or an admin endpoint -> 403. WebSockets: see :func:`socket_token`.
 
 Other areas reuse the dependencies: ``Depends(current_principal)``, ``Depends(require_user)``,
-``Depends(require_admin)``; for WebSockets ``principal_for_websocket(websocket)``.
+``Depends(require_admin)``; for WebSockets ``await principal_for_websocket(websocket)``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import time
 from dataclasses import dataclass
+from typing import Any
 
+import httpx
 import jwt
 from fastapi import HTTPException, Request, WebSocket, status
 
 from api.settings import ApiSettings
 
+log = logging.getLogger(__name__)
+
 SERVICE_ROLE = "service_role"
 USER_AUDIENCE = "authenticated"
+ASYMMETRIC_ALGORITHMS = ("ES256", "RS256")
+BEARER_SUBPROTOCOL = "bearer"  # browsers: new WebSocket(url, ["bearer", token]); the server echoes "bearer"
 
 
 @dataclass(frozen=True)
@@ -46,45 +62,186 @@ class AuthError(Exception):
     """The token is missing or not acceptable; the message is safe to show (never the token or secret)."""
 
 
+def jwks_url(settings: ApiSettings) -> str | None:
+    """Where the project's public signing keys are published (None: only the HS256 secret is used)."""
+    if settings.supabase_jwks_url:
+        return settings.supabase_jwks_url
+    if settings.supabase_url:
+        return settings.supabase_url.rstrip("/") + "/auth/v1/.well-known/jwks.json"
+    return None
+
+
 def check_settings(settings: ApiSettings) -> None:
-    """Refuse to start with auth on but no secret to check tokens with."""
-    if settings.auth_enabled and not settings.supabase_jwt_secret:
-        raise RuntimeError("AUTH_ENABLED=true needs SUPABASE_JWT_SECRET to verify tokens")
+    """Refuse to start with auth on but nothing to check tokens with."""
+    if settings.auth_enabled and not (settings.supabase_jwt_secret or jwks_url(settings)):
+        raise RuntimeError(
+            "AUTH_ENABLED=true needs SUPABASE_JWT_SECRET (HS256) or SUPABASE_URL / SUPABASE_JWKS_URL "
+            "(asymmetric signing keys) to verify tokens"
+        )
 
 
-def decode_token(token: str, secret: str) -> Principal:
-    """Verify an HS256 Supabase JWT and tell who it belongs to."""
+# --- claims -------------------------------------------------------------------------------------------
+def _decode(token: str, key: Any, algorithms: list[str]) -> dict[str, Any]:
+    """Signature, ``exp`` (required), ``nbf`` and ``iat``; the audience is checked by :func:`principal_of`."""
     try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=["HS256"],
-            options={"verify_aud": False, "require": []},
+        return jwt.decode(
+            token, key, algorithms=algorithms, options={"verify_aud": False, "require": ["exp"]}
         )
     except jwt.ExpiredSignatureError as exc:
         raise AuthError("token expired") from exc
+    except jwt.ImmatureSignatureError as exc:
+        raise AuthError("token not valid yet (nbf/iat in the future)") from exc
+    except jwt.MissingRequiredClaimError as exc:
+        raise AuthError(f"token has no '{exc.claim}' claim") from exc
     except jwt.PyJWTError as exc:
         raise AuthError("invalid token") from exc
+
+
+def principal_of(claims: dict[str, Any], audience: str = USER_AUDIENCE) -> Principal:
+    """Who verified ``claims`` belong to; the audience is checked for every role."""
     role = str(claims.get("role") or "")
+    aud = claims.get("aud")
+    audiences = aud if isinstance(aud, list) else ([] if aud is None else [aud])
     if role == SERVICE_ROLE:
+        if audiences and audience not in audiences:  # Supabase's service key has no aud; others must match
+            raise AuthError(f"token audience is not '{audience}'")
         return Principal(user_id=claims.get("sub"), role=role)
-    audience = claims.get("aud")
-    audiences = audience if isinstance(audience, list) else [audience]
-    if USER_AUDIENCE not in audiences:
-        raise AuthError("token audience is not 'authenticated'")
+    if audience not in audiences:
+        raise AuthError(f"token audience is not '{audience}'")
     if not claims.get("sub"):
         raise AuthError("token has no subject (user id)")
     return Principal(user_id=str(claims["sub"]), role=role or USER_AUDIENCE)
 
 
-def principal_from_token(settings: ApiSettings, token: str | None) -> Principal:
+def decode_token(token: str, secret: str, audience: str = USER_AUDIENCE) -> Principal:
+    """Verify an HS256 Supabase JWT (legacy secret) and tell who it belongs to."""
+    return principal_of(_decode(token, secret, ["HS256"]), audience)
+
+
+def _header(token: str) -> dict[str, Any]:
+    try:
+        return jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise AuthError("invalid token") from exc
+
+
+# --- the project's public keys ----------------------------------------------------------------------------
+class JwksCache:
+    """The JWKS of one URL: fetched on first use, kept for ``ttl_s``; a token whose ``kid`` is unknown (a
+    rotated key) refetches, but at most once every ``min_refetch_s`` (so forged ``kid``s cannot hammer the
+    endpoint). When a refresh fails the keys already known stay in use."""
+
+    def __init__(self, url: str, ttl_s: float = 600.0, min_refetch_s: float = 30.0, timeout_s: float = 5.0):
+        self.url = url
+        self.ttl_s = ttl_s
+        self.min_refetch_s = min_refetch_s
+        self.timeout_s = timeout_s
+        self.keys: dict[str, jwt.PyJWK] = {}  # by kid ("" for a key without one)
+        self.fetched_at: float | None = None  # last successful fetch (monotonic)
+        self.attempted_at: float | None = None  # last fetch attempt
+        self.fetches = 0
+        self._lock = asyncio.Lock()
+
+    def _may_refetch(self, now: float) -> bool:
+        return self.attempted_at is None or now - self.attempted_at >= self.min_refetch_s
+
+    async def refresh(self, force: bool = False) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            stale = self.fetched_at is None or now - self.fetched_at >= self.ttl_s
+            if not (stale or force) or not self._may_refetch(now):
+                return
+            self.attempted_at = now
+            self.fetches += 1
+            try:
+                async with httpx.AsyncClient(timeout=self.timeout_s) as client:
+                    response = await client.get(self.url, headers={"Accept": "application/json"})
+                    response.raise_for_status()
+                    document = response.json()
+                self.keys = _parse_jwks(document)
+                self.fetched_at = time.monotonic()
+                log.info("signing keys fetched from the JWKS endpoint (%d keys)", len(self.keys))
+            except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+                log.warning(
+                    "fetching the JWKS failed (%s); %d known keys stay in use",
+                    type(exc).__name__,
+                    len(self.keys),
+                )
+
+    async def key_for(self, kid: str | None, algorithm: str) -> jwt.PyJWK:
+        await self.refresh()
+        key = self._find(kid, algorithm)
+        if key is None:  # perhaps a rotated key: look again (rate-limited)
+            await self.refresh(force=True)
+            key = self._find(kid, algorithm)
+        if key is None:
+            raise AuthError("token signed with an unknown key")
+        return key
+
+    def _find(self, kid: str | None, algorithm: str) -> jwt.PyJWK | None:
+        if kid is not None:
+            key = self.keys.get(kid)
+            return key if key is not None and key.algorithm_name == algorithm else None
+        matching = [k for k in self.keys.values() if k.algorithm_name == algorithm]
+        return matching[0] if len(matching) == 1 else None
+
+
+def _parse_jwks(document: Any) -> dict[str, jwt.PyJWK]:
+    """The usable signature keys of a JWKS document (asymmetric only: an HS256 key there would let anyone who
+    can read the JWKS sign tokens)."""
+    keys: dict[str, jwt.PyJWK] = {}
+    for data in document["keys"]:
+        if (
+            not isinstance(data, dict)
+            or data.get("use", "sig") != "sig"
+            or data.get("kty") not in ("EC", "RSA")
+        ):
+            continue
+        try:
+            key = jwt.PyJWK(data)
+        except jwt.PyJWTError:
+            continue
+        if key.algorithm_name in ASYMMETRIC_ALGORITHMS:
+            keys[str(data.get("kid") or "")] = key
+    return keys
+
+
+_JWKS: dict[str, JwksCache] = {}
+
+
+def jwks_cache(url: str) -> JwksCache:
+    """The process-wide cache of one JWKS URL."""
+    cache = _JWKS.get(url)
+    if cache is None:
+        cache = _JWKS[url] = JwksCache(url)
+    return cache
+
+
+async def verify_token(settings: ApiSettings, token: str) -> Principal:
+    """Check a token with the legacy secret (HS256) or the project's public keys (ES256/RS256)."""
+    header = _header(token)
+    algorithm = header.get("alg")
+    if algorithm == "HS256":
+        if not settings.supabase_jwt_secret:
+            raise AuthError("invalid token")
+        return decode_token(token, settings.supabase_jwt_secret, settings.jwt_audience)
+    url = jwks_url(settings)
+    if algorithm not in ASYMMETRIC_ALGORITHMS or url is None:
+        raise AuthError("invalid token")
+    kid = header.get("kid")
+    key = await jwks_cache(url).key_for(str(kid) if kid is not None else None, algorithm)
+    return principal_of(_decode(token, key.key, [algorithm]), settings.jwt_audience)
+
+
+async def principal_from_token(settings: ApiSettings, token: str | None) -> Principal:
     if not settings.auth_enabled:
         return ANONYMOUS
     if not token:
         raise AuthError("missing bearer token")
-    return decode_token(token, settings.supabase_jwt_secret or "")
+    return await verify_token(settings, token)
 
 
+# --- HTTP ---------------------------------------------------------------------------------------------
 def _bearer(header: str | None) -> str | None:
     if not header:
         return None
@@ -103,7 +260,7 @@ async def current_principal(request: Request) -> Principal:
         return cached
     settings: ApiSettings = request.app.state.lisa.settings
     try:
-        principal = principal_from_token(settings, _bearer(request.headers.get("authorization")))
+        principal = await principal_from_token(settings, _bearer(request.headers.get("authorization")))
     except AuthError as exc:
         raise _unauthorized(str(exc)) from exc
     request.state.principal = principal
@@ -123,8 +280,42 @@ async def require_admin(request: Request) -> Principal:
     return principal
 
 
-def principal_for_websocket(websocket: WebSocket) -> Principal:
-    """The caller of a WebSocket (token in ``?token=`` or an Authorization header); raises AuthError."""
+# --- WebSockets -------------------------------------------------------------------------------------------
+def offered_subprotocols(websocket: WebSocket) -> list[str]:
+    header = websocket.headers.get("sec-websocket-protocol") or ""
+    return [p.strip() for p in header.split(",") if p.strip()]
+
+
+def socket_token(websocket: WebSocket) -> str | None:
+    """The token offered at the handshake, in this order: the ``Sec-WebSocket-Protocol`` value after
+    ``bearer`` (browsers: keeps it out of URLs and logs), ``Authorization: Bearer`` (non-browser clients),
+    ``?token=`` (old clients). None: none offered (the client may still send ``{"type": "auth", ...}``)."""
+    protocols = offered_subprotocols(websocket)
+    if BEARER_SUBPROTOCOL in protocols:
+        index = protocols.index(BEARER_SUBPROTOCOL)
+        if index + 1 < len(protocols):
+            return protocols[index + 1]
+    return _bearer(websocket.headers.get("authorization")) or websocket.query_params.get("token")
+
+
+def chosen_subprotocol(websocket: WebSocket) -> str | None:
+    """What the server answers in ``Sec-WebSocket-Protocol``: ``bearer`` when the client offered it (a
+    browser fails the connection when an offered protocol is not echoed), never the token itself."""
+    return BEARER_SUBPROTOCOL if BEARER_SUBPROTOCOL in offered_subprotocols(websocket) else None
+
+
+def auth_frame_token(raw: str) -> str | None:
+    """The token of a first frame ``{"type": "auth", "token": "…"}``; None for anything else."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if isinstance(data, dict) and data.get("type") == "auth" and isinstance(data.get("token"), str):
+        return _bearer(data["token"]) or data["token"].strip() or None
+    return None
+
+
+async def principal_for_websocket(websocket: WebSocket) -> Principal:
+    """The caller of a WebSocket from the handshake's token (see :func:`socket_token`); raises AuthError."""
     settings: ApiSettings = websocket.app.state.lisa.settings
-    token = websocket.query_params.get("token") or _bearer(websocket.headers.get("authorization"))
-    return principal_from_token(settings, token)
+    return await principal_from_token(settings, socket_token(websocket))

@@ -27,6 +27,7 @@ from agent.engine import Engine
 from api.auth import ANONYMOUS, Principal
 from api.chat_hub import ChatHub
 from api.settings import ApiSettings
+from api.staff_names import reserved_name
 from api.storage import Database
 from api.storage.sessions import ACTIVE, ENDED, ChatMessage, SessionRecord, SessionStore, wire_time
 
@@ -257,16 +258,14 @@ class ChatService:
     async def open_chat(
         self, chat_id: str | None, principal: Principal, language: str | None = None
     ) -> tuple[SessionRecord, ChatMessage | None]:
-        """The chat of a /ws connection: the existing session, or a new one under that id (with greeting)."""
-        if chat_id is None:
-            return await self.create(language, channel="ws", principal=principal)
-        if not valid_chat_id(chat_id):
+        """The chat of a /ws connection: an existing session (its owner's, with auth on), else a new one with
+        greeting. A new chat always gets an id made here: an id a client picks could be squatted by someone
+        who guessed it first, so an unknown ``chat_id`` starts a new chat under a new id (in every message)."""
+        if chat_id is not None and not valid_chat_id(chat_id):
             raise InvalidMessage("chat_id may only hold letters, digits and _.:- (at most 128)")
-        async with self.locks.hold(chat_id):
-            existing = await self.store.get(chat_id, with_conversation=False)
-            if existing is None:
-                return await self.create(language, channel="ws", principal=principal, session_id=chat_id)
-        return await self.get(chat_id, principal), None
+        if chat_id is not None and await self.store.get(chat_id, with_conversation=False) is not None:
+            return await self.get(chat_id, principal), None
+        return await self.create(language, channel="ws", principal=principal)
 
     def _idle(self, session: SessionRecord, now: datetime | None = None) -> bool:
         limit = timedelta(seconds=self.settings.session_idle_timeout_s)
@@ -361,6 +360,9 @@ class ChatService:
     ) -> TurnResult:
         """The user writes ``text``; Lisa answers unless a manager has the chat."""
         text = self._check_text(text)
+        staff = self.settings.chat_reserved_names.split(",")
+        if reserved_name(user_name, self.engine.business.name, staff):
+            raise InvalidMessage(f"userName {user_name!r} is reserved for Lisa and the staff; choose another")
         async with self.locks.hold(session_id):
             session = await self._active(session_id, principal)
             conv = session.conversation

@@ -21,12 +21,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
 from starlette.responses import JSONResponse
 
-from api.auth import AuthError, Principal, principal_for_websocket
+from api.auth import Principal
 from api.chat_hub import Subscriber
 from api.chat_models import HistoryOut, MessageOut
 from api.chat_service import ChatError, ChatService
 from api.chat_startup import chat_service, chat_service_ws, http_error
 from api.rate_limit import client_key, limiter_of, rate_limited
+from api.socket_admission import accept, admit, refuse
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat (seed 003)"])
@@ -45,12 +46,9 @@ async def deny(websocket: WebSocket, code: int, detail: str, headers: dict[str, 
 
 
 async def websocket_principal(websocket: WebSocket) -> Principal | None:
-    """Who opens this socket; None once it has been refused with 401 (missing or invalid token)."""
-    try:
-        return principal_for_websocket(websocket)
-    except AuthError as exc:
-        await deny(websocket, 401, str(exc))
-        return None
+    """Who opens this socket; None once it has been refused (foreign Origin: 1008; bad or missing token:
+    401). The token: see api/socket_admission.py (subprotocol, header, ``?token=`` or a first auth frame)."""
+    return await admit(websocket)
 
 
 def ws_error(code: int, detail: str, **extra: Any) -> dict[str, Any]:
@@ -96,6 +94,8 @@ async def next_frame(websocket: WebSocket, sub: Subscriber) -> dict[str, Any] | 
             continue
         if frame["type"] == "ping":
             sub.offer({"type": "pong"})
+            continue
+        if frame["type"] == "auth":  # already authenticated at the handshake (or auth is off)
             continue
         return frame
     return None
@@ -168,17 +168,17 @@ async def user_chat(
     if (principal := await websocket_principal(websocket)) is None:
         return
     if language not in (None, "en", "de"):
-        await deny(websocket, 422, "language must be en or de")
+        await refuse(websocket, 422, "language must be en or de")
         return
     if limited := rate_check(websocket, principal):  # opening a chat counts as a request
-        await deny(websocket, 429, limited["detail"], {"Retry-After": str(limited["retry_after"])})
+        await refuse(websocket, 429, limited["detail"], {"Retry-After": str(limited["retry_after"])})
         return
     try:
         session, greeting = await service.open_chat(chat_id, principal, language)
     except ChatError as exc:
-        await deny(websocket, exc.status_code, exc.detail)
+        await refuse(websocket, exc.status_code, exc.detail)
         return
-    await websocket.accept()
+    await accept(websocket, [(b"x-chat-id", session.id.encode())])
     sub = service.hub.join_chat(session.id, websocket)
     if greeting is not None:
         sub.offer(greeting.as_wire())

@@ -30,8 +30,9 @@ from api.chat_models import (
 )
 from api.chat_service import ChatError, ChatService
 from api.chat_startup import chat_service, chat_service_ws, http_error
-from api.chat_ws import client_socket, deny, next_frame, rate_check, websocket_principal, ws_error
+from api.chat_ws import client_socket, next_frame, rate_check, websocket_principal, ws_error
 from api.rate_limit import rate_limited
+from api.socket_admission import accept, refuse
 
 router = APIRouter(prefix="/manager", tags=["manager (seed 003)"])
 
@@ -157,10 +158,10 @@ async def manager_socket(
     if (principal := await websocket_principal(websocket)) is None:
         return
     if not principal.is_admin:
-        await deny(websocket, 403, "the manager socket needs the service role")
+        await refuse(websocket, 403, "the manager socket needs the service role")
         return
     name = _manager_name(manager, principal)
-    await websocket.accept()
+    await accept(websocket)
     sub = service.hub.join_managers(websocket)
     sub.offer({"event": "chats", **(await chat_list(service)).model_dump()})
     async with client_socket(sub, "manager websocket", lambda: service.hub.leave_managers(sub)):

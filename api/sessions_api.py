@@ -18,7 +18,7 @@ from api.chat_models import (
     SessionOut,
     SessionSummaryOut,
 )
-from api.chat_service import ChatError, ChatService
+from api.chat_service import ChatError, ChatService, SessionEnded
 from api.chat_startup import chat_service, http_error
 from api.rate_limit import rate_limited
 from api.storage.sessions import wire_time
@@ -117,8 +117,8 @@ async def get_session(
 @router.delete(
     "/{session_id}",
     response_model=SessionSummaryOut,
-    summary="End a session (its history is kept)",
-    responses=_responses(401, 403, 404, 409, 429),
+    summary="End a session (its history is kept); an ended session is answered as it is (idempotent)",
+    responses=_responses(401, 403, 404, 429),
 )
 async def end_session(
     session_id: str,
@@ -127,6 +127,8 @@ async def end_session(
 ) -> SessionSummaryOut:
     try:
         session = await service.end(session_id, principal)
+    except SessionEnded:  # ended before (Lisa said goodbye, idle, an earlier DELETE): nothing left to do
+        session = await service.get(session_id, principal)
     except ChatError as exc:
         raise http_error(exc) from exc
     return SessionSummaryOut.of(session)

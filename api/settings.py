@@ -20,8 +20,15 @@ class ApiSettings(BaseSettings):
     supabase_jwt_secret: str | None = None
     supabase_url: str | None = None
     supabase_service_key: str | None = None
+    # Supabase's asymmetric user-token keys (ES256/RS256): default SUPABASE_URL/auth/v1/.well-known/jwks.json
+    supabase_jwks_url: str | None = None
+    jwt_audience: str = "authenticated"  # the `aud` every token must carry (users and the service role)
+    # browser origins allowed on WebSockets (and CORS), comma-separated; the app's own origin always is
+    cors_origins: str = ""
 
     rate_limit_per_minute: int = 100
     max_message_chars: int = 2000
+    # names users may not chat under beside Lisa, the staff roles and the business name (comma-separated)
+    chat_reserved_names: str = ""
     session_idle_timeout_s: float = 3600.0
     session_sweep_interval_s: float = 60.0  # how often idle chat sessions are looked for (0 = only on access)

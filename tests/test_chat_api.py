@@ -197,9 +197,11 @@ async def test_bad_inputs_get_clear_errors(app_server):
         r = await client.delete(f"/api/v1/sessions/{sid}")
         assert r.status_code == 200 and r.json()["status"] == "ended"
         assert r.json()["outcome"]["status"] == "abandoned" and r.json()["end_reason"] == "ended_by_user"
+        r_end = r.json()
         r = await client.post(f"/api/v1/sessions/{sid}/chat", json={"message": "Hello again"})
         assert r.status_code == 409 and "ended" in r.json()["detail"]
-        assert (await client.delete(f"/api/v1/sessions/{sid}")).status_code == 409
+        again = await client.delete(f"/api/v1/sessions/{sid}")  # idempotent: the ended session as it is
+        assert again.status_code == 200 and again.json() == r_end
         history = (await client.get(f"/api/v1/sessions/{sid}")).json()["history"]
         assert [m["content"] for m in history if m["sender"] == "user"] == ["Hello"]
 

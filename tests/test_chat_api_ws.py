@@ -46,7 +46,7 @@ def event(name: str, chat_id: str | None = None) -> Callable[[Frame], bool]:
 
 async def test_takeover_and_release_between_user_and_manager_sockets(app_server):
     server = await app_server()
-    chat_id = str(uuid.uuid4())
+    asked = str(uuid.uuid4())
     async with (
         connect(f"{server.ws_url}/manager/ws") as manager,
         httpx.AsyncClient(base_url=server.url) as http,
@@ -54,11 +54,12 @@ async def test_takeover_and_release_between_user_and_manager_sockets(app_server)
         snapshot = json.loads(await manager.recv())
         assert snapshot["event"] == "chats" and snapshot["chats"] == []
 
-        async with connect(f"{server.ws_url}/ws?chat_id={chat_id}") as user:
+        # an unknown chat_id starts a new chat under an id the server makes (no squatting of chosen ids)
+        async with connect(f"{server.ws_url}/ws?chat_id={asked}") as user:
             greeting = await next_frame(user, sender("lisa"))
-            assert (
-                greeting["type"] == "ai" and greeting["chatId"] == chat_id and "Lisa" in greeting["content"]
-            )
+            chat_id = greeting["chatId"]
+            assert greeting["type"] == "ai" and chat_id != asked and "Lisa" in greeting["content"]
+            assert user.response.headers["x-chat-id"] == chat_id
             created = await next_frame(manager, event("session_created", chat_id))
             assert created["session"]["channel"] == "ws"
 
@@ -221,12 +222,11 @@ async def test_rest_sessions_and_ws_chats_are_the_same(app_server):
 async def test_a_broken_client_is_dropped_without_affecting_others(app_server):
     server = await app_server()
     chat = server.state.services["chat"]
-    chat_id = str(uuid.uuid4())
     async with (
-        connect(f"{server.ws_url}/ws?chat_id={chat_id}") as good,
+        connect(f"{server.ws_url}/ws") as good,
         connect(f"{server.ws_url}/manager/ws") as mgr,
     ):
-        await next_frame(good, sender("lisa"))
+        chat_id = (await next_frame(good, sender("lisa")))["chatId"]
         await next_frame(mgr, event("chats"))
         broken = await connect(f"{server.ws_url}/ws?chat_id={chat_id}")
         broken_mgr = await connect(f"{server.ws_url}/manager/ws")
@@ -282,12 +282,11 @@ async def test_idle_expiry_is_announced_to_the_chat_and_the_managers(app_server)
 
     clock = ManualClock()
     server = await app_server(api={"session_idle_timeout_s": 60, "session_sweep_interval_s": 0}, clock=clock)
-    chat_id = str(uuid.uuid4())
     async with (
-        connect(f"{server.ws_url}/ws?chat_id={chat_id}") as user,
+        connect(f"{server.ws_url}/ws") as user,
         connect(f"{server.ws_url}/manager/ws") as mgr,
     ):
-        await next_frame(user, sender("lisa"))
+        chat_id = (await next_frame(user, sender("lisa")))["chatId"]
         await next_frame(mgr, event("chats"))
         clock.advance(61)
         assert await server.state.services["chat"].sweep_idle() == [chat_id]
