@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
@@ -11,6 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
+
+from agent.paraphrase import ParaphraseIndex, default_encoder
 
 DEFAULT_PROFILE = Path(__file__).resolve().parent.parent / "prompts" / "business.yaml"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -41,6 +44,8 @@ class Service:
 class FaqEntry:
     keywords: dict[str, tuple[str, ...]]
     answer: dict[str, str]
+    key: str = ""
+    examples: dict[str, tuple[str, ...]] = field(default_factory=dict)  # phrasings matched by meaning
 
     def matches(self, text: str) -> int:
         """How many keywords (any language) occur in ``text``, weighted by length."""
@@ -80,6 +85,9 @@ class BusinessProfile:
     public_holidays: dict[str, str] | None = None  # {"country": "DE", "subdiv": "BE"}
     slot_minutes: int = 30
     booking_horizon_days: int = 60
+    _faq_index: ParaphraseIndex | None = field(default=None, init=False, repr=False, compare=False)
+    _faq_index_built: bool = field(default=False, init=False, repr=False, compare=False)
+    _faq_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -224,16 +232,64 @@ class BusinessProfile:
                 return None
         return service if text else None
 
-    def faq_answer(self, text: str, lang: str = "en") -> str | None:
-        """The answer of the best matching FAQ entry, or None."""
+    def warm_up(self) -> None:
+        """Load the sentence encoder and embed the FAQ examples (~1 s, once; call it off the event loop)."""
+        self._faq_paraphrases()
+
+    def _faq_paraphrases(self) -> ParaphraseIndex | None:
+        if not self._faq_index_built:
+            with self._faq_lock:
+                if not self._faq_index_built:
+                    examples = [
+                        (entry.key, text)
+                        for entry in self.faq
+                        for texts in entry.examples.values()
+                        for text in texts
+                    ]
+                    encoder = default_encoder() if examples else None
+                    if encoder is not None:
+                        self._faq_index = ParaphraseIndex([(t, k) for k, t in examples], encoder)
+                    self._faq_index_built = True
+        return self._faq_index
+
+    def faq_entry(self, text: str) -> FaqEntry | None:
+        """The FAQ entry ``text`` asks about, or None.
+
+        Entries with ``examples`` are matched by meaning (:mod:`agent.paraphrase`); a keyword of such an
+        entry counts only when it agrees with the model's best guess (so "how much time do you have on
+        Monday?" is no price question). Entries without examples match by keywords alone.
+        """
+        index = self._faq_paraphrases()
+        match = index.match(text) if index is not None and text.strip() else None
+        if match is not None and match.label is not None:
+            return next(entry for entry in self.faq if entry.key == match.label)
         best, score = None, 0
         for entry in self.faq:
             s = entry.matches(text)
             if s > score:
                 best, score = entry, s
-        if best is None:
+        if best is not None and match is not None and best.examples and match.best != best.key:
             return None
-        return best.answer.get(str(lang)) or best.answer.get("en")
+        return best
+
+    def faq_entries(self, text: str) -> list[FaqEntry]:
+        """The FAQ entries ``text`` asks about, one per question sentence ("Do you take private patients?
+        What does it cost?" asks two), in order; empty when it asks none."""
+        parts = [p for p in re.split(r"(?<=[?!.;])\s+", text.strip()) if len(p.split()) >= 2]
+        found: list[FaqEntry] = []
+        for part in parts[:3] if len(parts) > 1 else [text]:
+            entry = self.faq_entry(part)
+            if entry is not None and all(entry.key != e.key for e in found):
+                found.append(entry)
+        if not found and len(parts) > 1:
+            entry = self.faq_entry(text)
+            found = [entry] if entry is not None else []
+        return found
+
+    def faq_answer(self, text: str, lang: str = "en") -> str | None:
+        """The answers of the FAQ entries ``text`` asks about (see :meth:`faq_entries`), or None."""
+        answers = [e.answer.get(str(lang)) or e.answer.get("en") or "" for e in self.faq_entries(text)]
+        return " ".join(a for a in answers if a) or None
 
     def facts(self, lang: str = "en") -> str:
         """Everything Lisa may tell callers, as plain lines (for the LLM system prompt)."""
@@ -281,6 +337,15 @@ def _lang_map(value: Any, where: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
+def _phrases(value: Any, where: str, lower: bool = False) -> dict[str, tuple[str, ...]]:
+    """A list of phrases (English) or a mapping language -> list of phrases."""
+    if isinstance(value, list | tuple):
+        value = {"en": value}
+    if not isinstance(value, dict) or not all(isinstance(v, list | tuple) for v in value.values()):
+        raise BusinessProfileError(f"{where}: expected a list or a mapping en/de -> list")
+    return {str(k): tuple(str(w).lower() if lower else str(w) for w in v) for k, v in value.items()}
+
+
 def business_from_dict(data: dict[str, Any]) -> BusinessProfile:
     """Build a profile from the YAML structure (see ``prompts/business.yaml``)."""
     if not isinstance(data, dict):
@@ -307,13 +372,18 @@ def business_from_dict(data: dict[str, Any]) -> BusinessProfile:
     for i, raw in enumerate(data.get("faq") or []):
         if not isinstance(raw, dict) or "answer" not in raw or "keywords" not in raw:
             raise BusinessProfileError(f"faq[{i}]: needs keywords and answer")
-        kw = raw["keywords"]
-        keywords = (
-            {str(k): tuple(str(w).lower() for w in v) for k, v in kw.items()}
-            if isinstance(kw, dict)
-            else {"en": tuple(str(w).lower() for w in kw)}
+        faq.append(
+            FaqEntry(
+                keywords=_phrases(raw["keywords"], f"faq[{i}].keywords", lower=True),
+                answer=_lang_map(raw["answer"], f"faq[{i}].answer"),
+                key=str(raw.get("key") or f"faq{i}"),
+                examples=_phrases(raw.get("examples") or {}, f"faq[{i}].examples"),
+            )
         )
-        faq.append(FaqEntry(keywords=keywords, answer=_lang_map(raw["answer"], f"faq[{i}].answer")))
+    keys = [entry.key for entry in faq]
+    for i, key in enumerate(keys):
+        if key in keys[:i]:
+            raise BusinessProfileError(f"faq[{i}].key: {key!r} is used twice")
     return BusinessProfile(
         name=str(data["name"]).strip(),
         address=str(data.get("address") or ""),

@@ -547,13 +547,14 @@ class Toolbox:
         answers: list[str] = []
         if the_day is not None:
             answers.append(self.business.day_hours_text(the_day, self.lang))
+        faq = self.business.faq_answer(text, self.lang)
+        # "auf"/"zu" mean open/closed only when the question is not an FAQ ("Wie komme ich zu Ihnen?")
         asks_hours = re.search(
-            r"\b(open|opening|hours|close|closed|geöffnet|öffnungszeit\w*|offen|auf|zu)\b", low
-        )
+            r"\b(open|opening|hours|close|closed|closing|geöffnet|geschlossen|öffnungszeit\w*|offen)\b", low
+        ) or (not faq and re.search(r"\b(auf|zu)\b", low))
         closed_day = the_day is not None and not self.business.hours_on_date(the_day)
         if closed_day or (the_day is None and asks_hours):
             answers.append(self.business.opening_hours_text(self.lang))
-        faq = self.business.faq_answer(text, self.lang)
         if faq:
             answers.append(faq)
         if not answers:
