@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -9,6 +10,7 @@ import httpx
 import jwt
 import pytest
 import websockets
+from cryptography.hazmat.primitives import serialization
 from websockets.asyncio.client import connect
 
 from api.auth import AuthError, check_settings, decode_token
@@ -161,3 +163,262 @@ async def test_rate_limit_counts_per_user_when_authenticated(app_server):
                 frames.append(json.loads(await ws.recv()))
             error = frames[-1]
             assert error["code"] == 429 and error["retry_after"] >= 1
+
+
+# --- claims: exp required, nbf, aud for every role -------------------------------------------------------
+def test_exp_is_required_nbf_checked_and_aud_checked_for_every_role():
+    now = int(time.time())
+    forever = jwt.encode({"sub": "u", "role": "authenticated", "aud": "authenticated"}, SECRET)
+    with pytest.raises(AuthError, match="'exp'"):
+        decode_token(forever, SECRET)
+    with pytest.raises(AuthError, match="not valid yet"):
+        decode_token(token("u", nbf=now + 300), SECRET)
+    assert decode_token(token("u", nbf=now - 5), SECRET).user_id == "u"
+    # the service role: Supabase's service key carries no aud (accepted); any other aud is refused
+    for aud in ("anon", "another-project", ["anon", "x"]):
+        with pytest.raises(AuthError, match="audience"):
+            decode_token(token(None, role="service_role", aud=aud), SECRET)
+    assert decode_token(token(None, role="service_role", aud="authenticated"), SECRET).is_admin
+    assert decode_token(token(None, role="service_role"), SECRET).is_admin
+    with pytest.raises(AuthError, match="'exp'"):
+        decode_token(jwt.encode({"role": "service_role"}, SECRET), SECRET)
+    # a configured audience is the one every token must carry
+    with pytest.raises(AuthError, match="audience is not 'lisa'"):
+        decode_token(token("u"), SECRET, audience="lisa")
+
+
+async def test_service_role_with_a_foreign_audience_is_refused_over_http(app_server):
+    server = await app_server(api={"auth_enabled": True, "supabase_jwt_secret": SECRET})
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        foreign = token(None, role="service_role", aud="anon")
+        r = await http.get("/api/v1/sessions", headers=bearer(foreign))
+        assert r.status_code == 401 and "audience" in r.json()["detail"]
+        r = await http.get("/api/v1/sessions", headers=bearer(token(None, role="service_role")))
+        assert r.status_code == 200
+
+
+# --- Supabase's asymmetric signing keys (JWKS) -----------------------------------------------------------
+@pytest.fixture
+def jwks():
+    from fakes.jwks_protocol_server import JwksProtocolServer
+
+    server = JwksProtocolServer().start()
+    server.rotate("ES256")
+    yield server
+    server.stop()
+
+
+async def test_asymmetric_tokens_from_the_jwks_with_a_rotated_key(app_server, jwks):
+    from api.auth import jwks_cache
+
+    server = await app_server(
+        api={"auth_enabled": True, "supabase_jwt_secret": SECRET, "supabase_url": jwks.url}
+    )
+    cache = jwks_cache(f"{jwks.url}/auth/v1/.well-known/jwks.json")
+    first = jwks.keys[0]
+    async with httpx.AsyncClient(base_url=server.url) as http:
+
+        async def status(tok: str) -> tuple[int, str]:
+            r = await http.post("/api/v1/sessions", headers=bearer(tok))
+            return r.status_code, r.text
+
+        assert (await status(jwks.sign(first, "alice")))[0] == 201
+        assert (await status(jwks.sign(first, "alice")))[0] == 201
+        assert jwks.fetches == 1  # cached
+        assert (await status(token("bob")))[0] == 201  # the legacy HS256 secret still works beside it
+        r = await http.post("/api/v1/sessions", headers=bearer(jwks.sign(first, "alice")))
+        assert (
+            r.json()["session_id"]
+            and (
+                await http.get(
+                    f"/api/v1/sessions/{r.json()['session_id']}", headers=bearer(jwks.sign(first, "alice"))
+                )
+            ).json()["user_id"]
+            == "alice"
+        )
+
+        # refused: expired, not yet valid, wrong audience, no exp, a forged key with a known kid
+        now = int(time.time())
+        for bad, reason in [
+            (jwks.sign(first, "alice", exp=now - 5), "expired"),
+            (jwks.sign(first, "alice", nbf=now + 300), "not valid yet"),
+            (jwks.sign(first, "alice", aud="anon"), "audience"),
+            (jwks.sign(first, "alice", exp=None), "'exp'"),
+        ]:
+            code, text = await status(bad)
+            assert code == 401 and reason in text, (reason, text)
+        from fakes.jwks_protocol_server import SigningKey
+
+        forged = SigningKey("ES256", kid=first.kid)
+        assert (await status(jwks.sign(forged, "alice")))[0] == 401
+        # algorithm confusion: HS256 "signed" with the public key, and alg=none
+        public_pem = first.private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        confused = hmac_token(
+            {"sub": "alice", "aud": "authenticated", "exp": now + 60}, public_pem, first.kid
+        )
+        assert (await status(confused))[0] == 401
+        unsigned = jwt.encode(
+            {"sub": "alice", "aud": "authenticated", "exp": now + 60}, None, algorithm="none"
+        )
+        assert (await status(unsigned))[0] == 401
+
+        # the project rotates its key: the new kid is fetched once; the old key is retired with it
+        cache.min_refetch_s = 0.5
+        await asyncio.sleep(0.6)
+        fetches = jwks.fetches
+        second = jwks.rotate("RS256", retire_old=True)
+        assert (await status(jwks.sign(second, "carol")))[0] == 201
+        assert jwks.fetches == fetches + 1
+        # tokens with unknown kids do not hammer the endpoint: at most one fetch per min_refetch_s
+        for _ in range(5):
+            assert (await status(jwks.sign(SigningKey("ES256"), "mallory")))[0] == 401
+        assert jwks.fetches <= fetches + 2
+        assert (await status(jwks.sign(first, "alice")))[0] == 401  # retired
+
+
+def hmac_token(claims: dict, secret: bytes, kid: str) -> str:
+    """HS256 over raw bytes, bypassing PyJWT's refusal to use a PEM as an HMAC secret."""
+    import base64
+    import hashlib
+    import hmac
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    head = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}).encode())
+    body = b64(json.dumps(claims).encode())
+    sig = hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{b64(sig)}"
+
+
+async def test_auth_on_with_only_the_jwks_and_an_unreachable_endpoint(app_server, jwks):
+    server = await app_server(api={"auth_enabled": True, "supabase_url": jwks.url})
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        assert (await http.post("/api/v1/sessions", headers=bearer(jwks.sign(sub="dora")))).status_code == 201
+        # HS256 tokens need the legacy secret, which is not configured here
+        assert (await http.post("/api/v1/sessions", headers=bearer(token("eve")))).status_code == 401
+        jwks.stop()  # the endpoint goes away: known keys stay in use
+        from api.auth import jwks_cache
+
+        jwks_cache(f"{jwks.url}/auth/v1/.well-known/jwks.json").fetched_at = -1e9  # stale: refresh fails
+        assert (await http.post("/api/v1/sessions", headers=bearer(jwks.sign(sub="dora")))).status_code == 201
+
+
+# --- WebSockets: tokens out of URLs, Origin ------------------------------------------------------------
+async def recv_json(ws) -> dict:
+    return json.loads(await asyncio.wait_for(ws.recv(), 10))
+
+
+async def until(ws, predicate) -> dict:
+    while not predicate(frame := await recv_json(ws)):
+        pass
+    return frame
+
+
+async def closed_with(ws) -> tuple[int | None, list[dict]]:
+    frames = []
+    with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+        while True:
+            frames.append(await recv_json(ws))
+    return closed.value.rcvd.code if closed.value.rcvd else None, frames
+
+
+async def test_websocket_tokens_by_subprotocol_and_first_frame(app_server, monkeypatch):
+    from api import socket_admission
+
+    monkeypatch.setattr(socket_admission, "AUTH_FRAME_TIMEOUT_S", 0.5)
+    server = await app_server(api={"auth_enabled": True, "supabase_jwt_secret": SECRET})
+    alice, admin = token("alice"), token(None, role="service_role")
+    lisa = lambda f: f.get("sender") == "lisa"  # noqa: E731
+
+    # Sec-WebSocket-Protocol: ["bearer", <jwt>]; the server echoes only "bearer"
+    async with connect(f"{server.ws_url}/ws", subprotocols=["bearer", alice]) as ws:
+        assert ws.subprotocol == "bearer"
+        assert ws.response.headers["sec-websocket-protocol"] == "bearer"
+        sid = (await until(ws, lisa))["chatId"]
+    async with connect(f"{server.ws_url}/ws/chat/{sid}", subprotocols=["bearer", alice]) as ws:
+        await ws.send(json.dumps({"type": "message", "content": "Where are you located?"}))
+        assert "Parkstraße" in (await until(ws, lisa))["content"]
+    async with connect(f"{server.ws_url}/manager/ws", subprotocols=["bearer", admin]) as ws:
+        assert (await recv_json(ws))["event"] == "chats"
+    with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+        async with connect(f"{server.ws_url}/ws/chat/{sid}", subprotocols=["bearer", token("bob")]):
+            pass
+    assert refused.value.response.status_code == 403
+
+    # first frame {"type": "auth", "token": ...}
+    async with connect(f"{server.ws_url}/ws?chat_id={sid}") as ws:
+        await ws.send(json.dumps({"type": "auth", "token": alice}))
+        await ws.send(json.dumps({"type": "message", "content": "Do you have parking?"}))
+        assert "park" in (await until(ws, lambda f: lisa(f) and "park" in f["content"].lower()))["content"]
+    async with connect(f"{server.ws_url}/manager/ws") as ws:
+        await ws.send(json.dumps({"type": "auth", "token": f"Bearer {admin}"}))
+        assert (await recv_json(ws))["event"] == "chats"
+    # a user's token on the manager socket, a bad token, another first frame, or silence: error, close 1008
+    for first in [
+        {"type": "auth", "token": alice},
+        {"type": "auth", "token": "not.a.jwt"},
+        {"type": "message", "content": "hi"},
+        None,
+    ]:
+        async with connect(f"{server.ws_url}/manager/ws") as ws:
+            if first is not None:
+                await ws.send(json.dumps(first))
+            code, frames = await closed_with(ws)
+        assert code == 1008 and [f["type"] for f in frames] == ["error"], (first, frames)
+        assert frames[0]["code"] == (403 if first and first.get("token") == alice else 401)
+        assert not any(f.get("event") == "chats" for f in frames)
+    # an auth frame after the handshake already carried the token is ignored
+    async with connect(f"{server.ws_url}/ws?chat_id={sid}", subprotocols=["bearer", alice]) as ws:
+        await ws.send(json.dumps({"type": "auth", "token": alice}))
+        await ws.send(json.dumps({"type": "ping"}))
+        assert (await until(ws, lambda f: f.get("type") in ("pong", "error")))["type"] == "pong"
+
+
+async def test_websocket_origin_is_checked(app_server, caplog):
+    import logging
+
+    server = await app_server(api={"cors_origins": "https://app.example.com, http://localhost:3000"})
+    base = server.ws_url
+    own = f"http://127.0.0.1:{server.port}"
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        sid = (await http.post("/api/v1/sessions")).json()["session_id"]
+    pong = lambda f: f.get("type") == "pong"  # noqa: E731
+    for path in [f"/ws?chat_id={sid}", f"/ws/chat/{sid}", "/manager/ws"]:
+        for origin in [None, own, "https://app.example.com", "http://localhost:3000"]:
+            async with connect(base + path, origin=origin) as ws:
+                await ws.send(json.dumps({"type": "ping"}))
+                await until(ws, pong)
+        foreign = [
+            "https://evil.example",
+            "http://localhost:3001",
+            "null",
+            f"http://evil.example:{server.port}",
+        ]
+        for origin in foreign:
+            caplog.clear()
+            with caplog.at_level(logging.WARNING, logger="api.socket_admission"):
+                async with connect(base + path, origin=origin) as ws:
+                    code, frames = await closed_with(ws)
+            assert code == 1008 and frames == [], (path, origin)
+            assert any("Origin" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
+    chats = server.state.services["chat"]
+    assert await chats.store.count(None) == 1  # refused sockets started no chat
+
+
+def test_same_origin_needs_an_address_not_just_a_name():
+    from api.socket_admission import origin_allowed
+
+    settings = ApiSettings(_env_file=None, public_url="https://lisa.example.com")
+    assert origin_allowed(settings, None, "anything")
+    assert origin_allowed(settings, "https://lisa.example.com", "lisa.example.com")
+    assert origin_allowed(settings, "http://127.0.0.1:8000", "127.0.0.1:8000")
+    assert origin_allowed(settings, "http://[::1]:8000", "[::1]:8000")
+    assert origin_allowed(settings, "http://localhost:8000", "localhost:8000")
+    assert not origin_allowed(settings, "http://localhost:8001", "localhost:8000")
+    # DNS rebinding: a foreign name that resolves to this server is not its origin
+    assert not origin_allowed(settings, "http://rebind.evil.example:8000", "rebind.evil.example:8000")
+    assert not origin_allowed(settings, "https://evil.example", "127.0.0.1:8000")
+    assert origin_allowed(ApiSettings(_env_file=None, cors_origins="*"), "https://evil.example", "x")
