@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from agent.paraphrase import ParaphraseIndex, default_encoder
+from agent.paraphrase import ParaphraseIndex, shared_index
 
 DEFAULT_PROFILE = Path(__file__).resolve().parent.parent / "prompts" / "business.yaml"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -241,14 +241,12 @@ class BusinessProfile:
             with self._faq_lock:
                 if not self._faq_index_built:
                     examples = [
-                        (entry.key, text)
+                        (text, entry.key)
                         for entry in self.faq
                         for texts in entry.examples.values()
                         for text in texts
                     ]
-                    encoder = default_encoder() if examples else None
-                    if encoder is not None:
-                        self._faq_index = ParaphraseIndex([(t, k) for k, t in examples], encoder)
+                    self._faq_index = shared_index(examples)
                     self._faq_index_built = True
         return self._faq_index
 

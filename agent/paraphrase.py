@@ -176,3 +176,22 @@ class ParaphraseIndex:
             self._recent.pop(next(iter(self._recent)))
         self._recent[text] = match
         return match
+
+
+_indexes: dict[tuple[tuple[str, str], ...], ParaphraseIndex] = {}
+
+
+def shared_index(examples: Sequence[tuple[str, str]]) -> ParaphraseIndex | None:
+    """The index of ``examples`` with the default encoder and negatives, built once per process (profiles
+    loaded again with the same examples share it); None when there are no examples or no encoder."""
+    key = tuple(examples)
+    if not key:
+        return None
+    if key not in _indexes:
+        encoder = default_encoder()
+        if encoder is None:
+            return None
+        with _lock:
+            if key not in _indexes:
+                _indexes[key] = ParaphraseIndex(key, encoder)
+    return _indexes[key]

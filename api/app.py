@@ -33,6 +33,7 @@ async def build_state(
     db = await Database.connect(settings.database_url)
     await asyncio.to_thread(warm_up)  # dateparser's language data, off the event loop, once per process
     engine = build_engine(agent_settings, calendar=DatabaseCalendar(db), clock=clock)
+    await asyncio.to_thread(engine.business.warm_up)  # FAQ sentence encoder + examples, once per process
     return AppState(settings=settings, agent_settings=agent_settings, db=db, engine=engine)
 
 
