@@ -7,6 +7,7 @@ import copy
 import logging
 import re
 from collections.abc import AsyncIterator, Sequence
+from difflib import SequenceMatcher
 
 from agent.brain import Brain, BrainUnavailable, TurnContext
 from agent.business import BusinessProfile
@@ -31,6 +32,40 @@ APOLOGY = {
     Language.DE: "Entschuldigung, einen Moment.",
 }
 _MEANINGFUL = re.compile(r"[^\W_]", re.UNICODE)  # a letter or digit ("10.30", a phone number, key "0")
+
+LOOP_LIMIT = 3  # Lisa never gives the same reply this many times in a row
+SAME_REPLY = 0.9  # replies at least this similar (after normalising) count as the same
+# What the engine says instead of a third identical reply when the brain has no phrasing of its own
+# (``loop_breaker``): first the reply rephrased with a way out, then the way out as a question.
+LOOP_REPHRASE = {
+    Language.EN: "Sorry, I'm repeating myself. To put it another way: {reply}",
+    Language.DE: "Entschuldigung, ich wiederhole mich. Anders gesagt: {reply}",
+}
+LOOP_WAY_OUT = {
+    (Language.EN, False): "If you prefer, I can also take a message or put you through to a colleague.",
+    (Language.DE, False): "Wenn Sie möchten, nehme ich auch eine Nachricht auf oder verbinde Sie mit einem "
+    "Mitarbeiter.",
+    (Language.EN, True): "If it's easier, I can also call back another time.",
+    (Language.DE, True): "Wenn es Ihnen lieber ist, rufe ich auch gern ein andermal an.",
+}
+LOOP_ESCAPE = {
+    (Language.EN, False): "I'm sorry, we're going round in circles. Shall I take a message, or put you "
+    "through to a colleague?",
+    (Language.DE, False): "Entschuldigung, wir drehen uns im Kreis. Soll ich eine Nachricht aufnehmen oder "
+    "Sie mit einem Mitarbeiter verbinden?",
+    (Language.EN, True): "I don't want to take up more of your time. Shall I call back another time?",
+    (Language.DE, True): "Ich möchte Sie nicht länger aufhalten. Soll ich ein andermal wieder anrufen?",
+}
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"[^\W_]+", text.lower()))
+
+
+def same_reply(a: str, b: str) -> bool:
+    """Whether two replies say the same (case, punctuation and tiny wording differences aside)."""
+    x, y = _norm(a), _norm(b)
+    return x == y or (bool(x) and bool(y) and SequenceMatcher(None, x, y).ratio() >= SAME_REPLY)
 
 
 class Engine:
@@ -144,17 +179,75 @@ class Engine:
                 return
 
     def _say(self, conv: Conversation, text: str) -> str:
-        conv.history.append(Message("assistant", text, self.clock.now()))
-        return text
+        said, meta = self._unlooped(conv, text)
+        conv.history.append(Message("assistant", said, self.clock.now(), meta))
+        return said
+
+    # ------------------------------------------------------------------ loops (issue 10, class 9)
+    @staticmethod
+    def _original(message: Message) -> str:
+        return str(message.meta.get("brain_text") or message.meta.get("full_text") or message.text)
+
+    def _replies(self, conv: Conversation) -> list[Message]:
+        return [m for m in conv.history if m.role == "assistant"]
+
+    def _loop_ahead(self, conv: Conversation) -> bool:
+        """Whether the last LOOP_LIMIT - 1 replies were the same (the next one must be checked whole)."""
+        last = self._replies(conv)[-(LOOP_LIMIT - 1) :]
+        return len(last) == LOOP_LIMIT - 1 and all(
+            same_reply(self._original(m), self._original(last[0])) for m in last
+        )
+
+    def _unlooped(self, conv: Conversation, reply: str) -> tuple[str, dict]:
+        """``reply``, or, when it would be the same reply a third time in a row, a rephrasing with a way out
+        (a message or a colleague; outbound: calling back) and after that the way out as a question. The
+        brain's own phrasing (``loop_breaker(conv, reply, stage, ctx)``) wins over the engine's. Returns what
+        to say and the message meta (the brain's original reply when it was replaced)."""
+        replies = self._replies(conv)
+        streak = 1
+        for message in reversed(replies):
+            if not same_reply(self._original(message), reply):
+                break
+            streak += 1
+        if streak < LOOP_LIMIT:
+            return reply, {}
+        said = [m.text for m in replies[-(LOOP_LIMIT - 1) :]]
+        stages = ["rephrase", "escape"] if streak == LOOP_LIMIT else ["escape", "rephrase", "original"]
+        for stage in stages:
+            text = reply if stage == "original" else self._loop_text(conv, reply, stage)
+            if not all(same_reply(text, s) for s in said):
+                log.info("conversation %s: reply %d times in a row; %s", conv.id, streak, stage)
+                return text, {"brain_text": reply, "loop": stage}
+        return reply, {}
+
+    def _loop_text(self, conv: Conversation, reply: str, stage: str) -> str:
+        breaker = getattr(self.brain, "loop_breaker", None)
+        if breaker is not None:
+            try:
+                text = breaker(conv, reply, stage, self._context(conv))
+            except Exception:  # noqa: BLE001 - the engine's phrasing is there for that
+                log.exception("loop_breaker of brain %s failed", self.brain.name)
+                text = None
+            if text:
+                return text
+        outbound = conv.mode is Mode.OUTBOUND
+        if stage == "rephrase":
+            return (
+                f"{LOOP_REPHRASE[conv.language].format(reply=reply)} {LOOP_WAY_OUT[conv.language, outbound]}"
+            )
+        return LOOP_ESCAPE[conv.language, outbound]
 
     async def _run(self, conv: Conversation, text: str | None) -> AsyncIterator[str]:
         said: list[str] = []
         brains = [self.brain] + ([self.fallback] if self.fallback and self.fallback is not self.brain else [])
+        # After two identical replies the next one is held back whole and compared before it is spoken.
+        hold = text is not None and self._loop_ahead(conv)
         for index, brain in enumerate(brains):
             try:
                 async for sentence in sentence_chunks(brain.reply(conv, text, self._context(conv))):
                     said.append(sentence)
-                    yield sentence
+                    if not hold:
+                        yield sentence
                 break
             except Exception as exc:  # noqa: BLE001 - a failing brain must never leave the caller in silence
                 fallback_note = "falling back" if index + 1 < len(brains) else "no fallback left"
@@ -167,10 +260,22 @@ class Engine:
                 if index + 1 >= len(brains):
                     if not said:
                         said.append(REPEAT[conv.language])
-                        yield said[-1]
+                        if not hold:
+                            yield said[-1]
                     break
                 if not said:
                     said.append(APOLOGY[conv.language])
-                    yield said[-1]
-        if said:
-            conv.history.append(Message("assistant", " ".join(said), self.clock.now()))
+                    if not hold:
+                        yield said[-1]
+        if not said:
+            return
+        reply, meta = " ".join(said), {}
+        if hold:
+            reply, meta = self._unlooped(conv, reply)
+            async for sentence in sentence_chunks(_once(reply)):
+                yield sentence
+        conv.history.append(Message("assistant", reply, self.clock.now(), meta))
+
+
+async def _once(text: str) -> AsyncIterator[str]:
+    yield text

@@ -50,7 +50,26 @@ PHRASES: dict[str, dict[str, str]] = {
         "no_transfer": "I'm sorry, nobody can take the call right now. I can take a message instead. What's your name?",
         "ask_message": "Of course. What would you like me to pass on?",
         "ask_message_name": "And may I have your name?",
-        "message_taken": "Thank you, {name}. I'll pass your message on to the team. Is there anything else?",
+        "message_taken": "Thank you, {name}. I'll pass your message on to {to}. Is there anything else?",
+        "message_taken_phone": "Thank you, {name}. I'll pass your message on to {to}. Which number can we call you back on?",
+        "team": "the team",
+        "ask_message_name_ack": "Of course, I'll pass that on to {to}. May I have your name?",
+        "phone_noted": "Thank you, I've added your number, {phone}. Is there anything else?",
+        "take_time": "Sure, take your time.",
+        "free": "{when} is free.",
+        "confirm_name": "{name} — {spelled}, is that right?",
+        "spell_name": "Sorry — could you spell your surname for me, please?",
+        "rephrase_offer": "Would {when} suit you? Just say yes or no, or tell me another day.",
+        "rephrase_name": "Could you tell me your name, please? First name and surname are enough.",
+        "rephrase_when": "Just tell me a day and a time, for example Friday at 10 am.",
+        "rephrase_message": "What should I pass on? Just tell me in a sentence.",
+        "rephrase_repeat": "Sorry, the line isn't very clear. Could you say it once more, a little slower?",
+        "rephrase_time": "No rush, I'm still here.",
+        "rephrase": "Let me put it differently: {reply}",
+        "way_out": "If you prefer, I can also take a message or put you through to a colleague.",
+        "way_out_message": "If you prefer, I can also take a message for the team.",
+        "escape": "I'm sorry, we're going round in circles. Shall I take a message, or put you through to a colleague?",
+        "escape_message": "I'm sorry, we're going round in circles. Shall I take a message for the team?",
         "ask_phone": "Sure. Which number can we call you back on?",
         "callback": "Thank you. We'll call you back at {phone}{when}. Is there anything else?",
         "not_understood": "Sorry, I didn't quite get that. I can book an appointment, tell you our opening hours, take a message or put you through to a colleague.",
@@ -88,7 +107,26 @@ PHRASES: dict[str, dict[str, str]] = {
         "no_transfer": "Leider ist gerade niemand erreichbar. Ich kann gern eine Nachricht aufnehmen. Wie ist Ihr Name?",
         "ask_message": "Gern. Was darf ich ausrichten?",
         "ask_message_name": "Und wie ist Ihr Name?",
-        "message_taken": "Danke, {name}. Ich gebe Ihre Nachricht an das Team weiter. Kann ich sonst noch etwas tun?",
+        "message_taken": "Danke, {name}. Ich gebe Ihre Nachricht an {to} weiter. Kann ich sonst noch etwas tun?",
+        "message_taken_phone": "Danke, {name}. Ich gebe Ihre Nachricht an {to} weiter. Unter welcher Nummer können wir Sie zurückrufen?",
+        "team": "das Team",
+        "ask_message_name_ack": "Gern, ich gebe das an {to} weiter. Wie ist Ihr Name?",
+        "phone_noted": "Danke, ich habe Ihre Nummer {phone} dazugeschrieben. Kann ich sonst noch etwas tun?",
+        "take_time": "Kein Problem, lassen Sie sich Zeit.",
+        "free": "{when} ist frei.",
+        "confirm_name": "{name} – {spelled}, richtig?",
+        "spell_name": "Entschuldigung – könnten Sie mir Ihren Nachnamen buchstabieren?",
+        "rephrase_offer": "Passt Ihnen {when}? Sagen Sie einfach ja oder nein, oder nennen Sie mir einen anderen Tag.",
+        "rephrase_name": "Wie ist bitte Ihr Name? Vor- und Nachname genügen.",
+        "rephrase_when": "Nennen Sie mir einfach einen Tag und eine Uhrzeit, zum Beispiel Freitag um 10 Uhr.",
+        "rephrase_message": "Was soll ich ausrichten? Ein Satz genügt.",
+        "rephrase_repeat": "Entschuldigung, die Verbindung ist nicht gut. Können Sie das bitte noch einmal etwas langsamer sagen?",
+        "rephrase_time": "Keine Eile, ich bin noch da.",
+        "rephrase": "Anders gesagt: {reply}",
+        "way_out": "Wenn Sie möchten, nehme ich auch eine Nachricht auf oder verbinde Sie mit einem Mitarbeiter.",
+        "way_out_message": "Wenn Sie möchten, nehme ich auch gern eine Nachricht für das Team auf.",
+        "escape": "Entschuldigung, wir drehen uns im Kreis. Soll ich eine Nachricht aufnehmen oder Sie mit einem Mitarbeiter verbinden?",
+        "escape_message": "Entschuldigung, wir drehen uns im Kreis. Soll ich eine Nachricht für das Team aufnehmen?",
         "ask_phone": "Gern. Unter welcher Nummer können wir Sie zurückrufen?",
         "callback": "Danke. Wir rufen Sie unter {phone}{when} zurück. Kann ich sonst noch etwas tun?",
         "not_understood": "Entschuldigung, das habe ich nicht ganz verstanden. Ich kann einen Termin buchen, Ihnen unsere Öffnungszeiten sagen, eine Nachricht aufnehmen oder Sie mit einem Mitarbeiter verbinden.",
@@ -142,6 +180,14 @@ class RuleBrain:
         if text:
             yield text
 
+    def loop_breaker(self, conv: Conversation, reply: str, stage: str, ctx: TurnContext) -> str | None:
+        """The engine's hook against loops (the same reply a third time): ``stage`` "rephrase" says what Lisa
+        is after in other words and offers a way out; "escape" asks whether to take a message or put the
+        caller through. Outbound calls keep the engine's phrasing (offer to call back another time)."""
+        if conv.mode is Mode.OUTBOUND:
+            return None
+        return _Inbound(conv, ctx).loop_breaker(reply, stage)
+
 
 class _Inbound(RuleTurn):
     """One turn of an inbound call or chat."""
@@ -158,9 +204,12 @@ class _Inbound(RuleTurn):
     # ------------------------------------------------------------------ routing
     async def _understand(self, text: str) -> list[str]:
         st = self.st
+        text = nlu.strip_fillers(text)
+        if not text:  # "Hang on.", "Moment mal", "uh, let me think": wait, and never take it as an answer
+            return [self.t("take_time")]
         low = text.lower()
         pending = st.get("pending")
-        when = nlu.safe_parse_when(text, self.now, self.lang)
+        when = nlu.parse_when_corrected(text, self.now, self.lang)
         has_when = when is not None and not when.is_empty
         goodbye = bool(nlu.GOODBYE.search(text))
         wants_human = (
@@ -176,16 +225,42 @@ class _Inbound(RuleTurn):
             return [self.t("ai", business=self.ctx.business.name)]
         if wants_human:
             return await self._transfer(text)
-        if pending == "offer_human" and nlu.YES.search(text):
-            return await self._transfer("the caller was not understood")
-        if pending == "offer_human" and nlu.NO.search(text):
-            st["pending"] = None
-            return [self.t("what_else")]
-        if (
-            pending == "message"
-            or nlu.STRONG_MESSAGE.search(text)
+        passes_on = bool(nlu.PASS_ON.search(text))
+        about_existing = bool(nlu.EXISTING_APPOINTMENT.search(text)) and not nlu.BOOK_REQUEST.search(text)
+        message_intent = bool(
+            nlu.STRONG_MESSAGE.search(text)
+            or passes_on
             or (nlu.MESSAGE.search(text) and not books)
-        ):
+            or about_existing
+        )
+        # a request to book with a day or time is a booking, whatever a loose FAQ match says
+        faq = None
+        if not (nlu.BOOK_REQUEST.search(text) or (books and has_when)):
+            faq = self.ctx.business.faq_answer(text, self.lang)
+        new_request = bool(
+            books or has_when or message_intent or nlu.CALLBACK.search(text) or nlu.HOURS.search(text)
+        ) or bool(nlu.SERVICES.search(text) or faq)
+        if pending in ("offer_human", "offer_escape"):
+            if new_request:  # "Okay, then book me for Friday at nine" is a booking, not a yes (class 7)
+                st["pending"] = pending = None
+            elif pending == "offer_escape" and re.search(r"\b(message|note|nachricht|notiz)\b", low):
+                return await self._message("", started=True)
+            elif nlu.YES.search(text):
+                if pending == "offer_escape" or not self.ctx.business.transfer_number:
+                    return await self._message("", started=True)
+                return await self._transfer("the caller was not understood")
+            elif nlu.NO.search(text):
+                st["pending"] = None
+                return [self.t("what_else")]
+        if pending == "message_phone":
+            answer = await self._message_phone(text, goodbye)
+            if answer is not None:
+                return answer
+            pending = None
+        if pending == "message" and nlu.BOOK_REQUEST.search(text) and not message_intent:
+            st["pending"] = pending = None  # the caller would rather book after all
+            st["message"] = {}
+        if pending == "message" or message_intent:
             return await self._message(text, started=pending != "message")
         if pending == "callback" or nlu.CALLBACK.search(text):
             return await self._callback(text, started=pending != "callback")
@@ -193,7 +268,6 @@ class _Inbound(RuleTurn):
             return await self._hours(text, when)
         if nlu.SERVICES.search(text) and pending != "booking":
             return await self._faq(text)
-        faq = self.ctx.business.faq_answer(text, self.lang)
         if faq and not (pending == "booking" and has_when):
             return await self._faq(text)
         if goodbye and pending == "booking" and not has_when and not nlu.YES.search(text) and not books:
@@ -254,40 +328,195 @@ class _Inbound(RuleTurn):
         return [result.get("answer", ""), self.t("anything_else")]
 
     async def _message(self, text: str, started: bool) -> list[str]:
+        """Take a message: what, who (a name heard unsure is confirmed) and a number to call back. A message
+        about an appointment the caller already has never books or offers a slot (issue 10, class 8)."""
         st = self.st
+        if started:
+            st["message"] = {}
         msg = st.setdefault("message", {})
         st["pending"] = "message"
         asked = msg.get("asked")
-        name = nlu.extract_name(text, expecting=asked == "name")
-        if name:
-            msg["name"] = name
+        recipient = nlu.message_recipient(text)
+        if recipient and not msg.get("for"):
+            msg["for"] = recipient
         phone = nlu.extract_phone(text)
         if phone:
             msg["phone"] = phone
-        body = text
-        if started:
-            body = nlu.MESSAGE.split(text, maxsplit=1)[-1] if nlu.MESSAGE.search(text) else text
-            body = re.sub(r"^\W*(hinterlassen|ausrichten|lassen)\b", "", body.strip(), flags=re.IGNORECASE)
-            body = body.strip(" .,:")
-            body = "" if len(body.split()) < 3 else body
-        if asked == "name" and name:
+        if asked == "name_confirm" and msg.get("unsure_name"):
+            confirmed = self._name_answer(text, msg["unsure_name"])
+            if confirmed == "spell":
+                return [self.t("spell_name")]
+            if confirmed:
+                name, sure = confirmed
+                msg.pop("unsure_name", None)
+                if sure or not self._unsure(name):
+                    msg["name"] = name
+                else:
+                    msg["unsure_name"] = name
             body = ""
+        else:
+            name = nlu.extract_name(text, expecting=asked == "name")
+            if name:
+                if self._unsure(name):
+                    msg["unsure_name"] = name
+                else:
+                    msg["name"] = name
+            body = text
+            if started:
+                body = nlu.MESSAGE.split(text, maxsplit=1)[-1] if nlu.MESSAGE.search(text) else text
+                body = re.sub(
+                    r"^\W*(hinterlassen|ausrichten|lassen)\b", "", body.strip(), flags=re.IGNORECASE
+                )
+                body = body.strip(" .,:")
+                body = "" if len(body.split()) < 3 else body
+            if asked == "name" and name:
+                body = ""
         body = nlu.remove_name_clause(body) if body else ""
-        if body and len(body.split()) >= 2:
+        fresh = bool(body and len(body.split()) >= 2 and not msg.get("text"))
+        if fresh:
             msg["text"] = body
         if not msg.get("text"):
             msg["asked"] = "text"
             return [self.t("ask_message")]
         if not msg.get("name"):
+            if msg.get("unsure_name"):
+                msg["asked"] = "name_confirm"
+                return [self._confirm_name(msg["unsure_name"])]
             msg["asked"] = "name"
+            if fresh:
+                return [self.t("ask_message_name_ack", to=msg.get("for") or self.t("team"))]
             return [self.t("ask_message_name")]
-        result = await self.tools.take_message(name=msg["name"], message=msg["text"], phone=msg.get("phone"))
-        st["message"] = {}
+        return await self._take_message(msg)
+
+    def _message_text(self, msg: dict[str, Any]) -> str:
+        text = msg["text"]
+        to = msg.get("for")
+        if to and to.lower() not in text.lower():
+            text = f"{text} ({'für' if self.lang == 'de' else 'for'} {to})"
+        return text
+
+    async def _take_message(self, msg: dict[str, Any]) -> list[str]:
+        st = self.st
+        result = await self.tools.take_message(
+            name=msg["name"], message=self._message_text(msg), phone=msg.get("phone")
+        )
         if not result.get("ok"):
-            msg["asked"] = "text"
+            st["message"] = {}
+            st["message"]["asked"] = "text"
             return [self.t("ask_message")]
-        st["pending"] = "anything_else"
-        return [self.t("message_taken", name=msg["name"])]
+        to = msg.get("for") or self.t("team")
+        if msg.get("phone"):
+            st["message"] = {}
+            st["pending"] = "anything_else"
+            return [self.t("message_taken", name=msg["name"], to=to)]
+        st["message"] = {k: msg[k] for k in ("name", "text", "for") if msg.get(k)}
+        st["pending"] = "message_phone"
+        return [self.t("message_taken_phone", name=msg["name"], to=to)]
+
+    async def _message_phone(self, text: str, goodbye: bool) -> list[str] | None:
+        """The answer to "Which number can we call you back on?" after a message; None = something else."""
+        st = self.st
+        msg = st.get("message") or {}
+        phone = nlu.extract_phone(text)
+        if phone and msg.get("name") and msg.get("text"):
+            msg["phone"] = phone
+            await self.tools.take_message(name=msg["name"], message=self._message_text(msg), phone=phone)
+            st["message"] = {}
+            st["pending"] = "anything_else"
+            parts = [self.t("phone_noted", phone=phone)]
+            if goodbye:
+                parts = [await self._farewell("goodbye after a message")]
+            return parts
+        st["message"] = {}
+        if goodbye:
+            return [await self._farewell("caller said goodbye")]
+        if nlu.NO.search(text) or re.search(
+            r"\b(same|this|that|my) (number|one)\b|\byou have (it|my number)\b|\bdiese(lbe)? nummer\b|"
+            r"\bhaben sie\b|\bnicht nötig\b|\bbrauchen sie nicht\b",
+            text,
+            re.IGNORECASE,
+        ):
+            st["pending"] = "anything_else"
+            return [self.t("anything_else")]
+        st["pending"] = None
+        return None
+
+    # ------------------------------------------------------------------ names heard unsure (class 11)
+    def _heard_words(self) -> list[list[Any]] | None:
+        for message in reversed(self.conv.history):
+            if message.role == "user":
+                return message.meta.get("words")
+        return None
+
+    def _unsure(self, name: str) -> bool:
+        """Whether speech recognition heard the words of ``name`` with low confidence (typed text never)."""
+        confidence = nlu.name_confidence(name, self._heard_words())
+        return confidence is not None and confidence < nlu.NAME_CONFIDENCE
+
+    def _confirm_name(self, name: str) -> str:
+        return self.t("confirm_name", name=name, spelled=nlu.spell(name.split()[-1]))
+
+    def _name_answer(self, text: str, unsure: str) -> tuple[str, bool] | str | None:
+        """The answer to "Joe Park — P-A-R-K, is that right?": (name, sure) for a yes or a correction
+        ("No, it's Clark, C-L-A-R-K", "Clark", "No, Joe Clark"), "spell" for a bare no, None otherwise."""
+        spelled = nlu.spelled_word(text)
+        rest = re.sub(
+            r"^\W*(no|nope|nah|nein|nee|not quite|nicht ganz|falsch|wrong|sorry|entschuldigung)\b\W*",
+            "",
+            text.strip(),
+            flags=re.IGNORECASE,
+        )
+        said_no = rest != text.strip()
+        parts = unsure.split()
+
+        def with_surname(surname: str) -> str:
+            return " ".join(parts[:-1] + [surname]) if len(parts) > 1 else surname
+
+        if spelled:
+            without = re.sub(r"(?<![^\W\d_])[^\W\d_](?:[\s.,\-–]+[^\W\d_](?![^\W\d_]))+", " ", rest)
+            named = nlu.extract_name(without, expecting=True)
+            if named and len(named.split()) > 1:
+                return " ".join(named.split()[:-1] + [spelled]), True
+            return with_surname(spelled), True
+        if not said_no and (
+            nlu.YES.search(text)
+            or re.search(
+                r"^\W*(that'?s|that is|it'?s|it is|das ist|ist) (right|correct|richtig|it)\b", text, re.I
+            )
+            or re.search(r"^\W*(stimmt|exactly|exakt|korrekt)\b", text, re.I)
+        ):
+            return unsure, True
+        if said_no and not re.search(r"[^\W\d_]", rest):
+            return "spell"
+        named = nlu.extract_name(rest, expecting=True)
+        if named:
+            return (with_surname(named), False) if len(named.split()) == 1 else (named, False)
+        return None
+
+    # ------------------------------------------------------------------ loops (class 9, engine hook)
+    def loop_breaker(self, reply: str, stage: str) -> str:
+        st = self.st
+        transfer = bool(self.ctx.business.transfer_number)
+        if stage == "escape":
+            st["pending"] = "offer_escape"
+            return self.t("escape" if transfer else "escape_message")
+        b = st.get("booking") or {}
+        pending = st.get("pending")
+        if reply == self.t("take_time"):
+            return self.t("rephrase_time")
+        if pending == "booking" and b.get("offered"):
+            text = self.t("rephrase_offer", when=self.spoken(datetime.fromisoformat(b["offered"])))
+        elif pending == "booking" and b.get("asked") in ("name", "name_confirm"):
+            text = self.t("rephrase_name")
+        elif pending == "booking" and b.get("asked") in ("when", "day", "time"):
+            text = self.t("rephrase_when")
+        elif pending == "message" and (st.get("message") or {}).get("asked") == "text":
+            text = self.t("rephrase_message")
+        elif reply.startswith(("Sorry, I didn't catch", "Entschuldigung, das habe ich nicht verstanden")):
+            text = self.t("rephrase_repeat")
+        else:
+            text = self.t("rephrase", reply=reply)
+        return f"{text} {self.t('way_out' if transfer else 'way_out_message')}"
 
     async def _callback(self, text: str, started: bool) -> list[str]:
         st = self.st
@@ -338,10 +567,30 @@ class _Inbound(RuleTurn):
             service.key != self.ctx.business.default_service.key or not b.get("service")
         ):
             b["service"] = service.key
-        name = nlu.extract_name(text, expecting=b.get("asked") == "name")
-        if name:
-            b["name"] = name
-            st["name"] = name
+        confirmed = (
+            self._name_answer(text, b["unsure_name"])
+            if b.get("asked") == "name_confirm" and b.get("unsure_name")
+            else None
+        )
+        if confirmed == "spell":
+            return [self.t("spell_name")]
+        if confirmed:
+            name, sure = confirmed
+            b.pop("unsure_name", None)
+            b["asked"] = None
+            if sure or not self._unsure(name):
+                b["name"] = st["name"] = name
+            else:
+                b["unsure_name"] = name
+        elif b.get("asked") != "name_confirm":
+            # a loose answer is a name only when no day or time was said ("Actually Wednesday")
+            name = nlu.extract_name(text, expecting=b.get("asked") == "name" and when is None)
+            if name and self._unsure(name):
+                b["unsure_name"] = name
+                b.pop("name", None)
+            elif name:
+                b["name"] = name
+                st["name"] = name
         phone = nlu.extract_phone(text)
         if phone:
             b["phone"] = phone
@@ -379,6 +628,13 @@ class _Inbound(RuleTurn):
             resolved = await self._resolve(_when_from_state(b["when"]))
             if resolved is not None:
                 return resolved
+        if not b.get("name") and b.get("unsure_name"):
+            b["asked"] = "name_confirm"
+            confirm = self._confirm_name(b["unsure_name"])
+            if b.pop("fresh_free", None):
+                start = datetime.fromisoformat(b["start"])
+                return [self.t("free", when=capital(self.spoken(start))), confirm]
+            return [confirm]
         if not b.get("name"):
             b["asked"] = "name"
             if not parts and b.get("fresh_free"):

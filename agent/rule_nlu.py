@@ -149,6 +149,9 @@ _NOT_NAMES = {
     "am", "um", "on", "at", "in", "is", "it", "i", "ich", "me", "my", "mein", "name", "termin", "appointment",
     "would", "like", "want", "möchte", "will", "need", "brauche", "bye", "tschüss", "to", "zu", "that",
     "interessiert", "neu", "new", "patient", "patientin", "kunde", "customer", "there", "da",
+    # fillers and self-corrections are never names ("Hang on." -> not "Hang")
+    "hang", "hold", "wait", "sec", "second", "moment", "uh", "er", "erm", "hmm", "äh", "ähm", "actually",
+    "rather", "instead", "lieber", "doch", "warte", "mal", "sekunde", "augenblick", "let", "think", "one",
 }  # fmt: skip
 _PARTICLES = {"von", "van", "de", "der", "zu", "del", "da", "di", "le", "la"}
 _PHONE = re.compile(r"\+?\d[\d \-/().]{4,}\d")
@@ -331,3 +334,132 @@ def safe_parse_when(text: str, now: datetime, lang: str):  # noqa: ANN201 - agen
     except Exception:  # noqa: BLE001
         log.exception("parse_when failed")
         return None
+
+
+# ------------------------------------------------------------------ inbound: fillers, corrections, messages
+
+FILLER_WORDS = _rx(
+    r"^\W*(?:(?:uh+|um+|umm|err+|erm+|hm+|hmm+|ah+|äh+m?|öh+m?|ehm|mh+)\b|"
+    r"(?:hang on|hold on|wait|wait a (?:sec(?:ond)?|moment|minute)|one sec(?:ond)?|just a (?:sec(?:ond)?|moment|minute)|"
+    r"give me a (?:sec(?:ond)?|moment|minute)|a sec(?:ond)?|sec|one moment(?: please)?|just a moment|"
+    r"let me (?:think|see|check|have a look|look)(?: about it| for a second)?|let'?s see|"
+    r"moment mal|moment bitte|moment|einen (?:moment|augenblick)(?: bitte)?|augenblick(?: mal)?|sekunde|"
+    r"eine sekunde|warte mal|warten sie(?: mal)?|mal (?:sehen|schauen|überlegen)|"
+    r"lassen sie mich (?:kurz )?(?:überlegen|nachdenken|nachsehen|nachschauen|schauen)|"
+    r"ich (?:überlege|schaue?|schau) (?:mal|kurz)(?: nach)?)\b)\W*"
+)
+"""One filler at the start of a turn ("uh", "hang on", "Moment mal"); see :func:`strip_fillers`."""
+
+
+def strip_fillers(text: str) -> str:
+    """``text`` without the fillers it starts with: "Uh, hang on, Friday at ten" -> "Friday at ten";
+    a turn that is only fillers ("Hang on.", "Moment mal", "uh, let me think") gives ""."""
+    rest = text.strip()
+    for _ in range(6):
+        m = FILLER_WORDS.match(rest)
+        if not m or not m.group(0):
+            break
+        rest = rest[m.end() :]
+    return rest.strip()
+
+
+_CORRECTION = _rx(
+    r"(?:\b(?:no|nope|sorry|wait|actually|i mean|rather|or rather|make (?:it|that)|scratch that|correction|"
+    r"ach nein|nein|äh nein|ich meine|lieber|doch lieber|oder besser|besser|vielmehr|korrektur)\b|"
+    r"\binstead\b(?!\s+of))"
+)
+
+
+def parse_when_corrected(text: str, now: datetime, lang: str):  # noqa: ANN201 - agent.when.When | None
+    """What ``text`` says about day and time, where a self-correction wins: "Thursday at ten — no, rather
+    Friday at ten" / "Donnerstag um zehn, ach nein, lieber Freitag" -> Friday at ten (what the correction
+    leaves out is kept from before it: "Friday at nine, no, at ten" -> Friday at ten)."""
+    whole = safe_parse_when(text, now, lang)
+    if whole is None or whole.is_empty:
+        return whole
+    for m in reversed(list(_CORRECTION.finditer(text))):
+        head, tail = text[: m.start()], text[m.start() :]
+        before = safe_parse_when(head, now, lang) if head.strip() else None
+        if before is None or before.is_empty:
+            continue
+        after = safe_parse_when(tail, now, lang)
+        if after is None or after.is_empty:
+            bare = _CORRECTION.sub("", tail).strip(" ,.!-–—")
+            if before.time is not None and re.fullmatch(r"[\w:.]+(?:\s+\w+)?", bare or "-"):
+                after = safe_parse_when(("um " if lang == "de" else "at ") + bare, now, lang)
+        if after is not None and not after.is_empty:
+            return before.combine(after)
+    return whole
+
+
+PASS_ON = _rx(
+    r"\b(?:(?:please |could you |can you |would you )?(?:tell|inform|let) (?:her|him|them|the (?:team|doctor|therapist)|"
+    r"(?:dr|mr|mrs|ms|miss|doctor)\.? ?[a-z]\w*)(?: know)?|pass (?:it|this|that|the message|a message) on|"
+    r"pass on|let (?:her|him|them|the team) know|give (?:her|him|them) (?:the|a) message|leave word|"
+    r"ausrichten|richten sie\b.*\baus|bescheid (?:geben|sagen)|(?:sagen|geben) sie (?:bitte )?(?:ihr|ihm|frau|herrn|herr|"
+    r"dr\.?|doktor)\b|mitteilen|informieren sie)"
+)
+"""Passing a message on to someone ("please tell Ms. Lang", "Können Sie Frau Lang ausrichten")."""
+EXISTING_APPOINTMENT = _rx(
+    r"\b(?:(?:won'?t|can'?t|cannot|will not|unable to|not able to|couldn'?t|not going to|am not going to) "
+    r"(?:be able to )?(?:make|come|attend|keep|be there|get there)|cancel\w*|call off|running late|"
+    r"(?:be|am|i'?m|i'?ll be) (?:a (?:bit|little) |\w+ minutes )?late|late for|"
+    r"(?:move|reschedule|postpone|shift|change) my|my (?:\d{1,2}(?:[:.]\d\d)?|one|two|three|four|five|six|seven|"
+    r"eight|nine|ten|eleven|twelve)(?: ?(?:o'?clock|am|pm|thirty))?(?: (?:appointment|session))?\b(?! (?:am|pm))|"
+    r"miss(?:ing)? my|my (?:appointment|session) (?:on|at|tomorrow|today|this|next)|"
+    r"schaff\w* (?:\w+ ){0,5}nicht|nicht (?:\w+ ){0,2}(?:schaffen|kommen|wahrnehmen)|absagen|abzusagen|"
+    r"stornier\w*|verschieben|verlegen|verspäte\w*|zu spät|(?:etwas |ein paar minuten |\w+ minuten )?später (?:kommen|da)|"
+    r"mein(?:en)? termin (?:am|um|morgen|heute|nächste)|meinen termin)\b"
+)
+"""Talk about an appointment the caller already has (can't make it, late, cancel, "my 3 o'clock")."""
+BOOK_REQUEST = _rx(
+    r"\b(?:book (?:me|us|it|him|her|an?|for|in|that|friday|monday|tuesday|wednesday|thursday)|"
+    r"make (?:me )?an? (?:new )?appointment|(?:i'?d|i would|i want|i'?d like|i need|i wanna|can i|could i|may i) "
+    r"(?:like )?(?:to )?(?:book|get|have|make|schedule) (?:an?|another|a new) ?(?:new )?(?:appointment|session|slot)|"
+    r"(?:i'?d|i would) like to book|i want to book|can i book|could i book|schedule me|put me down|"
+    r"(?:einen|neuen) (?:neuen )?termin (?:buchen|vereinbaren|machen|ausmachen|haben)|buchen sie|"
+    r"tragen sie mich|(?:ich möchte|ich hätte gern|ich hätte gerne|ich brauche|ich würde gern) (?:einen )?(?:neuen )?termin|"
+    r"(?:möchte|will|würde gern) (?:\w+ )?buchen)\b"
+)
+"""An explicit request for a (new) booking ("book me for Friday at nine", "ich möchte einen Termin")."""
+
+
+def message_recipient(text: str) -> str | None:
+    """Whom a message is for: "please tell Ms. Lang" -> "Ms. Lang", "Frau Lang ausrichten" -> "Frau Lang"."""
+    m = re.search(r"\b((?:Dr|Mr|Mrs|Ms|Miss|Doctor|Frau|Herrn?|Doktor)\.?(?: [A-ZÄÖÜ][\w\-]+){1,2})", text)
+    return m.group(1).strip() if m else None
+
+
+# ------------------------------------------------------------------ inbound: names heard unsure
+
+NAME_CONFIDENCE = 0.6  # a name word recognised below this confidence is repeated back and spelled
+_SPELLED = re.compile(r"(?<![^\W\d_])([^\W\d_])(?:[\s.,\-–]+([^\W\d_])(?![^\W\d_])){2,}")
+
+
+def spelled_word(text: str) -> str | None:
+    """A word spelled out letter by letter ("C-L-A-R-K", "c l a r k", "K. L. A. R. K.") -> "Clark"."""
+    best = None
+    for m in _SPELLED.finditer(text):
+        letters = re.findall(r"[^\W\d_]", m.group(0))
+        if len(letters) >= 2 and (best is None or len(letters) > len(best)):
+            best = letters
+    return "".join(best).capitalize() if best else None
+
+
+def spell(word: str) -> str:
+    """ "Park" -> "P-A-R-K" (how Lisa spells a name back)."""
+    return "-".join(c.upper() for c in word if c.isalpha())
+
+
+def name_confidence(name: str, words: list[list[object]] | None) -> float | None:
+    """The lowest recognition confidence of the words of ``name`` in ``words`` ([word, confidence] pairs as
+    the engine keeps them in a message's meta), or None when none of them is there (typed text)."""
+    if not words:
+        return None
+    wanted = {w.lower() for w in re.findall(r"[^\W\d_]+", name)}
+    found = [
+        float(p)  # type: ignore[arg-type]
+        for w, p in words
+        if (key := re.sub(r"[^\w]", "", str(w)).lower()) and key in wanted
+    ]
+    return min(found) if found else None
