@@ -4,6 +4,7 @@ carrier): validation, idempotency, auth, cancel, the Supabase path, restarts and
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 import jwt
@@ -133,7 +134,14 @@ async def test_cancel(app_server):
     r = await post(server, f"/api/requests/{RID}/cancel")
     assert r.status_code == 200 and r.json()["status"] == "canceled"
     assert (await get(server)).json()["status"] == "canceled"
-    assert (await post(server, f"/api/requests/{RID}/cancel")).status_code == 409
+    again = await post(server, f"/api/requests/{RID}/cancel")  # idempotent: the request as it is
+    assert again.status_code == 200
+    assert again.json() == {
+        "status": "canceled",
+        "request_id": RID,
+        "message": "Request is already canceled; nothing to cancel",
+        "request_status": "canceled",
+    }
     assert (await post(server, "/api/requests/nope/cancel")).status_code == 404
     assert (await get(server, "nope")).status_code == 404
     jobs = await server.state.db.fetchall("SELECT result FROM request_jobs")
@@ -147,7 +155,7 @@ async def test_bearer_auth(app_server):
     )
 
     def token(sub: str) -> dict[str, str]:
-        claims = {"sub": sub, "role": "authenticated", "aud": "authenticated"}
+        claims = {"sub": sub, "role": "authenticated", "aud": "authenticated", "exp": int(time.time()) + 600}
         return {"Authorization": "Bearer " + jwt.encode(claims, secret, algorithm="HS256")}
 
     assert (await post(server, "/api/process-request", json=SAMPLE)).status_code == 401
@@ -156,6 +164,14 @@ async def test_bearer_auth(app_server):
         + jwt.encode({"sub": SAMPLE["user_id"]}, "wrong-secret-wrong-secret-wrong!!")
     }
     assert (await post(server, "/api/process-request", json=SAMPLE, headers=bad)).status_code == 401
+    forever = {"sub": SAMPLE["user_id"], "role": "authenticated", "aud": "authenticated"}  # no exp
+    r = await post(
+        server,
+        "/api/process-request",
+        json=SAMPLE,
+        headers={"Authorization": "Bearer " + jwt.encode(forever, secret)},
+    )
+    assert r.status_code == 401 and "exp" in r.text
     r = await post(server, "/api/process-request", json=SAMPLE, headers=token("another-user"))
     assert r.status_code == 403 and "user_id" in r.json()["error"]
     assert await server.state.db.fetchall("SELECT id FROM requests") == []

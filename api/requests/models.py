@@ -9,6 +9,7 @@ import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent.conversation import BookingRequest
+from api.requests.dial_policy import SHORT_CODE_ERROR, never_dialled, short_code
 
 STATUSES = (
     "queued",
@@ -97,9 +98,16 @@ class ProcessRequestBody(BaseModel):
     @field_validator("number_to_call")
     @classmethod
     def _to_call(cls, value: str | None) -> str | None:
+        """A number a bot may dial (emergency, short-code, premium-rate, shared-cost and non-geographic
+        numbers are refused here; countries and the deny list are checked by the processor)."""
         if value is None or not value.strip():
             return None
-        return normalize_phone(value)
+        if short_code(value, DEFAULT_REGION):
+            raise ValueError(SHORT_CODE_ERROR)
+        e164 = normalize_phone(value)
+        if reason := never_dialled(e164):
+            raise ValueError(reason)
+        return e164
 
     def booking_request(self) -> BookingRequest:
         return BookingRequest(

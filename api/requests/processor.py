@@ -17,10 +17,11 @@ from typing import Any
 
 from agent.conversation import BookingRequest, Conversation, ConversationEvent, Status
 from api.requests.business_hours import BusinessHours
+from api.requests.dial_policy import DialPolicy, business_country
 from api.requests.models import FINAL_STATUSES, ProcessRequestBody, booking_request_from_row
 from api.requests.scheduler import ActiveCall, CallScheduler
 from api.requests.settings import RequestSettings
-from api.requests.store import RequestStore
+from api.requests.store import Quota, QuotaExceeded, RequestStore
 from api.requests.summary import booked_summary, scheduled_message, when_text
 from pipelines.call_hooks import CallInfo, CallResult
 from telephony.phone_numbers import mask_phone
@@ -73,12 +74,49 @@ class RequestProcessor(CallScheduler):
         if self._on_change:
             self._on_change()
 
+    # --- who may be dialled, how often ----------------------------------------------------------------
+    def dial_policy(self) -> DialPolicy:
+        """``OUTBOUND_ALLOWED_COUNTRIES`` (default: the business's country) and ``OUTBOUND_DENY_NUMBERS``."""
+        countries = self.settings.outbound_allowed_countries.split(",")
+        if not any(c.strip() for c in countries):
+            business = getattr(self.state.engine, "business", None)
+            countries = [business_country(business, self.settings.business_holidays_country or "DE")]
+        return DialPolicy.of(countries, self.settings.outbound_deny_numbers.split(","))
+
+    def quotas(self, body: ProcessRequestBody) -> tuple[Quota, ...]:
+        quotas = [
+            Quota(
+                "user_id",
+                body.user_id,
+                self.settings.outbound_max_requests_per_user_per_day,
+                "requests of this user",
+            )
+        ]
+        if body.number_to_call:
+            quotas.append(
+                Quota(
+                    "number_to_call",
+                    body.number_to_call,
+                    self.settings.outbound_max_requests_per_number_per_day,
+                    "requests to call this number",
+                )
+            )
+        return tuple(q for q in quotas if q.limit > 0)
+
     # --- API operations -----------------------------------------------------------------------
     async def submit(self, body: ProcessRequestBody, language: str) -> tuple[int, dict[str, Any]]:
         """Record a new request and schedule its call; a known ``request_id`` only reports its status."""
         existing = await self.store.get(body.request_id)
         if existing:
             return self._repeat_answer(existing, body)
+        if body.number_to_call and (refusal := self.dial_policy().refusal(body.number_to_call)):
+            log.info("request %s refused: %s", body.request_id, refusal)
+            return 422, {
+                "status": "error",
+                "request_id": body.request_id,
+                "error": f"number_to_call: {refusal}",
+                "detail": [{"loc": ["body", "number_to_call"], "msg": refusal, "type": "value_error"}],
+            }
         now = self.now()
         opening = self.hours.next_opening(now)
         row = {
@@ -103,7 +141,18 @@ class RequestProcessor(CallScheduler):
             row["status"] = "outside_business_hours"
             events.append(("scheduled", scheduled_message(opening, language, self.hours.tz.key)))
         job_due = opening if body.number_to_call else None
-        if not await self.store.create(row, events, job_due=job_due):  # a concurrent POST won the insert
+        try:
+            created = await self.store.create(row, events, job_due=job_due, quotas=self.quotas(body))
+        except QuotaExceeded as exc:
+            log.info("request %s refused: %s", body.request_id, exc)
+            retry = round(exc.retry_after_s)
+            return 429, {
+                "status": "error",
+                "request_id": body.request_id,
+                "error": str(exc),
+                "retry_after": retry,
+            }
+        if not created:  # a concurrent POST won the insert
             return self._repeat_answer(await self.store.get(body.request_id) or {}, body)
         self._changed()
         log.info("request %s received (call to %s)", body.request_id, mask_phone(body.number_to_call))
@@ -185,16 +234,13 @@ class RequestProcessor(CallScheduler):
         row = await self.store.get(request_id)
         if not row:
             return 404, {"detail": f"unknown request {request_id}"}
-        if row["status"] in FINAL_STATUSES:
-            return 409, {
-                "status": "error",
-                "request_id": request_id,
-                "error": f"request is already {row['status']}",
-                "request_status": row["status"],
-            }
+        if row["status"] in FINAL_STATUSES:  # idempotent: the request as it is, not an error
+            return 200, self._final_answer(row)
         changed = await self.store.update(
             request_id, {"status": "canceled"}, [], unless_status=FINAL_STATUSES
         )
+        if not changed:  # it became final meanwhile (booked, failed or canceled by another call)
+            return 200, self._final_answer(await self.store.get(request_id) or row)
         await self.store.cancel_jobs(request_id)
         self._changed()
         if changed and row.get("call_sid") and row["status"] in ("calling", "in_progress"):
@@ -208,6 +254,16 @@ class RequestProcessor(CallScheduler):
                 except Exception:  # noqa: BLE001 - the request is canceled either way
                     log.exception("hanging up call of canceled request %s failed", request_id)
         return 200, {"status": "canceled", "request_id": request_id, "message": "Request canceled"}
+
+    @staticmethod
+    def _final_answer(row: dict[str, Any]) -> dict[str, Any]:
+        """A cancel of a request that is already final: its current state (``status`` as stored)."""
+        return {
+            "status": row["status"],
+            "request_id": row["id"],
+            "message": f"Request is already {row['status']}; nothing to cancel",
+            "request_status": row["status"],
+        }
 
     async def lookup(self, request_id: str) -> BookingRequest | None:
         """``state.services["request_lookup"]``: the brief the pipeline gives Lisa for an outbound call."""

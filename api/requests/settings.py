@@ -24,6 +24,12 @@ class RequestSettings(BaseSettings):
     outbound_max_call_duration_s: float = 660.0
     outbound_call_language: str | None = None  # force "en"/"de" for the call; default: the request's language
 
+    # who may be dialled (api/requests/dial_policy.py) and how often (rolling 24 h, counted in the database)
+    outbound_allowed_countries: str = ""  # ISO codes, comma-separated; empty = the business's country; * = any
+    outbound_deny_numbers: str = ""  # numbers or prefixes never called, comma-separated
+    outbound_max_requests_per_user_per_day: int = 20  # 0 = no limit
+    outbound_max_requests_per_number_per_day: int = 10  # requests to call the same number; 0 = no limit
+
     # durable scheduling and the Supabase outbox
     scheduler_poll_s: float = 1.0
     scheduler_claim_timeout_s: float = 900.0  # a claim older than this (crashed instance) may be taken over

@@ -6,11 +6,13 @@ store such as Supabase is configured), so a change is either recorded completely
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -59,6 +61,27 @@ def remote_row(row: Row) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True)
+class Quota:
+    """At most ``limit`` requests with ``column`` = ``value`` created in the last ``window_s`` seconds."""
+
+    column: str  # "user_id" | "number_to_call"
+    value: str
+    limit: int
+    what: str  # for the message: "requests of this user", "requests to call this number"
+    window_s: float = 86_400.0
+
+
+class QuotaExceeded(Exception):
+    """A :class:`Quota` is spent; ``retry_after_s``: until the oldest counted request leaves the window."""
+
+    def __init__(self, quota: Quota, retry_after_s: float) -> None:
+        hours = quota.window_s / 3600
+        super().__init__(f"rate limit: at most {quota.limit} {quota.what} per {hours:g} h; retry later")
+        self.quota = quota
+        self.retry_after_s = retry_after_s
+
+
 _INSERT_JOB = (
     "INSERT INTO request_jobs (id, request_id, due_at, attempt, created_at) "
     "VALUES (:id, :request_id, :due_at, :attempt, :created_at)"
@@ -81,13 +104,32 @@ class RequestStore:
     def __init__(self, db: Database, remote: bool = False) -> None:
         self.db = db
         self.remote = remote  # enqueue every change for the remote outcome store
+        self._quota_lock = asyncio.Lock()  # count-then-insert is one step in this process
 
     # --- requests -----------------------------------------------------------------------------
     async def create(
-        self, row: dict[str, Any], events: list[tuple[str, str]], job_due: datetime | None = None
+        self,
+        row: dict[str, Any],
+        events: list[tuple[str, str]],
+        job_due: datetime | None = None,
+        quotas: tuple[Quota, ...] = (),
     ) -> bool:
         """Insert a new request with its first events (and its first call job, due at ``job_due``) in one
-        transaction; False when the id exists already."""
+        transaction; False when the id exists already. Raises :class:`QuotaExceeded` (nothing stored) when
+        one of ``quotas`` is spent; they are counted in the same transaction (on PostgreSQL under an advisory
+        lock per counted value), so the limit holds across workers and instances."""
+        if quotas:
+            async with self._quota_lock:
+                return await self._create(row, events, job_due, quotas)
+        return await self._create(row, events, job_due, quotas)
+
+    async def _create(
+        self,
+        row: dict[str, Any],
+        events: list[tuple[str, str]],
+        job_due: datetime | None,
+        quotas: tuple[Quota, ...],
+    ) -> bool:
         now = utcnow()
         row = {**row, "created_at": now, "updated_at": now}
         row["user_profile"] = json.dumps(row.get("user_profile") or {}, ensure_ascii=False)
@@ -95,6 +137,8 @@ class RequestStore:
         values = ", ".join(f":{k}" for k in row)
         try:
             async with self.db.transaction() as conn:
+                for quota in quotas:
+                    await self._check_quota(conn, quota)
                 await conn.execute(text(f"INSERT INTO requests ({columns}) VALUES ({values})"), row)
                 if self.remote:
                     await self._enqueue(conn, "upsert_request", remote_row(row))
@@ -105,6 +149,27 @@ class RequestStore:
         except IntegrityError:
             return False
         return True
+
+    async def _check_quota(self, conn: Any, quota: Quota) -> None:
+        if quota.limit <= 0:
+            return
+        if self.db.dialect == "postgresql":
+            key = f"lisa-quota:{quota.column}:{quota.value}"
+            await conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+        now = datetime.now(UTC)
+        since = iso_utc(now - timedelta(seconds=quota.window_s))
+        assert quota.column in ("user_id", "number_to_call")
+        result = await conn.execute(
+            text(
+                f"SELECT COUNT(*) AS n, MIN(created_at) AS first FROM requests "
+                f"WHERE {quota.column} = :value AND created_at >= :since"
+            ),
+            {"value": quota.value, "since": since},
+        )
+        count, first = result.one()
+        if count >= quota.limit:
+            leaves = datetime.fromisoformat(first) + timedelta(seconds=quota.window_s)
+            raise QuotaExceeded(quota, max((leaves - now).total_seconds(), 1.0))
 
     async def newest(self, user_id: str | None, limit: int = 50) -> list[Row]:
         """Newest first; all users when ``user_id`` is None."""
