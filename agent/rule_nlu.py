@@ -340,8 +340,8 @@ def safe_parse_when(text: str, now: datetime, lang: str):  # noqa: ANN201 - agen
 
 FILLER_WORDS = _rx(
     r"^\W*(?:(?:uh+|um+|umm|err+|erm+|hm+|hmm+|ah+|äh+m?|öh+m?|ehm|mh+)\b|"
-    r"(?:hang on|hold on|wait|wait a (?:sec(?:ond)?|moment|minute)|one sec(?:ond)?|just a (?:sec(?:ond)?|moment|minute)|"
-    r"give me a (?:sec(?:ond)?|moment|minute)|a sec(?:ond)?|sec|one moment(?: please)?|just a moment|"
+    r"(?:(?:hang on|hold on|wait|one|just|give me)(?: (?:a|one|just a))? (?:sec(?:ond)?|moment|minute|tick)|"
+    r"hang on|hold on|wait|(?:a|one) (?:sec(?:ond)?|moment|minute)|sec|"
     r"let me (?:think|see|check|have a look|look)(?: about it| for a second)?|let'?s see|"
     r"moment mal|moment bitte|moment|einen (?:moment|augenblick)(?: bitte)?|augenblick(?: mal)?|sekunde|"
     r"eine sekunde|warte mal|warten sie(?: mal)?|mal (?:sehen|schauen|überlegen)|"
@@ -360,7 +360,8 @@ def strip_fillers(text: str) -> str:
         if not m or not m.group(0):
             break
         rest = rest[m.end() :]
-    return rest.strip()
+    stripped = rest != text.strip()
+    return "" if stripped and re.fullmatch(r"\W*(please|bitte)?\W*", rest, re.I) else rest.strip()
 
 
 _CORRECTION = _rx(

@@ -187,3 +187,81 @@ async def test_no_preview_for_a_brain_that_is_not_deterministic():
     engine = engine_with(TrickleBrain("Sure. Anything else?"))
     conv = engine.new_conversation("inbound", "en")
     assert await engine.preview(conv, "hello") is None
+
+
+class SameBrain:
+    """Gives the same reply every turn, the way a stuck brain (or an LLM in a rut) does."""
+
+    name = "same"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    async def reply(self, conv: Conversation, user_text: str | None, ctx: TurnContext) -> AsyncIterator[str]:
+        for i in range(0, len(self.text), 7):
+            yield self.text[i : i + 7]
+
+
+async def _replies(engine: Engine, conv: Conversation, turns: int) -> list[str]:
+    return [await engine.reply(conv, f"something else {i}") for i in range(turns)]
+
+
+async def test_never_the_same_reply_three_times_in_a_row_for_any_brain_and_mode():
+    offer = "How about Friday at ten? Would that suit you?"
+    for mode, lang, way_out in [
+        ("chat", "en", "take a message or put you through"),
+        ("inbound", "de", "Nachricht"),
+        ("outbound", "en", "call back another time"),
+        ("outbound", "de", "ein andermal"),
+    ]:
+        engine = engine_with(SameBrain(offer))
+        conv = engine.new_conversation(mode, lang)
+        replies = await _replies(engine, conv, 7)
+        assert replies[:2] == [offer, offer]
+        assert replies[2] != offer and offer in replies[2] and way_out in replies[2]  # rephrased + a way out
+        assert replies[3] not in (offer, replies[2]) and "?" in replies[3]  # the way out as a question
+        for a, b, c in zip(replies, replies[1:], replies[2:], strict=False):
+            assert not (a == b == c), replies
+        kept = [m for m in conv.history if m.role == "assistant"]
+        assert kept[2].meta == {"brain_text": offer, "loop": "rephrase"} and kept[2].text == replies[2]
+
+
+async def test_near_identical_replies_count_as_the_same_and_streaming_is_untouched_otherwise():
+    from agent.engine import same_reply
+
+    assert same_reply("How about Friday at 10 am?", "how about friday at 10 am")
+    assert same_reply("How about Friday, November 27 at 10 am?", "How about Friday, November 27, at 10 am?")
+    assert not same_reply("How about Friday at 10 am?", "How about Monday at 9 am?")
+    brain = TrickleBrain("First sentence here. Second one follows. And a third.")
+    engine = engine_with(brain)
+    conv = engine.new_conversation("chat", "en")
+    await engine.reply(conv, "one")
+    before = brain.pieces_sent
+    stream = engine.respond(conv, "two")
+    assert await anext(stream) == "First sentence here."  # not held back: only one earlier identical reply
+    assert brain.pieces_sent - before < len(brain.text) / 3
+    assert [s async for s in stream] == ["Second one follows.", "And a third."]
+
+
+async def test_a_brain_with_its_own_loop_phrasing_is_asked_for_it():
+    class PolitelyStuck(SameBrain):
+        def loop_breaker(self, conv, reply, stage, ctx):
+            return {"rephrase": "Put differently: Friday?", "escape": "Shall I take a message?"}[stage]
+
+    engine = engine_with(PolitelyStuck("How about Friday?"))
+    conv = engine.new_conversation("chat", "en")
+    replies = await _replies(engine, conv, 4)
+    assert replies == [
+        "How about Friday?",
+        "How about Friday?",
+        "Put differently: Friday?",
+        "Shall I take a message?",
+    ]
+
+
+async def test_the_words_heard_are_kept_with_the_user_message():
+    engine = engine_with(RuleBrain())
+    conv = engine.new_conversation("inbound", "en")
+    await engine.reply(conv, None)
+    _ = [s async for s in engine.respond(conv, "Joe Park", [("Joe", 0.91), ("Park", 0.42)])]
+    assert conv.history[1].meta == {"words": [["Joe", 0.91], ["Park", 0.42]]}
