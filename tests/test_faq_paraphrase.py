@@ -164,3 +164,31 @@ def test_bad_faq_fields_are_named(tmp_path, faq, field):
     bad.write_text(f"name: X\nfaq: {faq}\n", encoding="utf-8")
     with pytest.raises(BusinessProfileError, match=field.replace("[", r"\[").replace("]", r"\]")):
         load_business(bad)
+
+
+PARAPHRASE_SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*_faq_paraphrase_*.yaml"))
+
+
+@pytest.mark.parametrize("path", PARAPHRASE_SCENARIOS, ids=lambda p: p.stem)
+async def test_paraphrase_scenarios_pass_as_text(path):
+    """The dialogue of each class-6 scenario, without audio (the replay suite runs them over audio)."""
+    from scenario_text import failures, load_scenario, run_text
+
+    scenario = load_scenario(path)
+    assert scenario["classes"] == ["paraphrase"]
+    run = await run_text(scenario)
+    # a party hang-up is settled by the call layer (status on hang-up), which a text run does not have
+    problems = [
+        f for f in failures(scenario, run) if not (run.ended_by == "party" and f.startswith("status"))
+    ]
+    assert problems == [], run.transcript
+
+
+def test_enough_paraphrase_scenarios():
+    kinds = [(p.name.split("_")[0], load_yaml(p).get("language", "en")) for p in PARAPHRASE_SCENARIOS]
+    assert kinds.count(("chat", "en")) >= 3 and kinds.count(("chat", "de")) >= 3
+    assert kinds.count(("inbound", "en")) >= 2
+
+
+def load_yaml(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
