@@ -4,9 +4,12 @@ Client -> server: ``{"type": "message", "content": "…"}`` (``{"type": "ping"}`
 Server -> client: every message of the chat in seed 004's shape ``{id, chatId, userId, userName, content,
 type: text|ai|system, createdAt}`` plus ``sender`` (user | lisa | manager | system): the user's own message
 echoed, Lisa's replies, managers' messages, system notes. Problems come as
-``{"type": "error", "code": 409, "detail": "…"}`` and the socket stays open. A /ws with an unknown chat_id
-starts that chat (Lisa greets); without chat_id a new chat is started and its id is in every message.
-Seed 004's client reaches the same socket as ``WS /ws/chat/{chatId}?token=…``.
+``{"type": "error", "code": 409, "detail": "…"}`` and the socket stays open. Chat ids are made by the server:
+without chat_id, or with one that names no chat, a new chat is started under a new id (in every message and
+the ``X-Chat-Id`` handshake header; an id a client picks could be squatted); a known id joins that chat
+(with auth on only its creator's). Seed 004's client reaches the same socket as ``WS /ws/chat/{chatId}``.
+Token and Origin: api/socket_admission.py (``Sec-WebSocket-Protocol: bearer, <jwt>``, a first frame
+``{"type": "auth", "token": …}``, or the old ``?token=``).
 """
 
 from __future__ import annotations
