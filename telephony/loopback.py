@@ -107,6 +107,30 @@ class LoopbackCarrier:
         )
         return call_sid
 
+    @contextlib.asynccontextmanager
+    async def connect_stream(
+        self, custom_parameters: dict[str, str] | None = None, *, call_sid: str | None = None, **connect: Any
+    ) -> AsyncIterator[MediaStreamClient]:
+        """The media stream of a call this carrier places, driven by the caller itself (no party, no ringing
+        or statuses): the parameters get the stream token :meth:`place_call` would issue for them, and the
+        upgrade is signed. ``connect``: further :meth:`MediaStreamClient.connect` options (numbers…)."""
+        tokens = self.tokens
+        if tokens is None:
+            raise CarrierError(
+                "no stream tokens (services['stream_tokens']): the app would refuse the stream"
+            )
+        sid = call_sid or "CA" + uuid.uuid4().hex
+        params = {"direction": "inbound", **(custom_parameters or {})}
+        direction = "outbound" if params["direction"] == "outbound" else "inbound"
+        params[TOKEN_PARAMETER] = await tokens.issue(
+            direction, request_id=params.get("request_id"), call_sid=sid
+        )
+        url = self.media_url
+        async with MediaStreamClient.connect(
+            url, custom_parameters=params, call_sid=sid, headers=self.upgrade_headers(url), **connect
+        ) as call:
+            yield call
+
     @property
     def tokens(self) -> StreamTokens | None:
         return self.services.get("stream_tokens")

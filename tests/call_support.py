@@ -28,3 +28,16 @@ def record_call_statuses(
 
     services["call_status_listeners"].append(listener)
     return recorded
+
+
+def app_stream(server: Any, custom_parameters: dict[str, str] | None = None, **connect: Any) -> Any:
+    """``async with app_stream(server) as call``: a media stream to the app's ``/twilio/media`` for a call as
+    the app's loopback carrier places it (``LoopbackCarrier.connect_stream``: the stream token issued by the
+    app's own store, the upgrade signed when the app has a ``TWILIO_AUTH_TOKEN``); the app refuses streams
+    without one. ``connect``: further ``MediaStreamClient.connect`` options (numbers, call sid…)."""
+    from telephony.loopback import LoopbackCarrier
+
+    settings = server.state.services.get("twilio_settings")
+    auth_token = settings.twilio_auth_token if settings and settings.twilio_validate_signature else None
+    carrier = LoopbackCarrier(f"{server.ws_url}/twilio/media", server.state.services, auth_token=auth_token)
+    return carrier.connect_stream(custom_parameters, **connect)

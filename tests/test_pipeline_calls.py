@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from call_support import app_stream
 
 from agent.conversation import BookingRequest
 from pipelines import local_models
@@ -121,9 +122,7 @@ async def test_caller_books_an_appointment_and_lisa_hangs_up(app_server):
     ]
     for line in lines:
         await speech(line)
-    async with MediaStreamClient.connect(
-        media_url(server), from_number="+4915112345678", to_number="+493055501000"
-    ) as call:
+    async with app_stream(server, from_number="+4915112345678", to_number="+493055501000") as call:
         greeting = await call.wait_lisa_speaking(5)
         assert greeting.first_media_ms < 1500, f"greeting took {greeting.first_media_ms:.0f} ms"
         await call.wait_lisa_done(20, new_utterance=False, settle=1.0)
@@ -171,7 +170,7 @@ async def test_barge_in_clears_lisa_and_a_lone_okay_does_not(app_server):
     question = "Sorry to interrupt, what are your opening hours on Saturday?"
     await speech(question)
     await speech("Okay.")
-    async with MediaStreamClient.connect(media_url(server)) as call:
+    async with app_stream(server) as call:
         await call.wait_lisa_speaking(5)
         await asyncio.sleep(0.5)
         started_ms = call.now_ms()
@@ -207,7 +206,7 @@ async def test_barge_in_clears_lisa_and_a_lone_okay_does_not(app_server):
 
 async def test_silent_caller_is_reprompted_then_the_call_ends(app_server, tmp_path):
     server = await start(app_server, lisa_idle_reprompt_s=1.5, lisa_recording_dir=str(tmp_path / "rec"))
-    async with MediaStreamClient.connect(media_url(server)) as call:
+    async with app_stream(server) as call:
         await call.wait_lisa_speaking(5)
         await call.wait_lisa_done(20, new_utterance=False)
         await call.wait_closed(25)
@@ -226,7 +225,7 @@ async def test_silent_caller_is_reprompted_then_the_call_ends(app_server, tmp_pa
 
 async def test_maximum_call_duration_is_enforced(app_server):
     server = await start(app_server, lisa_max_call_s=2.0)
-    async with MediaStreamClient.connect(media_url(server)) as call:
+    async with app_stream(server) as call:
         await call.wait_closed(25)
         assert call.closed_by_server
         sid = call.call_sid
@@ -238,8 +237,8 @@ async def test_maximum_call_duration_is_enforced(app_server):
 async def test_bad_message_closes_only_its_own_call(app_server):
     server = await start(app_server)
     async with (
-        MediaStreamClient.connect(media_url(server)) as good,
-        MediaStreamClient.connect(media_url(server)) as bad,
+        app_stream(server) as good,
+        app_stream(server) as bad,
     ):
         await good.wait_lisa_speaking(5)
         await bad.wait_lisa_speaking(5)
@@ -269,7 +268,7 @@ async def test_dtmf_zero_transfers_to_a_human(app_server):
     server = await start(app_server)
     carrier = RecordingCarrier()
     server.state.services["carrier"] = carrier
-    async with MediaStreamClient.connect(media_url(server)) as call:
+    async with app_stream(server) as call:
         await call.wait_lisa_speaking(5)
         await call.wait_lisa_done(20, new_utterance=False)
         assert await call.send_dtmf("0")
@@ -302,7 +301,7 @@ async def test_outbound_call_waits_for_the_callee_and_briefs_from_the_request(ap
     server.state.services["request_lookup"] = lookup
     await speech("Good morning, Smile Dental, how can I help you?")
     params = {"direction": "outbound", "request_id": "req-1"}
-    async with MediaStreamClient.connect(media_url(server), custom_parameters=params) as call:
+    async with app_stream(server, custom_parameters=params) as call:
         await asyncio.sleep(1.5)
         assert not call.utterances, "Lisa spoke first on an outbound call"
         await exchange(call, "Good morning, Smile Dental, how can I help you?")
@@ -315,11 +314,11 @@ async def test_outbound_call_waits_for_the_callee_and_briefs_from_the_request(ap
 
 async def test_caller_dropping_the_line_ends_the_call_as_party(app_server):
     server = await start(app_server)
-    async with MediaStreamClient.connect(media_url(server)) as call:
+    async with app_stream(server) as call:
         await call.wait_lisa_speaking(5)
         await call._ws.close()  # the line drops mid-greeting: no ``stop`` message
         sid = call.call_sid
     record = await call_record(server, sid)
     assert record["ended_by"] == "party" and record["ended_at"]
-    async with MediaStreamClient.connect(media_url(server)) as again:  # the app serves the next call
+    async with app_stream(server) as again:  # the app serves the next call
         await again.wait_lisa_speaking(5)

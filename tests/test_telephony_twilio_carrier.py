@@ -11,8 +11,10 @@ from call_support import record_call_statuses
 from fakes.twilio_rest_protocol_server import TwilioRestProtocolServer
 
 from api.inprocess_server import free_port
+from api.storage import Database
 from telephony.carrier import Carrier, CarrierError
 from telephony.settings import TwilioSettings
+from telephony.stream_tokens import StreamRefused, StreamTokens
 from telephony.twilio_carrier import STATUS_EVENTS, TwilioCarrier
 
 ACCOUNT = "AC" + "1" * 32
@@ -28,6 +30,19 @@ def twilio():
         yield server
 
 
+_TOKENS: list[StreamTokens] = []
+
+
+@pytest.fixture(autouse=True)
+async def stream_tokens(sqlite_url):
+    """The stream token store the carrier issues each call's token from (a real SQLite database)."""
+    db = await Database.connect(sqlite_url)
+    _TOKENS[:] = [StreamTokens(db)]
+    yield _TOKENS[0]
+    _TOKENS.clear()
+    await db.close()
+
+
 def make_carrier(base_url: str, **overrides) -> TwilioCarrier:
     values = {
         "lisa_telephony": "twilio",
@@ -38,10 +53,10 @@ def make_carrier(base_url: str, **overrides) -> TwilioCarrier:
         "twilio_max_attempts": 3,
     }
     values.update(overrides)
-    return TwilioCarrier(TwilioSettings(_env_file=None, **values), PUBLIC, backoff_s=0.01)
+    return TwilioCarrier(TwilioSettings(_env_file=None, **values), PUBLIC, tokens=_TOKENS[0], backoff_s=0.01)
 
 
-async def test_place_call_creates_call_with_stream_twiml(twilio) -> None:
+async def test_place_call_creates_call_with_stream_twiml(twilio, stream_tokens) -> None:
     carrier = make_carrier(twilio.base_url)
     assert isinstance(carrier, Carrier)
     sid = await carrier.place_call(TO, {"request_id": "req-42", "language": "de"})
@@ -61,6 +76,7 @@ async def test_place_call_creates_call_with_stream_twiml(twilio) -> None:
     stream = ET.fromstring(req.one("Twiml") or "").find("./Connect/Stream")
     assert stream is not None and stream.get("url") == "wss://lisa.example.com/twilio/media"
     params = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
+    token = params.pop("stream_token")
     assert params == {
         "direction": "outbound",
         "request_id": "req-42",
@@ -68,6 +84,13 @@ async def test_place_call_creates_call_with_stream_twiml(twilio) -> None:
         "to": TO,
         "from": FROM,
     }
+    assert token not in (req.one("StatusCallback") or "")  # the token rides in the TwiML only
+    # the token is bound to this request and, once Twilio named it, to this call
+    with pytest.raises(StreamRefused, match="another call"):
+        await stream_tokens.redeem(token, direction="outbound", request_id="req-42", call_sid="CAother")
+    with pytest.raises(StreamRefused, match="another request"):
+        await stream_tokens.redeem(token, direction="outbound", request_id="req-43", call_sid=sid)
+    await stream_tokens.redeem(token, direction="outbound", request_id="req-42", call_sid=sid)
     await carrier.close()
 
 
@@ -159,6 +182,7 @@ def test_missing_settings_are_named() -> None:
                 _env_file=None, twilio_account_sid=ACCOUNT, twilio_auth_token=None, twilio_from_number=None
             ),
             PUBLIC,
+            tokens=_TOKENS[0],
         )
     with pytest.raises(CarrierError, match="PUBLIC_URL"):
         make_carrier("http://127.0.0.1:1").__class__(
@@ -166,6 +190,7 @@ def test_missing_settings_are_named() -> None:
                 _env_file=None, twilio_account_sid=ACCOUNT, twilio_auth_token=TOKEN, twilio_from_number=FROM
             ),
             "",
+            tokens=_TOKENS[0],
         )
 
 
@@ -178,6 +203,7 @@ async def test_status_callbacks_through_the_app(app_server, twilio, monkeypatch)
         "TWILIO_FROM_NUMBER": FROM,
         "TWILIO_API_BASE_URL": twilio.base_url,
         "TWILIO_VALIDATE_SIGNATURE": "true",
+        "LISA_ALLOW_UNAUTHENTICATED_TWILIO": "true",  # the API's auth is not what this test is about
     }.items():
         monkeypatch.setenv(key, value)
     server = await app_server(api={"public_url": PUBLIC})

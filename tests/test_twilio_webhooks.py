@@ -117,7 +117,16 @@ async def test_voice_webhook_signed_unsigned_and_wrong(app_server, twilio_env) -
         assert resp.headers["content-type"].startswith("application/xml")
         url, params = _stream(resp.text)
         assert url == "wss://lisa.example.com/twilio/media"
+        token = params.pop("stream_token")  # the stream of this call is served only with it
         assert params == {"direction": "inbound", "from": "+4915112345678", "to": "+493012345678"}
+        assert len(token) >= 40 and token not in resp.headers.get("location", "")
+        row = await server.state.db.fetchone("SELECT direction, call_sid, used_at FROM media_stream_tokens")
+        assert row == {"direction": "inbound", "call_sid": INBOUND["CallSid"], "used_at": None}
+
+        no_sid = {k: v for k, v in INBOUND.items() if k != "CallSid"}
+        signed = sign(TEST_TOKEN, "https://lisa.example.com/twilio/voice", no_sid)
+        resp = await client.post("/twilio/voice", data=no_sid, headers={"X-Twilio-Signature": signed})
+        assert resp.status_code == 422 and "CallSid" in resp.json()["detail"]
 
 
 async def test_voice_webhook_behind_a_tunnel(app_server, twilio_env) -> None:
@@ -200,6 +209,25 @@ async def test_status_callback_reaches_listeners(app_server, twilio_env) -> None
         assert resp.status_code == 200
         assert heard[-1][1] == "in-progress" and heard[-1][2]["AnsweredBy"] == "human"
 
+        # a replayed callback (same CallSid and status, validly signed) is answered 200 and applied once
+        for replayed in (form, amd, form):
+            resp = await client.post(
+                "/twilio/status?request_id=req-1",
+                data=replayed,
+                headers={"X-Twilio-Signature": sign(TEST_TOKEN, url, replayed)},
+            )
+            assert resp.status_code == 200
+        assert len(heard) == 2
+        done = {"CallSid": INBOUND["CallSid"], "CallStatus": "completed", "CallDuration": "12"}
+        for _ in range(2):
+            resp = await client.post(
+                "/twilio/status?request_id=req-1",
+                data=done,
+                headers={"X-Twilio-Signature": sign(TEST_TOKEN, url, done)},
+            )
+            assert resp.status_code == 200
+        assert [s for _, s, _ in heard] == ["in-progress", "in-progress", "completed"]
+
         bad = {"CallStatus": "completed"}
         resp = await client.post(
             "/twilio/status?request_id=req-1",
@@ -250,10 +278,77 @@ async def test_twilio_telephony_without_credentials_refuses_to_start(monkeypatch
     from telephony.carrier import CarrierError
 
     monkeypatch.setenv("LISA_TELEPHONY", "twilio")
+    monkeypatch.setenv("LISA_ALLOW_UNAUTHENTICATED_TWILIO", "true")
     for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"):
         monkeypatch.delenv(key, raising=False)
-    state = SimpleNamespace(settings=ApiSettings(_env_file=None), services={})
+    state = SimpleNamespace(settings=ApiSettings(_env_file=None), services={}, db=None)
     with pytest.raises(
         CarrierError, match="TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER, PUBLIC_URL"
     ):
         await start_telephony(state)
+
+
+@pytest.mark.parametrize(
+    ("auth", "validate", "refused_for"),
+    [
+        (False, True, "AUTH_ENABLED=false"),
+        (True, False, "TWILIO_VALIDATE_SIGNATURE=false"),
+        (False, False, "AUTH_ENABLED=false and TWILIO_VALIDATE_SIGNATURE=false"),
+    ],
+)
+async def test_real_telephony_refuses_to_start_with_an_open_door(
+    monkeypatch, caplog, auth: bool, validate: bool, refused_for: str
+) -> None:
+    """LISA_TELEPHONY=twilio with auth or webhook signatures off: no start, unless explicitly (and loudly)."""
+    from types import SimpleNamespace
+
+    from api.settings import ApiSettings
+    from api.telephony_setup import UnsafeTelephonyError, start_telephony
+
+    for key, value in {
+        "LISA_TELEPHONY": "twilio",
+        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+        "TWILIO_AUTH_TOKEN": TEST_TOKEN,
+        "TWILIO_FROM_NUMBER": "+15005550006",
+        "TWILIO_VALIDATE_SIGNATURE": str(validate).lower(),
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("LISA_ALLOW_UNAUTHENTICATED_TWILIO", raising=False)
+    api = ApiSettings(_env_file=None, public_url="https://lisa.example.com", auth_enabled=auth)
+    state = SimpleNamespace(settings=api, services={}, db=None)
+    with pytest.raises(UnsafeTelephonyError, match=refused_for):
+        await start_telephony(state)
+    assert "carrier" not in state.services
+
+    monkeypatch.setenv("LISA_ALLOW_UNAUTHENTICATED_TWILIO", "true")
+    state = SimpleNamespace(settings=api, services={}, db=None)
+    with caplog.at_level(logging.WARNING):
+        await start_telephony(state)
+    try:
+        assert state.services["carrier"].name == "twilio"
+        loud = [r for r in caplog.records if "LISA_ALLOW_UNAUTHENTICATED_TWILIO=true" in r.getMessage()]
+        assert loud and loud[0].levelno == logging.WARNING and refused_for in loud[0].getMessage()
+    finally:
+        await state.services["carrier"].close()
+
+
+async def test_auth_on_and_signatures_on_start_real_telephony(monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from api.settings import ApiSettings
+    from api.telephony_setup import start_telephony
+
+    for key, value in {
+        "LISA_TELEPHONY": "twilio",
+        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+        "TWILIO_AUTH_TOKEN": TEST_TOKEN,
+        "TWILIO_FROM_NUMBER": "+15005550006",
+        "TWILIO_VALIDATE_SIGNATURE": "true",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("LISA_ALLOW_UNAUTHENTICATED_TWILIO", raising=False)
+    api = ApiSettings(_env_file=None, public_url="https://lisa.example.com", auth_enabled=True)
+    state = SimpleNamespace(settings=api, services={}, db=None)
+    await start_telephony(state)
+    assert state.services["carrier"].name == "twilio"
+    await state.services["carrier"].close()

@@ -14,7 +14,8 @@ Not a mock of our code: the real ``twilio`` client talks HTTP to it (``client.ap
 Test controls: :meth:`fail_next` (answer the next requests with e.g. 503), :attr:`requests` (everything
 received, with multi-valued form fields), :meth:`set_status`, :attr:`calls`. It can also play Twilio's
 side of a call: :meth:`answer` posts signed status callbacks to the call's ``StatusCallback``;
-:meth:`connect_media` answers a created call and opens the media stream its TwiML names, with a party on it
+:meth:`connect_media` answers a created call and opens the media stream its TwiML names (its parameters,
+stream token included, and a signed upgrade, as Twilio does), with a party on it
 (a REST hang-up or redirect then stops the stream, as Twilio does); :meth:`inbound_call` rings the app's
 ``/twilio/voice`` webhook (signed) and connects the stream of the TwiML it answers with.
 """
@@ -214,6 +215,10 @@ class TwilioRestProtocolServer:
             target = rewrite_base.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
         return await client.post(target, data=form, headers={"X-Twilio-Signature": signature})
 
+    def _stream_signature(self, url: str) -> dict[str, str]:
+        """Twilio signs a media stream's WebSocket upgrade: the TwiML's ``wss://`` URL, no parameters."""
+        return {"X-Twilio-Signature": RequestValidator(self.auth_token).compute_signature(url, {})}
+
     async def connect_media(
         self,
         call_sid: str,
@@ -235,7 +240,11 @@ class TwilioRestProtocolServer:
         url, params = stream_of(call.twiml or "")
         await self.answer(call_sid, answered_by=answered_by, rewrite_base=http_base)
         async with MediaStreamClient.connect(
-            _rebase(url, ws_base), custom_parameters=params, call_sid=call_sid, account_sid=self.account_sid
+            _rebase(url, ws_base),
+            custom_parameters=params,
+            call_sid=call_sid,
+            account_sid=self.account_sid,
+            headers=self._stream_signature(url),
         ) as client:
             self._streams[call_sid] = (asyncio.get_running_loop(), client)
             party_task = asyncio.create_task(party(client))
@@ -285,7 +294,11 @@ class TwilioRestProtocolServer:
         url, params = stream_of(twiml)
         ws_base = "ws://" + urlsplit(app_url).netloc
         async with MediaStreamClient.connect(
-            _rebase(url, ws_base), custom_parameters=params, call_sid=sid, account_sid=self.account_sid
+            _rebase(url, ws_base),
+            custom_parameters=params,
+            call_sid=sid,
+            account_sid=self.account_sid,
+            headers=self._stream_signature(url),
         ) as call:
             self._streams[sid] = (asyncio.get_running_loop(), call)
             try:
