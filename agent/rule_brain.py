@@ -189,6 +189,18 @@ class RuleBrain:
         return _Inbound(conv, ctx).loop_breaker(reply, stage)
 
 
+_NAME_LEAD = re.compile(r"^\W*(that'?s all|that is all|das war'?s|das war alles)\W*", re.IGNORECASE)
+
+
+# "last Sunday", "the first time I came": not a pick among the offered times
+_NOT_A_CHOICE = re.compile(
+    r"\b(first|last|second|erste\w*|letzte\w*|zweite\w*) (week|weekend|month|year|time|night|day|sunday|saturday|"
+    r"monday|tuesday|wednesday|thursday|friday|woche|wochenende|monat|jahr|mal|nacht|tag|montag|dienstag|"
+    r"mittwoch|donnerstag|freitag|samstag|sonntag)\b",
+    re.IGNORECASE,
+)
+
+
 class _Inbound(RuleTurn):
     """One turn of an inbound call or chat."""
 
@@ -261,7 +273,11 @@ class _Inbound(RuleTurn):
             st["pending"] = pending = None  # the caller would rather book after all
             st["message"] = {}
         if pending == "message" or message_intent:
-            return await self._message(text, started=pending != "message")
+            parts = await self._message(text, started=pending != "message")
+            if goodbye and st.get("pending") in ("message_phone", "anything_else"):
+                st["message"] = {}
+                parts = [parts[0].rsplit(". ", 1)[0] + ".", await self._farewell("goodbye after a message")]
+            return parts
         if pending == "callback" or nlu.CALLBACK.search(text):
             return await self._callback(text, started=pending != "callback")
         if nlu.HOURS.search(text) and not books and pending != "booking":
@@ -270,7 +286,15 @@ class _Inbound(RuleTurn):
             return await self._faq(text)
         if faq and not (pending == "booking" and has_when):
             return await self._faq(text)
-        if goodbye and pending == "booking" and not has_when and not nlu.YES.search(text) and not books:
+        confirming = (st.get("booking") or {}).get("asked") == "name_confirm"
+        if (
+            goodbye
+            and pending == "booking"
+            and not confirming
+            and not has_when
+            and not nlu.YES.search(text)
+            and not books
+        ):
             return [await self._farewell("caller left during the booking")]
         if books or pending == "booking" or (has_when and (when.day or when.time or when.first_day)):
             parts = await self._booking(text, when if has_when else None)
@@ -486,6 +510,10 @@ class _Inbound(RuleTurn):
             or re.search(r"^\W*(stimmt|exactly|exakt|korrekt)\b", text, re.I)
         ):
             return unsure, True
+        if nlu.GOODBYE.search(text) and not nlu.extract_name(_NAME_LEAD.sub("", rest), expecting=False):
+            # "No, that's all. Bye." to "Joe Park — P-A-R-K, is that right?": the caller is leaving; the slot
+            # was agreed, so it is booked under the name as heard rather than lost
+            return unsure, True
         if said_no and not re.search(r"[^\W\d_]", rest):
             return "spell"
         named = nlu.extract_name(rest, expecting=True)
@@ -601,7 +629,13 @@ class _Inbound(RuleTurn):
             b["asked"] = "when"
             return [self.t("past"), self.t("ask_when_again")]
 
-        choice = nlu.choice_index(text) if b.get("options") and (when is None or when.time is None) else None
+        choice = (
+            nlu.choice_index(text)
+            if b.get("options")
+            and (when is None or (when.time is None and when.day is None))
+            and not _NOT_A_CHOICE.search(text)
+            else None
+        )
         if choice is not None:
             options = b.pop("options")
             b.pop("offered", None)

@@ -194,6 +194,14 @@ def extract_name(text: str, expecting: bool = False) -> str | None:
         stripped = re.sub(r"\s*(please|bitte)\W*$", "", stripped, flags=re.IGNORECASE).strip(" .!,")
         if 0 < len(stripped.split()) <= 4 and re.fullmatch(r"[^\W\d_](?:[^\W\d_]|['\- ])*", stripped):
             return _clean_name(stripped)
+        # "Sue Hill, and my number is ...": the name first, then more
+        head = re.split(r"\s*[,;:]\s*|\s+(?:and|und)\s+", stripped, maxsplit=1)[0].strip(" .!")
+        if (
+            head != stripped
+            and 0 < len(head.split()) <= 3
+            and re.fullmatch(r"[^\W\d_](?:[^\W\d_]|['\- ])*", head)
+        ):
+            return _clean_name(head)
     return None
 
 
@@ -420,7 +428,11 @@ BOOK_REQUEST = _rx(
     r"(?:i'?d|i would) like to book|i want to book|can i book|could i book|schedule me|put me down|"
     r"(?:einen|neuen) (?:neuen )?termin (?:buchen|vereinbaren|machen|ausmachen|haben)|buchen sie|"
     r"tragen sie mich|(?:ich möchte|ich hätte gern|ich hätte gerne|ich brauche|ich würde gern) (?:einen )?(?:neuen )?termin|"
-    r"(?:möchte|will|würde gern) (?:\w+ )?buchen)\b"
+    r"(?:möchte|will|würde gern) (?:\w+ )?buchen|"
+    r"(?:i'?d|i would) (?:rather|prefer to|sooner) (?:just )?(?:book|have|get|make|come)|"
+    r"(?:möchte|will|würde|hätte|brauche)(?: (?:gern|gerne|lieber|doch|dann|jetzt|eher|einfach)){0,2} (?:einen |ein )?"
+    r"(?:neuen )?termin\w*(?: \w+){0,6} (?:buchen|vereinbaren|ausmachen|machen|haben)|"
+    r"(?:möchte|will|würde|hätte|brauche)(?: (?:gern|gerne|lieber|doch|dann|jetzt|eher|einfach)){1,2} (?:einen |ein )?(?:neuen )?termin)\b"
 )
 """An explicit request for a (new) booking ("book me for Friday at nine", "ich möchte einen Termin")."""
 
