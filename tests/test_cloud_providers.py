@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import numpy as np
 import pytest
+from call_support import app_stream
 from fakes.deepgram_protocol_server import DeepgramProtocolServer
 from fakes.elevenlabs_protocol_server import ElevenLabsProtocolServer
 from fakes.openai_protocol_server import OpenAIProtocolServer, stream, tool_call
@@ -139,9 +140,7 @@ def script_booking(cloud: Cloud) -> None:
 async def test_cloud_call_greets_understands_books_and_hangs_up(app_server, cloud):
     server = await start(app_server, cloud)
     script_booking(cloud)
-    async with MediaStreamClient.connect(
-        f"{server.ws_url}/twilio/media", from_number="+4915112345678", to_number="+493055501000"
-    ) as call:
+    async with app_stream(server, from_number="+4915112345678", to_number="+493055501000") as call:
         greeting = await call.wait_lisa_speaking(10)
         await call.wait_lisa_done(20, new_utterance=False)
         for line in BOOKING_LINES:
@@ -234,10 +233,9 @@ async def test_stt_outage_is_retried_then_reported_and_the_other_call_books(app_
     server.state.services.setdefault("call_hooks", []).append(hooks)
     cloud.llm.script(stream("Parkside Physiotherapy, this is Lisa. ", "How can I help you?"))
     script_booking(cloud)
-    url = f"{server.ws_url}/twilio/media"
-    async with MediaStreamClient.connect(url) as broken:
+    async with app_stream(server) as broken:
         await broken.wait_lisa_speaking(10)
-        async with MediaStreamClient.connect(url) as good:
+        async with app_stream(server) as good:
             await good.wait_lisa_speaking(10)
             await broken.wait_lisa_done(20, new_utterance=False)
             await good.wait_lisa_done(20, new_utterance=False)
@@ -282,7 +280,7 @@ async def test_providers_reconnect_after_refusal_and_dropped_streams(app_server,
         stream("Parkside Physiotherapy, this is Lisa. ", "How can I help you?"),
         stream("Of course. ", "Which day suits you?"),
     )
-    async with MediaStreamClient.connect(f"{server.ws_url}/twilio/media") as call:
+    async with app_stream(server) as call:
         await call.wait_lisa_speaking(10)  # the greeting's synthesis reconnected
         await call.wait_lisa_done(20, new_utterance=False)
         await cloud.deepgram.disconnect(cloud.deepgram.sessions[0])
@@ -322,7 +320,7 @@ async def test_caller_barges_in_over_cloud_speech(app_server, cloud):
         ),
         stream("On Saturday we are open from nine to one. ", "Anything else?"),
     )
-    async with MediaStreamClient.connect(f"{server.ws_url}/twilio/media") as call:
+    async with app_stream(server) as call:
         await call.wait_lisa_speaking(10)
         await asyncio.sleep(0.3)
         await say(call, question)  # over Lisa's greeting: Deepgram's interim words interrupt her
@@ -362,7 +360,7 @@ async def test_lisa_greets_at_once_while_deepgram_refuses_and_the_outage_is_repo
     cloud.deepgram.refuse_next(3, status=503)
     cloud.llm.script(stream("Parkside Physiotherapy, this is Lisa. ", "How can I help you?"))
     refused_at = asyncio.create_task(first_deepgram_handshake(cloud))
-    async with MediaStreamClient.connect(f"{server.ws_url}/twilio/media") as call:
+    async with app_stream(server) as call:
         greeting = await call.wait_lisa_speaking(10)
         # README: an unreachable Deepgram holds the call for at most 1.5 s (pipecat alone would wait out 8+ s of
         # retries): from Deepgram's first refusal to Lisa's greeting request to the LLM, plus the event loop's
