@@ -48,7 +48,7 @@ CONFIRM_CUE = _rx(
 )
 # a business changing the slot in a later turn ("Sorry, actually Wednesday instead")
 CORRECTION_CUE = _rx(
-    r"\b(instead|actually|rather|i mean|i meant|make (that|it)|my mistake|correction|sorry,? (no|wait)|"
+    r"\b(instead|actually|rather|i mean|i meant|make (that|it)|my mistake|correction|sorry,? (no|wait)|no,? sorry|"
     r"stattdessen|lieber|doch|ich meine|ich meinte|korrektur|verzeihung|besser gesagt|sondern)\b"
 )
 # a new offer rather than a confirmation ("How about 2:30 instead?", "We could also do …")

@@ -50,6 +50,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "spell": "{name}: {letters}.",
         "bring": "{user} will bring that along to the appointment.",
         "still_accept": "And {when} would be great.",
+        "keep_booked": "Thank you, but {when} is fine for us.",
         "still_prefer": "Would you have something {preferred}?",
         "still_wish": "Would {preferred} work?",
         "no_availability": "I understand, nothing is free {day}. Thank you, I'll let {user} know.",
@@ -86,6 +87,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "spell": "{name}: {letters}.",
         "bring": "Das bringt {user} zum Termin mit.",
         "still_accept": "Und {when} wäre prima.",
+        "keep_booked": "Danke, aber {when} passt uns gut.",
         "still_prefer": "Hätten Sie etwas {preferred}?",
         "still_wish": "Ginge {preferred}?",
         "no_availability": "Verstehe, {day} ist nichts frei. Vielen Dank, ich gebe {user} Bescheid.",
@@ -179,6 +181,8 @@ class _Outbound(RuleTurn):
         goodbye = bool(nlu.GOODBYE.search(text)) and not nlu.ANYTHING_ELSE.search(text)
         booked = self.conv.outcome.status is Status.BOOKED
         offers = self._offers(text)
+        if booked and nlu.CALL_LATER.search(text):
+            offers = []  # "call back tomorrow" after the booking names no slot
         timed = [w for w in offers if w.time is not None]
         parts: list[str] = []  # what Lisa says about slots
         self.asked = False  # whether ``parts`` ends with a question to the business
@@ -295,13 +299,12 @@ class _Outbound(RuleTurn):
             if self.conv.outcome.status is Status.BOOKED and self.conv.outcome.appointment == named:
                 return [self.t("thanks")] if not goodbye else []
             return await self._book(agreed, text, goodbye)
-        new_offer = (
-            onlu.CORRECTION_CUE.search(text)
-            or len(timed) > 1
-            or (onlu.OFFER_CUE.search(text) and not _confirms(text) and not goodbye)
-        )
-        if new_offer:
-            if onlu.CORRECTION_CUE.search(text) and self.conv.outcome.status is not Status.BOOKED:
+        booked = self.conv.outcome.status is Status.BOOKED
+        offer_like = len(timed) > 1 or (onlu.OFFER_CUE.search(text) and not _confirms(text) and not goodbye)
+        if booked and offer_like and not onlu.CORRECTION_CUE.search(text):
+            return [self.t("keep_booked", when=self.spoken(agreed))]  # confirmed already: Lisa keeps it
+        if onlu.CORRECTION_CUE.search(text) or offer_like:
+            if onlu.CORRECTION_CUE.search(text) and not booked:
                 self.ag.withdraw()  # "sorry, actually Wednesday instead": the earlier slot is off the table
             if len(timed) == 1 and timed[0].day is None and offers[0].day is None:
                 offers = [replace(timed[0], day=agreed.date())]  # "actually eleven instead": the same day
@@ -329,14 +332,16 @@ class _Outbound(RuleTurn):
             return await self._book(pick, text, bool(nlu.GOODBYE.search(text)))
         named = self._named(offers, agreed) if offers else None
         if named is not None:  # a third slot: a new offer after all
-            self.ag.withdraw()
+            self._drop_unsure()
+            if self.ag.standing:
+                return await self._about_agreed(text, offers)
             return await self._offer(offers)
         if nlu.GOODBYE.search(text):
             return []  # leaving without settling it: nothing is booked (see _close)
         if self.ag.asked_unsure >= 2 and nlu.YES.search(text):  # "Just to be sure: …?" - "Yes."
             return await self._book(agreed, text, False)
         if self.ag.asked_unsure >= 2 and nlu.NO.search(text):
-            self.ag.withdraw()
+            self._drop_unsure()
             self.asked = True
             return [self.t("which_slot")]
         if self.ag.asked_unsure < 2:
@@ -344,6 +349,14 @@ class _Outbound(RuleTurn):
             self.asked = True
             return [self.t("just_to_be_sure", when=self.spoken(agreed))]
         return []
+
+    def _drop_unsure(self) -> None:
+        """Forget an unsettled confirmation: a slot booked before stays agreed, otherwise nothing does."""
+        booked = self.conv.outcome.appointment
+        if self.conv.outcome.status is Status.BOOKED and booked is not None:
+            self.ag.confirm(booked)
+        else:
+            self.ag.withdraw()
 
     async def _book(self, start: datetime, text: str, goodbye: bool) -> list[str]:
         """The business confirmed ``start``: agreed, recorded, and said back with its day and time."""
@@ -366,7 +379,10 @@ class _Outbound(RuleTurn):
         confirmation is not booked."""
         ag = self.ag
         said = " ".join(parts)
-        if ag.standing and self.conv.outcome.status is not Status.BOOKED:
+        booked = self.conv.outcome.appointment if self.conv.outcome.status is Status.BOOKED else None
+        if ag.unsure and booked is not None:
+            self._drop_unsure()  # the booking confirmed earlier stands; said back below
+        if ag.standing and (booked is None or ag.standing != iso_minute(booked)):
             parts += await self._book(self.local(ag.standing), "", True)
         elif ag.unsure:
             agreed, heard = self.local(ag.unsure["agreed"]), self.local(ag.unsure["heard"])
@@ -534,6 +550,8 @@ def _pick_between(text: str, agreed: datetime, heard: datetime, named: datetime 
     minutes said alone ("quarter past"); None when unclear (a bare "yes")."""
     if named in (agreed, heard):
         return named
+    if named is not None:
+        return None  # a third slot
     choice = nlu.choice_index(text)
     if choice is not None:
         return agreed if choice == 0 else heard

@@ -312,7 +312,9 @@ _GREETINGS = re.compile(
     r"(?: noch)?|(?:a )?nice (?:day|evening|weekend)|schönes wochenende|just a (?:second|moment)|"
     r"one (?:second|moment)|einen (?:moment|augenblick)|morning,? (?:dear|all)|mahlzeit"
     r"|(?:help|assist|do for) you(?: with)? today|(?:ihnen|dir|euch) heute (?:helfen|behilflich)"
-    r"|heute für sie tun|was kann ich heute)\b"
+    r"|heute für sie tun|was kann ich heute"
+    r"|the (?:first|second|third|last|other|earlier|later) (?:one|option|time|slot)"  # a pick, not a date
+    r"|(?:den|die|das) (?:ersten?|zweiten?|letzten?|anderen?)(?: (?:termin|uhrzeit|option))?)\b"
 )
 
 

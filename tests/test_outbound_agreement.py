@@ -1,0 +1,294 @@
+"""The invariant of outbound calls (agent/outcome_check.py): Lisa's last words and the stored outcome agree,
+and the outcome is what was agreed in the call (agent/agreement.py).
+
+Explicit cases, then a property test over a few hundred generated dialogues (seeded, so a failure names the
+seed that reproduces it), then the issue-10 outbound scenarios as text conversations.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from conftest import ManualClock
+from scenario_text import failures, load_scenario, run_text
+
+from agent.agreement import Agreement, agreed_slot
+from agent.business import load_business
+from agent.calendar import InMemoryCalendar
+from agent.conversation import BookingRequest, Conversation, Language, Mode, Status
+from agent.engine import Engine
+from agent.outcome_check import mismatches, names_slot, settle
+from agent.rule_brain import RuleBrain
+from agent.when import say_datetime
+
+CLOCK = "2026-11-23T09:15:00+01:00"  # Monday
+SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+
+
+def request(preferred: str, lang: str = "en", user: str = "Max Mustermann") -> BookingRequest:
+    return BookingRequest(
+        request_id="3f0c7c1e",
+        user_id="9b2d4c8e",
+        title="Zahnreinigung" if lang == "de" else "Book a dental cleaning",
+        description="Ich brauche einen Termin für eine Zahnreinigung"
+        if lang == "de"
+        else "I need an appointment for a dental cleaning",
+        callback_number="+49 30 1234567",
+        number_to_call="+49 30 7654321",
+        preferred_time=preferred,
+        user_profile={"username": user},
+    )
+
+
+class Call:
+    def __init__(self, preferred: str, lang: str = "en") -> None:
+        self.engine = Engine(RuleBrain(), load_business(), ManualClock(CLOCK), InMemoryCalendar())
+        self.conv = self.engine.new_conversation("outbound", lang, request=request(preferred, lang))
+        self.said: list[str] = []
+
+    async def __call__(self, text: str) -> str:
+        reply = await self.engine.reply(self.conv, text)
+        self.said.append(reply)
+        return reply
+
+    @property
+    def now(self) -> datetime:
+        return self.engine.business.local(self.engine.clock.now())
+
+    @property
+    def appointment(self) -> str | None:
+        return self.conv.outcome.as_dict()["appointment"]
+
+
+# --------------------------------------------------------------------------------------------- explicit cases
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        "Lovely, Friday at ten then, bye!",
+        "Great, see you Friday at 10, bye bye",
+        "Alright, I've put her down for Friday 10am. Goodbye!",
+        "Okay, bye!",  # a plain goodbye after Lisa's yes: the offer stands (see README)
+        "Perfect, thank you, have a nice day!",
+    ],
+)
+async def test_confirmation_and_goodbye_in_one_breath_books_and_lisa_says_it_back(closing):
+    call = Call("Friday morning")
+    await call("Miller dental, hello?")
+    assert "would be great" in await call("We could do Friday at ten.")
+    last = await call(closing)
+    assert call.conv.end_requested and call.conv.outcome.status is Status.BOOKED
+    assert call.appointment == "2026-11-27T10:00"
+    assert last.startswith("Friday, November 27 at 10 am, perfect") and "Goodbye" in last
+    assert mismatches(call.conv, last, call.now) == []
+
+
+async def test_nothing_free_and_goodbye_fails_and_lisa_accepts_nothing():
+    call = Call("Friday morning")
+    await call("Miller dental, hello?")
+    last = await call("Sorry, we are fully booked this week. Bye!")
+    assert call.conv.end_requested and call.conv.outcome.status is Status.FAILED
+    assert "would be great" not in last and mismatches(call.conv, last, call.now) == []
+
+
+async def test_an_offer_taken_back_before_the_goodbye_is_not_booked():
+    call = Call("Friday morning")
+    await call("Miller dental, hello?")
+    await call("We could do Friday at ten.")
+    await call("Oh sorry, I see now we're fully booked on Friday.")
+    assert Agreement.of(call.conv).standing is None
+    last = await call("Bye.")
+    assert call.conv.outcome.status is Status.FAILED and mismatches(call.conv, last, call.now) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+async def test_mismatches_names_what_contradicts(lang):
+    conv = Conversation(Mode.OUTBOUND, Language(lang), request=request("Friday morning", lang))
+    engine = Engine(RuleBrain(), load_business(), ManualClock(CLOCK), InMemoryCalendar())
+    tools = engine.toolbox(conv)
+    now = engine.business.local(engine.clock.now())
+    slot = datetime(2026, 11, 27, 10, 0, tzinfo=engine.business.tz)
+    Agreement.of(conv).accept(slot)
+    assert any("stands" in m for m in mismatches(conv, "Thank you, goodbye!", now))
+    Agreement.of(conv).confirm(slot)
+    await tools.book_appointment(start=slot)
+    words = "Thank you, goodbye!"
+    assert any("do not name" in m for m in mismatches(conv, words, now))
+    fixed = await settle(conv, tools, words, now, "Max Mustermann")
+    assert mismatches(conv, fixed, now) == [] and fixed.endswith(words)
+    assert names_slot(fixed, slot, now, lang)
+    assert not names_slot(say_datetime(slot.replace(hour=11), lang, now), slot, now, lang)
+
+
+async def test_settle_books_an_agreed_slot_nobody_recorded_and_releases_an_unconfirmed_yes():
+    engine = Engine(RuleBrain(), load_business(), ManualClock(CLOCK), InMemoryCalendar())
+    now = engine.business.local(engine.clock.now())
+    slot = datetime(2026, 11, 27, 10, 0, tzinfo=engine.business.tz)
+    conv = Conversation(Mode.OUTBOUND, Language.EN, request=request("Friday morning"))
+    Agreement.of(conv).confirm(slot)
+    words = await settle(conv, engine.toolbox(conv), "Thank you, goodbye!", now, "Max")
+    assert conv.outcome.status is Status.BOOKED and "Friday, November 27 at 10 am" in words
+    conv = Conversation(Mode.OUTBOUND, Language.EN, request=request("Friday morning"))
+    Agreement.of(conv).accept(slot)  # Lisa said yes, the line broke down before the business confirmed
+    tools = engine.toolbox(conv)
+    await tools.end_conversation(reason="could not understand the business")
+    words = await settle(conv, tools, "Sorry, the line seems to be bad. Goodbye!", now, "Max")
+    assert conv.outcome.status is Status.FAILED and "please don't keep it" in words
+    assert mismatches(conv, words, now) == []
+
+
+async def test_end_conversation_derives_the_booking_from_the_agreement():
+    engine = Engine(RuleBrain(), load_business(), ManualClock(CLOCK), InMemoryCalendar())
+    conv = Conversation(Mode.OUTBOUND, Language.EN, request=request("Friday morning"))
+    slot = datetime(2026, 11, 27, 10, 0, tzinfo=engine.business.tz)
+    Agreement.of(conv).accept(slot)
+    assert agreed_slot(conv) is None  # accepted is not agreed
+    Agreement.of(conv).confirm(slot)
+    await engine.toolbox(conv).end_conversation(reason="done")
+    assert (
+        conv.outcome.status is Status.BOOKED and conv.outcome.as_dict()["appointment"] == "2026-11-27T10:00"
+    )
+
+
+# --------------------------------------------------------------------------------------------- property test
+
+_DAYS = [("Tuesday", 24), ("Wednesday", 25), ("Thursday", 26), ("Friday", 27)]
+_TIMES = [  # (said, hour, minute, a misheard variant said, its hour, minute)
+    ("ten", 10, 0, "eleven", 11, 0),
+    ("quarter past two", 14, 15, "two fifty", 14, 50),
+    ("three thirty", 15, 30, "three thirteen", 15, 13),
+    ("nine", 9, 0, "five", 17, 0),
+    ("half past eleven", 11, 30, "eleven fifty", 11, 50),
+    ("4 pm", 16, 0, "2 pm", 14, 0),
+]
+_PREFERRED = [
+    "Friday morning",
+    "Wednesday afternoon",
+    "this week",
+    "Tuesday morning",
+    "ASAP",
+    "Thursday, 9-12",
+]
+
+
+class _Dialogue:
+    """A random business side of an outbound call; remembers every slot it named (day and time together)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.named: set[str] = set()
+        self.last: tuple[str, str] | None = None  # (day word, time said) of the latest offer
+
+    def slot(self) -> tuple[str, str, int, int, int]:
+        day, dom = self.rng.choice(_DAYS)
+        said, h, m, *_ = self.rng.choice(_TIMES)
+        self.named.add(f"2026-11-{dom:02d}T{h:02d}:{m:02d}")
+        return day, said, dom, h, m
+
+    def phrase(self, day: str, said: str) -> str:
+        return f"{day} at {said}"
+
+    def line(self) -> str:
+        r = self.rng
+        kind = r.choice(
+            ["offer", "offer", "several", "correction", "confirm", "confirm", "misheard", "plain_confirm",
+             "question", "question", "filler", "none", "later", "bye", "pick"]
+        )  # fmt: skip
+        if kind == "offer":
+            day, said, *_ = self.slot()
+            self.last = (day, said)
+            return r.choice(["We could do {}.", "{} would be free.", "How about {}?", "I have {}."]).format(
+                self.phrase(day, said)
+            )
+        if kind == "several":
+            a, b = self.slot(), self.slot()
+            self.last = (b[0], b[1])
+            return r.choice(["I have {} or {}.", "We could do {}, or {}.", "There's {} and {}."]).format(
+                self.phrase(a[0], a[1]), self.phrase(b[0], b[1])
+            )
+        if kind == "correction":
+            a, b = self.slot(), self.slot()
+            self.last = (b[0], b[1])
+            return r.choice(["{} — no, sorry, {}.", "{}. No, sorry, I mean {}.", "{}, or rather {}."]).format(
+                self.phrase(a[0], a[1]), self.phrase(b[0], b[1])
+            )
+        if kind in ("confirm", "misheard") and self.last:
+            day, said = self.last
+            if kind == "misheard":
+                variant = next((v for s, *_, v, _h, _m in _TIMES if s == said), said)
+                dom = dict(_DAYS)[day]
+                _, _, _, _, vh, vm = next(t for t in _TIMES if t[0] == said)
+                self.named.add(f"2026-11-{dom:02d}T{vh:02d}:{vm:02d}")
+                said = variant
+            return r.choice(
+                ["Lovely, {} then, bye!", "Great, see you {}.", "Alright, I've put him down for {}. Goodbye!",
+                 "Okay, {} it is.", "So that's {}, see you then."]
+            ).format(self.phrase(day, said))  # fmt: skip
+        if kind == "plain_confirm":
+            return r.choice(["That's booked then.", "You're all set.", "Okay, I've noted it.", "Perfect."])
+        if kind == "question":
+            return r.choice(
+                ["What's the name, please?", "What's the sir name for the cooking?", "And who's it under?",
+                 "What's his date of birth?", "Is he privately insured?", "Has he been with us before?",
+                 "And a phone number?", "Does he have a referral?", "Are you a robot?"]
+            )  # fmt: skip
+        if kind == "filler":
+            return r.choice(["One moment please.", "Okay.", "Mhm.", "Let me check."])
+        if kind == "none":
+            return r.choice(["Sorry, we're fully booked.", "No, nothing on that day, sorry."])
+        if kind == "later":
+            return "Please call back tomorrow."
+        if kind == "pick" and self.last:  # a time alone: the day of the slot being talked about
+            said, h, m, *_ = r.choice(_TIMES)
+            self.named.add(f"2026-11-{dict(_DAYS)[self.last[0]]:02d}T{h:02d}:{m:02d}")
+            return f"{said[:1].upper()}{said[1:]}."
+        if kind == "pick":
+            return r.choice(["The first one.", "Yes.", "No.", "The second one, please."])
+        return r.choice(["Bye!", "Okay, thank you, goodbye.", "Thanks, bye bye."])
+
+
+@pytest.mark.parametrize("seed", range(300))
+async def test_property_last_words_and_outcome_always_agree(seed):
+    rng = random.Random(seed)
+    call = Call(rng.choice(_PREFERRED))
+    business = _Dialogue(rng)
+    await call("Miller dental practice, good morning.")
+    for _ in range(rng.randint(1, 7)):
+        if call.conv.end_requested:
+            break
+        await call(business.line())
+    if not call.conv.end_requested:
+        await call("Okay, thank you, goodbye.")
+    assert call.conv.end_requested, call.said
+    last = call.said[-1]
+    lines = [m.text for m in call.conv.history]
+    assert mismatches(call.conv, last, call.now) == [], lines
+    status = call.conv.outcome.status
+    if status is Status.BOOKED:
+        # only a slot the business named (day and time together), never the day of one and time of another
+        assert call.appointment in business.named, lines
+        assert agreed_slot(call.conv) == call.appointment, lines
+    else:
+        assert status in (Status.FAILED, Status.WAITING_FOR_CALLBACK), lines
+        assert Agreement.of(call.conv).standing is None, lines
+
+
+# --------------------------------------------------------------------------------------------- the scenarios
+
+
+def _issue10_scenarios() -> list[Path]:
+    return sorted(
+        p for p in SCENARIO_DIR.glob("outbound_*.yaml") if "classes:" in p.read_text(encoding="utf-8")
+    )
+
+
+@pytest.mark.parametrize("path", _issue10_scenarios(), ids=lambda p: p.stem)
+async def test_issue10_outbound_scenarios_pass_as_text(path):
+    scenario = load_scenario(path)
+    assert scenario["classes"], "an issue-10 scenario names its failure classes"
+    run = await run_text(scenario)
+    assert failures(scenario, run) == [], run.transcript
