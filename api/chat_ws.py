@@ -121,10 +121,10 @@ async def client_socket(sub: Subscriber, name: str, leave: Callable[[], None]) -
         leave()
 
 
-def rate_check(websocket: WebSocket, principal: Principal) -> dict[str, Any] | None:
+async def rate_check(websocket: WebSocket, principal: Principal) -> dict[str, Any] | None:
     """An error frame when the client is over its budget, else None."""
     client = websocket.client.host if websocket.client else None
-    wait = limiter_of(websocket).hit(client_key(principal, client))
+    wait = await limiter_of(websocket).take(client_key(principal, client))
     if wait:
         return ws_error(429, "rate limit reached; retry later", retry_after=math.ceil(wait))
     return None
@@ -173,7 +173,7 @@ async def user_chat(
     if language not in (None, "en", "de"):
         await refuse(websocket, 422, "language must be en or de")
         return
-    if limited := rate_check(websocket, principal):  # opening a chat counts as a request
+    if limited := await rate_check(websocket, principal):  # opening a chat counts as a request
         await refuse(websocket, 429, limited["detail"], {"Retry-After": str(limited["retry_after"])})
         return
     try:
@@ -194,7 +194,7 @@ async def user_chat(
             if frame["type"] != "message":
                 sub.offer(ws_error(422, f"unknown frame type {frame['type']!r}; expected 'message'"))
                 continue
-            limited = rate_check(websocket, principal)
+            limited = await rate_check(websocket, principal)
             if limited:
                 sub.offer(limited)
                 continue

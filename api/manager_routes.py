@@ -166,7 +166,7 @@ async def manager_socket(
     sub.offer({"event": "chats", **(await chat_list(service)).model_dump()})
     async with client_socket(sub, "manager websocket", lambda: service.hub.leave_managers(sub)):
         while (frame := await next_frame(websocket, sub)) is not None:
-            limited = rate_check(websocket, principal)
+            limited = await rate_check(websocket, principal)
             if limited:
                 sub.offer(limited)
                 continue

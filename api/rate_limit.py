@@ -1,7 +1,13 @@
-"""Requests per minute per client (user id when authenticated, else IP), answered with 429 + Retry-After."""
+"""Requests per minute per client (user id when authenticated, else IP), answered with 429 + Retry-After.
+
+On SQLite (one process) the window lives in memory (:class:`RateLimiter`). On PostgreSQL — where several
+workers and instances serve one deployment — the hits are counted in the database
+(:class:`DatabaseRateLimiter`, table ``rate_limit_hits``), so the limit holds for the whole deployment.
+"""
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import deque
@@ -9,8 +15,12 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy import text
 
 from api.auth import Principal, current_principal
+from api.storage import Database
+
+log = logging.getLogger(__name__)
 
 WINDOW_S = 60.0
 
@@ -42,6 +52,10 @@ class RateLimiter:
         hits.append(now)
         return 0.0
 
+    async def take(self, key: str) -> float:
+        """:meth:`hit` behind the interface the database limiter shares."""
+        return self.hit(key)
+
     def _prune(self, now: float) -> None:
         """Forget clients that have been quiet for a whole window (memory stays bounded)."""
         self._last_prune = now
@@ -49,15 +63,63 @@ class RateLimiter:
             del self._hits[key]
 
 
+_COUNT_HIT = text(
+    "INSERT INTO rate_limit_hits (key, window_start, hits) VALUES (:key, :window, 1) "
+    "ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limit_hits.hits + 1 RETURNING hits"
+)
+_PREVIOUS = text("SELECT hits FROM rate_limit_hits WHERE key = :key AND window_start = :window")
+_FORGET = text("DELETE FROM rate_limit_hits WHERE window_start < :before")
+
+
+class DatabaseRateLimiter:
+    """The same budget counted in the database for every worker and instance: hits per fixed one-minute
+    window (an atomic upsert), the previous window weighted by how much of it still overlaps the last
+    minute (a sliding-window estimate). A refused request counts too, so hammering keeps a client limited."""
+
+    def __init__(
+        self, db: Database, limit: int, window_s: float = WINDOW_S, now: Callable[[], float] = time.time
+    ) -> None:
+        self.db = db
+        self.limit = limit
+        self.window_s = window_s
+        self._now = now
+        self._forgotten_before = 0
+
+    async def take(self, key: str) -> float:
+        """Count one request of ``key``; 0 when allowed, else the seconds until the next one is."""
+        if self.limit <= 0:
+            return 0.0
+        now = self._now()
+        window = int(now // self.window_s)
+        into = (now - window * self.window_s) / self.window_s  # 0..1 through the current window
+        async with self.db.transaction() as conn:
+            current = (await conn.execute(_COUNT_HIT, {"key": key, "window": window})).scalar_one()
+            previous = (await conn.execute(_PREVIOUS, {"key": key, "window": window - 1})).scalar() or 0
+            if window - 1 > self._forgotten_before:  # once per window and process: drop old windows
+                self._forgotten_before = window - 1
+                await conn.execute(_FORGET, {"before": window - 1})
+        if previous * (1 - into) + current <= self.limit:
+            return 0.0
+        if current > self.limit or previous == 0:
+            return max((1 - into) * self.window_s, 0.001)
+        # the previous window's weight must fall until the estimate fits again
+        fits_at = 1 - (self.limit - current) / previous
+        return max((fits_at - into) * self.window_s, 0.001)
+
+
 def client_key(principal: Principal, host: str | None) -> str:
     return f"user:{principal.user_id}" if principal.user_id else f"ip:{host or 'unknown'}"
 
 
-def limiter_of(request_or_ws) -> RateLimiter:  # noqa: ANN001 - Request | WebSocket
+def limiter_of(request_or_ws) -> RateLimiter | DatabaseRateLimiter:  # noqa: ANN001 - Request | WebSocket
+    """The app's limiter: in the database on PostgreSQL (shared by all workers), else in memory."""
     state = request_or_ws.app.state.lisa
     limiter = state.services.get("rate_limiter")
     if limiter is None:
-        limiter = state.services["rate_limiter"] = RateLimiter(state.settings.rate_limit_per_minute)
+        limit = state.settings.rate_limit_per_minute
+        shared = state.db.dialect == "postgresql"
+        limiter = DatabaseRateLimiter(state.db, limit) if shared else RateLimiter(limit)
+        state.services["rate_limiter"] = limiter
     return limiter
 
 
@@ -66,7 +128,7 @@ async def rate_limited(
 ) -> Principal:
     """FastAPI dependency: counts the request against the caller's budget (429 with Retry-After when spent)."""
     client = request.client.host if request.client else None
-    wait = limiter_of(request).hit(client_key(principal, client))
+    wait = await limiter_of(request).take(client_key(principal, client))
     if wait:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
