@@ -85,7 +85,10 @@ async def test_server_mode_replays_against_a_running_app(app_server, tmp_path: P
 
 
 @pytest.mark.voice
-async def test_server_mode_inbound_call_over_the_media_websocket(app_server) -> None:
+async def test_server_mode_inbound_call_over_the_media_websocket(app_server, monkeypatch) -> None:
+    # the runner rings the server's /twilio/voice as Twilio does, signed with the server's auth token
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "replay-server-token-not-a-secret")
+    monkeypatch.setenv("TWILIO_VALIDATE_SIGNATURE", "true")
     server = await app_server(agent={"lisa_clock": "2026-11-23T10:00:00+01:00"})
     scenario = load_scenario(OURS / "inbound_dtmf_zero.yaml")
     (result,) = await replay_all([scenario], server=server.url)
