@@ -141,6 +141,8 @@ class JwksCache:
         self.attempted_at: float | None = None  # last fetch attempt
         self.fetches = 0
         self._lock = asyncio.Lock()
+        self._background: asyncio.Task | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     def _may_refetch(self, now: float) -> bool:
         return self.attempted_at is None or now - self.attempted_at >= self.min_refetch_s
@@ -169,7 +171,12 @@ class JwksCache:
                 )
 
     async def key_for(self, kid: str | None, algorithm: str) -> jwt.PyJWK:
-        await self.refresh()
+        if self.fetched_at is None:
+            await self.refresh()  # the first token waits for the keys
+        elif time.monotonic() - self.fetched_at >= self.ttl_s and (
+            self._background is None or self._background.done()
+        ):  # stale: refreshed in the background while the known keys keep working
+            self._background = asyncio.create_task(self.refresh(), name="jwks-refresh")
         key = self._find(kid, algorithm)
         if key is None:  # perhaps a rotated key: look again (rate-limited)
             await self.refresh(force=True)
@@ -210,10 +217,12 @@ _JWKS: dict[str, JwksCache] = {}
 
 
 def jwks_cache(url: str) -> JwksCache:
-    """The process-wide cache of one JWKS URL."""
+    """The cache of one JWKS URL, shared by everything on this event loop (one per worker process)."""
+    loop = asyncio.get_running_loop()
     cache = _JWKS.get(url)
-    if cache is None:
+    if cache is None or cache.loop is not loop:
         cache = _JWKS[url] = JwksCache(url)
+        cache.loop = loop
     return cache
 
 
