@@ -37,6 +37,17 @@ async def build_state(
     return AppState(settings=settings, agent_settings=agent_settings, db=db, engine=engine)
 
 
+def docs_mode(settings: ApiSettings) -> str:
+    """``public`` | ``auth`` | ``off`` for /docs, /redoc and /openapi.json; ``auto`` follows the auth setting
+    (public with auth off, off with auth on)."""
+    mode = settings.api_docs.strip().lower()
+    if mode == "auto":
+        return "off" if settings.auth_enabled else "public"
+    if mode not in ("public", "auth", "off"):
+        raise ValueError(f"API_DOCS must be auto, public, auth or off (not {settings.api_docs!r})")
+    return mode
+
+
 def create_app(
     settings: ApiSettings | None = None,
     agent_settings: AgentSettings | None = None,
@@ -66,12 +77,28 @@ def create_app(
                 log.exception("closing the engine failed")
             await state.db.close()
 
+    docs = docs_mode(settings)
+    public = docs == "public"
     app = FastAPI(
         title="Lisa",
         version="0.1.0",
         description="Lisa, a telephony-first voice and chat agent that books appointments.",
         lifespan=lifespan,
+        docs_url="/docs" if public else None,
+        redoc_url="/redoc" if public else None,
+        openapi_url="/openapi.json" if public else None,
     )
+    from api import errors
+    from api.body_limit import BodyGuard
+    from api.security_headers import SecurityHeaders
+
+    app.add_middleware(BodyGuard, settings=settings)
+    errors.install(app)  # adds the catch-all middleware: outside the body guard, inside the headers
+    app.add_middleware(SecurityHeaders)
+    if docs == "auth":
+        from api.docs_routes import docs_behind_auth
+
+        app.include_router(docs_behind_auth(app))
     from api import chat_routes, request_routes, twilio_routes
 
     app.include_router(chat_routes.router)

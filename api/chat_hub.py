@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,21 @@ log = logging.getLogger(__name__)
 
 OUTBOX_SIZE = 256
 SEND_TIMEOUT_S = 10.0
+
+
+def frame_text(payload: dict[str, Any], label: str = "") -> str | None:
+    """A payload as a text frame. Text that is not valid Unicode (an unpaired surrogate) goes out escaped, so
+    the frame stays valid UTF-8; a payload that cannot be serialised at all is skipped (None) with a warning.
+    Either way only that payload is affected: the socket, and everyone else's, stays open."""
+    try:
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return json.dumps(payload, separators=(",", ":"))  # \ud800 escapes: ASCII, valid JSON
+    except (TypeError, ValueError) as exc:
+        log.warning("websocket %s: skipped an event that cannot be sent: %s", label, exc)
+        return None
 
 
 class Subscriber:
@@ -50,7 +66,8 @@ class Subscriber:
                 payload = await self.outbox.get()
                 if payload is None:
                     break
-                await asyncio.wait_for(self.websocket.send_json(payload), SEND_TIMEOUT_S)
+                if (text := frame_text(payload, self.label)) is not None:
+                    await asyncio.wait_for(self.websocket.send_text(text), SEND_TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - any send failure just drops this client
             log.info("websocket %s dropped: %s", self.label, type(exc).__name__)
         finally:

@@ -15,7 +15,6 @@ Token and Origin: api/socket_admission.py (``Sec-WebSocket-Protocol: bearer, <jw
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
 from collections.abc import AsyncIterator, Callable
@@ -24,6 +23,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
 from starlette.responses import JSONResponse
 
+from api import json_input
 from api.auth import Principal
 from api.chat_hub import Subscriber
 from api.chat_models import HistoryOut, MessageOut
@@ -62,10 +62,10 @@ def parse_frame(raw: str) -> dict[str, Any]:
     """A client frame as a dict; raises ValueError with a message that names what is wrong."""
     if len(raw) > MAX_FRAME_CHARS:
         raise ValueError(f"frame longer than {MAX_FRAME_CHARS} characters")
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"malformed JSON: {exc.msg} at position {exc.pos}") from exc
+    try:  # bounded nesting, valid Unicode, no NUL: a bad frame is answered, the socket stays open
+        data = json_input.loads(raw)
+    except json_input.BadJson as exc:
+        raise ValueError(exc.reason if exc.field == "body" else str(exc)) from exc
     if not isinstance(data, dict):
         raise ValueError("a frame must be a JSON object")
     if not isinstance(data.get("type"), str):

@@ -8,7 +8,6 @@ A bad body gets 422 naming the field(s) and nothing is stored. ``number_to_call:
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from typing import Annotated, Any
@@ -17,10 +16,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from api import json_input
 from api.app import SHUTDOWN, STARTUP
 from api.auth import Principal, current_principal
+from api.errors import new_error_id
 from api.requests.business_hours import BusinessHours
-from api.requests.models import ProcessRequestBody, guess_language
+from api.requests.models import FINAL_STATUSES, ProcessRequestBody, guess_language
 from api.requests.outbox import Outbox
 from api.requests.processor import RequestProcessor
 from api.requests.settings import RequestSettings
@@ -52,10 +53,10 @@ def _error(status: int, request_id: Any, error: str, **extra: Any) -> JSONRespon
 @router.post("/api/process-request")
 async def process_request(request: Request, principal: Caller) -> JSONResponse:
     """Seed 002: accept a booking request and call the business (now, or at the next opening)."""
-    try:
-        raw = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error(422, None, "body: not valid JSON")
+    try:  # the edge (api/body_limit.py) checked it already; parsed the same safe way here
+        raw = json_input.loads(await request.body())
+    except json_input.BadJson as exc:
+        return _error(422, None, str(exc), detail=exc.detail())
     if not isinstance(raw, dict):
         return _error(422, None, "body: expected a JSON object")
     try:
@@ -72,8 +73,38 @@ async def process_request(request: Request, principal: Caller) -> JSONResponse:
     if principal.authenticated and not principal.is_admin and principal.user_id != body.user_id:
         return _error(403, body.request_id, "user_id does not match the signed-in user")
     language = guess_language(body.title, body.description, body.preferred_time, hint=body.language)
-    status, answer = await _processor(request).submit(body, language)
+    processor = _processor(request)
+    known = await processor.store.get(body.request_id) is not None
+    try:
+        status, answer = await processor.submit(body, language)
+    except Exception as exc:  # noqa: BLE001 - seed 002's error answer, and the stored request set failed
+        return await _failed(processor, body.request_id, exc, stored_before=known)
     return JSONResponse(answer, status_code=status)
+
+
+async def _failed(
+    processor: RequestProcessor, request_id: str, exc: Exception, stored_before: bool
+) -> JSONResponse:
+    """An unexpected failure while taking a request: logged with an error id; a request this call stored is
+    set ``failed`` with an ``error`` event (a frontend polling its row sees why); seed 002's answer."""
+    error_id = new_error_id()
+    log.error("error %s: request %s failed: %s", error_id, request_id, type(exc).__name__, exc_info=exc)
+    message = f"internal error (error id {error_id})"
+    if not stored_before:
+        try:
+            row = await processor.store.get(request_id)
+            if row is not None and row["status"] not in FINAL_STATUSES:
+                await processor.store.update(
+                    request_id,
+                    {"status": "failed", "last_error": message},
+                    [("error", message)],
+                    unless_status=FINAL_STATUSES,
+                )
+                await processor.store.cancel_jobs(request_id)
+                processor._changed()  # the outbox (Supabase) learns of it too
+        except Exception:  # noqa: BLE001 - the answer below still goes out
+            log.exception("error %s: could not mark request %s failed", error_id, request_id)
+    return _error(500, request_id, message, error_id=error_id)
 
 
 async def _owned(request: Request, request_id: str, principal: Principal) -> JSONResponse | None:

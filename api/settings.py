@@ -32,3 +32,14 @@ class ApiSettings(BaseSettings):
     chat_reserved_names: str = ""
     session_idle_timeout_s: float = 3600.0
     session_sweep_interval_s: float = 60.0  # how often idle chat sessions are looked for (0 = only on access)
+
+    # the HTTP edge (api/body_limit.py, api/http_protocol.py, `lisa serve`)
+    max_body_bytes: int = 1_048_576  # request bodies of the API; larger -> 413 before anything is parsed
+    max_twilio_body_bytes: int = 65_536  # Twilio webhooks under /twilio
+    body_timeout_s: float = 15.0  # a body must arrive within this (else 408)
+    header_timeout_s: float = 10.0  # a request's headers must arrive within this (else the connection closes)
+    keep_alive_timeout_s: int = 5  # idle keep-alive connections are closed after this
+    limit_concurrency: int = 1000  # connections + tasks per process before uvicorn answers 503 (0 = no limit)
+    ws_max_message_bytes: int = 1_048_576  # a larger WebSocket message closes the socket (1009)
+    # /docs, /redoc, /openapi.json: auto (public with auth off, off with auth on) | public | auth | off
+    api_docs: str = "auto"

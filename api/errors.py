@@ -1,0 +1,135 @@
+"""One error contract: every error body is JSON.
+
+- ``{"detail": …}`` (FastAPI's shape; 422 ``detail`` is a list of ``{loc, msg, type}``) on every route,
+- seed 002's ``{"status": "error", "request_id", "error"}`` on ``POST /api/process-request``,
+- an unexpected exception: 500 ``{"detail": "internal error", "error_id"}``; the id and the traceback go to
+  the log, never to the client.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.log_redaction import redact
+
+log = logging.getLogger(__name__)
+
+SEED_002_PATHS = ("/api/process-request",)
+
+
+def seed_002(path: str) -> bool:
+    return path.rstrip("/") in SEED_002_PATHS
+
+
+def error_body(path: str, message: str, detail: Any = None, **extra: Any) -> dict[str, Any]:  # noqa: ANN401
+    """The error body for ``path``: seed 002's shape on the request route, else FastAPI's ``detail``."""
+    if seed_002(path):
+        body: dict[str, Any] = {
+            "status": "error",
+            "request_id": extra.pop("request_id", None),
+            "error": message,
+        }
+        if detail is not None:
+            body["detail"] = detail
+        return {**body, **extra}
+    extra.pop("request_id", None)
+    return {"detail": detail if detail is not None else message, **extra}
+
+
+def error_response(
+    path: str,
+    status: int,
+    message: str,
+    detail: Any = None,  # noqa: ANN401
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    return JSONResponse(error_body(path, message, detail, **extra), status_code=status, headers=headers)
+
+
+def new_error_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    if seed_002(request.url.path):
+        message = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+        return error_response(request.url.path, exc.status_code, message, headers=exc.headers)
+    return await http_exception_handler(request, exc)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    if seed_002(request.url.path):
+        errors = exc.errors()
+        message = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
+        return error_response(request.url.path, 422, message, detail=errors)
+    return await request_validation_exception_handler(request, exc)
+
+
+def install(app: FastAPI) -> None:
+    """Route-aware handlers for HTTP and validation errors, and the catch-all for everything else."""
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_middleware(UnexpectedErrors)
+
+
+class UnexpectedErrors:
+    """ASGI middleware: an exception nobody handled becomes 500 ``{detail, error_id}`` (a WebSocket is
+    closed with 1011 and the id); the log line carries the id and the traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] in ("http.response.start", "websocket.accept", "websocket.close"):
+                started = True
+            if message["type"] == "websocket.http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:  # noqa: BLE001 - the one place that answers what nobody else handled
+            error_id = new_error_id()
+            target = redact(scope.get("path", "") + _query(scope))
+            log.error(
+                "error %s: %s on %s %s",
+                error_id,
+                type(exc).__name__,
+                scope.get("method", "WEBSOCKET"),
+                target,
+                exc_info=exc,
+            )
+            if scope["type"] == "websocket":
+                with contextlib.suppress(Exception):  # the socket may be gone already
+                    await send(
+                        {"type": "websocket.close", "code": 1011, "reason": f"internal error {error_id}"}
+                    )
+                return
+            if started:
+                return  # the answer is half sent; the server closes the connection
+            path = scope.get("path", "")
+            await error_response(path, 500, "internal error", error_id=error_id)(scope, receive, send)
+
+
+def _query(scope: Scope) -> str:
+    query = scope.get("query_string") or b""
+    return "?" + query.decode("latin-1") if query else ""
