@@ -1,27 +1,73 @@
-"""Logging: plain lines, phone numbers masked wherever they appear (pipecat's loguru output included)."""
+"""Logging: plain lines; secrets redacted and phone numbers masked wherever they appear (uvicorn's access log
+and pipecat's loguru output included)."""
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
+from api.log_redaction import redact
 from telephony.phone_numbers import mask_phone, mask_text
 
-__all__ = ["MaskingFilter", "mask_phone", "mask_text", "route_pipecat_logs", "setup_logging"]
+__all__ = ["MaskingFilter", "mask_phone", "mask_text", "route_pipecat_logs", "scrub", "setup_logging"]
 
 # pipecat logs this at ERROR when a caller's socket is already gone as the call closes it: a harmless race
 _BENIGN = ("exception while closing the websocket",)
 
 
+def scrub(text: str) -> str:
+    """A log line without secrets (query tokens and keys, bearer tokens, JWTs) or dialable phone numbers."""
+    return mask_text(redact(text))
+
+
 class MaskingFilter(logging.Filter):
-    """Masks phone numbers in every log record's final message."""
+    """Scrubs every log record's final message (see :func:`scrub`). uvicorn's access formatter reads the
+    record's arguments (client, method, path, version, status), so there the arguments are scrubbed one by
+    one and stay arguments."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = mask_text(message)
-        if masked != message:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken log call is logging's to report, not ours
+            return True
+        masked = scrub(message)
+        if masked == message:
+            return True
+        access = record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5
+        access = access and isinstance(record.msg, str)
+        if access and scrub(record.msg) == record.msg:
+            record.args = tuple(scrub(a) if isinstance(a, str) else a for a in record.args)
+        else:
             record.msg, record.args = masked, None
         return True
+
+
+_REFUSED = re.compile(r' - "WebSocket [^"]*" [45]\d\d$')
+
+
+class RefusedSocketFilter(logging.Filter):
+    """uvicorn logs a refused WebSocket handshake (401, 403, 429 …) at INFO like an accepted one: make it a
+    WARNING, one line (the refusal is the client's problem, not an error of ours)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING and _REFUSED.search(record.getMessage()):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+# uvicorn's loggers, scrubbed at the logger itself: also when uvicorn's own handlers write them
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+
+
+def scrub_uvicorn_logs() -> None:
+    for name in UVICORN_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, MaskingFilter) for f in logger.filters):
+            logger.addFilter(MaskingFilter())
+    error_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, RefusedSocketFilter) for f in error_log.filters):
+        error_log.addFilter(RefusedSocketFilter())
 
 
 def setup_logging(level: str = "INFO") -> None:
@@ -31,6 +77,7 @@ def setup_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    scrub_uvicorn_logs()
     route_pipecat_logs(level)
 
 

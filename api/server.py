@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -27,6 +28,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
         "log_level": settings.log_level.lower(),
         "ws_ping_interval": 20,
         "backlog": 2048,
+        **edge_options(settings),
     }
     if workers == 1:
         from api.app import create_app
@@ -44,12 +46,29 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
     return 0
 
 
+def edge_options(settings: ApiSettings) -> dict[str, Any]:
+    """uvicorn's limits against slow and greedy clients (README, "Reliability and security"): the header
+    timeout and JSON answers of api/http_protocol.py, idle keep-alive, concurrency, WebSocket message size;
+    its log records go through our handlers (one format, tokens redacted, numbers masked)."""
+    from api.http_protocol import GuardedWebSocketProtocol, configure
+
+    return {
+        "http": configure(settings.header_timeout_s),
+        "ws": GuardedWebSocketProtocol,
+        "timeout_keep_alive": settings.keep_alive_timeout_s,
+        "limit_concurrency": settings.limit_concurrency or None,
+        "ws_max_size": settings.ws_max_message_bytes,
+        "log_config": None,
+    }
+
+
 def worker_app() -> FastAPI:
     """The app of one worker process (uvicorn calls this factory in each)."""
     from api.app import create_app
 
     settings = ApiSettings()
     setup_logging(settings.log_level)
+    edge_options(settings)  # this process's header timeout
     return create_app(settings)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-_PHONE = re.compile(r"\+?\d[\d\s\-/().]{6,}\d")
+# a phone number stands on its own: not glued to letters, digits or a hyphen (call SIDs ``CA`` + 32 hex, UUIDs
+# and other ids stay readable), except after a URL-encoded plus (``%2B49…``)
+_PHONE = re.compile(r"(?:(?<=%2[bB])|(?<![\w-]))\+?\d[\d\s\-/().]{6,}\d(?![\w-])")
 
 
 def mask_phone(number: str | None) -> str:
@@ -17,5 +19,12 @@ def mask_phone(number: str | None) -> str:
     return digits[:3] + "*" * (len(digits) - 6) + digits[-3:]
 
 
+# digits that look like a phone number but are not one: IPv4 addresses, dates and times
+_NOT_A_NUMBER = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}|\d{4}-\d{2}-\d{2}(?:[ T]\d{2}(?::\d{2})*)?")
+
+
 def mask_text(text: str) -> str:
-    return _PHONE.sub(lambda m: mask_phone(m.group(0)), text)
+    """Every phone number in ``text`` masked (ids such as call SIDs and UUIDs, addresses and dates left alone)."""
+    return _PHONE.sub(
+        lambda m: m.group(0) if _NOT_A_NUMBER.fullmatch(m.group(0)) else mask_phone(m.group(0)), text
+    )

@@ -178,3 +178,33 @@ def test_empty_values_copied_from_env_example_mean_defaults(monkeypatch):
     Clock(agent.lisa_clock, agent.lisa_timezone).now()
     for settings in (ApiSettings, RequestSettings, VoiceSettings, TwilioSettings):
         settings()
+
+
+def test_masking_leaves_ids_addresses_and_dates_alone():
+    sid, uuid_ = "CA0123456789abcdef0123456789abcdef", "550e8400-e29b-41d4-a716-446655440000"
+    for kept in (sid, "CA12345678901234567890123456789012", uuid_, "127.0.0.1:8000", "2026-11-23 09:00:00"):
+        assert mask_text(f"call {kept} ended") == f"call {kept} ended", kept
+    masked = mask_text(f"call {sid} from +49 30 7654321 (request {uuid_}), to=%2B4930765432100")
+    assert sid in masked and uuid_ in masked and "7654321" not in masked and "765432100" not in masked
+
+
+def test_log_lines_lose_query_tokens_and_keys(caplog):
+    logger = logging.getLogger("uvicorn.access")
+    logger.addFilter(MaskingFilter())
+    jwt_like = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl"
+    try:
+        with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+            # uvicorn's access formatter reads these five arguments: they must stay arguments
+            logger.info(
+                '%s - "%s %s HTTP/%s" %d', "1.2.3.4:5", "GET", f"/ws?chat_id=1&token={jwt_like}", "1.1", 101
+            )
+            logger.info("GET /manager?access_token=abc&key=k-1&monkey=banana Bearer %s", jwt_like)
+    finally:
+        logger.filters.clear()
+    first, second = caplog.records
+    assert isinstance(first.args, tuple) and len(first.args) == 5
+    assert first.getMessage() == '1.2.3.4:5 - "GET /ws?chat_id=1&token=[redacted] HTTP/1.1" 101'
+    assert (
+        second.getMessage()
+        == "GET /manager?access_token=[redacted]&key=[redacted]&monkey=banana Bearer [redacted]"
+    )
