@@ -144,7 +144,7 @@ class LisaProcessor(FrameProcessor):
         end_t = s.started_t + frame.end_ms / 1000.0
         s.add_line("party", frame.text, start_t, end_t)
         self._idle_prompts = 0
-        log.info("call %s: caller said %r", s.call_sid, frame.text)
+        log.debug("call %s: caller said %r", s.call_sid, frame.text)
         self._spawn(self._reply(frame.text, end_t, s.started_t + frame.stt_final_ms / 1000.0))
 
     def _on_dtmf(self, digit: str) -> None:

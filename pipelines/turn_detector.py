@@ -315,7 +315,7 @@ class TurnDetector(FrameProcessor):
             return
         if session.lisa_busy and not self._interrupted:
             if words < self._settings.lisa_min_interrupt_words:
-                log.info("call %s: %r over Lisa: not an interruption", session.call_sid, text)
+                log.debug("call %s: %r over Lisa: not an interruption", session.call_sid, text)
                 return
             await self._interrupt(end_t)
         session.touch()
@@ -359,5 +359,5 @@ class TurnDetector(FrameProcessor):
         reply, heard = self._session.barge_in(at)
         if reply is not None:
             self._session.heard[reply] = heard
-        log.info("call %s: barge-in; caller heard %r", self._session.call_sid, heard)
+        log.debug("call %s: barge-in; caller heard %r", self._session.call_sid, heard)
         await self.broadcast_interruption()
