@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOCK = "2026-11-23T09:00:00+01:00"  # a Monday morning: the business is open
+CALLER, OUR_NUMBER = "+4915112345678", "+4930123456"
 
 
 def free_port() -> int:
@@ -79,6 +83,9 @@ class AppProcess:
             "LOG_LEVEL": "WARNING",
             "RATE_LIMIT_PER_MINUTE": "0",
             "LISA_TELEPHONY": "loopback",
+            # the benchmark plays Twilio: it signs /twilio/voice and the stream upgrade with this token
+            "TWILIO_AUTH_TOKEN": secrets.token_urlsafe(24),
+            "TWILIO_VALIDATE_SIGNATURE": "true",
             "LISA_CLOCK": CLOCK,
             "PYTHONPATH": str(ROOT),
             **(env or {}),
@@ -88,6 +95,27 @@ class AppProcess:
         )
         self.url = f"http://127.0.0.1:{self.port}"
         self.media = f"ws://127.0.0.1:{self.port}/twilio/media"
+        self.auth_token = settings["TWILIO_AUTH_TOKEN"]
+
+    async def ring(self) -> tuple[str, str, dict[str, str], dict[str, str]]:
+        """A call to the app's number as Twilio brings it in (signed ``/twilio/voice``): its call sid, the
+        stream URL and parameters of the TwiML (the stream token among them) and the signed upgrade headers."""
+        from telephony import inbound_call
+        from telephony.signature import SIGNATURE_HEADER, sign
+
+        sid = "CA" + uuid.uuid4().hex
+        _twiml, url, params = await inbound_call.ring(
+            self.url, auth_token=self.auth_token, from_number=CALLER, to_number=OUR_NUMBER, call_sid=sid
+        )
+        return sid, url, params, {SIGNATURE_HEADER: sign(self.auth_token, url, {})}
+
+    def call_in(self, **connect: Any) -> Any:
+        """``async with app.call_in() as call``: :meth:`ring`, then a ``MediaStreamClient`` on its stream."""
+        from telephony import inbound_call
+
+        return inbound_call.call_in(
+            self.url, auth_token=self.auth_token, from_number=CALLER, to_number=OUR_NUMBER, **connect
+        )
 
     async def wait_ready(self) -> None:
         async with httpx.AsyncClient() as client:

@@ -230,7 +230,8 @@ async def conversation(
     call = None
     try:
         try:
-            call = await ticker.connect(app.media)
+            sid, url, params, headers = await app.ring()
+            call = await ticker.connect(url, params, call_sid=sid, headers=headers)
             out["sid"] = call.call_sid
             out["greeting_ms"] = (await call.wait_speaking(call.t0, 30) - call.t0) * 1000
             await call.wait_done(60)
@@ -382,7 +383,8 @@ async def silent_calls(app: AppProcess, ticker: Ticker, count: int, seconds: flo
     rss_idle = app.rss_mb()
     calls = []
     for _ in range(count):
-        calls.append(await ticker.connect(app.media))
+        sid, url, params, headers = await app.ring()
+        calls.append(await ticker.connect(url, params, call_sid=sid, headers=headers))
         await asyncio.sleep(0.05)
     for call in calls:
         await call.wait_speaking(call.t0, 60)

@@ -40,9 +40,11 @@ def ulaw_frames(ulaw: bytes) -> list[str]:
 class LoadCall:
     """One media stream driven by a :class:`Ticker`."""
 
-    def __init__(self, ws: Any, custom_parameters: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, ws: Any, custom_parameters: dict[str, str] | None = None, call_sid: str | None = None
+    ) -> None:
         self.ws = ws
-        self.call_sid = "CA" + uuid.uuid4().hex
+        self.call_sid = call_sid or "CA" + uuid.uuid4().hex
         self.stream_sid = "MZ" + uuid.uuid4().hex
         self._msgs = TwilioMessages(self.stream_sid, self.call_sid, ACCOUNT)
         self._sid = json.dumps(self.stream_sid)
@@ -216,11 +218,20 @@ class Ticker:
             next_at += FRAME_S
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
-    async def connect(self, url: str, custom_parameters: dict[str, str] | None = None) -> LoadCall:
+    async def connect(
+        self,
+        url: str,
+        custom_parameters: dict[str, str] | None = None,
+        *,
+        call_sid: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> LoadCall:
+        """A stream to ``url`` with the TwiML's parameters (the app serves it only with their stream token),
+        for call ``call_sid``, ``headers`` on the upgrade (Twilio's signature)."""
         from websockets.asyncio.client import connect
 
-        ws = await connect(url, open_timeout=30, max_size=2**22, compression=None)
-        call = LoadCall(ws, custom_parameters)
+        ws = await connect(url, open_timeout=30, max_size=2**22, compression=None, additional_headers=headers)
+        call = LoadCall(ws, custom_parameters, call_sid)
         await call.start()
         self.calls.append(call)
         return call

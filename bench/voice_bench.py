@@ -87,11 +87,10 @@ async def conversation(
     server: AppProcess, turns: int, start_delay: float = 0.0
 ) -> tuple[list[float], str, float]:
     """One call: greeting, then ``turns`` questions; client-side latencies, call sid, greeting ms."""
-    from telephony.media_stream import MediaStreamClient
 
     await asyncio.sleep(start_delay)
     latencies: list[float] = []
-    async with MediaStreamClient.connect(server.media) as call:
+    async with server.call_in() as call:
         greeting = await call.wait_lisa_speaking(10)
         await call.wait_lisa_done(30, new_utterance=False)
         for i in range(turns):
@@ -139,10 +138,9 @@ async def server_latencies(server: AppProcess, sids: list[str], turns_out: list 
 
 
 async def silent_calls(server: AppProcess, count: int, seconds: float) -> dict[str, Any]:
-    from telephony.media_stream import MediaStreamClient
 
     async def one(ready: asyncio.Event, done: asyncio.Event, started: list[int]) -> None:
-        async with MediaStreamClient.connect(server.media) as call:
+        async with server.call_in() as call:
             await call.wait_lisa_speaking(15)
             await call.wait_lisa_done(30, new_utterance=False)
             started.append(1)
@@ -172,14 +170,13 @@ async def cpu_over(server: AppProcess, seconds: float) -> float:
 
 
 async def sequential_calls(server: AppProcess, count: int) -> dict[str, Any]:
-    from telephony.media_stream import MediaStreamClient
 
     # short calls that touch every part of a call: greeting, a question over it (barge-in → clear), the
     # answer's first audio, then the caller hangs up in the middle of it
     rss = [server.rss_mb()]
     pcm, _ = await speech("What are your opening hours on Saturday?")
     for i in range(count):
-        async with MediaStreamClient.connect(server.media) as call:
+        async with server.call_in() as call:
             await call.wait_lisa_speaking(15)
             await call.send_audio(pcm)
             await call.wait_lisa_speaking(15, after_ms=call.audio_sends[-1][1])
