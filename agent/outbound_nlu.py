@@ -63,6 +63,18 @@ _NAME_GARBLE = _rx(
     r"(for|on) the (booking|cooking|looking|book\w*|appointment|record|file|card|reservation)|"
     r"nachname|vorname|nahme\w*|name\w*|wen\b|wem\b|wer\b)\b"
 )
+_FILLERS = _rx(
+    r"\b(oh|ah|ach|äh|ähm|uh|um|so|well|sorry|entschuldigung|verzeihung|please|bitte|then|dann|"
+    r"the|der|die|das|at|um|is|ist|it'?s|es ist)\b"
+)
+
+
+def without_cues(text: str) -> str:
+    """``text`` without correction cues and fillers: "Oh, my mistake, eleven instead." -> "eleven"."""
+    rest = _FILLERS.sub(" ", CORRECTION_CUE.sub(" ", text))
+    return re.sub(r"[\s,.;:!?-]+", " ", rest).strip()
+
+
 SPELL_QUESTION = _rx(r"\b(spell\w*|buchstabier\w*|wie schreibt|how do you write)\b")
 
 

@@ -24,7 +24,7 @@ from agent.brain import TurnContext
 from agent.conversation import Conversation, Status
 from agent.outcome_check import names_slot, settle
 from agent.rule_turn import RuleTurn, capital
-from agent.when import When, parse_offers, say_day, say_time
+from agent.when import When, parse_bare_time, parse_offers, say_day, say_time
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +254,11 @@ class _Outbound(RuleTurn):
     def _offers(self, text: str) -> list[When]:
         """Every slot the business names in ``text`` (see :func:`agent.when.parse_offers`); never raises."""
         try:
-            return parse_offers(text, self.now, self.lang)
+            offers = parse_offers(text, self.now, self.lang)
+            if not offers and onlu.CORRECTION_CUE.search(text):  # "oh, my mistake, eleven instead"
+                bare = parse_bare_time(onlu.without_cues(text), self.now, self.lang)
+                offers = [bare] if bare is not None else []
+            return offers
         except Exception:  # noqa: BLE001 - a parser hiccup must not break the call
             log.exception("parse_offers failed")
             return []

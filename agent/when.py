@@ -21,7 +21,16 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 
-__all__ = ["When", "parse_when", "parse_offers", "say_day", "say_time", "say_datetime", "warm_up"]
+__all__ = [
+    "When",
+    "parse_when",
+    "parse_offers",
+    "parse_bare_time",
+    "say_day",
+    "say_time",
+    "say_datetime",
+    "warm_up",
+]
 
 
 @dataclass(frozen=True)
@@ -1190,6 +1199,11 @@ def _bare_time(fragment: str, now: datetime, language: str) -> When | None:
     if w is None or w.time is None or w.day is not None:
         return None
     return replace(w, text=fragment.strip(" ,.!?"))
+
+
+def parse_bare_time(fragment: str, now: datetime, language: str = "en") -> When | None:
+    """A bare hour said alone ("eleven", "elf", "two fifty") as a time of day, else None."""
+    return _bare_time(fragment, now, language)
 
 
 # where one offer ends and the next begins: sentence ends, commas, "or", "but", "and", "oder", "aber" …

@@ -238,3 +238,237 @@ def test_misheard_greetings_are_not_business_names():
         callee_name("salon schmidt hello") is None or callee_name("salon schmidt, hello") == "salon schmidt"
     )
     assert callee_name("miller dental practice, how can I help you") == "miller dental practice"
+
+
+# --------------------------------------------------------------------------------------------- issue 10 classes
+
+
+def wish(preferred: str, lang: str = "en") -> BookingRequest:
+    request = dentist(lang)
+    request.preferred_time = preferred
+    return request
+
+
+@pytest.mark.parametrize(
+    ("lang", "offer", "closing", "said_back"),
+    [
+        (
+            "en",
+            "We could do Friday at ten.",
+            "Lovely, Friday at ten then, bye!",
+            "Friday, November 27 at 10 am",
+        ),
+        (
+            "en",
+            "Friday at 10 would be free.",
+            "Great, see you Friday at 10, bye bye",
+            "Friday, November 27 at 10 am",
+        ),
+        (
+            "en",
+            "Friday at ten?",
+            "Alright, I've put him down for Friday 10am. Goodbye!",
+            "Friday, November 27 at 10 am",
+        ),
+        ("en", "How about Friday at ten?", "Okay, thanks, bye!", "Friday, November 27 at 10 am"),
+        (
+            "de",
+            "Freitag um zehn wäre frei.",
+            "Prima, dann Freitag um zehn, tschüss!",
+            "Freitag, 27. November um 10 Uhr",
+        ),
+        (
+            "de",
+            "Ginge Freitag um 10 Uhr?",
+            "Gut, ist eingetragen. Auf Wiederhören!",
+            "Freitag, 27. November um 10 Uhr",
+        ),
+        (
+            "de",
+            "Freitag um zehn hätten wir.",
+            "Alles klar, auf Wiederhören.",
+            "Freitag, 27. November um 10 Uhr",
+        ),
+    ],
+)
+async def test_confirm_and_goodbye_in_one_breath_is_booked_and_said_back(lang, offer, closing, said_back):
+    call = Call(lang, wish("Freitag vormittag" if lang == "de" else "Friday morning", lang))
+    await call("Praxis Müller, guten Tag." if lang == "de" else "Miller dental, hello?")
+    assert said_back in await call(offer)
+    last = await call(closing)
+    assert call.conv.end_requested and call.status is Status.BOOKED
+    assert call.conv.outcome.as_dict()["appointment"] == "2026-11-27T10:00"
+    assert last.startswith(said_back)
+
+
+@pytest.mark.parametrize(
+    ("lang", "offer", "misheard", "question", "answer", "booked"),
+    [
+        ("en", "Wednesday at quarter past two?", "Great, Wednesday at two fifty then.", "2:15 pm or 2:50 pm",
+         "Quarter past two, sorry.", "2026-11-25T14:15"),
+        ("en", "Wednesday at quarter past two?", "Great, Wednesday at two fifty then.", "2:15 pm or 2:50 pm",
+         "No, two fifty.", "2026-11-25T14:50"),
+        ("en", "Wednesday at three thirty is free.", "Okay, three thirteen on Wednesday.", "3:30 pm or 3:13 pm",
+         "The first one.", "2026-11-25T15:30"),
+        ("en", "Wednesday at two would work.", "See you Thursday at two then.", "Wednesday, November 25 or Thursday",
+         "Wednesday, sorry.", "2026-11-25T14:00"),
+        ("de", "Mittwoch um Viertel nach zwei?", "Prima, dann Mittwoch um zehn vor drei.", "14:15 Uhr oder 14:50 Uhr",
+         "Viertel nach zwei.", "2026-11-25T14:15"),
+    ],
+)  # fmt: skip
+async def test_a_confirmation_naming_another_time_is_asked_about(
+    lang, offer, misheard, question, answer, booked
+):
+    call = Call(lang, wish("Mittwoch nachmittag" if lang == "de" else "Wednesday afternoon", lang))
+    await call("Praxis Müller, guten Tag." if lang == "de" else "Miller dental, hello?")
+    await call(offer)
+    assert question in await call(misheard)
+    assert call.status is Status.OPEN  # nothing unconfirmed is booked
+    reply = await call(answer)
+    assert call.status is Status.BOOKED and call.conv.outcome.as_dict()["appointment"] == booked
+    assert booked[-5:].lstrip("0") in reply.replace(" pm", "").replace(" Uhr", "") or "perfect" in reply
+
+
+async def test_a_misheard_confirmation_left_unsettled_books_nothing():
+    call = Call("en", wish("Wednesday afternoon"))
+    await call("Miller dental, hello?")
+    await call("Wednesday at quarter past two?")
+    assert "or 2:50 pm" in await call("Lovely, two fifty on Wednesday then, bye!")
+    assert not call.conv.end_requested  # the question is asked, not a goodbye
+    last = await call("Bye.")
+    assert call.conv.end_requested and call.status is Status.FAILED
+    assert "couldn't confirm" in last and "2:50" in call.conv.outcome.summary.replace("14:50", "2:50")
+
+
+@pytest.mark.parametrize(
+    ("lang", "preferred", "offers", "accepted", "booked"),
+    [
+        ("en", "Wednesday afternoon", "I have Monday at eight or Wednesday at four in the afternoon.",
+         "Wednesday, November 25 at 4 pm would be great", "2026-11-25T16:00"),
+        ("en", "Tuesday morning", "I have Tuesday at 9, or Thursday at 2:30.",
+         "Tuesday, November 24 at 9 am would be great", "2026-11-24T09:00"),
+        ("en", "Thursday afternoon", "Tuesday at 9 or Thursday at 2:30, which do you prefer?",
+         "Thursday, November 26 at 2:30 pm would be great", "2026-11-26T14:30"),
+        ("en", "Monday morning", "Monday at ten is taken, but I could do Monday at eleven or Tuesday at ten.",
+         "Monday, November 30 at 11 am would be great", "2026-11-30T11:00"),
+        ("de", "Mittwoch nachmittag", "Montag um acht oder Mittwoch um vier Uhr nachmittags.",
+         "Mittwoch, 25. November um 16 Uhr wäre prima", "2026-11-25T16:00"),
+        ("de", "Donnerstag nachmittag", "Ich hätte Dienstag um 9 oder Donnerstag um halb drei.",
+         "Donnerstag, 26. November um 14:30 Uhr wäre prima", "2026-11-26T14:30"),
+    ],
+)  # fmt: skip
+async def test_the_offer_that_fits_is_taken_among_several(lang, preferred, offers, accepted, booked):
+    call = Call(lang, wish(preferred, lang))
+    await call("Praxis Müller, guten Tag." if lang == "de" else "Miller dental, hello?")
+    assert accepted in await call(offers)
+    await call("Gut, auf Wiederhören!" if lang == "de" else "Good, bye!")
+    assert call.status is Status.BOOKED and call.conv.outcome.as_dict()["appointment"] == booked
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+async def test_when_no_offer_fits_lisa_asks_once_then_takes_the_nearest(lang):
+    call = Call(lang, wish("Freitag nachmittag" if lang == "de" else "Friday afternoon", lang))
+    await call("Praxis Müller, guten Tag." if lang == "de" else "Miller dental, hello?")
+    offers = (
+        "Montag um acht, Dienstag um elf oder Mittwoch um drei."
+        if lang == "de"
+        else "We could do Monday at eight, Tuesday at eleven or Wednesday at three."
+    )
+    reply = await call(offers)
+    assert ("Freitag nachmittag" if lang == "de" else "Friday afternoon") in reply
+    reply = await call("Nein, am Freitag leider nichts." if lang == "de" else "No, sorry, nothing on Friday.")
+    assert ("Mittwoch, 25. November um 15 Uhr" if lang == "de" else "Wednesday, November 25 at 3 pm") in reply
+    await call("Gut, eingetragen. Tschüss!" if lang == "de" else "Okay, that's booked then. Bye!")
+    assert call.conv.outcome.as_dict()["appointment"] == "2026-11-25T15:00"
+
+
+@pytest.mark.parametrize(
+    ("lang", "question", "answer"),
+    [
+        ("en", "Has he been with us before?", "don't know"),
+        ("en", "Is he a new patient", "don't know"),
+        ("en", "What are his symptoms?", "don't know"),
+        ("en", "Does he have a referral?", "bring that along"),
+        ("en", "Is he privately insured?", "bring that along"),
+        ("en", "What's his date of birth?", "can't give that out"),
+        ("en", "And his email address?", "can't give that out"),
+        ("de", "War er schon mal bei uns?", "weiß ich leider nicht"),
+        ("de", "Hat er Schmerzen?", "weiß ich leider nicht"),
+        ("de", "Hat er eine Überweisung?", "bringt Max Mustermann zum Termin mit"),
+        ("de", "Wie ist sein Geburtsdatum?", "nicht herausgeben"),
+    ],
+)
+async def test_questions_lisa_cannot_answer_get_an_honest_answer_and_the_booking_goes_on(
+    lang, question, answer
+):
+    call = Call(lang)
+    await call("Praxis Müller, guten Tag." if lang == "de" else "Miller dental, hello?")
+    before = await call(question)
+    assert answer in before and "Hello, this is Lisa" not in before and "Ich rufe an" not in before
+    assert (
+        "Ginge nächste Woche" if lang == "de" else "Would next week, Monday between 10 and 12 work?"
+    ) in before
+    accepted = await call("Nächsten Montag um halb elf?" if lang == "de" else "Next Monday at half past ten?")
+    assert "prima" in accepted or "great" in accepted
+    after = await call(question)
+    assert answer in after
+    assert (
+        "Montag, 30. November um 10:30 Uhr wäre prima" if lang == "de" else "10:30 would be great"
+    ) in after
+
+
+@pytest.mark.parametrize(
+    ("lang", "garbled"),
+    [
+        ("en", "What's the sir name for the cooking?"),
+        ("en", "And the same for the booking?"),
+        ("en", "Who's it under?"),
+        ("en", "And whom should I put it under?"),
+        ("de", "Auf welchen Nahmen?"),
+        ("de", "Und der Nachname?"),
+    ],
+)
+async def test_right_after_agreeing_a_garbled_question_is_the_name_question(lang, garbled):
+    call = Call(lang)
+    await call("Praxis Müller, guten Tag." if lang == "de" else "Miller dental, hello?")
+    await call("Nächsten Montag um halb elf?" if lang == "de" else "Next Monday at half past ten?")
+    assert await call(garbled) == (
+        "Der Name ist Max Mustermann." if lang == "de" else "The name is Max Mustermann."
+    )
+
+
+async def test_a_garbled_question_before_anything_is_agreed_is_not_taken_for_the_name():
+    call = Call()
+    await call("Miller dental, hello?")
+    assert "Max Mustermann." not in await call("And the same for the booking?")
+
+
+async def test_spelling_the_name():
+    call = Call()
+    await call("Miller dental, hello?")
+    await call("Next Monday at half past ten?")
+    assert await call("Could you spell that?") == "Mustermann: M-U-S-T-E-R-M-A-N-N."
+
+
+@pytest.mark.parametrize(
+    ("lang", "preferred", "lines", "booked"),
+    [
+        ("en", "Friday morning", ["Thursday at ten — no, sorry, Friday at ten.", "Good, bye!"], "2026-11-27T10:00"),
+        ("en", "Tuesday morning", ["We could do Tuesday at nine, or rather at ten.", "Fine, bye."], "2026-11-24T10:00"),
+        ("en", "this week, mornings", ["Tuesday at ten would work.", "Sorry, actually Wednesday instead.",
+                                       "Okay, see you Wednesday at ten. Bye!"], "2026-11-25T10:00"),
+        ("en", "this week, mornings", ["Tuesday at ten would work.", "Oh, my mistake, eleven instead.",
+                                       "Bye!"], "2026-11-24T11:00"),
+        ("de", "Freitag vormittag", ["Donnerstag um zehn, ach nein, lieber Freitag um zehn.", "Gut, tschüss!"],
+         "2026-11-27T10:00"),
+        ("de", "diese Woche vormittags", ["Dienstag um zehn ginge.", "Entschuldigung, doch lieber Mittwoch.",
+                                          "Gut, bis Mittwoch um zehn, tschüss!"], "2026-11-25T10:00"),
+    ],
+)  # fmt: skip
+async def test_self_corrections_replace_the_slot(lang, preferred, lines, booked):
+    call = Call(lang, wish(preferred, lang))
+    await call("Praxis Müller, guten Tag." if lang == "de" else "Miller dental, hello?")
+    for line in lines:
+        await call(line)
+    assert call.conv.end_requested and call.status is Status.BOOKED
+    assert call.conv.outcome.as_dict()["appointment"] == booked

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.when import When, parse_when, say_datetime, say_day, say_time
+from agent.when import When, parse_offers, parse_when, say_datetime, say_day, say_time
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = datetime(2026, 11, 23, 9, 15, tzinfo=BERLIN)  # Monday 23 Nov 2026, 09:15
@@ -623,3 +623,82 @@ OFFERS = [  # what a business says when Lisa calls
 )
 def test_what_businesses_say(language, text, day, exact, window):
     check(parse_when(text, MONDAY, language), day, exact, window, None)
+
+
+# --------------------------------------------------------------------------------------------- every offer
+
+
+def _slots(offers):
+    return [(w.day, w.time) for w in offers]
+
+
+OFFER_LISTS = [
+    ("en", "Monday at eight or Wednesday at four in the afternoon", [(d(30), t(8)), (d(25), t(16))]),
+    ("en", "I have Tuesday at 9, or Thursday at 2:30", [(d(24), t(9)), (d(26), t(14, 30))]),
+    (
+        "en",
+        "We could do Monday at 8, Tuesday at 11 or Wednesday at 3.",
+        [(d(30), t(8)), (d(24), t(11)), (d(25), t(15))],
+    ),
+    ("en", "Monday is full. I have Tuesday at 9, or Thursday at 2:30.", [(d(24), t(9)), (d(26), t(14, 30))]),
+    ("en", "Monday at 10 is taken but Monday at 11 is free", [(d(30), t(11))]),
+    ("en", "Monday at 8 or 10", [(d(30), t(8)), (d(30), t(10))]),
+    ("en", "There's Thursday at two thirty and Friday at eleven.", [(d(26), t(14, 30)), (d(27), t(11))]),
+    (
+        "en",
+        "Let me see... Tuesday at 9 would work, or Thursday at 2:30, which do you prefer?",
+        [(d(24), t(9)), (d(26), t(14, 30))],
+    ),
+    ("en", "Monday, November 30 at 10", [(d(30), t(10))]),
+    ("en", "Sorry, nothing until next Wednesday, then at 4:15.", [(d(2, 12), t(16, 15))]),
+    ("en", "No, Monday at 10 is fine.", [(d(30), t(10))]),
+    ("en", "Monday at 10 is taken.", []),
+    ("de", "Montag um acht oder Mittwoch um vier Uhr nachmittags", [(d(30), t(8)), (d(25), t(16))]),
+    ("de", "Ich hätte Dienstag um 9 oder Donnerstag um halb drei", [(d(24), t(9)), (d(26), t(14, 30))]),
+    ("de", "Leider ist Mittwoch um 15 Uhr schon belegt. Donnerstag um 16 Uhr wäre frei.", [(d(26), t(16))]),
+    ("de", "Erst wieder am Montag, den 7. Dezember, um 10:45 Uhr.", [(d(7, 12), t(10, 45))]),
+    ("de", "Dienstag um neun, sonst Freitag um elf", [(d(24), t(9)), (d(27), t(11))]),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "slots"), OFFER_LISTS, ids=[c[1][:40] for c in OFFER_LISTS])
+def test_every_offer_keeps_its_own_day_and_time(language, text, slots):
+    assert _slots(parse_offers(text, MONDAY, language)) == slots
+
+
+CORRECTIONS = [
+    ("en", "Thursday at ten — no, sorry, Friday at ten", d(27), t(10)),
+    ("en", "Thursday at ten. No, sorry, Friday at ten.", d(27), t(10)),
+    ("en", "Thursday at ten, or rather eleven", d(26), t(11)),
+    ("en", "Thursday at ten, sorry, I mean Friday", d(27), t(10)),
+    ("en", "Tuesday at nine, make that ten", d(24), t(10)),
+    ("en", "Wednesday at 3, no wait, at 4", d(25), t(16)),
+    ("de", "Donnerstag um zehn, ach nein, lieber Freitag um zehn", d(27), t(10)),
+    ("de", "Donnerstag um zehn, ach nein, um elf", d(26), t(11)),
+    ("de", "Dienstag um neun, ich meine Mittwoch um neun", d(25), t(9)),
+    ("de", "Freitag um 14 Uhr, nein Verzeihung, um 15 Uhr", d(27), t(15)),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "day", "exact"), CORRECTIONS, ids=[c[1][:40] for c in CORRECTIONS]
+)
+def test_a_self_correction_replaces_what_it_corrects(language, text, day, exact):
+    w = parse_when(text, MONDAY, language)
+    assert (w.day, w.time) == (day, exact)
+    assert _slots(parse_offers(text, MONDAY, language)) == [(day, exact)]
+
+
+def test_a_correction_replaces_only_the_offer_before_it():
+    offers = parse_offers("Monday at 8 or Wednesday at 3 — sorry, I mean Wednesday at 4", MONDAY, "en")
+    assert _slots(offers) == [(d(30), t(8)), (d(25), t(16))]
+
+
+@pytest.mark.parametrize(
+    "text", ["Monday at 10, no problem", "No, sorry, Monday is full.", "The first one.", "Den ersten, bitte."]
+)
+def test_no_is_not_always_a_correction_and_a_pick_is_no_date(text):
+    offers = parse_offers(text, MONDAY, "de" if "ersten" in text else "en")
+    assert _slots(offers) in ([(d(30), t(10))], [])
+    if "Monday at 10" in text:
+        assert parse_when(text, MONDAY, "en").time == t(10)
