@@ -31,6 +31,10 @@ async def voice(request: Request, form: FormData = Depends(twilio_form)) -> Resp
     if not call_sid:
         raise HTTPException(422, "missing form field 'CallSid'")
     parameters = voice_parameters(form, request.query_params)
+    settings = state.services.get("twilio_settings")
+    if parameters["request_id"] and settings is not None and not settings.twilio_validate_signature:
+        # unsigned webhooks (local development) must not hand out streams that brief Lisa from a request
+        raise HTTPException(403, "outbound call TwiML needs signature-checked webhooks")
     stream_url = media_stream_url(public_base_url(request, state.settings.public_url))
     log.info(
         "call %s %s from %s to %s -> %s",

@@ -257,6 +257,11 @@ async def test_signature_check_off_only_explicitly_and_loudly(app_server, monkey
         url, params = _stream(resp.text)
         assert url == f"ws://127.0.0.1:{server.port}/twilio/media"
         assert params["direction"] == "inbound"
+        # but never a stream that would brief Lisa from a request: that needs a checked signature
+        resp = await client.post(
+            "/twilio/voice?request_id=req-7", data={**INBOUND, "Direction": "outbound-api"}
+        )
+        assert resp.status_code == 403 and "signature" in resp.json()["detail"]
 
 
 async def test_carrier_is_registered_at_startup(app_server, twilio_env) -> None:
