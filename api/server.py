@@ -47,7 +47,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
 
 
 def edge_options(settings: ApiSettings) -> dict[str, Any]:
-    """uvicorn's limits against slow and greedy clients (README, "Reliability and security"): the header
+    """uvicorn's limits against slow and greedy clients (README, Chat API: "The HTTP edge"): the header
     timeout and JSON answers of api/http_protocol.py, idle keep-alive, concurrency, WebSocket message size;
     its log records go through our handlers (one format, tokens redacted, numbers masked)."""
     from api.http_protocol import GuardedWebSocketProtocol, configure
