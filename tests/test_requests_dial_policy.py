@@ -138,3 +138,28 @@ async def test_the_limit_holds_across_workers_on_postgres(app_server, postgres_u
     assert codes == [200] * 3 + [429] * 7, [r.text for r in answers]
     rows = await one.state.db.fetchall("SELECT id FROM requests")
     assert len(rows) == 3
+
+
+async def test_a_number_denied_after_scheduling_is_not_dialled(app_server):
+    clock = ManualClock(SATURDAY)
+    server = await app_server(clock=clock)
+    body = request("+49 30 7654321")
+    r = await post(server, body)
+    assert r.status_code == 200 and r.json()["status"] == "scheduled"
+    processor = server.state.services["requests"]
+    processor.settings = processor.settings.model_copy(update={"outbound_deny_numbers": "+49 30 765"})
+    clock.advance(2 * 86400 - 2 * 3600 + 60)  # Monday 09:01: the job is due
+
+    async def failed():
+        row = await server.state.db.fetchone(
+            "SELECT status, last_error FROM requests WHERE id = :id", {"id": body["request_id"]}
+        )
+        return row if row["status"] == "failed" else None
+
+    from requests_support import wait_for
+
+    row = await wait_for(failed, within=10)
+    assert "deny list" in row["last_error"]
+    assert not server.state.services["carrier"].placed
+    jobs = await server.state.db.fetchall("SELECT result FROM request_jobs")
+    assert [j["result"] for j in jobs] == ["refused"]

@@ -256,7 +256,15 @@ async def test_cancel_during_a_call_hangs_up_and_stays_canceled(db):
     assert carrier.hung_up == [sid]
     await p.on_call_ended(outbound_call(sid), ended(Status.BOOKED, datetime(2026, 11, 30, 10, 30)))
     assert await _status(p) == "canceled"
-    assert (await p.cancel(RID))[0] == 409
+    assert await p.cancel(RID) == (
+        200,
+        {  # idempotent: the request as it is
+            "status": "canceled",
+            "request_id": RID,
+            "message": "Request is already canceled; nothing to cancel",
+            "request_status": "canceled",
+        },
+    )
     assert (await p.cancel("unknown"))[0] == 404
     await p.stop()
 
@@ -308,7 +316,15 @@ async def _two_instances(postgres_url: str) -> None:
     clock = ManualClock("2026-11-23T09:15:00+01:00")
     carriers = [RecordingCarrier(), RecordingCarrier()]
     procs = [
-        make_processor(d, clock, c, outbound_max_concurrent_calls=20)
+        # 12 requests of one user to one number: the daily limits are not what this test is about
+        make_processor(
+            d,
+            clock,
+            c,
+            outbound_max_concurrent_calls=20,
+            outbound_max_requests_per_number_per_day=0,
+            outbound_max_requests_per_user_per_day=0,
+        )
         for d, c in zip(dbs, carriers, strict=True)
     ]
     ids = [f"7a7a7a7a-0000-4000-8000-{i:012d}" for i in range(12)]

@@ -50,6 +50,7 @@ class CallScheduler:
     _wake: asyncio.Event
     _tasks: set[asyncio.Task]
     _loop_task: asyncio.Task | None
+    dial_policy: Any  # () -> DialPolicy (the processor's)
 
     def start(self) -> None:
         self._loop_task = asyncio.create_task(self.run(), name="request-scheduler")
@@ -109,6 +110,14 @@ class CallScheduler:
             return False
         attempt = int(row["attempts"] or 0) + 1
         number = row["number_to_call"]
+        if refusal := self.dial_policy().refusal(number):  # checked again at dial time: the policy may change
+            text = f"number_to_call: {refusal}"
+            await self.store.finish_job(job["id"], "refused")
+            fields = {"status": "failed", "last_error": text, "summary": text}
+            await self.store.update(request_id, fields, [("error", text)], unless_status=FINAL_STATUSES)
+            log.warning("request %s: not dialled (%s)", request_id, refusal)
+            self._changed()
+            return False
         ok = await self.store.update(
             request_id,
             {"status": "calling", "attempts": attempt, "call_sid": None},
