@@ -237,3 +237,39 @@ async def test_token_store_binds_and_is_single_use(sqlite_url) -> None:
     finally:
         with contextlib.suppress(Exception):
             await db.close()
+
+
+@pytest.mark.voice
+async def test_a_call_the_app_places_is_served(app_server, no_twilio_env) -> None:
+    """The legitimate path: the scheduler places the request's call on the loopback carrier, which streams
+    with the token it was issued; Lisa is briefed and talks, the token is spent on that call."""
+    from call_support import party_speech
+
+    server = await app_server(clock=ManualClock("2026-11-23T09:15:00+01:00"))
+    carrier = server.state.services["carrier"]
+    hello = await asyncio.to_thread(party_speech, "Good morning, Smile Dental, how can I help you?")
+    heard: list = []
+
+    async def receptionist(call: MediaStreamClient) -> None:
+        await call.send_audio(hello)
+        heard.append(await call.wait_lisa_done(timeout=45))
+
+    carrier.register_party(SAMPLE["number_to_call"], receptionist)
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        resp = await client.post("/api/process-request", json=SAMPLE)
+    assert resp.json()["status"] == "accepted", resp.text
+    for _ in range(600):
+        if heard:
+            break
+        await asyncio.sleep(0.1)
+    assert heard and heard[0], "Lisa answered the receptionist"
+    [(sid, _to, params)] = carrier.placed
+    assert TOKEN_PARAMETER not in params  # the token went to the stream only
+    row = await server.state.db.fetchone(
+        "SELECT direction, request_id, call_sid, used_at FROM media_stream_tokens"
+    )
+    assert row["direction"] == "outbound" and row["request_id"] == RID and row["call_sid"] == sid
+    assert row["used_at"]
+    await carrier.wait_idle(timeout=60)
+    events = [e["type"] for e in (await _request(server))["events"]]
+    assert "call_started" in events or "call_connected" in events, events
