@@ -25,7 +25,8 @@ class RequestSettings(BaseSettings):
     outbound_call_language: str | None = None  # force "en"/"de" for the call; default: the request's language
 
     # who may be dialled (api/requests/dial_policy.py) and how often (rolling 24 h, counted in the database)
-    outbound_allowed_countries: str = ""  # ISO codes, comma-separated; empty = the business's country; * = any
+    # countries calls may go to: ISO codes, comma-separated; empty = the business's country; * = any
+    outbound_allowed_countries: str = ""
     outbound_deny_numbers: str = ""  # numbers or prefixes never called, comma-separated
     outbound_max_requests_per_user_per_day: int = 20  # 0 = no limit
     outbound_max_requests_per_number_per_day: int = 10  # requests to call the same number; 0 = no limit
