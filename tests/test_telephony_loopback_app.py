@@ -23,7 +23,8 @@ async def test_party_reached_through_the_app_carrier_talks_with_lisa(app_server)
     seen: dict[str, object] = {}
 
     async def caller(call: MediaStreamClient) -> None:
-        greeting = await call.wait_lisa_done(timeout=20)  # inbound: Lisa greets first
+        # inbound: Lisa greets first (two sentences, synthesized one after the other: allow a pause between)
+        greeting = await call.wait_lisa_done(timeout=20, settle=1.2)
         seen["greeting"] = greeting
         await call.send_audio(question)
         seen["answer"] = await call.wait_lisa_done(timeout=30)
