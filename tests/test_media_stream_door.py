@@ -206,11 +206,11 @@ async def test_streams_per_process_are_capped(app_server, no_twilio_env, caplog)
     assert count.open == 0 and count.refused_over_cap == 1
 
 
-async def test_token_store_binds_and_is_single_use(sqlite_url) -> None:
+async def test_token_store_binds_and_is_single_use(db_url) -> None:
     """The store itself, shared by every worker on one database: two stores (two workers) see one truth."""
     from api.storage import Database
 
-    db = await Database.connect(sqlite_url)
+    db = await Database.connect(db_url)
     try:
         worker_a, worker_b = StreamTokens(db), StreamTokens(db)
         token = await worker_a.issue("outbound", request_id="r1")
@@ -273,3 +273,19 @@ async def test_a_call_the_app_places_is_served(app_server, no_twilio_env) -> Non
     await carrier.wait_idle(timeout=60)
     events = [e["type"] for e in (await _request(server))["events"]]
     assert "call_started" in events or "call_connected" in events, events
+
+
+async def test_replayed_status_callbacks_apply_once_across_workers(db_url) -> None:
+    from api.storage import Database
+    from telephony.stream_tokens import AppliedStatuses
+
+    db = await Database.connect(db_url)
+    try:
+        worker_a, worker_b = AppliedStatuses(db), AppliedStatuses(db)
+        assert await worker_a.first_time("CA1", "in-progress")
+        assert not await worker_b.first_time("CA1", "in-progress")
+        assert await worker_b.first_time("CA1", "in-progress/machine_start")  # the AMD result is news
+        assert await worker_a.first_time("CA2", "in-progress")
+        assert not await worker_a.first_time("CA1", "in-progress/machine_start")
+    finally:
+        await db.close()
