@@ -118,7 +118,7 @@ class BodyGuard:
             return
         if body is None:
             return  # the client went away
-        if not twilio and body:
+        if json_route and body:
             try:
                 json_input.loads(body)
             except json_input.BadJson as exc:

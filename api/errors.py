@@ -20,12 +20,15 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from api.log_redaction import redact
 
 log = logging.getLogger(__name__)
 
 SEED_002_PATHS = ("/api/process-request",)
+# messages after which an answer has begun (an error can no longer replace it)
+STARTING = ("http.response.start", "websocket.accept", "websocket.close", "websocket.http.response.start")
 
 
 def seed_002(path: str) -> bool:
@@ -77,11 +80,36 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
     return await request_validation_exception_handler(request, exc)
 
 
+EDGE_RESPONSES = {  # what the HTTP edge (api/body_limit.py) may answer to an operation with a body
+    "408": {"description": "the body did not arrive within BODY_TIMEOUT_S"},
+    "413": {"description": "body larger than MAX_BODY_BYTES (MAX_TWILIO_BODY_BYTES under /twilio)"},
+    "415": {"description": "Content-Type is not application/json"},
+    "422": {
+        "description": "body not valid JSON (too deep, invalid Unicode, NUL); the detail names the field"
+    },
+}
+
+
 def install(app: FastAPI) -> None:
-    """Route-aware handlers for HTTP and validation errors, and the catch-all for everything else."""
+    """Route-aware handlers for HTTP and validation errors, the catch-all for everything else, and the edge's
+    answers in the OpenAPI schema."""
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_middleware(UnexpectedErrors)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            for path, item in schema.get("paths", {}).items():
+                for method, operation in item.items():
+                    if method in ("post", "put", "patch") and not path.startswith("/twilio"):
+                        responses = operation.setdefault("responses", {})
+                        for code, answer in EDGE_RESPONSES.items():
+                            responses.setdefault(code, answer)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class UnexpectedErrors:
@@ -99,9 +127,7 @@ class UnexpectedErrors:
 
         async def tracked(message: Message) -> None:
             nonlocal started
-            if message["type"] in ("http.response.start", "websocket.accept", "websocket.close"):
-                started = True
-            if message["type"] == "websocket.http.response.start":
+            if message["type"] in STARTING:
                 started = True
             await send(message)
 
@@ -118,11 +144,17 @@ class UnexpectedErrors:
                 target,
                 exc_info=exc,
             )
+            body = {"detail": "internal error", "error_id": error_id}
             if scope["type"] == "websocket":
                 with contextlib.suppress(Exception):  # the socket may be gone already
-                    await send(
-                        {"type": "websocket.close", "code": 1011, "reason": f"internal error {error_id}"}
-                    )
+                    if not started and "websocket.http.response" in scope.get("extensions", {}):
+                        await WebSocket(scope, receive, send).send_denial_response(JSONResponse(body, 500))
+                    elif started:
+                        await send(
+                            {"type": "websocket.close", "code": 1011, "reason": f"internal error {error_id}"}
+                        )
+                    else:
+                        await send({"type": "websocket.close", "code": 1011})
                 return
             if started:
                 return  # the answer is half sent; the server closes the connection

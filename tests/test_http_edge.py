@@ -14,6 +14,7 @@ import pytest
 from conftest import ManualClock
 from requests_support import SAMPLE
 from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from api.json_input import BadJson, loads, nesting_depth
 
@@ -310,3 +311,29 @@ async def test_docs_follow_the_auth_setting(app_server, auth, mode, anonymous, s
                     "paths"
                 ]
             )
+
+
+async def test_an_unexpected_error_at_a_websocket_handshake_is_500_json_with_an_error_id(app_server, caplog):
+    server = await app_server()
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    server.state.services["chat"].open_chat = broken
+    with caplog.at_level(logging.ERROR, logger="api.errors"), pytest.raises(InvalidStatus) as refused:
+        async with connect(f"{server.ws_url}/ws"):
+            pass
+    response = refused.value.response
+    assert response.status_code == 500
+    body = json.loads(response.body)
+    assert body["detail"] == "internal error" and "secret" not in response.body.decode()
+    assert any(body["error_id"] in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+async def test_the_schema_documents_what_the_edge_answers(app_server):
+    server = await app_server()
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        paths = (await http.get("/openapi.json")).json()["paths"]
+    for path in ("/api/process-request", "/api/v1/sessions/{session_id}/chat", "/manager/send"):
+        assert {"408", "413", "415", "422"} <= set(paths[path]["post"]["responses"]), path
+    assert "415" not in paths["/twilio/status"]["post"]["responses"]
