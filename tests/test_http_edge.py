@@ -127,8 +127,8 @@ async def test_deep_json_is_422_on_every_json_route(app_server):
         ('"Termin\\u0000morgen"', "NUL"),
     ],
 )
-async def test_invalid_text_in_a_chat_message_is_422_naming_the_field(app_server, text, why):
-    server = await app_server()
+async def test_invalid_text_in_a_chat_message_is_422_naming_the_field(app_server, db_url, text, why):
+    server = await app_server(database_url=db_url)  # PostgreSQL refuses NUL in text: it never gets there
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
         sid = (await http.post("/api/v1/sessions")).json()["session_id"]
         raw = '{"message": ' + text + "}"
@@ -159,8 +159,8 @@ async def test_nul_in_path_or_query_is_422(app_server):
 
 
 # --- WebSockets: bad frames answered, nobody else's socket dropped -----------------------------------------
-async def test_bad_ws_frames_are_answered_and_no_socket_is_dropped(app_server):
-    server = await app_server()
+async def test_bad_ws_frames_are_answered_and_no_socket_is_dropped(app_server, db_url):
+    server = await app_server(database_url=db_url)
     async with (
         connect(f"{server.ws_url}/manager/ws") as manager_a,
         connect(f"{server.ws_url}/manager/ws") as manager_b,
