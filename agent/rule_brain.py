@@ -238,7 +238,9 @@ class _Inbound(RuleTurn):
         if wants_human:
             return await self._transfer(text)
         passes_on = bool(nlu.PASS_ON.search(text))
-        about_existing = bool(nlu.EXISTING_APPOINTMENT.search(text)) and not nlu.BOOK_REQUEST.search(text)
+        about_existing = bool(nlu.CANCEL_OR_MOVE.search(text)) or (
+            bool(nlu.EXISTING_APPOINTMENT.search(text)) and not nlu.BOOK_REQUEST.search(text)
+        )
         message_intent = bool(
             nlu.STRONG_MESSAGE.search(text)
             or passes_on

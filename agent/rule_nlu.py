@@ -421,6 +421,10 @@ EXISTING_APPOINTMENT = _rx(
     r"mein(?:en)? termin (?:am|um|morgen|heute|nächste)|meinen termin)\b"
 )
 """Talk about an appointment the caller already has (can't make it, late, cancel, "my 3 o'clock")."""
+CANCEL_OR_MOVE = _rx(
+    r"\b(?:cancel\w*|call off|reschedul\w*|postpone|move my|absagen|abzusagen|stornier\w*|verschieben|verlegen)\b"
+)
+"""Cancelling or moving an appointment: passed on as a message even when "book" or "Termin" occurs."""
 BOOK_REQUEST = _rx(
     r"\b(?:book (?:me|us|it|him|her|an?|for|in|that|friday|monday|tuesday|wednesday|thursday)|"
     r"make (?:me )?an? (?:new )?appointment|(?:i'?d|i would|i want|i'?d like|i need|i wanna|can i|could i|may i) "

@@ -138,11 +138,36 @@ async def test_no_number_or_a_goodbye_after_the_message_is_fine(engine):
     assert de.outcome["status"] == "message_taken" and "Paula Brandt" in de.outcome["summary"]
 
 
-async def test_asking_for_a_new_appointment_still_books(engine):
-    t = await talk(engine)
-    await t("I'd like to book an appointment for Friday at 10 am")
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "I'd like to book an appointment for Friday at 10 am"),
+        ("en", "I'm late for work, can I book Friday at 10 am?"),
+        ("de", "Ich möchte einen Termin am Freitag um 10 Uhr"),
+    ],
+)
+async def test_asking_for_a_new_appointment_still_books(engine, lang, text):
+    t = await talk(engine, "chat", lang)
+    await t(text)
     await t("Ann Lee")
-    assert t.outcome["status"] == "booked"
+    assert t.outcome["status"] == "booked" and t.outcome["appointment"] == "2026-11-27T10:00"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "I'd like to reschedule my appointment from Thursday to Friday at 10"),
+        ("en", "Can I move my appointment to next week?"),
+        ("de", "Ich möchte einen Termin absagen, den am Freitag um 10."),
+        ("de", "Kann ich meinen Termin am Donnerstag auf Freitag verschieben?"),
+    ],
+)
+async def test_cancelling_or_moving_an_appointment_is_passed_on(engine, calendar, lang, text):
+    t = await talk(engine, "chat", lang)
+    reply = await t(text)
+    assert "name" in reply.lower()
+    await t("Ann Lee")
+    assert t.outcome["status"] == "message_taken" and await bookings(calendar) == []
 
 
 # ---------------------------------------------------------------- class 9: loops
