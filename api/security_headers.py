@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 DOCS_PATHS = ("/docs", "/redoc")
 DOCS_SOURCES = "https://cdn.jsdelivr.net"
 _INLINE = re.compile(rb"<(script|style)(?![^>]*\bsrc=)[^>]*>(.*?)</\1\s*>", re.IGNORECASE | re.DOTALL)
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?")
 ALWAYS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 
 
@@ -24,10 +25,13 @@ def _hashes(html: bytes) -> tuple[list[str], list[str]]:
     return scripts, styles
 
 
-def content_security_policy(html: bytes, docs: bool = False) -> str:
-    """A CSP for one HTML page: its inline blocks by hash, same-origin fetches and sockets, no framing."""
+def content_security_policy(html: bytes, docs: bool = False, host: str | None = None) -> str:
+    """A CSP for one HTML page: its inline blocks by hash, same-origin fetches and sockets, no framing.
+    ``host`` (the request's, when it is a plain host[:port]) names the page's own WebSocket origin too, for
+    browsers that do not count ``ws(s)://`` as ``'self'``."""
     scripts, styles = _hashes(html)
     extra = f" {DOCS_SOURCES}" if docs else ""
+    sockets = f" ws://{host} wss://{host}" if host and _HOST.fullmatch(host) else ""
     return "; ".join(
         [
             "default-src 'none'",
@@ -36,7 +40,7 @@ def content_security_policy(html: bytes, docs: bool = False) -> str:
             + (" https://fonts.googleapis.com" if docs else ""),
             "img-src 'self' data:" + (" https://fastapi.tiangolo.com https://cdn.redoc.ly" if docs else ""),
             "font-src 'self'" + (" https://fonts.gstatic.com" if docs else ""),
-            "connect-src 'self'",  # WebSockets to the same origin: browsers count ws(s) as 'self' (CSP 3)
+            f"connect-src 'self'{sockets}",
             "worker-src blob:" if docs else "worker-src 'none'",
             "base-uri 'none'",
             "form-action 'self'",
@@ -82,7 +86,8 @@ class SecurityHeaders:
             if message.get("more_body", False):
                 return
             body = b"".join(parts)
-            csp = content_security_policy(body, docs).encode()
+            host = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"host"), None)
+            csp = content_security_policy(body, docs, host).encode()
             start["headers"] = [
                 *start["headers"],
                 *ALWAYS,

@@ -279,6 +279,10 @@ async def test_html_pages_carry_security_headers(app_server):
     csp = page.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp and "'sha256-" in csp
     assert "unsafe-inline" not in csp and "cdn.jsdelivr.net" not in csp
+    assert f"connect-src 'self' ws://127.0.0.1:{server.port} wss://127.0.0.1:{server.port}" in csp
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        odd = await http.get("/manager", headers={"host": "x; script-src *"})
+    assert "script-src *" not in odd.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["x-content-type-options"] == "nosniff"
     assert page.headers["referrer-policy"] == "no-referrer"
