@@ -29,6 +29,7 @@ from api.chat_hub import Subscriber
 from api.chat_models import HistoryOut, MessageOut
 from api.chat_service import ChatError, ChatService
 from api.chat_startup import chat_service, chat_service_ws, http_error
+from api.errors import new_error_id
 from api.rate_limit import client_key, limiter_of, rate_limited
 from api.socket_admission import accept, admit, refuse
 
@@ -56,6 +57,14 @@ async def websocket_principal(websocket: WebSocket) -> Principal | None:
 
 def ws_error(code: int, detail: str, **extra: Any) -> dict[str, Any]:
     return {"type": "error", "code": code, "detail": detail, **extra}
+
+
+def internal_error(exc: Exception, where: str) -> dict[str, Any]:
+    """An unexpected failure handling one frame: logged with an error id and the traceback; the client gets
+    an error frame with the id (never the traceback) and keeps its socket."""
+    error_id = new_error_id()
+    log.error("error %s: %s in %s", error_id, type(exc).__name__, where, exc_info=exc)
+    return ws_error(500, "internal error", error_id=error_id)
 
 
 def parse_frame(raw: str) -> dict[str, Any]:
@@ -206,3 +215,5 @@ async def user_chat(
                 await service.send(session.id, content, principal, user_name)
             except ChatError as exc:
                 sub.offer(ws_error(exc.status_code, exc.detail))
+            except Exception as exc:  # noqa: BLE001 - one failed turn is answered; the socket stays open
+                sub.offer(internal_error(exc, f"chat websocket {session.id}"))

@@ -30,7 +30,14 @@ from api.chat_models import (
 )
 from api.chat_service import ChatError, ChatService
 from api.chat_startup import chat_service, chat_service_ws, http_error
-from api.chat_ws import client_socket, next_frame, rate_check, websocket_principal, ws_error
+from api.chat_ws import (
+    client_socket,
+    internal_error,
+    next_frame,
+    rate_check,
+    websocket_principal,
+    ws_error,
+)
 from api.rate_limit import rate_limited
 from api.socket_admission import accept, refuse
 
@@ -174,3 +181,5 @@ async def manager_socket(
                 await _act(service, frame, name)
             except ChatError as exc:
                 sub.offer(ws_error(exc.status_code if exc.status_code != 400 else 422, exc.detail))
+            except Exception as exc:  # noqa: BLE001 - one failed action is answered; the socket stays open
+                sub.offer(internal_error(exc, "manager websocket"))

@@ -341,3 +341,31 @@ async def test_the_schema_documents_what_the_edge_answers(app_server):
     for path in ("/api/process-request", "/api/v1/sessions/{session_id}/chat", "/manager/send"):
         assert {"408", "413", "415", "422"} <= set(paths[path]["post"]["responses"]), path
     assert "415" not in paths["/twilio/status"]["post"]["responses"]
+
+
+async def test_a_failed_turn_on_a_websocket_is_an_error_frame_with_an_id_and_the_socket_stays(
+    app_server, caplog
+):
+    server = await app_server()
+    chat = server.state.services["chat"]
+    real_send, real_manager_send = chat.send, chat.manager_send
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    async with connect(f"{server.ws_url}/manager/ws") as manager, connect(f"{server.ws_url}/ws") as user:
+        chat_id = (await frame(user, lambda f: f.get("sender") == "lisa"))["chatId"]
+        await frame(manager, lambda f: f.get("event") == "chats")
+        chat.send, chat.manager_send = broken, broken
+        with caplog.at_level(logging.ERROR, logger="api.chat_ws"):
+            await user.send(json.dumps({"type": "message", "content": "Hello"}))
+            failed = await frame(user, is_error)
+            await manager.send(json.dumps({"type": "message", "chat_id": chat_id, "content": "Hi"}))
+            failed_too = await frame(manager, is_error)
+        for error in (failed, failed_too):
+            assert error["code"] == 500 and error["detail"] == "internal error" and "secret" not in str(error)
+            assert any(error["error_id"] in r.getMessage() and r.exc_info for r in caplog.records)
+        chat.send, chat.manager_send = real_send, real_manager_send
+        await user.send(json.dumps({"type": "message", "content": "Where are you located?"}))
+        assert "Parkstraße" in (await frame(user, lambda f: f.get("sender") == "lisa"))["content"]
+        await frame(manager, lambda f: f.get("event") == "message")
