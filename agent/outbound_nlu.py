@@ -69,9 +69,13 @@ _FILLERS = _rx(
 )
 
 
+_YES_NO = _rx(r"\b(yes|yeah|yep|no|nope|okay|ok|right|ja|nein|nee|genau|richtig)\b")
+
+
 def without_cues(text: str) -> str:
-    """``text`` without correction cues and fillers: "Oh, my mistake, eleven instead." -> "eleven"."""
-    rest = _FILLERS.sub(" ", CORRECTION_CUE.sub(" ", text))
+    """``text`` without correction cues, fillers, yes and no: "Oh, my mistake, eleven instead." -> "eleven",
+    "No, 330." -> "330"."""
+    rest = _YES_NO.sub(" ", _FILLERS.sub(" ", CORRECTION_CUE.sub(" ", text)))
     return re.sub(r"[\s,.;:!?-]+", " ", rest).strip()
 
 

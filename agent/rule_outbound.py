@@ -180,7 +180,7 @@ class _Outbound(RuleTurn):
         ag = self.ag
         goodbye = bool(nlu.GOODBYE.search(text)) and not nlu.ANYTHING_ELSE.search(text)
         booked = self.conv.outcome.status is Status.BOOKED
-        offers = self._offers(text)
+        offers = self._offers(self._continued(text))
         if booked and nlu.CALL_LATER.search(text):
             offers = []  # "call back tomorrow" after the booking names no slot
         timed = [w for w in offers if w.time is not None]
@@ -250,12 +250,31 @@ class _Outbound(RuleTurn):
             return [self.t("restate", purpose=purpose, preferred=self.preferred or self.t("which_slot"))]
         return [self.t("which_slot")]
 
+    def _continued(self, text: str) -> str:
+        """The business went on talking over Lisa's answer to its offer ("I have Tuesday at 9." — "Tuesday,
+        Nov…" — "or Thursday at 2:30"): her cut-off yes was not heard, so the offers are read together."""
+        lisa = [m for m in self.conv.history if m.role == "assistant"]
+        said = [m for m in self.conv.history if m.role == "user"]
+        if not lisa or not lisa[-1].meta.get("interrupted") or len(said) < 2:
+            return text
+        if self.conv.outcome.status is Status.BOOKED or not self.ag.standing:
+            return text
+        heard = lisa[-1].text
+        if names_slot(heard, self.local(self.ag.standing), self.now, self.lang):
+            return text  # the business heard which slot she took
+        earlier = said[-2].text
+        if not self._offers(earlier) or self.ag.confirmed:
+            return text
+        self.ag.withdraw()
+        return f"{earlier.rstrip()} {text}"
+
     # ------------------------------------------------------------------ offers and the agreement
     def _offers(self, text: str) -> list[When]:
         """Every slot the business names in ``text`` (see :func:`agent.when.parse_offers`); never raises."""
         try:
             offers = parse_offers(text, self.now, self.lang)
-            if not offers and onlu.CORRECTION_CUE.search(text):  # "oh, my mistake, eleven instead"
+            expecting = self.ag.standing or self.ag.unsure or onlu.CORRECTION_CUE.search(text)
+            if not offers and expecting:  # "oh, my mistake, eleven instead"; "No, 330."
                 bare = parse_bare_time(onlu.without_cues(text), self.now, self.lang)
                 offers = [bare] if bare is not None else []
             return offers
@@ -340,14 +359,14 @@ class _Outbound(RuleTurn):
             if self.ag.standing:
                 return await self._about_agreed(text, offers)
             return await self._offer(offers)
-        if nlu.GOODBYE.search(text):
-            return []  # leaving without settling it: nothing is booked (see _close)
         if self.ag.asked_unsure >= 2 and nlu.YES.search(text):  # "Just to be sure: …?" - "Yes."
-            return await self._book(agreed, text, False)
-        if self.ag.asked_unsure >= 2 and nlu.NO.search(text):
+            return await self._book(agreed, text, bool(nlu.GOODBYE.search(text)))
+        if self.ag.asked_unsure >= 2 and nlu.NO.search(text) and not nlu.GOODBYE.search(text):
             self._drop_unsure()
             self.asked = True
             return [self.t("which_slot")]
+        if nlu.GOODBYE.search(text):
+            return []  # leaving without settling it: nothing is booked (see _close)
         if self.ag.asked_unsure < 2:
             self.ag.doubt(agreed, heard)
             self.asked = True

@@ -282,7 +282,8 @@ def _word_number(m: re.Match[str]) -> str:
 
 _COMPACT = re.compile(  # Whisper writes "at 930", "at 1030 am"
     r"\b(at|um|around|about|gegen|by|ab|from|von|until|till|before|after|bis|to|and|und|between|zwischen)"
-    r"\s+(\d{1,2})(\d{2})(?![\d.:,]\d)|(?<![\d.:,])(\d{1,2})(\d{2})(?=\s*(?:a\.?\s?m\b|p\.?\s?m\b))"
+    r"\s+(\d{1,2})(\d{2})(?![\d.:,]\d)|(?<![\d.:,])(\d{1,2})(\d{2})(?=\s*(?:a\.?\s?m\b|p\.?\s?m\b"
+    r"|(?:on|am)\s+(?:mon|tue|wed|thu|fri|sat|di|mi|do|fr)|o'?clock|uhr\b))"  # "250 on Wednesday"
 )
 
 

@@ -472,3 +472,35 @@ async def test_self_corrections_replace_the_slot(lang, preferred, lines, booked)
         await call(line)
     assert call.conv.end_requested and call.status is Status.BOOKED
     assert call.conv.outcome.as_dict()["appointment"] == booked
+
+
+async def test_offers_split_over_two_turns_by_a_barge_in_are_read_together():
+    """Speech recognition ends the business's turn at a pause ("I have Tuesday at 9." … "or Thursday at 2:30"),
+    Lisa starts her yes and is cut off before naming the slot: the offers count together."""
+    call = Call("en", wish("Thursday afternoon"))
+    await call("Miller dental, hello?")
+    assert "doesn't suit" in await call("I have Tuesday at 9.")
+    call.engine.heard(call.conv, "Unfortunately")
+    assert "Thursday, November 26 at 2:30 pm would be great" in await call("Or Thursday at 230.")
+
+
+@pytest.mark.parametrize(
+    ("answer", "booked"), [("No, 330.", "2026-11-26T15:30"), ("Three thirty.", "2026-11-26T15:30")]
+)
+async def test_whisper_digits_settle_a_misheard_confirmation(answer, booked):
+    call = Call("en", wish("Thursday afternoon"))
+    await call("Salon Lisa, hello?")
+    await call("Thursday at 3 30 is free.")
+    assert "3:30 pm or 2:50 pm" in await call("Lovely, 250 on Thursday then.")
+    await call(answer)
+    assert call.conv.outcome.as_dict()["appointment"] == booked
+
+
+async def test_yes_to_just_to_be_sure_books_even_with_a_goodbye():
+    call = Call("en", wish("Thursday afternoon"))
+    await call("Salon Lisa, hello?")
+    await call("Thursday at 3 30 is free.")
+    await call("Okay, so 3.39 Thursday.")
+    assert "Just to be sure" in await call("Hmm, yes.")
+    last = await call("Yes, bye.")
+    assert call.status is Status.BOOKED and last.startswith("Thursday, November 26 at 3:30 pm")
