@@ -347,7 +347,7 @@ def safe_parse_when(text: str, now: datetime, lang: str):  # noqa: ANN201 - agen
 # ------------------------------------------------------------------ inbound: fillers, corrections, messages
 
 FILLER_WORDS = _rx(
-    r"^\W*(?:(?:uh+|um+|umm|err+|erm+|hm+|hmm+|ah+|äh+m?|öh+m?|ehm|mh+)\b|"
+    r"^\W*(?:(?:uh+(?![\s-]*huh)|um+|umm|err+|erm+|hm+|hmm+|ah+|äh+m?|öh+m?|ehm|mh+)\b|"
     r"(?:(?:hang on|hold on|wait|one|just|give me)(?: (?:a|one|just a))? (?:sec(?:ond)?|moment|minute|tick)|"
     r"hang on|hold on|wait|(?:a|one) (?:sec(?:ond)?|moment|minute)|sec|"
     r"let me (?:think|see|check|have a look|look)(?: about it| for a second)?|let'?s see|"

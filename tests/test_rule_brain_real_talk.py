@@ -264,6 +264,10 @@ def test_fillers_and_corrections_in_the_parser():
     assert nlu.strip_fillers("Hang on.") == "" and nlu.strip_fillers("Moment mal") == ""
     assert nlu.strip_fillers("uh, let me think") == "" and nlu.strip_fillers("one sec") == ""
     assert nlu.strip_fillers("Er kommt später") == "Er kommt später"  # German "he", not a filler
+    assert (
+        nlu.strip_fillers("Uh-huh") == "Uh-huh" and nlu.strip_fillers("Please") == "Please"
+    )  # answers, not fillers
+    assert nlu.strip_fillers("Ähm, Moment, Freitag um zehn") == "Freitag um zehn"
     now = datetime(2026, 11, 23, 9, tzinfo=TZ)
     when = nlu.parse_when_corrected("Friday at 10 instead of Thursday at 10", now, "en")
     assert when.day.isoformat() == "2026-11-27"
