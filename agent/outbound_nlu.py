@@ -79,6 +79,11 @@ def without_cues(text: str) -> str:
     return re.sub(r"[\s,.;:!?-]+", " ", rest).strip()
 
 
+# "Who did you say you're calling for?": the name again
+CALLING_FOR = _rx(
+    r"\b(calling (for|on behalf)|on whose behalf|who (are|were) you calling|who is (the|this) (patient|client)|"
+    r"für wen rufen|in wessen auftrag|wer ist (der|die) patient\w*)\b"
+)
 SPELL_QUESTION = _rx(r"\b(spell\w*|buchstabier\w*|wie schreibt|how do you write)\b")
 
 

@@ -499,7 +499,11 @@ class _Outbound(RuleTurn):
         if onlu.SPELL_QUESTION.search(text):
             surname = self.user.split()[-1]
             return [self.t("spell", name=surname, letters="-".join(surname.upper()))]
-        if nlu.NAME_QUESTION.search(text) or (agreed and not about_slots and onlu.likely_name_question(text)):
+        if (
+            nlu.NAME_QUESTION.search(text)
+            or onlu.CALLING_FOR.search(text)
+            or (agreed and not about_slots and onlu.likely_name_question(text))
+        ):
             return [self.t("name")]
         if about_slots:
             return []

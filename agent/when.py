@@ -1217,7 +1217,7 @@ _ALTERNATIVE = re.compile(
 _OR_LIKE = {"or", "oder", "otherwise", "alternatively", "sonst", "alternativ", ",", "also", "auch"}
 # a slot the speaker turns down ("Monday at 10 is taken"), as opposed to a hedged offer ("sorry, only Monday")
 _TAKEN = re.compile(
-    r"\b(?:taken|gone|(?:fully |all )?booked(?! (?:you|him|her|it|that|in))|full|unavailable|not (?:available|free|possible)|"
+    r"\b(?:taken|gone|closed|geschlossen|(?:fully |all )?booked(?! (?:you|him|her|it|that|in))|full|unavailable|not (?:available|free|possible)|"
     r"isn'?t (?:free|available|possible)|doesn'?t work|won'?t work|can'?t do|don'?t have|do not have|"
     r"belegt|vergeben|ausgebucht|voll|geht (?:leider )?nicht|nicht (?:frei|möglich)|haben wir nicht|"
     r"hab(?:e)? ich nicht|schon weg)\b",
@@ -1279,6 +1279,8 @@ def _alternatives(text: str, now: datetime, language: str) -> list[When]:
         if not piece.strip():
             continue
         w = _parse_plain(piece, now, language)
+        if found and sep in _OR_LIKE and w is not None and w.time is None and re.match(r"\W*\d", piece):
+            w = _parse_plain(f"{'um' if _is_de(language) else 'at'} {piece.strip()}", now, language) or w
         if found:
             prev_text, prev = found[-1]
             joined = f"{prev_text}{' ' if sep == '.' else (', ' if sep == ',' else f' {sep} ')}{piece}"
@@ -1295,6 +1297,17 @@ def _alternatives(text: str, now: datetime, language: str) -> list[When]:
             if w.day is None and w.first_day is None and sep in _OR_LIKE and w.time is not None:
                 w = replace(w, day=prev.day, first_day=prev.first_day, last_day=prev.last_day)
         found.append((piece, w))
+    # "9:30 or 11 on Tuesday": a day said once at the end belongs to the bare times before it
+    for i in range(len(found) - 1, 0, -1):
+        day = found[i][1]
+        if day is None or day.day is None:
+            continue
+        j = i - 1
+        while (
+            j >= 0 and found[j][1] is not None and found[j][1].day is None and found[j][1].first_day is None
+        ):
+            found[j] = (found[j][0], replace(found[j][1], day=day.day))
+            j -= 1
     offers = [w for piece, w in found if w is not None and not w.is_empty]
     kept = [w for piece, w in found if w is not None and not w.is_empty and not _TAKEN.search(piece)]
     return kept if kept or not offers else []

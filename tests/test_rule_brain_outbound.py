@@ -504,3 +504,13 @@ async def test_yes_to_just_to_be_sure_books_even_with_a_goodbye():
     assert "Just to be sure" in await call("Hmm, yes.")
     last = await call("Yes, bye.")
     assert call.status is Status.BOOKED and last.startswith("Thursday, November 26 at 3:30 pm")
+
+
+@pytest.mark.parametrize(
+    ("lang", "question"),
+    [("en", "Sorry, who did you say you're calling for?"), ("de", "Für wen rufen Sie nochmal an?")],
+)
+async def test_asked_again_who_the_call_is_for_lisa_gives_the_name(lang, question):
+    call = Call(lang)
+    await call("Praxis Müller, guten Tag." if lang == "de" else "Miller dental, hello?")
+    assert "Max Mustermann" in await call(question)

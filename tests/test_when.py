@@ -658,6 +658,10 @@ OFFER_LISTS = [
     ("de", "Leider ist Mittwoch um 15 Uhr schon belegt. Donnerstag um 16 Uhr wäre frei.", [(d(26), t(16))]),
     ("de", "Erst wieder am Montag, den 7. Dezember, um 10:45 Uhr.", [(d(7, 12), t(10, 45))]),
     ("de", "Dienstag um neun, sonst Freitag um elf", [(d(24), t(9)), (d(27), t(11))]),
+    ("en", "I can offer you 9:30 or 11 on Tuesday", [(d(24), t(9, 30)), (d(24), t(11))]),
+    ("en", "We're closed on Friday, but Thursday at 4 would work.", [(d(26), t(16))]),
+    ("de", "um halb zehn oder um elf am Dienstag", [(d(24), t(9, 30)), (d(24), t(11))]),
+    ("en", "Tuesday at 9 or Wednesday", [(d(24), t(9)), (d(25), None)]),
 ]
 
 
