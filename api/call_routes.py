@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from api.auth import Principal, require_admin
+from api.openapi_docs import MAX_OFFSET, responses
 from api.storage.calls import CallStore
 
 router = APIRouter(prefix="/api/calls", tags=["calls"])
@@ -17,18 +18,18 @@ def _store(request: Request) -> CallStore:
     return CallStore(request.app.state.lisa.db)
 
 
-@router.get("")
+@router.get("", responses=responses(401, 403))
 async def list_calls(
     request: Request,
     _principal: Admin,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     """Recent calls with masked numbers, outcome, transcript and per-turn timing."""
     return {"calls": await _store(request).list(limit, offset)}
 
 
-@router.get("/{call_sid}", responses={404: {"description": "no call with this sid"}})
+@router.get("/{call_sid}", responses=responses(401, 403, described={404: "no call with this sid"}))
 async def get_call(call_sid: str, request: Request, _principal: Admin) -> dict[str, Any]:
     call = await _store(request).get(call_sid)
     if call is None:

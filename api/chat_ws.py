@@ -30,6 +30,7 @@ from api.chat_models import HistoryOut, MessageOut
 from api.chat_service import ChatError, ChatService
 from api.chat_startup import chat_service, chat_service_ws, http_error
 from api.errors import new_error_id
+from api.openapi_docs import responses
 from api.rate_limit import client_key, limiter_of, rate_limited
 from api.socket_admission import accept, admit, refuse
 
@@ -143,7 +144,7 @@ async def rate_check(websocket: WebSocket, principal: Principal) -> dict[str, An
     "/history",
     response_model=HistoryOut,
     summary="The messages of a chat, oldest first",
-    responses={404: {"description": "unknown chat"}, 403: {"description": "another user's chat"}},
+    responses=responses(401, 429, described={403: "another user's chat", 404: "unknown chat"}),
 )
 async def history(
     principal: Annotated[Principal, Depends(rate_limited)],

@@ -20,6 +20,7 @@ from api import json_input
 from api.app import SHUTDOWN, STARTUP
 from api.auth import Principal, current_principal
 from api.errors import new_error_id
+from api.openapi_docs import json_body, responses
 from api.requests.business_hours import BusinessHours
 from api.requests.models import FINAL_STATUSES, ProcessRequestBody, guess_language
 from api.requests.outbox import Outbox
@@ -50,7 +51,18 @@ def _error(status: int, request_id: Any, error: str, **extra: Any) -> JSONRespon
     return JSONResponse({"status": "error", "request_id": rid, "error": error, **extra}, status_code=status)
 
 
-@router.post("/api/process-request")
+@router.post(
+    "/api/process-request",
+    openapi_extra=json_body(ProcessRequestBody),
+    responses=responses(
+        401,
+        403,
+        422,
+        429,
+        500,
+        described={409: "this request_id is already used by another user"},
+    ),
+)
 async def process_request(request: Request, principal: Caller) -> JSONResponse:
     """Seed 002: accept a booking request and call the business (now, or at the next opening)."""
     try:  # the edge (api/body_limit.py) checked it already; parsed the same safe way here
@@ -116,7 +128,7 @@ async def _owned(request: Request, request_id: str, principal: Principal) -> JSO
     return None
 
 
-@router.get("/api/requests")
+@router.get("/api/requests", responses=responses(401, 403))
 async def list_requests(
     request: Request,
     principal: Caller,
@@ -144,7 +156,7 @@ async def list_requests(
     return JSONResponse({"requests": [{k: r[k] for k in keys} for r in rows]})
 
 
-@router.get("/api/requests/{request_id}")
+@router.get("/api/requests/{request_id}", responses=responses(401, 403, 404))
 async def get_request(request_id: str, request: Request, principal: Caller) -> JSONResponse:
     """Status, events, summary and appointment of a request (for clients that do not read Supabase)."""
     if refused := await _owned(request, request_id, principal):
@@ -152,7 +164,7 @@ async def get_request(request_id: str, request: Request, principal: Caller) -> J
     return JSONResponse(await _processor(request).describe(request_id))
 
 
-@router.post("/api/requests/{request_id}/cancel")
+@router.post("/api/requests/{request_id}/cancel", responses=responses(401, 403, 404))
 async def cancel_request(request_id: str, request: Request, principal: Caller) -> JSONResponse:
     """Cancel a request: no further calls; a call in progress is ended."""
     if refused := await _owned(request, request_id, principal):

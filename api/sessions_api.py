@@ -20,6 +20,7 @@ from api.chat_models import (
 )
 from api.chat_service import ChatError, ChatService, SessionEnded
 from api.chat_startup import chat_service, http_error
+from api.openapi_docs import MAX_OFFSET
 from api.rate_limit import rate_limited
 from api.storage.sessions import wire_time
 
@@ -146,7 +147,7 @@ async def list_sessions(
     service: Annotated[ChatService, Depends(chat_service)],
     status: Annotated[Literal["active", "ended"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> SessionListOut:
     sessions = await service.list_sessions(principal, status, limit, offset)
     return SessionListOut(

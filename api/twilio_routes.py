@@ -10,6 +10,7 @@ import logging
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from starlette.datastructures import FormData
 
+from api.openapi_docs import responses
 from telephony import status as call_status
 from telephony.phone_numbers import mask_phone
 from telephony.signature import public_base_url, twilio_form
@@ -19,11 +20,20 @@ from telephony.twiml import connect_call, media_stream_url, voice_parameters
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["twilio"])
+# what a webhook answers besides 200 (the edge, api/body_limit.py, adds 408 and 413)
+WEBHOOK_ERRORS = responses(
+    described={
+        403: "X-Twilio-Signature is missing or wrong (or cannot be checked: TWILIO_AUTH_TOKEN unset)",
+        408: "the body did not arrive within BODY_TIMEOUT_S",
+        413: "body larger than MAX_TWILIO_BODY_BYTES",
+        422: "not a URL-encoded form, or a required field is missing",
+    }
+)
 
 XML = "application/xml"
 
 
-@router.post("/twilio/voice", response_class=Response)
+@router.post("/twilio/voice", response_class=Response, responses=WEBHOOK_ERRORS)
 async def voice(request: Request, form: FormData = Depends(twilio_form)) -> Response:  # noqa: B008
     """A call reached our Twilio number (or an outbound call asks for its TwiML): connect it to Lisa."""
     state = request.app.state.lisa
@@ -48,7 +58,7 @@ async def voice(request: Request, form: FormData = Depends(twilio_form)) -> Resp
     return Response(twiml, media_type=XML)
 
 
-@router.post("/twilio/status")
+@router.post("/twilio/status", responses=WEBHOOK_ERRORS)
 async def status(request: Request, form: FormData = Depends(twilio_form)) -> Response:  # noqa: B008
     """A call status callback (or an async answering-machine result): tell the status listeners."""
     call_sid = str(form.get("CallSid") or "")
