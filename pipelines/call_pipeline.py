@@ -1,7 +1,8 @@
 """One phone call: Twilio media WebSocket → pipecat pipeline → Lisa → back, with records and hooks.
 
 ``transport in → [cloud STT] → TurnDetector (VAD + smart turn + local STT) → LisaProcessor → TTS →
-transport out → metrics log``, all at 8 kHz (the pipeline's in/out rates; Whisper's 16 kHz and Piper's
+transport out → metrics log``. Speech recognition is biased with what the call is about (names, business,
+services: :mod:`pipelines.stt_context`): Whisper's prompt, Deepgram's ``keyterm``, all at 8 kHz (the pipeline's in/out rates; Whisper's 16 kHz and Piper's
 22.05 kHz are converted inside their services only). One pipeline and one pipecat runner per call; every
 failure inside a call ends that call only (``ended_by = "system"``) and its resources are always released.
 """
@@ -34,6 +35,7 @@ from pipelines.local_tts import LocalTTS
 from pipelines.providers import build_stt, build_tts
 from pipelines.serializer import TwilioStreamSerializer
 from pipelines.settings import VoiceSettings
+from pipelines.stt_context import speech_context
 from pipelines.turn_detector import TurnDetector
 from telephony.carrier import CarrierError
 from telephony.media_stream import ProtocolError, Start, StreamTracker
@@ -248,12 +250,19 @@ class MediaCall:
             on_event=self._on_event,
             prefetch=tts.prefetch if isinstance(tts, LocalTTS) else None,
         )
-        stt = build_stt(self.settings)
+        business = getattr(self.state.engine, "business", None)
+        stt = build_stt(self.settings, speech_context(conv, business).terms)
         processors = [transport.input()]
         if stt is not None:
             processors.append(stt)
         processors += [
-            TurnDetector(session, self.settings, local_stt=stt is None, on_draft=self.lisa.draft),
+            TurnDetector(
+                session,
+                self.settings,
+                local_stt=stt is None,
+                on_draft=self.lisa.draft,
+                context=lambda: speech_context(conv, business).prompt,  # the callee's name joins once heard
+            ),
             self.lisa,
             tts,
             transport.output(),

@@ -11,9 +11,11 @@ ARRIVED = "lisa_arrived"  # metadata key of a caller audio frame: time.monotonic
 
 @dataclass
 class CallerTurnFrame(DataFrame):
-    """What the caller said in one turn (end of speech and STT final, ms since the stream started)."""
+    """What the caller said in one turn (end of speech and STT final, ms since the stream started), and its
+    words with the recogniser's confidence (0–1)."""
 
     text: str = ""
+    words: tuple[tuple[str, float], ...] = ()
     start_ms: float = 0.0
     end_ms: float = 0.0
     stt_final_ms: float = 0.0

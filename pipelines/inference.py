@@ -100,14 +100,17 @@ def _clean(text: str) -> str:
     return "" if " ".join(words) in _NOISE_TRANSCRIPTS and len(words) <= 1 else text.strip()
 
 
-def transcribe_8k(pcm_8k: bytes) -> str:
-    """Blocking: transcribe 8 kHz 16-bit PCM (upsampled to Whisper's 16 kHz here, nowhere else)."""
+def transcribe_8k(pcm_8k: bytes, context: str = "") -> local_models.Recognised:
+    """Blocking: transcribe 8 kHz 16-bit PCM (upsampled to Whisper's 16 kHz here, nowhere else), with word
+    confidences; ``context`` biases recognition towards what the call is about (``pipelines.stt_context``)."""
     audio = pcm16_to_float(resample_pcm16(pcm_8k, 8000, 16000))
-    return _clean(local_models.transcribe_short(audio))
+    heard = local_models.recognise_short(audio, context)
+    text = _clean(heard.text)
+    return local_models.Recognised(text, heard.words if text else ())
 
 
-async def transcribe(pcm_8k: bytes) -> str:
-    return await run(transcribe_8k, pcm_8k)
+async def transcribe(pcm_8k: bytes, context: str = "") -> local_models.Recognised:
+    return await run(transcribe_8k, pcm_8k, context)
 
 
 # ----------------------------------------------------------------------------------------------- TTS

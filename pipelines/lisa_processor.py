@@ -5,7 +5,8 @@ each reply's sentences to the TTS as the engine produces them, keeps the engine'
 heard after a barge-in (``engine.heard``), turns DTMF ``0`` into a request for a human, re-prompts an idle
 caller and ends the call after a second silence or at the maximum call duration. After a reply it carries out
 what the engine asked for: ``conv.transfer_to`` (carrier transfer) or ``conv.end_requested`` (the goodbye is
-played, its mark comes back, then the call is hung up).
+played, its mark comes back, then the call is hung up). A caller turn's recognised words and their confidence
+go to the engine with its text (``respond``/``preview`` ``words=``), so a brain can confirm a name heard unsure.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from pipecat.frames.frames import (
     CancelFrame,
@@ -115,16 +116,16 @@ class LisaProcessor(FrameProcessor):
             await self._stop_tasks()
         await self.push_frame(frame, direction)
 
-    def draft(self, text: str) -> None:
+    def draft(self, text: str, words: Sequence[tuple[str, float]] = ()) -> None:
         """The caller paused after ``text`` and may be done: start synthesizing the first sentence Lisa
         would answer (the engine's preview; only for a deterministic brain). When the turn does end with
         this text her reply starts from the ready audio; when the caller goes on, a little work is wasted."""
         if self._prefetch is None or self.ending or self.conv.ended or self._lock.locked():
             return
-        self._spawn(self._draft(text))
+        self._spawn(self._draft(text, words))
 
-    async def _draft(self, text: str) -> None:
-        sentence = await self._engine.preview(self.conv, text)
+    async def _draft(self, text: str, words: Sequence[tuple[str, float]] = ()) -> None:
+        sentence = await self._engine.preview(self.conv, text, list(words) or None)
         if sentence and not self.ending:
             self._prefetch(sentence, 1, True)
 
@@ -145,7 +146,8 @@ class LisaProcessor(FrameProcessor):
         s.add_line("party", frame.text, start_t, end_t)
         self._idle_prompts = 0
         log.debug("call %s: caller said %r", s.call_sid, frame.text)
-        self._spawn(self._reply(frame.text, end_t, s.started_t + frame.stt_final_ms / 1000.0))
+        stt_t = s.started_t + frame.stt_final_ms / 1000.0
+        self._spawn(self._reply(frame.text, end_t, stt_t, frame.words))
 
     def _on_dtmf(self, digit: str) -> None:
         s = self._session
@@ -159,7 +161,11 @@ class LisaProcessor(FrameProcessor):
     # ------------------------------------------------------------------ replies
 
     async def _reply(
-        self, text: str | None, user_end_t: float | None = None, stt_t: float | None = None
+        self,
+        text: str | None,
+        user_end_t: float | None = None,
+        stt_t: float | None = None,
+        words: Sequence[tuple[str, float]] = (),
     ) -> None:
         async with self._lock:
             if self.ending or self.conv.ended:
@@ -168,7 +174,9 @@ class LisaProcessor(FrameProcessor):
             reply = s.new_reply(user_end_t, stt_t)
             timing = s.timings[reply]
             pieces = (
-                self._engine.opening(self.conv) if text is None else self._engine.respond(self.conv, text)
+                self._engine.opening(self.conv)
+                if text is None
+                else self._engine.respond(self.conv, text, list(words) or None)
             )
             said: list[str] = []
             s.generating = True

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -72,25 +72,73 @@ def _whisper_prompt() -> tuple[list[int], list[int]]:
     return prompt, get_suppressed_tokens(tokenizer, [-1]) or []
 
 
+MAX_CONTEXT_TOKENS = 48  # a longer previous-text prompt makes tiny.en copy it and costs decode time
+
+
+@lru_cache(maxsize=256)
+def _context_tokens(context: str) -> tuple[int, ...]:
+    """``<|startofprev|>`` and the tokens of ``context`` (faster-whisper's ``initial_prompt``), at most
+    :data:`MAX_CONTEXT_TOKENS` of them, cut at a word start."""
+    if not context.strip():
+        return ()
+    tokenizer = whisper_model().hf_tokenizer
+    ids = tokenizer.encode(" " + context.strip(), add_special_tokens=False).ids  # no <|sot|>…<|eot|> wrap
+    if len(ids) > MAX_CONTEXT_TOKENS:
+        ids = ids[:MAX_CONTEXT_TOKENS]
+        while len(ids) > 1 and not tokenizer.id_to_token(ids[-1]).startswith("Ġ"):
+            ids.pop()
+        ids.pop()  # the word cut off
+    return (tokenizer.token_to_id("<|startofprev|>"), *ids)
+
+
+def context_token_count(context: str) -> int:
+    """How many prompt tokens ``context`` adds (``<|startofprev|>`` included)."""
+    return len(_context_tokens(context))
+
+
+@dataclass(frozen=True)
+class Recognised:
+    """A transcript and its words with Whisper's confidence (mean token probability, 0–1)."""
+
+    text: str
+    words: tuple[tuple[str, float], ...] = ()
+
+
 _MIN_FRAMES = 300  # 3 s of mel frames: shorter windows make the model drift
 _LEAD_FRAMES = 30  # 0.3 s of silence before the speech: with less, the first words get lost or reordered
 _PAD_FRAMES = 50  # 0.5 s of silence after the speech so the model hears the utterance end
 
 
-def transcribe_short(audio_16k: np.ndarray) -> str:
-    """Transcribe one short utterance (float32 mono 16 kHz, up to 28 s; blocking) fast.
+UNSURE = 0.6  # a word heard with less confidence than this makes the decoder try again with the context
+
+
+def transcribe_short(audio_16k: np.ndarray, context: str = "") -> str:
+    """The text of :func:`recognise_short`."""
+    return recognise_short(audio_16k, context).text
+
+
+def recognise_short(audio_16k: np.ndarray, context: str = "", *, always: bool = False) -> Recognised:
+    """Transcribe one short utterance (float32 mono 16 kHz, up to 28 s; blocking) fast, with word confidences.
 
     Whisper's encoder normally runs on a 30 s window whatever the audio length (~0.6 s on one core
     for tiny.en); CTranslate2 accepts a shorter window, so the encoder only sees the utterance plus a
     half a second of silence (~0.03 s for 3 s of speech). Decoding is capped by the audio length and cut at the
     first repeated sentence (short windows sometimes make the decoder loop). Longer audio falls back to
-    :func:`transcribe`.
+    :func:`transcribe` (no word confidences).
+
+    ``context`` is what the call is about (names, the business; see ``pipelines.stt_context``), Whisper's
+    previous-text prompt. Measured on phone lines (``bench/stt_wer.py``) it gets names right that the plain
+    decoder mishears, but on lines without those names it costs tiny.en words ("Okay, thank you." → "Thank
+    you."). So it is used where it can help: when the plain transcript has a word heard unsure
+    (< :data:`UNSURE`), the encoded audio is decoded again with the context, and that transcript is taken
+    when it holds a name of the context the plain one lacks, losing no more than one word. ``always``: take
+    the context's transcript whatever it says (for the benchmark).
     """
     import ctranslate2
 
     model = whisper_model()
     if len(audio_16k) > 28 * 16000:
-        return transcribe(audio_16k)
+        return Recognised(transcribe(audio_16k, initial_prompt=context or None))
     seconds = len(audio_16k) / 16000
     total = max(_MIN_FRAMES, -(-len(audio_16k) // 160) + _LEAD_FRAMES + _PAD_FRAMES)
     total = min(3000, -(-total // 100) * 100)
@@ -98,8 +146,32 @@ def transcribe_short(audio_16k: np.ndarray) -> str:
     padded[_LEAD_FRAMES * 160 : _LEAD_FRAMES * 160 + len(audio_16k)] = audio_16k
     features = model.feature_extractor(padded, padding=0)[:, :total]
     features = np.ascontiguousarray(features[None], dtype=np.float32)
-    prompt, suppress = _whisper_prompt()
     encoded = model.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=False)
+    if always and context:
+        return _decode(encoded, seconds, context)
+    plain = _decode(encoded, seconds)
+    if not context or not plain.words or min(p for _, p in plain.words) >= UNSURE:
+        return plain
+    biased = _decode(encoded, seconds, context)
+    return biased if _gains_a_name(plain, biased, context) else plain
+
+
+def _gains_a_name(plain: Recognised, biased: Recognised, context: str) -> bool:
+    """The context's transcript has a name of the context (a capitalised word but "Lisa") the plain one lacks,
+    and drops at most one of its words."""
+    import re
+
+    names = {w.lower() for w in re.findall(r"\b[A-ZÄÖÜ][\w'-]+", context)} - {"lisa"}
+    had = {w.lower() for w, _ in plain.words}
+    gained = {w.lower() for w, _ in biased.words} & names - had
+    return bool(gained) and len(biased.words) >= len(plain.words) - 1
+
+
+def _decode(encoded: object, seconds: float, context: str = "") -> Recognised:
+    """Greedy decoding of encoded audio (optionally after the context prompt), with word confidences."""
+    model = whisper_model()
+    base, suppress = _whisper_prompt()
+    prompt = [*_context_tokens(context), *base]
     result = model.model.generate(
         encoded,
         [prompt],
@@ -109,9 +181,47 @@ def transcribe_short(audio_16k: np.ndarray) -> str:
         suppress_tokens=suppress,
         repetition_penalty=1.1,
         no_repeat_ngram_size=4,
+        return_logits_vocab=True,
     )[0]
-    tokens = [t for t in result.sequences_ids[0] if t < 50257]
-    return _first_pass(model.hf_tokenizer.decode(tokens).strip())
+    ids = list(result.sequences_ids[0])
+    text = _first_pass(model.hf_tokenizer.decode([t for t in ids if t < 50257]).strip())
+    return Recognised(text, _kept_words(_words(ids, _token_probabilities(ids, result.logits[0])), text))
+
+
+def _token_probabilities(ids: list[int], logits: list) -> np.ndarray:
+    """The probability the decoder gave each chosen token (softmax of the step's logits at that token)."""
+    if not ids:
+        return np.zeros(0)
+    steps = np.stack([np.asarray(step, dtype=np.float32).ravel() for step in logits[: len(ids)]])
+    peak = steps.max(axis=1, keepdims=True)
+    log_total = np.log(np.exp(steps - peak).sum(axis=1)) + peak[:, 0]
+    return np.exp(steps[np.arange(len(ids)), ids] - log_total)
+
+
+def _words(ids: list[int], probabilities: np.ndarray) -> list[tuple[str, float]]:
+    """Whisper's tokens grouped into space-separated words, each with the mean probability of its tokens
+    (punctuation-only tokens count for neither)."""
+    tokenizer = whisper_model().hf_tokenizer
+    groups: list[list[tuple[int, float]]] = []
+    for token, probability in zip(ids, probabilities, strict=True):
+        if token >= 50257:
+            continue
+        if not groups or tokenizer.id_to_token(token).startswith("Ġ"):
+            groups.append([])
+        groups[-1].append((token, float(probability)))
+    out: list[tuple[str, float]] = []
+    for group in groups:
+        word = tokenizer.decode([t for t, _ in group]).strip()
+        probs = [p for t, p in group if any(c.isalnum() for c in tokenizer.decode([t]))]
+        if probs and any(c.isalnum() for c in word):
+            out.append((word, round(sum(probs) / len(probs), 3)))
+    return out
+
+
+def _kept_words(words: list[tuple[str, float]], text: str) -> tuple[tuple[str, float], ...]:
+    """The words of ``text`` (what :func:`_first_pass` kept), with punctuation around them stripped."""
+    kept = [w for w in text.split() if any(c.isalnum() for c in w)]
+    return tuple((heard.strip(".,!?;:\"'()"), p) for (_, p), heard in zip(words, kept, strict=False))
 
 
 def _first_pass(text: str) -> str:
@@ -137,11 +247,12 @@ def _first_pass(text: str) -> str:
     return " ".join(kept).strip()
 
 
-def transcribe(audio_16k: np.ndarray, language: str = "en") -> str:
+def transcribe(audio_16k: np.ndarray, language: str = "en", initial_prompt: str | None = None) -> str:
     """Transcribe float32 mono 16 kHz audio (blocking)."""
     segments, _info = whisper_model().transcribe(
         audio_16k,
         language=language,
+        initial_prompt=initial_prompt,
         beam_size=1,
         without_timestamps=True,
         condition_on_previous_text=False,

@@ -17,7 +17,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -64,7 +64,9 @@ def _share_deepgram_http_client() -> None:
     pipecat_deepgram.AsyncDeepgramClient = SharedHttpDeepgramClient
 
 
-def build_stt(settings: VoiceSettings) -> FrameProcessor | None:
+def build_stt(settings: VoiceSettings, keyterms: Sequence[str] = ()) -> FrameProcessor | None:
+    """Deepgram's streaming STT (``None`` for local STT); ``keyterms`` are the call's names and services,
+    boosted with Deepgram's ``keyterm`` (Nova-3's keyword boosting; ``keywords`` is for older models)."""
     if settings.lisa_stt == "local":
         return None
     from pipecat.services.deepgram.stt import DeepgramSTTService
@@ -116,8 +118,13 @@ def build_stt(settings: VoiceSettings) -> FrameProcessor | None:
             self._connecting = connecting  # keeps a reference until it settles
             await asyncio.wait({connecting}, timeout=self.CONNECT_WAIT_S)
 
+    terms = [t.strip() for t in dict.fromkeys(keyterms) if t and t.strip()]
     return DeepgramSTT(
-        api_key=key, base_url=settings.deepgram_base_url or "", sample_rate=8000, encoding="linear16"
+        api_key=key,
+        base_url=settings.deepgram_base_url or "",
+        sample_rate=8000,
+        encoding="linear16",
+        settings=DeepgramSTTService.Settings(keyterm=terms) if terms else None,
     )
 
 

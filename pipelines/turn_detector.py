@@ -16,6 +16,11 @@ With a streaming cloud STT upstream (Deepgram) the processor takes the text from
 instead of transcribing itself. A final transcript that arrives in a pause and ends a sentence ends the turn
 at once (Deepgram's endpointing has waited for the silence already); one that leaves it open asks smart
 turn ("complete" ends it too); without a final the turn ends after ``turn_max_silence_s``.
+
+A turn goes downstream with its words and their confidence (Whisper's mean token probability, Deepgram's
+word confidence). The local end-of-turn transcription is biased with the call's context (``context()``, the
+Whisper prompt of :mod:`pipelines.stt_context`); the barge-in partials that only count words are not (a
+prompt can make Whisper echo it on a cough, and a partial only needs the word count).
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from pipecat.frames.frames import (
     CancelFrame,
@@ -71,11 +77,13 @@ class TurnDetector(FrameProcessor):
         settings: VoiceSettings,
         *,
         local_stt: bool = True,
-        on_draft: Callable[[str], None] | None = None,
+        on_draft: Callable[[str, Sequence[tuple[str, float]]], None] | None = None,
+        context: Callable[[], str] | None = None,
     ) -> None:
         super().__init__(name="turn-detector")
         self._session = session
-        self._on_draft = on_draft  # told the transcript of each pause that may end the turn
+        self._on_draft = on_draft  # told the transcript (and its words) of each pause that may end the turn
+        self._context = context  # the Whisper prompt of the call as it stands (names, business)
         self._settings = settings
         self._local_stt = local_stt
         self._vad: CallerVAD | None = None
@@ -89,13 +97,14 @@ class TurnDetector(FrameProcessor):
         self._speech_end_t = 0.0
         self._generation = 0  # bumped whenever the caller speaks again: stale results are dropped
         self._check: asyncio.Task | None = None
-        # generation, text, silence that ends the turn, smart turn's verdict
-        self._check_result: tuple[int, str, float, bool] | None = None
+        # generation, text, silence that ends the turn, smart turn's verdict, words with confidence
+        self._check_result: tuple[int, str, float, bool, tuple[tuple[str, float], ...]] | None = None
         self._partial: asyncio.Task | None = None
         self._partial_at = 0
         self._interrupted = False
         self._finishing = False
         self._cloud_final: list[str] = []
+        self._cloud_words: list[tuple[str, float]] = []
         self._cloud_interim = ""
         self._final_in_pause = False  # cloud STT: a final transcript arrived during the current pause
 
@@ -109,6 +118,7 @@ class TurnDetector(FrameProcessor):
             return
         if isinstance(frame, TranscriptionFrame) and not self._local_stt:
             self._cloud_final.append(frame.text)
+            self._cloud_words.extend(cloud_words(frame.result))
             self._final_in_pause = self._speaking and self._silence > 0
             if self._cloud_final_ends_turn():
                 self._schedule_finish()
@@ -211,6 +221,7 @@ class TurnDetector(FrameProcessor):
         self._partial_at = 0
         self._interrupted = False
         self._cloud_final.clear()
+        self._cloud_words.clear()
         self._cloud_interim = ""
         self._final_in_pause = False
 
@@ -226,13 +237,14 @@ class TurnDetector(FrameProcessor):
         try:
             if self._local_stt:
                 await self.start_ttfb_metrics()
-                text = await inference.transcribe(audio)
+                heard = await inference.transcribe(audio, self._context_prompt())
                 await self.stop_ttfb_metrics()
+                text, words = heard.text, heard.words
                 complete, probability = False, 0.0
                 if text and not sentence_finished(text) and generation == self._generation:
                     complete, probability = await inference.turn_complete(audio)  # only when it matters
             else:
-                text = ""
+                text, words = "", ()
                 complete, probability = await inference.turn_complete(audio)
         except Exception:  # noqa: BLE001 - a failed inference must not end the call
             log.exception("call %s: end-of-turn check failed", self._session.call_sid)
@@ -247,9 +259,9 @@ class TurnDetector(FrameProcessor):
             stop_s = self._settings.lisa_turn_text_stop_s
         else:
             stop_s = self._settings.lisa_turn_max_silence_s
-        self._check_result = (generation, text, stop_s, complete)
+        self._check_result = (generation, text, stop_s, complete, words)
         if self._on_draft and text and not self._session.lisa_busy:
-            self._on_draft(text)
+            self._on_draft(text, words)
         log.debug("turn check: complete=%s p=%.2f text=%r", complete, probability, text)
         if self._silence * WINDOW_S >= stop_s or self._cloud_final_ends_turn():
             self._schedule_finish()
@@ -280,12 +292,14 @@ class TurnDetector(FrameProcessor):
                 if self._generation != generation:
                     return  # the caller spoke again while we waited: the turn goes on
                 text = self._check_result[1] if self._check_result else ""
+                words = self._check_result[4] if self._check_result else ()
             else:
                 text = await self._cloud_text()
+                words = tuple(self._cloud_words) if self._cloud_final else ()
             stt_final_t = time.monotonic()
             start_t, end_t = self._turn_start_t, self._speech_end_t
             self._reset()
-            await self._deliver(text, start_t, end_t, stt_final_t)
+            await self._deliver(text, start_t, end_t, stt_final_t, words)
         finally:
             self._finishing = False
 
@@ -307,14 +321,30 @@ class TurnDetector(FrameProcessor):
         if self._partial and not self._partial.done():
             self._partial.cancel()
 
-    async def _deliver(self, text: str, start_t: float, end_t: float, stt_final_t: float) -> None:
-        words = word_count(text)
+    def _context_prompt(self) -> str:
+        if self._context is None:
+            return ""
+        try:
+            return self._context()
+        except Exception:  # noqa: BLE001 - no context is better than no transcript
+            log.exception("call %s: speech context failed", self._session.call_sid)
+            return ""
+
+    async def _deliver(
+        self,
+        text: str,
+        start_t: float,
+        end_t: float,
+        stt_final_t: float,
+        words: tuple[tuple[str, float], ...] = (),
+    ) -> None:
+        count = word_count(text)
         session = self._session
-        if words == 0:
+        if count == 0:
             log.debug("call %s: noise, no words", session.call_sid)
             return
         if session.lisa_busy and not self._interrupted:
-            if words < self._settings.lisa_min_interrupt_words:
+            if count < self._settings.lisa_min_interrupt_words:
                 log.debug("call %s: %r over Lisa: not an interruption", session.call_sid, text)
                 return
             await self._interrupt(end_t)
@@ -322,6 +352,7 @@ class TurnDetector(FrameProcessor):
         await self.push_frame(
             CallerTurnFrame(
                 text=text,
+                words=words,
                 start_ms=session.ms(start_t) or 0.0,
                 end_ms=session.ms(end_t) or 0.0,
                 stt_final_ms=session.ms(stt_final_t) or 0.0,
@@ -343,7 +374,7 @@ class TurnDetector(FrameProcessor):
     async def _run_partial(self, generation: int, audio: bytes) -> None:
         if self._local_stt:
             try:
-                text = await inference.transcribe(audio)
+                text = (await inference.transcribe(audio)).text
             except Exception:  # noqa: BLE001
                 log.exception("call %s: partial transcription failed", self._session.call_sid)
                 return
@@ -361,3 +392,26 @@ class TurnDetector(FrameProcessor):
             self._session.heard[reply] = heard
         log.debug("call %s: barge-in; caller heard %r", self._session.call_sid, heard)
         await self.broadcast_interruption()
+
+
+def cloud_words(result: Any) -> list[tuple[str, float]]:
+    """The words of a cloud STT result with their confidence (Deepgram: ``channel.alternatives[0].words``,
+    each with ``punctuated_word`` / ``word`` and ``confidence``); none when the result carries none."""
+    try:
+        channel = result.get("channel") if isinstance(result, dict) else getattr(result, "channel", None)
+        alternatives = channel.get("alternatives") if isinstance(channel, dict) else channel.alternatives
+        first = alternatives[0]
+        items = (first.get("words") if isinstance(first, dict) else first.words) or []
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return []
+    out = []
+    for item in items:
+
+        def field(name: str, item: Any = item) -> Any:
+            return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+        word = str(field("punctuated_word") or field("word") or "").strip(".,!?;:\"'()")
+        confidence = field("confidence")
+        if word and confidence is not None:
+            out.append((word, round(min(1.0, max(0.0, float(confidence))), 3)))
+    return out

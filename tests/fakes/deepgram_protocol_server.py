@@ -65,6 +65,7 @@ class ListenSession:
     path: str
     params: dict[str, str]
     headers: dict[str, str]
+    query: dict[str, list[str]] = field(default_factory=dict)  # every value of repeated params (keyterm=…)
     opened_at: float = field(default_factory=time.monotonic)
     audio_bytes: int = 0
     audio_messages: int = 0
@@ -114,6 +115,7 @@ class DeepgramProtocolServer(WebSocketProtocolServer):
         per_connection: bool = True,
         idle_timeout_s: float = 10.0,
         recogniser: Recogniser | None = None,
+        confidences: dict[str, float] | None = None,
     ) -> None:
         self.api_key = api_key  # when set, handshakes without ``Authorization: Token <key>`` get a 401
         self.final_delay_s = final_delay_s
@@ -127,6 +129,7 @@ class DeepgramProtocolServer(WebSocketProtocolServer):
         self.idle_timeout_s = idle_timeout_s
         self._script: list[str] = list(script)
         self._recogniser = recogniser
+        self.confidences = dict(confidences or {})  # word (lower case) -> its confidence; others get 0.98
         self.sessions: list[ListenSession] = []
         self.handshakes: list[tuple[str, int]] = []  # (path, HTTP status answered) for every handshake
         self.unscripted = 0
@@ -174,6 +177,7 @@ class DeepgramProtocolServer(WebSocketProtocolServer):
         self.handshakes.append((url.path, int(status)))
         if status == HTTPStatus.SWITCHING_PROTOCOLS:
             connection.listen_params = params  # type: ignore[attr-defined]
+            connection.listen_query = parse_qs(url.query)  # type: ignore[attr-defined]
             return None
         body = json.dumps({"err_code": status.phrase.upper().replace(" ", "_"), "err_msg": message}).encode()
         headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
@@ -186,6 +190,7 @@ class DeepgramProtocolServer(WebSocketProtocolServer):
         headers = {k.lower(): v for k, v in ws.request.headers.raw_items()} if ws.request else {}
         headers.pop("authorization", None)  # never keep the key
         session = ListenSession(str(uuid.uuid4()), urlsplit(ws.request.path).path, params, headers, ws=ws)
+        session.query = getattr(ws, "listen_query", {})
         self.sessions.append(session)
         stream = _Stream(self, ws, session)
         drop_after = self._drop.pop(0) if self._drop else None
@@ -412,7 +417,7 @@ class _Stream:
                 "word": w.strip(".,!?;:").lower(),
                 "start": round(start + i * step, 3),
                 "end": round(start + (i + 1) * step, 3),
-                "confidence": 0.98,
+                "confidence": self.server.confidences.get(w.strip(".,!?;:").lower(), 0.98),
                 "punctuated_word": w,
             }
             for i, w in enumerate(words)
