@@ -84,6 +84,36 @@ CALLING_FOR = _rx(
     r"\b(calling (for|on behalf)|on whose behalf|who (are|were) you calling|who is (the|this) (patient|client)|"
     r"für wen rufen|in wessen auftrag|wer ist (der|die) patient\w*)\b"
 )
+# what the request answers: its purpose, and the preferred time
+PURPOSE_QUESTION = _rx(
+    r"\b(is (it|this|that) for|what('?s| is) (it|this|the appointment) (for|about|regarding)|what kind of|"
+    r"what (type|sort) of|which (kind|type|service|treatment)|what (do|does) (he|she|they|you) need|"
+    r"what would (he|she|they|you) like (done|to book)|check-?up or|or a (check|cleaning|consult)\w*|"
+    r"worum geht|wofür|was für (ein|eine|einen)|welche (art|behandlung|leistung)|was (braucht|möchte) (er|sie))\b"
+)
+PREFERENCE_QUESTION = _rx(
+    r"\b(what (day|days|time|times)|which (day|days|time|times)|when (would|were|are|does|do|can) "
+    r"(you|he|she|they|it)|any (particular|preferred) (day|time)|preference|prefer\w*|"
+    r"wann (hätten|möchten|wollen|würde|passt|soll|darf|kann)|welche[nrm]? (tag|uhrzeit|zeit)|wunsch\w*|wünsch\w*)\b"
+)
+HOLD_MORE = _rx(
+    r"\b((can|could|would) you (please )?hold|hold (for )?(a|one) (moment|second|sec|minute)|please hold|"
+    r"give me (a|one) (second|moment|sec|minute)|bear with me|bleiben sie (bitte )?dran|kurz warten|"
+    r"moment,? bitte|einen kleinen moment)\b"
+)
+# a business saying it records the booking, beyond agent.rule_nlu.CONFIRM ("I'll put that in for you")
+CONFIRM_MORE = _rx(
+    r"\b(put (that|it|him|her|you) (in|down)|pencil(led)? (him|her|you|it|that) in|"
+    r"(write|wrote|written) (him|her|you|it|that) (in|down)|book(ed)? (him|her|you|it|that) in|"
+    r"i'?ll (book|put|note|reserve|pop)|reserved|i'?ve got (him|her|you)|(he|she|you)'?s (all )?(booked|set)|"
+    r"trage (ich|es|ihn|sie)|notiere|reserviert|vorgemerkt|ist (eingetragen|gebucht|notiert))\b"
+)
+# more ways to say goodbye than agent.rule_nlu.GOODBYE
+GOODBYE_MORE = _rx(r"\b(cheerio|bye now|see ya|ciao|bis bald|mach'?s gut|schönen tag|wiederhören)\b")
+# a business turning something down without naming a slot ("no mornings at all, I'm afraid")
+NEGATIVE = _rx(
+    r"\b(no|not|nothing|none|afraid|unfortunately|sorry|can'?t|cannot|won'?t|leider|kein\w*|nicht|nichts)\b"
+)
 SPELL_QUESTION = _rx(r"\b(spell\w*|buchstabier\w*|wie schreibt|how do you write)\b")
 
 

@@ -50,6 +50,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "spell": "{name}: {letters}.",
         "bring": "{user} will bring that along to the appointment.",
         "still_accept": "And {when} would be great.",
+        "purpose": "It's for {purpose}.",
+        "preference": "{preferred} would be ideal.",
         "keep_booked": "Thank you, but {when} is fine for us.",
         "still_prefer": "Would you have something {preferred}?",
         "still_wish": "Would {preferred} work?",
@@ -87,6 +89,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "spell": "{name}: {letters}.",
         "bring": "Das bringt {user} zum Termin mit.",
         "still_accept": "Und {when} wäre prima.",
+        "purpose": "Es geht um {purpose}.",
+        "preference": "Am liebsten {preferred}.",
         "keep_booked": "Danke, aber {when} passt uns gut.",
         "still_prefer": "Hätten Sie etwas {preferred}?",
         "still_wish": "Ginge {preferred}?",
@@ -178,7 +182,7 @@ class _Outbound(RuleTurn):
         if not st.get("intro_done") or self._intro_not_heard(text):
             return self._intro(text)
         ag = self.ag
-        goodbye = bool(nlu.GOODBYE.search(text)) and not nlu.ANYTHING_ELSE.search(text)
+        goodbye = _is_goodbye(text)
         booked = self.conv.outcome.status is Status.BOOKED
         offers = self._offers(self._continued(text))
         if booked and nlu.CALL_LATER.search(text):
@@ -191,7 +195,7 @@ class _Outbound(RuleTurn):
             parts.append(self.t("ai"))
         elif ag.unsure:
             parts += await self._settle_unsure(text, offers)
-        elif st.get("declined") and not timed and (nlu.NO.search(text) or nlu.NOTHING.search(text)):
+        elif st.get("declined") and not timed and (nlu.NOTHING.search(text) or onlu.NEGATIVE.search(text)):
             start = self._nearest([self.local(s) for s in _as_list(st.pop("declined"))])
             ag.accept(start)
             parts.append(self.t("accept_second", when=self.spoken(start)))
@@ -228,10 +232,10 @@ class _Outbound(RuleTurn):
         if parts:
             st["misses"] = 0
             return parts
+        if (nlu.HOLD.search(text) or onlu.HOLD_MORE.search(text)) and len(text.split()) <= 10:
+            return [self.t("hold")]
         if nlu.ANYTHING_ELSE.search(text) or (booked and nlu.THANKS.search(text)):
             return [self.t("nothing_else")]
-        if nlu.HOLD.search(text) and len(text.split()) <= 8:
-            return [self.t("hold")]
         if onlu.is_question(text) and not nlu.HOW_CAN_I_HELP.search(text) and len(text.split()) > 2:
             st["misses"] = 0
             return [self.t("dont_know"), *self._go_on()]  # a question Lisa has no answer to from the brief
@@ -317,13 +321,13 @@ class _Outbound(RuleTurn):
         agreed = self.local(self.ag.standing or "")
         named = self._named(offers, agreed)
         timed = [w for w in offers if w.time is not None]
-        goodbye = bool(nlu.GOODBYE.search(text))
+        goodbye = _is_goodbye(text)
         if named is None or named == agreed:
             if self.conv.outcome.status is Status.BOOKED and self.conv.outcome.appointment == named:
                 return [self.t("thanks")] if not goodbye else []
             return await self._book(agreed, text, goodbye)
         booked = self.conv.outcome.status is Status.BOOKED
-        offer_like = len(timed) > 1 or (onlu.OFFER_CUE.search(text) and not _confirms(text) and not goodbye)
+        offer_like = len(timed) > 1 or (self._sounds_like_offer(text) and not _confirms(text) and not goodbye)
         if booked and offer_like and not onlu.CORRECTION_CUE.search(text):
             return [self.t("keep_booked", when=self.spoken(agreed))]  # confirmed already: Lisa keeps it
         if onlu.CORRECTION_CUE.search(text) or offer_like:
@@ -337,6 +341,13 @@ class _Outbound(RuleTurn):
         self.ag.doubt(agreed, named)
         self.asked = True
         return [self.t("which_of_two", a=self._difference(agreed, named), b=self._difference(named, agreed))]
+
+    def _sounds_like_offer(self, text: str) -> bool:
+        """Whether a sentence that names a slot offers it ("How about 2:30?") rather than confirms it."""
+        for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+            if onlu.OFFER_CUE.search(sentence) and self._offers(sentence):
+                return True
+        return False
 
     def _difference(self, slot: datetime, other: datetime) -> str:
         """How ``slot`` is told apart from ``other``: the time, the day, or both."""
@@ -352,7 +363,7 @@ class _Outbound(RuleTurn):
         agreed, heard = self.local(unsure["agreed"]), self.local(unsure["heard"])
         pick = _pick_between(text, agreed, heard, self._named(offers, agreed) if offers else None)
         if pick is not None:
-            return await self._book(pick, text, bool(nlu.GOODBYE.search(text)))
+            return await self._book(pick, text, _is_goodbye(text))
         named = self._named(offers, agreed) if offers else None
         if named is not None:  # a third slot: a new offer after all
             self._drop_unsure()
@@ -360,12 +371,12 @@ class _Outbound(RuleTurn):
                 return await self._about_agreed(text, offers)
             return await self._offer(offers)
         if self.ag.asked_unsure >= 2 and nlu.YES.search(text):  # "Just to be sure: …?" - "Yes."
-            return await self._book(agreed, text, bool(nlu.GOODBYE.search(text)))
-        if self.ag.asked_unsure >= 2 and nlu.NO.search(text) and not nlu.GOODBYE.search(text):
+            return await self._book(agreed, text, _is_goodbye(text))
+        if self.ag.asked_unsure >= 2 and nlu.NO.search(text) and not _is_goodbye(text):
             self._drop_unsure()
             self.asked = True
             return [self.t("which_slot")]
-        if nlu.GOODBYE.search(text):
+        if _is_goodbye(text):
             return []  # leaving without settling it: nothing is booked (see _close)
         if self.ag.asked_unsure < 2:
             self.ag.doubt(agreed, heard)
@@ -419,7 +430,7 @@ class _Outbound(RuleTurn):
             slot = self.conv.outcome.appointment
             if not (said and names_slot(said, slot, self.now, self.lang)):
                 parts.append(self.t("booked_bye", when=self.spoken(slot)))
-            elif not nlu.GOODBYE.search(said):
+            elif not _is_goodbye(said):
                 parts.append(self.t("bye"))
         else:
             parts.append(self.t("bye"))
@@ -508,6 +519,12 @@ class _Outbound(RuleTurn):
         if about_slots:
             return []
         self.side_question = True  # a question about the patient: answered, then the booking goes on
+        if onlu.PURPOSE_QUESTION.search(text) and onlu.is_question(text):
+            purpose = nlu.purpose(self.request, self.lang) if self.request else ""
+            return [self.t("purpose", purpose=purpose)] if purpose else []
+        if onlu.PREFERENCE_QUESTION.search(text) and onlu.is_question(text) and self.preferred:
+            self.side_question = False
+            return [self.t("preference", preferred=capital(self.preferred))]
         if nlu.PRIVATE_QUESTION.search(text) and not onlu.BRING_QUESTION.search(text):
             return [self.t("private")]
         if onlu.BRING_QUESTION.search(text) and onlu.is_question(text):
@@ -536,6 +553,14 @@ class _Outbound(RuleTurn):
         if self.preferred and not nlu.ANY_TIME.search(self.preferred):
             return [self.t("still_wish", preferred=self.preferred)]
         return [self.t("which_slot")]
+
+
+def _is_goodbye(text: str) -> bool:
+    """A goodbye of the business ("that's all booked" and "anything else?" are none)."""
+    text = re.sub(r"\bthat'?s all (booked|set|done|sorted|confirmed|noted|in)\b", "", text, flags=re.I)
+    if nlu.ANYTHING_ELSE.search(text):
+        return False
+    return bool(nlu.GOODBYE.search(text) or onlu.GOODBYE_MORE.search(text))
 
 
 def _as_list(value: Any) -> list[str]:
@@ -603,7 +628,7 @@ def _confirms(text: str) -> bool:
         offer = sentence.rstrip().endswith("?") or re.search(
             r"\b(can|could|would|shall|should|könnte|kann|soll)\b", sentence, re.I
         )
-        if nlu.CONFIRM.search(sentence) and not offer:
+        if (nlu.CONFIRM.search(sentence) or onlu.CONFIRM_MORE.search(sentence)) and not offer:
             return True
     return False
 

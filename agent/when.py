@@ -1217,7 +1217,8 @@ _ALTERNATIVE = re.compile(
 _OR_LIKE = {"or", "oder", "otherwise", "alternatively", "sonst", "alternativ", ",", "also", "auch"}
 # a slot the speaker turns down ("Monday at 10 is taken"), as opposed to a hedged offer ("sorry, only Monday")
 _TAKEN = re.compile(
-    r"\b(?:taken|gone|closed|geschlossen|(?:fully |all )?booked(?! (?:you|him|her|it|that|in))|full|unavailable|not (?:available|free|possible)|"
+    r"\b(?:taken|gone|closed|geschlossen|fully booked|booked (?:up|out)|already (?:been )?booked|"
+    r"(?<!that )(?:is|are) (?:already )?booked(?! (?:for|in|you|him|her|it|then))|full|unavailable|not (?:available|free|possible)|"
     r"isn'?t (?:free|available|possible)|doesn'?t work|won'?t work|can'?t do|don'?t have|do not have|"
     r"belegt|vergeben|ausgebucht|voll|geht (?:leider )?nicht|nicht (?:frei|möglich)|haben wir nicht|"
     r"hab(?:e)? ich nicht|schon weg)\b",
@@ -1325,7 +1326,14 @@ def _belongs_to(prev: When, cur: When, sep: str) -> bool:
         return True
     if prev_clock and not prev_day and cur_day and not cur_clock:
         return True
-    if prev.day is None and prev.first_day and prev.last_day and not prev_clock and cur.day is not None:
+    if (
+        prev.day is None
+        and prev.first_day
+        and prev.last_day
+        and not prev_clock
+        and cur.day is not None
+        and sep == ","
+    ):
         return prev.first_day <= cur.day <= prev.last_day  # "next week, Monday 10-12"
     if prev_day and not prev_clock and cur_day and prev.day is not None and cur.day is not None:
         return prev.day.weekday() == cur.day.weekday()  # "Monday, December 7th"

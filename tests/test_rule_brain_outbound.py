@@ -514,3 +514,37 @@ async def test_asked_again_who_the_call_is_for_lisa_gives_the_name(lang, questio
     call = Call(lang)
     await call("Praxis Müller, guten Tag." if lang == "de" else "Miller dental, hello?")
     assert "Max Mustermann" in await call(question)
+
+
+@pytest.mark.parametrize(
+    ("line", "answer"),
+    [
+        ("Is it for a check-up or a cleaning?", "It's for an appointment for a dental cleaning."),
+        ("What day were you thinking?", "Next week, Monday between 10 and 12 would be ideal."),
+        ("Can you hold for a moment?", "Sure, I'll wait."),
+    ],
+)
+async def test_what_the_request_answers_is_answered_from_it(line, answer):
+    call = Call()
+    await call("Greenway dental, Jessica speaking.")
+    assert (await call(line)).startswith(answer)
+
+
+async def test_a_confirmation_in_other_words_books_and_anything_else_is_no_goodbye():
+    call = Call("en", wish("tomorrow afternoon"))
+    await call("Beauty lounge, hi!")
+    assert "Tuesday, November 24 at 5 pm would be great" in await call("Tomorrow we only have 5 pm left.")
+    reply = await call("Perfect, that's all booked for tomorrow at 5. Anything else?")
+    assert call.status is Status.BOOKED and "that's all" in reply and "Goodbye" not in reply
+    assert not call.conv.end_requested
+    assert "Tuesday, November 24 at 5 pm" in await call("Cheerio!")
+    assert call.conv.end_requested
+
+
+async def test_a_refusal_without_a_slot_after_lisa_asked_for_another_takes_the_offer():
+    call = Call("en", wish("Monday morning"))
+    await call("Hello?")
+    assert "doesn't suit" in await call(
+        "Sorry, we're only open in the afternoons on Monday. Would 2 pm work?"
+    )
+    assert "2 pm works too" in await call("Okay, no mornings at all on Monday, I'm afraid.")
