@@ -108,6 +108,11 @@ CONFIRM_MORE = _rx(
     r"i'?ll (book|put|note|reserve|pop)|reserved|i'?ve got (him|her|you)|(he|she|you)'?s (all )?(booked|set)|"
     r"trage (ich|es|ihn|sie)|notiere|reserviert|vorgemerkt|ist (eingetragen|gebucht|notiert))\b"
 )
+# nothing free, beyond agent.rule_nlu.NO_AVAILABILITY
+NO_SLOT = _rx(
+    r"\b(booked solid|solidly booked|completely (full|booked)|totally (full|booked)|no (room|space|gaps?)|"
+    r"nothing left|packed|keine lücke|komplett voll|restlos|nichts mehr)\b"
+)
 # more ways to say goodbye than agent.rule_nlu.GOODBYE
 GOODBYE_MORE = _rx(r"\b(cheerio|bye now|see ya|ciao|bis bald|mach'?s gut|schönen tag|wiederhören)\b")
 # a business turning something down without naming a slot ("no mornings at all, I'm afraid")

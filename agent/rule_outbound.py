@@ -199,8 +199,9 @@ class _Outbound(RuleTurn):
             start = self._nearest([self.local(s) for s in _as_list(st.pop("declined"))])
             ag.accept(start)
             parts.append(self.t("accept_second", when=self.spoken(start)))
-        elif nlu.NO_AVAILABILITY.search(text) and not booked and not timed:
+        elif (nlu.NO_AVAILABILITY.search(text) or onlu.NO_SLOT.search(text)) and not booked and not timed:
             ag.withdraw()
+            st["declined_once"] = True  # nothing at the preferred time: a later offer is taken as it comes
             await self.tools.report_no_availability(reason=text[:160])
             day = nlu.preferred_day_phrase(self.request.preferred_time if self.request else "", self.lang)
             parts.append(self.t("no_availability", day=day))
@@ -223,7 +224,9 @@ class _Outbound(RuleTurn):
         elif offers and not booked:
             parts += await self._offer(offers)
 
-        answers = [] if self.asked else self._answer_questions(text, bool(parts))
+        answers = self._answer_questions(text, bool(parts))
+        if self.asked:  # Lisa asks something herself: only the name goes with it
+            answers = answers if answers == [self.t("name")] else []
         if answers and not parts and not goodbye and self.side_question:
             answers += self._go_on()
         parts = answers + parts
@@ -365,6 +368,8 @@ class _Outbound(RuleTurn):
         if pick is not None:
             return await self._book(pick, text, _is_goodbye(text))
         named = self._named(offers, agreed) if offers else None
+        if named is None and onlu.is_question(text) and not nlu.YES.search(text) and not nlu.NO.search(text):
+            return []  # a side question: answered, then asked again (see _go_on)
         if named is not None:  # a third slot: a new offer after all
             self._drop_unsure()
             if self.ag.standing:
@@ -417,7 +422,9 @@ class _Outbound(RuleTurn):
         if ag.unsure and booked is not None:
             self._drop_unsure()  # the booking confirmed earlier stands; said back below
         if ag.standing and (booked is None or ag.standing != iso_minute(booked)):
-            parts += await self._book(self.local(ag.standing), "", True)
+            slot = self.local(ag.standing)
+            parts = [p for p in parts if not names_slot(p, slot, self.now, self.lang)]  # said once is enough
+            parts += await self._book(slot, "", True)
         elif ag.unsure:
             agreed, heard = self.local(ag.unsure["agreed"]), self.local(ag.unsure["heard"])
             parts.append(self.t("unsure_bye", when=self.spoken(agreed)))
@@ -541,6 +548,11 @@ class _Outbound(RuleTurn):
         ag, st = self.ag, self.st
         if self.conv.outcome.status is Status.BOOKED:
             return []
+        if ag.unsure and ag.asked_unsure < 2:
+            agreed, heard = self.local(ag.unsure["agreed"]), self.local(ag.unsure["heard"])
+            return [
+                self.t("which_of_two", a=self._difference(agreed, heard), b=self._difference(heard, agreed))
+            ]
         if ag.unsure:
             return [self.t("just_to_be_sure", when=self.spoken(self.local(ag.unsure["agreed"])))]
         if ag.standing:

@@ -548,3 +548,29 @@ async def test_a_refusal_without_a_slot_after_lisa_asked_for_another_takes_the_o
         "Sorry, we're only open in the afternoons on Monday. Would 2 pm work?"
     )
     assert "2 pm works too" in await call("Okay, no mornings at all on Monday, I'm afraid.")
+
+
+async def test_after_nothing_free_at_the_preferred_time_the_next_offer_is_taken():
+    call = Call("en", wish("Thursday"))
+    await call("Hair by Anna.")
+    assert "nothing is free on Thursday" in await call(
+        "Thursday? Let me see... we're booked solid on Thursday, sorry."
+    )
+    assert call.status is Status.FAILED
+    assert "Friday, November 27 at 11 am works too" in await call("Friday at eleven maybe?")
+    last = await call("Okay then, Friday at eleven. Thanks, bye.")
+    assert (
+        call.status is Status.BOOKED and last == "Friday, November 27 at 11 am, perfect — thank you. Goodbye!"
+    )
+
+
+async def test_a_side_question_while_a_time_is_in_doubt_is_answered_and_the_doubt_asked_again():
+    call = Call("de", wish("Donnerstag vormittag", "de"))
+    await call("Zahnarztpraxis Dr. Weber, Sie sprechen mit Frau Klein.")
+    await call("Donnerstag um neun oder um halb elf, was ist Ihnen lieber?")
+    reply = await call("Gut, dann halb elf. Wie ist der Name?")
+    assert reply == "Der Name ist Max Mustermann. Entschuldigung – 9 Uhr oder 10:30 Uhr?"
+    reply = await call("Ist er bei uns schon Patient?")
+    assert reply.startswith("Das weiß ich leider nicht") and reply.endswith("9 Uhr oder 10:30 Uhr?")
+    await call("Alles klar, dann bis Donnerstag um halb elf. Tschüss!")
+    assert call.conv.outcome.as_dict()["appointment"] == "2026-11-26T10:30"
