@@ -119,6 +119,10 @@ GOODBYE_MORE = _rx(r"\b(cheerio|bye now|see ya|ciao|bis bald|mach'?s gut|schöne
 NEGATIVE = _rx(
     r"\b(no|not|nothing|none|afraid|unfortunately|sorry|can'?t|cannot|won'?t|leider|kein\w*|nicht|nichts)\b"
 )
+STILL_THERE = _rx(
+    r"\b(are you still there|still there|can you (still )?hear me|are you there|sind sie (noch )?da|"
+    r"hören sie mich|noch dran)\b"
+)
 SPELL_QUESTION = _rx(r"\b(spell\w*|buchstabier\w*|wie schreibt|how do you write)\b")
 
 

@@ -51,6 +51,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "bring": "{user} will bring that along to the appointment.",
         "still_accept": "And {when} would be great.",
         "purpose": "It's for {purpose}.",
+        "still_here": "Yes, I'm still here.",
         "preference": "{preferred} would be ideal.",
         "keep_booked": "Thank you, but {when} is fine for us.",
         "still_prefer": "Would you have something {preferred}?",
@@ -90,6 +91,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "bring": "Das bringt {user} zum Termin mit.",
         "still_accept": "Und {when} wäre prima.",
         "purpose": "Es geht um {purpose}.",
+        "still_here": "Ja, ich bin noch da.",
         "preference": "Am liebsten {preferred}.",
         "keep_booked": "Danke, aber {when} passt uns gut.",
         "still_prefer": "Hätten Sie etwas {preferred}?",
@@ -235,6 +237,8 @@ class _Outbound(RuleTurn):
         if parts:
             st["misses"] = 0
             return parts
+        if onlu.STILL_THERE.search(text):
+            return [self.t("still_here")]
         if (nlu.HOLD.search(text) or onlu.HOLD_MORE.search(text)) and len(text.split()) <= 10:
             return [self.t("hold")]
         if nlu.ANYTHING_ELSE.search(text) or (booked and nlu.THANKS.search(text)):

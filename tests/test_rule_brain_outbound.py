@@ -574,3 +574,13 @@ async def test_a_side_question_while_a_time_is_in_doubt_is_answered_and_the_doub
     assert reply.startswith("Das weiß ich leider nicht") and reply.endswith("9 Uhr oder 10:30 Uhr?")
     await call("Alles klar, dann bis Donnerstag um halb elf. Tschüss!")
     assert call.conv.outcome.as_dict()["appointment"] == "2026-11-26T10:30"
+
+
+@pytest.mark.parametrize(
+    ("lang", "line"), [("en", "Hello? Are you still there?"), ("de", "Hallo? Sind Sie noch da?")]
+)
+async def test_still_there(lang, line):
+    call = Call(lang)
+    await call("Praxis Müller, guten Tag." if lang == "de" else "Miller dental, hello?")
+    await call("Einen Moment bitte." if lang == "de" else "One moment please.")
+    assert await call(line) == ("Ja, ich bin noch da." if lang == "de" else "Yes, I'm still here.")
