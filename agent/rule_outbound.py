@@ -633,11 +633,6 @@ def _pick_between(text: str, agreed: datetime, heard: datetime, named: datetime 
     return None
 
 
-def has_when_offer(when: Any) -> bool:
-    """Whether a parsed phrase names a concrete slot (a time), not just "later"/"next week"."""
-    return when is not None and when.time is not None
-
-
 def _confirms(text: str) -> bool:
     """Whether a sentence of ``text`` states that the appointment is booked (not a question or an offer)."""
     for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
