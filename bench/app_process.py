@@ -87,6 +87,11 @@ class AppProcess:
             "TWILIO_AUTH_TOKEN": secrets.token_urlsafe(24),
             "TWILIO_VALIDATE_SIGNATURE": "true",
             "LISA_CLOCK": CLOCK,
+            # capacity is what is measured: the production caps (40 streams per process, daily outbound
+            # limits per user and number) would refuse the load levels
+            "LISA_MAX_STREAMS": "1000",
+            "OUTBOUND_MAX_REQUESTS_PER_USER_PER_DAY": "0",
+            "OUTBOUND_MAX_REQUESTS_PER_NUMBER_PER_DAY": "0",
             "PYTHONPATH": str(ROOT),
             **(env or {}),
         }
