@@ -1,6 +1,6 @@
 """A longer fuzzing run of the whole HTTP API (Schemathesis, tests/openapi_fuzz.py) against ``lisa serve``.
 
-    .venv/bin/python -m bench.fuzz_api [--examples 100] [--seed N] [--random]
+    .venv/bin/python -m bench.fuzz_api [--examples 100] [--seed N] [--deterministic]
 
 Auth off, then auth on with every kind of caller (valid user and service role; missing, expired,
 wrong-audience, foreign-signed, tampered and expiry-less tokens). Writes ``bench/results/fuzz_api.json``:
@@ -24,18 +24,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=100, help="examples per operation and phase")
     parser.add_argument("--refused-examples", type=int, default=10, help="... for refused callers")
-    parser.add_argument("--seed", type=int, default=None, help="default: random (printed in the result)")
-    parser.add_argument("--random", action="store_true", help="non-deterministic generation")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="default: a new one (in the result, to replay)"
+    )
+    parser.add_argument("--deterministic", action="store_true", help="Hypothesis derandomized (as in CI)")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(2**31)
-    budget = Budget(args.examples, args.refused_examples, seed=seed, deterministic=not args.random)
+    budget = Budget(args.examples, args.refused_examples, seed=seed, deterministic=args.deterministic)
     started = time.monotonic()
     runs = {"auth_off": fuzz(auth=False, budget=budget), "auth_on": fuzz(auth=True, budget=budget)}
     result = {
         "tool": "schemathesis " + _version("schemathesis"),
         "seed": seed,
         "examples_per_operation_and_phase": args.examples,
-        "deterministic": not args.random,
+        "deterministic": args.deterministic,
         "seconds": round(time.monotonic() - started, 1),
         "cases": sum(r.total_cases for r in runs.values()),
         "server_errors": sum(len(r.server_errors) for r in runs.values()),
