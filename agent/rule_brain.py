@@ -247,9 +247,11 @@ class _Inbound(RuleTurn):
             or (nlu.MESSAGE.search(text) and not books)
             or about_existing
         )
-        # a request to book with a day or time is a booking, whatever a loose FAQ match says
+        # a request to book with a day or time is a booking, whatever a loose FAQ match says; so is the answer
+        # to "Joe Park — P-A-R-K, is that right?"
+        confirming = pending == "booking" and (st.get("booking") or {}).get("asked") == "name_confirm"
         faq = None
-        if not (nlu.BOOK_REQUEST.search(text) or (books and has_when)):
+        if not (confirming or nlu.BOOK_REQUEST.search(text) or (books and has_when)):
             faq = self.ctx.business.faq_answer(text, self.lang)
         new_request = bool(
             books or has_when or message_intent or nlu.CALLBACK.search(text) or nlu.HOURS.search(text)
@@ -288,7 +290,6 @@ class _Inbound(RuleTurn):
             return await self._faq(text)
         if faq and not (pending == "booking" and has_when):
             return await self._faq(text)
-        confirming = (st.get("booking") or {}).get("asked") == "name_confirm"
         if (
             goodbye
             and pending == "booking"
