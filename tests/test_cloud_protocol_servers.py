@@ -79,7 +79,7 @@ async def test_deepgram_results_interims_utterance_end_and_close_stream(deepgram
         listening = asyncio.create_task(connection.start_listening())
         await stream_audio(connection, tone(1.0) + silence(0.5))
         speech_end = deepgram.sessions[0].speech_end_times[0]
-        await stream_audio(connection, tone(0.6) + silence(0.4))
+        await stream_audio(connection, tone(0.6) + silence(1.2))
         await connection.send_keep_alive()
         await connection.send_close_stream()
         await asyncio.wait_for(listening, 5)
@@ -95,7 +95,11 @@ async def test_deepgram_results_interims_utterance_end_and_close_stream(deepgram
     assert 0.9 < finals[0].duration < 1.2 and finals[1].start > finals[0].start + finals[0].duration
     interims = [r for r in results if not r.is_final]
     assert interims and interims[0].channel.alternatives[0].transcript == "Hello"
-    assert sum(isinstance(m, ListenV1UtteranceEnd) for _, m in messages) == 2
+    # UtteranceEnd: not after the first utterance (words again within 1000 ms), once after the second
+    (utterance_end,) = [m for _, m in messages if isinstance(m, ListenV1UtteranceEnd)]
+    assert utterance_end.last_word_end == pytest.approx(finals[1].start + finals[1].duration, abs=0.01)
+    kinds = [type(m).__name__ for _, m in messages]
+    assert kinds.index("ListenV1UtteranceEnd") > max(i for i, (_, m) in enumerate(messages) if m in finals)
     final_at = next(t for t, m in messages if isinstance(m, ListenV1Results) and m.is_final)
     assert 0.13 <= final_at - speech_end < 0.35  # the fixed STT delay after the end of speech
     assert isinstance(messages[-1][1], ListenV1Metadata) and messages[-1][1].channels == 1
@@ -104,6 +108,70 @@ async def test_deepgram_results_interims_utterance_end_and_close_stream(deepgram
     assert session.control == ["KeepAlive", "CloseStream"]
     assert session.closed_code == 1000
     assert "authorization" not in session.headers  # the key is never kept
+
+
+async def listen(server: DeepgramProtocolServer, pcm: bytes, **query: str) -> list[tuple[float, Any]]:
+    """Stream ``pcm`` in real time, close the stream, return every message (time received, message)."""
+    messages: list[tuple[float, Any]] = []
+    async with deepgram_client(server).listen.v1.connect(
+        model="nova-3", encoding="linear16", sample_rate="8000", **query
+    ) as connection:
+
+        async def on_message(message: Any) -> None:
+            messages.append((time.monotonic(), message))
+
+        connection.on(EventType.MESSAGE, on_message)
+        listening = asyncio.create_task(connection.start_listening())
+        await stream_audio(connection, pcm)
+        await connection.send_close_stream()
+        await asyncio.wait_for(listening, 5)
+    return messages
+
+
+def finals_of(messages: list[tuple[float, Any]]) -> list[tuple[str, bool]]:
+    return [
+        (m.channel.alternatives[0].transcript, m.speech_final)
+        for _, m in messages
+        if isinstance(m, ListenV1Results) and m.is_final
+    ]
+
+
+async def test_deepgram_splits_an_utterance_into_finals_with_speech_final_only_on_the_last():
+    parts = ("I would like to book an appointment.", "Tomorrow at ten would be great.")
+    async with DeepgramProtocolServer([parts, "Thanks."], api_key=KEY, split_gap_s=0.2) as server:
+        messages = await listen(
+            server,
+            tone(1.2) + silence(1.3) + tone(0.4) + silence(0.3),
+            interim_results="true",
+            utterance_end_ms="1000",
+        )
+    assert finals_of(messages) == [(parts[0], False), (parts[1], True), ("Thanks.", True)]
+    results = [m for _, m in messages if isinstance(m, ListenV1Results) and m.is_final]
+    assert results[1].start == pytest.approx(results[0].start + results[0].duration, abs=0.01)
+    times = [t for t, m in messages if isinstance(m, ListenV1Results) and m.is_final]
+    assert 0.15 <= times[1] - times[0] < 0.5  # the second part follows the first, split_gap_s later
+    # one UtteranceEnd for the split utterance (after both parts); none for "Thanks." (stream closed first)
+    ends = [(t, m) for t, m in messages if isinstance(m, ListenV1UtteranceEnd)]
+    assert len(ends) == 1 and ends[0][0] > times[1]
+
+
+async def test_deepgram_on_a_noisy_line_only_utterance_end_closes_the_utterance():
+    rng = np.random.default_rng(7)
+    noise = (rng.normal(0, 40, int(8000 * 1.6))).astype(np.int16).tobytes()  # below the speech threshold
+    async with DeepgramProtocolServer(["Tomorrow at ten"], api_key=KEY, endpointing_fires=False) as server:
+        messages = await listen(server, tone(0.8) + noise, interim_results="true", utterance_end_ms="1000")
+        no_request = await listen(server, tone(0.8) + noise, interim_results="true")
+    assert finals_of(messages) == [("Tomorrow at ten", False)]
+    (end,) = [m for _, m in messages if isinstance(m, ListenV1UtteranceEnd)]
+    assert end.last_word_end == pytest.approx(0.8, abs=0.05)
+    assert not [m for _, m in no_request if isinstance(m, ListenV1UtteranceEnd)]  # only when asked for
+    # a client that stops streaming in the pause gets no UtteranceEnd (Deepgram measures the gap in audio)
+    async with DeepgramProtocolServer(["Tomorrow at ten"], api_key=KEY, endpointing_fires=False) as server:
+        short = await listen(
+            server, tone(0.8) + silence(0.6), interim_results="true", utterance_end_ms="1000"
+        )
+    assert finals_of(short) == [("Tomorrow at ten", False)]
+    assert not [m for _, m in short if isinstance(m, ListenV1UtteranceEnd)]
 
 
 async def test_deepgram_finalize_flushes_the_speech_so_far(deepgram):

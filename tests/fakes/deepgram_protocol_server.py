@@ -13,8 +13,17 @@ This is a protocol server, not a mock of our code: pipecat's ``DeepgramSTTServic
   ``Metadata`` message, then the server closes with 1000);
 - out: ``Results`` (``is_final`` / ``speech_final`` / ``channel.alternatives[0].transcript`` + ``words``,
   ``start``/``duration`` in audio seconds, ``metadata.model_info``), ``SpeechStarted`` when ``vad_events``,
-  ``UtteranceEnd`` when ``utterance_end_ms`` is set, ``Metadata``; 10 s without audio or KeepAlive closes
-  the stream with 1011 ``NET-0001`` as Deepgram does.
+  ``{"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": <s>}`` when ``utterance_end_ms`` and
+  ``interim_results`` are set, ``Metadata``; 10 s without audio or KeepAlive closes the stream with 1011
+  ``NET-0001`` as Deepgram does.
+
+As Deepgram, not more kindly: a scripted utterance given as several parts (a tuple) is finalised in pieces,
+every part an ``is_final`` result with ``speech_final: false`` except the last (``split_gap_s`` apart, as
+Deepgram closes a segment before its endpointing fires); with ``endpointing_fires=False`` (a noisy line, where
+Deepgram's endpointing never sees its silence) no final says ``speech_final: true``. ``UtteranceEnd`` goes
+out only once the stream's *audio* clock has passed the last word's end by ``utterance_end_ms`` (Deepgram
+measures the gap in the audio it receives: a client that stops streaming in a pause gets none), and not
+when the caller speaks again within that gap.
 
 "Recognition" is a configurable rule: a 20 ms block of audio whose RMS is above ``threshold`` starts speech;
 blocks above ``hold_threshold`` continue it (the short stops between words do not split it) but the end of
@@ -75,6 +84,7 @@ class ListenSession:
     sent: list[dict[str, Any]] = field(default_factory=list)  # every JSON message sent
     finals: list[str] = field(default_factory=list)  # final transcripts sent
     final_times: list[float] = field(default_factory=list)  # monotonic send time of each final
+    utterance_ends: list[float] = field(default_factory=list)  # monotonic send time of each UtteranceEnd
     speech_end_times: list[float] = field(default_factory=list)  # monotonic end of each utterance's speech
     spans: list[tuple[float, float]] = field(default_factory=list)  # (start, end) audio seconds per utterance
     closed_code: int | None = None  # the close code the server sent (or received first)
@@ -90,7 +100,14 @@ class ListenSession:
         return self.params.get("encoding", "linear16")
 
 
-Recogniser = Callable[[ListenSession, int], str | None]
+Transcript = str | tuple[str, ...]  # one utterance: its text, or its parts as Deepgram finalises them
+Recogniser = Callable[[ListenSession, int], Transcript | None]
+
+
+def _parts(transcript: Transcript | None) -> tuple[str, ...]:
+    if transcript is None:
+        return ()
+    return (transcript,) if isinstance(transcript, str) else tuple(transcript)
 
 
 def _flag(params: dict[str, str], name: str) -> bool:
@@ -102,7 +119,7 @@ class DeepgramProtocolServer(WebSocketProtocolServer):
 
     def __init__(
         self,
-        script: Sequence[str] = (),
+        script: Sequence[Transcript] = (),
         *,
         api_key: str | None = None,
         final_delay_s: float = 0.15,
@@ -116,6 +133,8 @@ class DeepgramProtocolServer(WebSocketProtocolServer):
         idle_timeout_s: float = 10.0,
         recogniser: Recogniser | None = None,
         confidences: dict[str, float] | None = None,
+        split_gap_s: float = 0.25,
+        endpointing_fires: bool = True,
     ) -> None:
         self.api_key = api_key  # when set, handshakes without ``Authorization: Token <key>`` get a 401
         self.final_delay_s = final_delay_s
@@ -127,7 +146,9 @@ class DeepgramProtocolServer(WebSocketProtocolServer):
         self.ms_per_word = ms_per_word
         self.per_connection = per_connection
         self.idle_timeout_s = idle_timeout_s
-        self._script: list[str] = list(script)
+        self.split_gap_s = split_gap_s  # between the finals of one utterance given in parts
+        self.endpointing_fires = endpointing_fires  # False: no final carries speech_final=true (noisy line)
+        self._script: list[Transcript] = list(script)
         self._recogniser = recogniser
         self.confidences = dict(confidences or {})  # word (lower case) -> its confidence; others get 0.98
         self.sessions: list[ListenSession] = []
@@ -143,8 +164,8 @@ class DeepgramProtocolServer(WebSocketProtocolServer):
         """The base URL to give the client (``DEEPGRAM_BASE_URL``)."""
         return f"ws://127.0.0.1:{self.port}"
 
-    def script(self, *transcripts: str) -> None:
-        """Append transcripts the server "recognises", one per utterance, in order."""
+    def script(self, *transcripts: Transcript) -> None:
+        """Append transcripts the server "recognises", one per utterance, in order (a tuple: its parts)."""
         self._script.extend(transcripts)
 
     def refuse_next(self, count: int = 1, status: int = 503) -> None:
@@ -203,7 +224,7 @@ class DeepgramProtocolServer(WebSocketProtocolServer):
             stream.cancel()
             session.closed_code = session.closed_code or ws.close_code
 
-    def next_transcript(self, session: ListenSession, index: int) -> str | None:
+    def next_transcript(self, session: ListenSession, index: int) -> Transcript | None:
         if self._recogniser is not None:
             return self._recogniser(session, index)
         if self.per_connection:
@@ -226,8 +247,11 @@ class _Stream:
         self.last_speech_t = 0.0
         self.last_speech_audio_s = 0.0
         self.next_interim_ms = float(server.interim_every_ms)
-        self.pending: str | None = None
+        self.pending: Transcript | None = None
         self.tasks: set[asyncio.Task] = set()
+        self.final_task: asyncio.Task | None = None  # the finals of the last utterance going out
+        self.utterance_end_due: float | None = None  # audio seconds at which UtteranceEnd is due
+        self.last_word_end = 0.0
         self.last_activity = time.monotonic()
         self.lock = asyncio.Lock()
 
@@ -312,6 +336,11 @@ class _Stream:
     async def _block(self, rms: float) -> None:
         server, session = self.server, self.session
         now_s = session.audio_ms / 1000.0
+        if rms >= server.threshold:
+            self.utterance_end_due = None  # words again within the gap: no UtteranceEnd
+        elif self.utterance_end_due is not None and now_s >= self.utterance_end_due and not self.speaking:
+            self.utterance_end_due = None
+            self._spawn(self._send_utterance_end(self.final_task, self.last_word_end))
         if rms >= (server.hold_threshold if self.speaking else server.threshold):
             if not self.speaking:
                 self.speaking = True
@@ -326,6 +355,7 @@ class _Stream:
                 self.last_speech_audio_s = now_s
             if self.speech_ms >= server.min_speech_ms and self.pending is None:
                 self.pending = server.next_transcript(session, session.utterances) or ""
+                self.utterance_end_due = None
                 if _flag(session.params, "vad_events"):
                     await self._send(
                         {"type": "SpeechStarted", "channel": [0], "timestamp": self.utterance_start_s}
@@ -336,7 +366,7 @@ class _Stream:
                 and self.speech_ms >= self.next_interim_ms
             ):
                 self.next_interim_ms += server.interim_every_ms
-                words = self.pending.split()
+                words = " ".join(_parts(self.pending)).split()
                 heard = words[: max(1, min(len(words) - 1, int(self.speech_ms // server.ms_per_word)))]
                 await self._send(self._results(" ".join(heard), is_final=False, speech_final=False))
             return
@@ -359,31 +389,57 @@ class _Stream:
         )
         self.pending = None
         session.utterances += 1
-        if transcript is None:
-            transcript = ""
-        if not transcript:
+        parts = tuple(p for p in _parts(transcript) if p) or ("",)
+        if not parts[0]:
             self.server.unscripted += 1
         session.speech_end_times.append(delay_from)
         start, end = self.utterance_start_s, self.last_speech_audio_s
         session.spans.append((round(start, 2), round(end, 2)))
         due = delay_from + self.server.final_delay_s
-        task = asyncio.create_task(self._send_final(transcript, start, end, due, from_finalize))
+        self.final_task = self._spawn(self._send_final(parts, start, end, due, from_finalize))
+        utterance_end = session.params.get("utterance_end_ms", "")
+        if utterance_end.isdigit() and _flag(session.params, "interim_results") and not from_finalize:
+            self.last_word_end = end
+            self.utterance_end_due = end + int(utterance_end) / 1000.0
+
+    def _spawn(self, coro: Any) -> asyncio.Task:
+        task = asyncio.create_task(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        return task
 
-    async def _send_final(self, text: str, start: float, end: float, due: float, from_finalize: bool) -> None:
+    async def _send_final(
+        self, parts: tuple[str, ...], start: float, end: float, due: float, from_finalize: bool
+    ) -> None:
+        """The utterance's finals: one per part, ``speech_final`` only on the last (when endpointing fires);
+        each part's words get its share of the utterance's time span."""
         await asyncio.sleep(max(0.0, due - time.monotonic()))
         async with self.lock:  # finals go out in utterance order
-            message = self._results(text, is_final=True, speech_final=True, start=start, end=end)
-            if from_finalize:
-                message["from_finalize"] = True
-            with contextlib.suppress(ConnectionClosed):
-                await self._send(message)
-                self.session.finals.append(text)
-                self.session.final_times.append(time.monotonic())
-                utterance_end = self.session.params.get("utterance_end_ms")
-                if utterance_end and utterance_end.isdigit():
-                    await self._send({"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": end})
+            total = max(sum(len(p.split()) for p in parts), 1)
+            at = start
+            for i, text in enumerate(parts):
+                last = i == len(parts) - 1
+                if i:
+                    await asyncio.sleep(self.server.split_gap_s)
+                part_end = end if last else at + (end - start) * len(text.split()) / total
+                speech_final = last and self.server.endpointing_fires
+                message = self._results(
+                    text, is_final=True, speech_final=speech_final, start=at, end=part_end
+                )
+                at = part_end
+                if from_finalize and last:
+                    message["from_finalize"] = True
+                with contextlib.suppress(ConnectionClosed):
+                    await self._send(message)
+                    self.session.finals.append(text)
+                    self.session.final_times.append(time.monotonic())
+
+    async def _send_utterance_end(self, finals: asyncio.Task | None, last_word_end: float) -> None:
+        if finals is not None:
+            await asyncio.wait({finals})  # after the utterance's finals, as Deepgram sends it
+        with contextlib.suppress(ConnectionClosed):
+            await self._send({"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": last_word_end})
+            self.session.utterance_ends.append(time.monotonic())
 
     async def _finalize(self, *, from_finalize: bool) -> None:
         if self.speaking and self.speech_ms >= self.server.min_speech_ms:
