@@ -160,3 +160,183 @@ async def test_status_and_event_type_are_the_seed_vocabulary(pg):
     )
     with pytest.raises(asyncpg.CheckViolationError):
         await pg.execute("INSERT INTO public.events (request_id, type) VALUES ($1, 'party')", rid)
+
+
+async def test_a_signed_in_user_inserts_only_their_own_queued_request(pg):
+    """Seed 002: the frontend inserts the row with the user's session first; RLS lets a user create their own
+    row in status queued, nothing else."""
+    import asyncpg
+
+    await apply_migrations(pg)
+    alice, bob = uuid.uuid4(), uuid.uuid4()
+    await pg.execute("INSERT INTO auth.users (id) VALUES ($1), ($2)", alice, bob)
+    insert = "INSERT INTO public.requests (user_id, title, status) VALUES ($1, $2, $3) RETURNING id, status"
+    [row] = await as_role(pg, "authenticated", str(alice), insert, alice, "Zahnreinigung", "queued")
+    assert row["status"] == "queued"
+    # the status may be left out (its default is queued); the frontend reads its row back (owner reads)
+    [row2] = await as_role(
+        pg,
+        "authenticated",
+        str(alice),
+        "INSERT INTO public.requests (user_id, title, description) VALUES ($1, 'Haircut', 'Friday') RETURNING *",
+        alice,
+    )
+    assert (row2["status"], row2["language"], row2["user_profile"]) == ("queued", "de", "{}")
+    mine = await as_role(
+        pg, "authenticated", str(alice), "SELECT id FROM public.requests ORDER BY created_at"
+    )
+    assert {r["id"] for r in mine} == {row["id"], row2["id"]}
+
+    refused = [
+        ("authenticated", str(alice), bob, "queued"),  # for another user
+        ("authenticated", str(alice), alice, "booked"),  # already "booked" by the frontend
+        ("authenticated", str(alice), alice, "calling"),
+        ("authenticated", None, alice, "queued"),  # a token without a user
+    ]
+    for role, sub, owner, status in refused:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="row-level security"):
+            await as_role(pg, role, sub, insert, owner, "t", status)
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):  # anonymous callers insert nothing
+        await as_role(pg, "anon", None, insert, alice, "t", "queued")
+    # still no updates, deletes or events from users: the backend does those
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await as_role(pg, "authenticated", str(alice), "UPDATE public.requests SET status = 'booked'")
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await as_role(pg, "authenticated", str(alice), "DELETE FROM public.requests")
+    assert await pg.fetchval("SELECT count(*) FROM public.requests") == 2
+    assert await as_role(pg, "authenticated", str(bob), "SELECT id FROM public.requests") == []
+
+
+FRONTEND_FIRST = """
+CREATE TABLE public.requests (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id uuid,
+    title text,
+    status text DEFAULT 'queued',
+    frontend_note text,
+    created_at timestamptz DEFAULT now()
+);
+CREATE TABLE public.events (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), request_id uuid, message text);
+"""
+
+
+async def test_migration_completes_tables_the_frontend_created_first(pg):
+    """A project whose requests/events tables exist with fewer columns: the migration adds the missing columns,
+    constraints and indexes, keeps the rows and columns it finds, and Lisa's writes then work."""
+    import asyncpg
+
+    from api.requests.store import REMOTE_FIELDS
+
+    await pg.execute(FRONTEND_FIRST)
+    old_user = uuid.uuid4()
+    await pg.execute("INSERT INTO auth.users (id) VALUES ($1)", old_user)
+    old = await pg.fetchval(
+        "INSERT INTO public.requests (user_id, title, status, frontend_note) VALUES ($1, NULL, 'pending', 'keep') "
+        "RETURNING id",
+        old_user,
+    )
+    await apply_migrations(pg)
+    await apply_migrations(pg)  # and again
+    columns = await _columns(pg)
+    assert set(REMOTE_FIELDS) | {"created_at", "frontend_note"} <= columns["requests"]
+    assert {"id", "request_id", "type", "message", "created_at"} <= columns["events"]
+    indexes = {
+        r["indexname"] for r in await pg.fetch("SELECT indexname FROM pg_indexes WHERE schemaname='public'")
+    }
+    assert {"requests_user_created_idx", "requests_status_idx", "events_request_created_idx"} <= indexes
+    checks = {
+        r["conname"]: r["convalidated"]
+        for r in await pg.fetch(
+            "SELECT conname, convalidated FROM pg_constraint WHERE contype = 'c' AND connamespace = 'public'::regnamespace"
+        )
+    }
+    # the old 'pending' row is kept; the status check holds for every new or changed row
+    assert checks == {
+        "requests_language_check": True,
+        "requests_status_check": False,
+        "events_type_check": True,
+    }
+    row = await pg.fetchrow("SELECT * FROM public.requests WHERE id = $1", old)
+    assert (row["status"], row["frontend_note"], row["user_profile"], row["title"]) == (
+        "pending",
+        "keep",
+        "{}",
+        None,
+    )
+    # a title was missing on an old row: the column stays nullable; user_id had none missing: NOT NULL now
+    nullable = {
+        r["column_name"]: r["is_nullable"]
+        for r in await pg.fetch(
+            "SELECT column_name, is_nullable FROM information_schema.columns WHERE table_name = 'requests'"
+        )
+    }
+    assert (nullable["title"], nullable["user_id"]) == ("YES", "NO")
+
+    # the backend's upsert of a whole row, then an event; the updated_at trigger runs
+    rid, user = uuid.uuid4(), uuid.uuid4()
+    await pg.execute("INSERT INTO auth.users (id) VALUES ($1)", user)
+    [written] = await as_role(
+        pg,
+        "service_role",
+        None,
+        "INSERT INTO public.requests (id, user_id, title, number_to_call, user_profile, language, status) "
+        "VALUES ($1, $2, 'Zahnreinigung', '+49301234567', '{\"username\": \"Max\"}', 'de', 'calling') "
+        "ON CONFLICT (id) DO UPDATE SET status = excluded.status RETURNING status, updated_at",
+        rid,
+        user,
+    )
+    assert written["status"] == "calling" and written["updated_at"] is not None
+    await as_role(
+        pg,
+        "service_role",
+        None,
+        "INSERT INTO public.events (id, request_id, type, message) VALUES ($1, $2, 'call_started', 'x') "
+        "ON CONFLICT (id) DO NOTHING",
+        uuid.uuid4(),
+        rid,
+    )
+    with pytest.raises(asyncpg.CheckViolationError):
+        await pg.execute("UPDATE public.requests SET status = 'done' WHERE id = $1", rid)
+    with pytest.raises(asyncpg.ForeignKeyViolationError):  # events belong to a request now
+        await pg.execute("INSERT INTO public.events (request_id, type) VALUES ($1, 'error')", uuid.uuid4())
+    # the user's own insert works on the completed table too; another user's does not
+    await as_role(
+        pg,
+        "authenticated",
+        str(user),
+        "INSERT INTO public.requests (user_id, title) VALUES ($1, 'Haircut')",
+        user,
+    )
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await as_role(
+            pg,
+            "authenticated",
+            str(user),
+            "INSERT INTO public.requests (user_id, title) VALUES ($1, 'x')",
+            old_user,
+        )
+
+
+async def test_migration_refuses_a_requests_table_without_uuid_ids(pg):
+    import asyncpg
+
+    await pg.execute("CREATE TABLE public.requests (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY)")
+    with pytest.raises(asyncpg.RaiseError, match=r"public\.requests\.id must be a uuid column"):
+        await apply_migrations(pg)
+
+
+async def test_postgrest_protocol_server_knows_the_migrations_columns(pg):
+    """The protocol server's schema cache (parsed from the SQL) is exactly what PostgreSQL makes of it."""
+    from fakes.postgrest_protocol_server import migration_columns
+
+    await apply_migrations(pg)
+    assert migration_columns() == await _columns(pg)
+
+
+async def _columns(conn) -> dict[str, set[str]]:
+    tables: dict[str, set[str]] = {}
+    for r in await conn.fetch(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'"
+    ):
+        tables.setdefault(r["table_name"], set()).add(r["column_name"])
+    return tables

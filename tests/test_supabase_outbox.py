@@ -169,3 +169,63 @@ async def test_two_instances_deliver_each_change_once_in_order_on_postgres(tmp_p
             await o.remote.close()
         for d in dbs:
             await d.close()
+
+
+async def test_a_column_the_migration_lacks_is_refused_as_postgrest_does(postgrest):
+    """The protocol server knows supabase/migrations' columns: a typo in a write is PostgREST's 400 PGRST204
+    through the real client, not a silently stored key."""
+    import httpx
+    from postgrest.exceptions import APIError
+
+    from api.requests.store import REMOTE_FIELDS
+
+    assert set(REMOTE_FIELDS) <= postgrest.columns["requests"]  # every field we send is a migration column
+    remote = SupabaseOutcomeStore(postgrest.url, KEY, 3.0)
+    rid = SAMPLE["request_id"]
+    await remote.deliver("upsert_request", {"id": rid, "user_id": SAMPLE["user_id"], "title": "t"})
+    with pytest.raises(APIError) as refused:
+        await remote.deliver("update_request", {"id": rid, "fields": {"stauts": "booked"}})
+    assert refused.value.code == "PGRST204"
+    assert "'stauts' column of 'requests'" in refused.value.message
+    with pytest.raises(APIError) as refused:
+        await remote.deliver("insert_event", {"id": rid, "request_id": rid, "kind": "error", "message": ""})
+    assert refused.value.code == "PGRST204"
+    await remote.close()
+    assert postgrest.rows("events") == []
+    assert [r.get("status") for r in postgrest.rows("requests")] == [None]  # the typo changed nothing
+
+    headers = {"apikey": KEY, "Authorization": f"Bearer {KEY}"}
+    async with httpx.AsyncClient(base_url=postgrest.url, headers=headers) as client:
+        r = await client.patch(f"/rest/v1/requests?id=eq.{rid}", json={"sumary": "x"})
+        assert r.status_code == 400
+        assert r.json() == {
+            "code": "PGRST204",
+            "details": None,
+            "hint": None,
+            "message": "Could not find the 'sumary' column of 'requests' in the schema cache",
+        }
+        r = await client.get("/rest/v1/requests?reqest_id=eq.1")
+        assert (r.status_code, r.json()["code"]) == (400, "42703")
+        r = await client.post("/rest/v1/request", json={"id": rid})
+        assert (r.status_code, r.json()["code"]) == (404, "PGRST205")
+
+
+async def test_a_column_missing_in_supabase_keeps_the_change_pending_and_named(db, postgrest):
+    """A write the schema cache refuses (our typo, or a migration not yet applied) is no data error: the
+    change waits (applying the migration makes it deliverable) and the error names the column."""
+    processor = make_processor(db, ManualClock("2026-11-28T10:00:00+01:00"), RecordingCarrier(), remote=True)
+    outbox = Outbox(processor.store, SupabaseOutcomeStore(postgrest.url, KEY, 3.0), max_rejections=1)
+    await processor.submit(body(), "de")
+    assert await outbox.flush() == 3
+    async with db.transaction() as conn:  # the change a misspelt field would enqueue
+        await processor.store._enqueue(
+            conn, "update_request", {"id": SAMPLE["request_id"], "fields": {"sumary": "x"}}
+        )
+    assert await outbox.flush() == 0
+    assert "PGRST204" in (outbox.last_error or "") and "sumary" in (outbox.last_error or "")
+    assert len(await processor.store.pending_outbox()) == 1
+    assert "sumary" not in postgrest.rows("requests")[0]
+    postgrest.columns["requests"].add("sumary")  # the column arrives in Supabase
+    assert await outbox.flush() == 1
+    assert postgrest.rows("requests")[0]["sumary"] == "x"
+    await outbox.remote.close()

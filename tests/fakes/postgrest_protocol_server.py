@@ -6,24 +6,79 @@ Not a mock of our code: it implements the wire protocol at ``/rest/v1/<table>`` 
 filters, ``DELETE`` — and checks the service key in ``apikey`` / ``Authorization: Bearer``. Rows live in
 memory (``server.tables``) and survive :meth:`stop` / :meth:`start`, so tests can take the "cloud" down and
 bring it back on the same port.
+
+Like PostgREST over its schema cache, it knows the tables and columns of our Supabase migration
+(``supabase/migrations/*.sql``, :func:`migration_columns`): a payload with a column the migration does not
+have is refused with PostgREST's 400 ``PGRST204``, a filter on one with ``42703``, an unknown table with 404
+``PGRST205`` — so a typo in our Supabase writes fails a test.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import threading
 import uuid
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+MIGRATIONS = Path(__file__).resolve().parents[2] / "supabase" / "migrations"
+_CREATE = re.compile(r"create table (?:if not exists )?public\.(\w+)\s*\((.*?)\);", re.I | re.S)
+_ALTER = re.compile(r"alter table (?:only )?(?:if exists )?public\.(\w+)\b(.*?);", re.I | re.S)
+_ADD_COLUMN = re.compile(r"\badd column (?:if not exists )?(\w+)", re.I)
+_NOT_COLUMNS = {"primary", "constraint", "unique", "check", "foreign", "exclude", "like"}
+
+
+def migration_columns(directory: Path = MIGRATIONS) -> dict[str, set[str]]:
+    """Table -> column names that the migrations in ``directory`` give ``public`` tables (``create table``
+    column definitions and ``alter table … add column``), applied in file-name order."""
+    tables: dict[str, set[str]] = {}
+    for path in sorted(directory.glob("*.sql")):
+        sql = re.sub(r"--[^\n]*", "", path.read_text(encoding="utf-8"))
+        for table, body in _CREATE.findall(sql):
+            columns = tables.setdefault(table.lower(), set())
+            for part in _top_level_parts(body):
+                name = part.split(None, 1)[0].strip('"').lower() if part.strip() else ""
+                if name and name not in _NOT_COLUMNS:
+                    columns.add(name)
+        for table, body in _ALTER.findall(sql):
+            tables.setdefault(table.lower(), set()).update(c.lower() for c in _ADD_COLUMN.findall(body))
+    return tables
+
+
+def _top_level_parts(body: str) -> list[str]:
+    parts, depth, current = [], 0, []
+    for ch in body:
+        depth += (ch == "(") - (ch == ")")
+        if ch == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    return [*parts, "".join(current)]
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    """PostgREST's error body."""
+    return {"code": code, "details": None, "hint": None, "message": message}
+
 
 class PostgrestProtocolServer:
-    def __init__(self, service_key: str, port: int = 0, primary_keys: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        service_key: str,
+        port: int = 0,
+        primary_keys: dict[str, str] | None = None,
+        columns: dict[str, set[str]] | None = None,
+    ) -> None:
         self.service_key = service_key
+        # the schema cache: table -> columns (default: those of supabase/migrations)
+        self.columns = migration_columns() if columns is None else columns
         self.port = port
         self.primary_keys = primary_keys or {}
         self.tables: dict[str, list[dict[str, Any]]] = {}
@@ -76,6 +131,8 @@ class PostgrestProtocolServer:
         prefer = {p.strip() for p in (headers.get("Prefer") or "").split(",") if p.strip()}
         if self.refuse is not None and (refused := self.refuse(method, table, body)):
             return refused[0], refused[1], {}
+        if (unknown := self._check_schema(method, table, filters, body)) is not None:
+            return unknown[0], unknown[1], {}
         with self.lock:
             rows = self.tables.setdefault(table, [])
             try:
@@ -123,6 +180,27 @@ class PostgrestProtocolServer:
                 self.tables[table] = [r for r in rows if r not in matched]
                 return 200, matched if "return=representation" in prefer else None, {}
         return 405, {"message": f"method {method} not supported"}, {}
+
+    def _check_schema(
+        self, method: str, table: str, filters: list[tuple[str, str]], body: Any
+    ) -> tuple[int, dict[str, Any]] | None:
+        """PostgREST's answer to a table or column its schema cache does not have, else None."""
+        if table not in self.columns:
+            return 404, _error("PGRST205", f"Could not find the table 'public.{table}' in the schema cache")
+        known = self.columns[table]
+        for column, _ in filters:
+            if column not in known:
+                return 400, _error("42703", f"column {table}.{column} does not exist")
+        if method in ("POST", "PATCH"):
+            items = body if isinstance(body, list) else [body]
+            for item in items:
+                for column in item if isinstance(item, dict) else ():
+                    if column not in known:
+                        return 400, _error(
+                            "PGRST204",
+                            f"Could not find the '{column}' column of '{table}' in the schema cache",
+                        )
+        return None
 
 
 def _matches(row: dict[str, Any], column: str, condition: str) -> bool:
