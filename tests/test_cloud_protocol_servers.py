@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import threading
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import parse_qs
 
 import numpy as np
 import pytest
@@ -381,3 +383,91 @@ def test_provider_errors_are_reported_without_keys_or_sdk_headers():
     assert reported.error == "connection error: status_code: 503, body: rejected ***"
     assert (reported.stage, reported.provider, reported.permanent) == ("stt", "deepgram", False)
     assert _provider_error(ErrorFrame(error="gone", fatal=True), "tts", "elevenlabs", KEY).permanent
+
+
+# ----------------------------------------------------------------------------- Twilio REST
+
+
+class _Callbacks:
+    """A plain HTTP receiver for Twilio's status callbacks: every POST's path and form, in order."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                received.append((self.path, {k: v[0] for k, v in parse_qs(body).items()}))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+async def test_twilio_sends_only_the_status_callbacks_and_machine_detection_a_call_asked_for():
+    from fakes.twilio_rest_protocol_server import TwilioRestProtocolServer
+    from twilio.rest import Client
+
+    account, token = "AC" + "2" * 32, "rest-token"
+    receiver = _Callbacks()
+    try:
+        with TwilioRestProtocolServer(account, token) as twilio:
+            client = Client(account, token)
+            client.api.base_url = twilio.base_url
+            twiml = "<Response><Hangup/></Response>"
+            create = client.calls.create
+            plain = create(
+                to="+493012345678", from_="+15005550006", twiml=twiml, status_callback=f"{receiver.url}/plain"
+            )
+            answered = create(
+                to="+493012345678",
+                from_="+15005550006",
+                twiml=twiml,
+                status_callback=f"{receiver.url}/answered",
+                status_callback_event=["answered"],
+            )
+            amd = create(
+                to="+493012345678",
+                from_="+15005550006",
+                twiml=twiml,
+                status_callback=f"{receiver.url}/amd",
+                machine_detection="Enable",
+                async_amd="true",
+                async_amd_status_callback=f"{receiver.url}/amd-result",
+                status_callback_event=["initiated", "ringing", "answered", "completed"],
+            )
+            sync_amd = create(
+                to="+493012345678",
+                from_="+15005550006",
+                twiml=twiml,
+                status_callback=f"{receiver.url}/sync",
+                machine_detection="Enable",
+                status_callback_event=["answered"],
+            )
+            for sid in (plain.sid, answered.sid, amd.sid, sync_amd.sid):
+                await twilio.answer(sid, answered_by="machine_start")
+                await twilio.answer(sid, statuses=("completed",), answered_by=None)
+    finally:
+        receiver.close()
+
+    def got(path: str) -> list[tuple[str | None, str | None]]:
+        return [(f.get("CallStatus"), f.get("AnsweredBy")) for p, f in receiver.received if p == path]
+
+    assert got("/plain") == [("completed", None)]  # no StatusCallbackEvent: only "completed"
+    assert got("/answered") == [("in-progress", None), ("completed", None)]  # no MachineDetection: no AMD
+    assert got("/amd") == [("queued", None), ("ringing", None), ("in-progress", None), ("completed", None)]
+    assert got("/amd-result") == [(None, "machine_start")]  # the asynchronous result, once
+    assert got("/sync") == [("in-progress", "machine_start"), ("completed", None)]
+    assert all(f["AccountSid"] == account for _, f in receiver.received)

@@ -43,6 +43,18 @@ from twilio.request_validator import RequestValidator
 API = "/2010-04-01"
 _CALLS = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Calls(?:/(?P<call>CA\w+))?\.json$")
 FINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
+# The StatusCallbackEvent that asks for a callback of each call status; "completed" (every final status) is
+# always sent, the others only when the call asked for them, as Twilio does.
+STATUS_EVENT = {
+    "initiated": "initiated",
+    "queued": "initiated",
+    "ringing": "ringing",
+    "in-progress": "answered",
+}
+
+
+def status_event(status: str) -> str:
+    return STATUS_EVENT.get(status, "completed")
 
 
 @dataclass
@@ -107,6 +119,7 @@ class TwilioRestProtocolServer:
         self.auth_token = auth_token
         self.calls: dict[str, FakeCall] = {}
         self.requests: list[RecordedRequest] = []
+        self.callbacks: list[tuple[str, str, dict[str, str]]] = []  # (call sid, event or "amd", form) posted
         self._failures: list[tuple[int, int, str]] = []  # (status, code, message)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -180,6 +193,11 @@ class TwilioRestProtocolServer:
     ) -> list[int]:
         """Play Twilio's side: post signed status callbacks (and the async AMD result) for a call.
 
+        As Twilio: a status gets a callback only when the call asked for its ``StatusCallbackEvent``
+        (``initiated ringing answered completed``; the final statuses, ``completed``, always); the answering
+        machine result (``AnsweredBy``) only when the call set ``MachineDetection`` — with ``AsyncAmd`` it
+        goes to ``AsyncAmdStatusCallback``, else it rides on the ``answered``/``completed`` callbacks.
+
         ``rewrite_base`` replaces the callback URL's scheme+host for sending (the signature stays on the
         URL as configured, as Twilio signs what it was given). Returns the HTTP statuses of our posts.
         """
@@ -188,18 +206,26 @@ class TwilioRestProtocolServer:
         async with httpx.AsyncClient(timeout=10) as client:
             for status in statuses:
                 call.status = "queued" if status == "initiated" else status
-                if call.status_callback:
+                event = status_event(call.status)
+                if call.status_callback and (event == "completed" or event in call.status_events):
                     form = {"CallSid": call.sid, "AccountSid": call.account_sid, "CallStatus": call.status}
                     form.update({"To": call.to, "From": call.from_, "Direction": "outbound-api"})
+                    sync_amd = call.machine_detection and (call.async_amd or "").lower() != "true"
+                    if sync_amd and answered_by and event in ("answered", "completed"):
+                        call.answered_by = answered_by
+                        form["AnsweredBy"] = answered_by
+                    self.callbacks.append((call.sid, event, dict(form)))
                     codes.append(
                         (
                             await self._post_signed(client, call.status_callback, form, rewrite_base)
                         ).status_code
                     )
-            if answered_by and call.async_amd_callback and call.status == "in-progress":
+            asynchronous = (call.async_amd or "").lower() == "true" and call.async_amd_callback
+            if answered_by and call.machine_detection and asynchronous and call.status == "in-progress":
                 call.answered_by = answered_by
                 form = {"CallSid": call.sid, "AccountSid": call.account_sid, "AnsweredBy": answered_by}
                 form["MachineDetectionDuration"] = "1200"
+                self.callbacks.append((call.sid, "amd", dict(form)))
                 codes.append(
                     (await self._post_signed(client, call.async_amd_callback, form, rewrite_base)).status_code
                 )
