@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import wave
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from fastapi import WebSocket
@@ -29,7 +27,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from agent.conversation import BookingRequest, ConversationEvent, Language, Mode, Status
 from pipelines.call_hooks import CallInfo, CallResult
-from pipelines.call_session import CallSession
+from pipelines.call_session import CallSession, recording_problem
 from pipelines.lisa_processor import LisaProcessor
 from pipelines.local_tts import LocalTTS
 from pipelines.providers import build_stt, build_tts
@@ -195,7 +193,13 @@ class MediaCall:
             conversation=conv,
         )
         if self.settings.lisa_recording_dir:
-            session.caller_pcm, session.lisa_pcm = bytearray(), bytearray()
+            problem = await asyncio.to_thread(recording_problem, self.settings.lisa_recording_dir)
+            if problem:  # the call goes on without a recording
+                log.warning(
+                    "call %s: not recorded, LISA_RECORDING_DIR unusable (%s)", self.info.call_sid, problem
+                )
+            else:
+                session.caller_pcm, session.lisa_pcm = bytearray(), bytearray()
         self.session = session
         ACTIVE_CALLS[session.call_sid] = session
         _LIVE[session.call_sid] = self
@@ -399,21 +403,6 @@ class MediaCall:
 
     def _write_recording(self) -> str | None:
         session = self.session
-        if not self.settings.lisa_recording_dir or session is None or session.caller_pcm is None:
+        if not self.settings.lisa_recording_dir or session is None:
             return None
-        import numpy as np
-
-        caller = np.frombuffer(bytes(session.caller_pcm), dtype=np.int16)
-        lisa = np.frombuffer(bytes(session.lisa_pcm or b""), dtype=np.int16)
-        n = max(len(caller), len(lisa))
-        stereo = np.zeros((n, 2), dtype=np.int16)
-        stereo[: len(caller), 0] = caller
-        stereo[: len(lisa), 1] = lisa
-        path = Path(self.settings.lisa_recording_dir) / f"{session.call_sid}.wav"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with wave.open(str(path), "wb") as w:
-            w.setnchannels(2)
-            w.setsampwidth(2)
-            w.setframerate(8000)
-            w.writeframes(stereo.tobytes())
-        return str(path)
+        return session.write_recording(self.settings.lisa_recording_dir)

@@ -7,11 +7,34 @@ seconds; everything reported is in ms since the stream's ``start`` message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import os
 import time
+import uuid
+import wave
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from agent.conversation import Conversation
+
+log = logging.getLogger(__name__)
+
+
+def recording_problem(directory: str) -> str | None:
+    """Why calls cannot be recorded into ``directory`` (cannot create it, not writable), or None."""
+    path = Path(directory)
+    probe = path / f".lisa-write-test-{uuid.uuid4().hex[:8]}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"\0" * 4096)
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc.strerror or exc}"
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+    return None
 
 
 @dataclass
@@ -246,6 +269,43 @@ class CallSession:
             self.lisa_pcm.extend(b"\x00" * (at - len(self.lisa_pcm)))
         self.lisa_pcm[at : at + len(pcm)] = pcm
         self._lisa_cursor = at + len(pcm)
+
+    def write_recording(self, directory: str) -> str | None:
+        """Write both sides as a stereo WAV (caller left, Lisa right) into ``directory``; returns its path.
+        When it cannot be written (unwritable, disk full) a warning is logged, nothing half-written is left
+        and None is returned: a call is never lost for its recording."""
+        if self.caller_pcm is None:
+            return None
+        import numpy as np
+
+        caller = np.frombuffer(bytes(self.caller_pcm), dtype=np.int16)
+        lisa = np.frombuffer(bytes(self.lisa_pcm or b""), dtype=np.int16)
+        n = max(len(caller), len(lisa))
+        stereo = np.zeros((n, 2), dtype=np.int16)
+        stereo[: len(caller), 0] = caller
+        stereo[: len(lisa), 1] = lisa
+        path = Path(directory) / f"{self.call_sid}.wav"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as f, wave.open(f, "wb") as w:  # noqa: PTH123
+                w.setnchannels(2)
+                w.setsampwidth(2)
+                w.setframerate(8000)
+                w.writeframes(stereo.tobytes())
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            log.warning(
+                "call %s: recording not written (%s: %s); the call record is kept without it",
+                self.call_sid,
+                type(exc).__name__,
+                exc.strerror or exc,
+            )
+            with contextlib.suppress(OSError):
+                if path.is_file() and not path.is_symlink():
+                    path.unlink()
+            return None
+        return str(path)
 
     def final_transcript(self) -> list[dict[str, Any]]:
         """Caller lines as heard, plus Lisa's replies with when they were played (interrupted ones cut)."""
