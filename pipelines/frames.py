@@ -22,6 +22,14 @@ class CallerTurnFrame(DataFrame):
 
 
 @dataclass
+class UtteranceEndFrame(DataFrame):
+    """The cloud STT says the caller's utterance is over (Deepgram's ``UtteranceEnd``: ``utterance_end_ms``
+    of audio without a word after ``last_word_end``, audio seconds); in order after the utterance's finals."""
+
+    last_word_end: float = 0.0
+
+
+@dataclass
 class LisaSpeechFrame(DataFrame):
     """One sentence-sized piece of Lisa's reply ``reply`` (its ``index``-th, from 1)."""
 

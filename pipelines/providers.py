@@ -36,11 +36,13 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from agent.conversation import ConversationEvent
 from pipelines.audio import is_quiet
 from pipelines.call_session import CallSession
-from pipelines.frames import LisaSpeechFrame
+from pipelines.frames import LisaSpeechFrame, UtteranceEndFrame
 from pipelines.local_tts import SAMPLE_RATE, LocalTTS, mark_frame
 from pipelines.settings import VoiceSettings
 
 log = logging.getLogger(__name__)
+
+UTTERANCE_END_MS = 1000
 
 _HEADERS = re.compile(r"headers: \{[^}]*\},? ?")
 
@@ -70,6 +72,7 @@ def build_stt(settings: VoiceSettings, keyterms: Sequence[str] = ()) -> FramePro
     if settings.lisa_stt == "local":
         return None
     from pipecat.services.deepgram.stt import DeepgramSTTService
+    from pipecat.utils.types import NOT_GIVEN
 
     _share_deepgram_http_client()
 
@@ -111,6 +114,14 @@ def build_stt(settings: VoiceSettings, keyterms: Sequence[str] = ()) -> FramePro
             await super().push_error_frame(error, force_treat_as_permanent)
             await self.push_frame(_provider_error(error, "stt", "deepgram", key))
 
+        async def _on_message(self, message: object) -> None:
+            # pipecat drops Deepgram's UtteranceEnd; the turn detector needs it (a final without
+            # speech_final, on a noisy line, is closed by it)
+            if getattr(message, "type", None) == "UtteranceEnd":
+                await self.push_frame(UtteranceEndFrame(float(getattr(message, "last_word_end", 0) or 0)))
+                return
+            await super()._on_message(message)
+
         async def _connect(self) -> None:
             # pipecat waits until the connection is up or its retries are spent (8+ s of backoff when
             # Deepgram refuses): bounded here, the retries go on in the background
@@ -124,7 +135,9 @@ def build_stt(settings: VoiceSettings, keyterms: Sequence[str] = ()) -> FramePro
         base_url=settings.deepgram_base_url or "",
         sample_rate=8000,
         encoding="linear16",
-        settings=DeepgramSTTService.Settings(keyterm=terms) if terms else None,
+        # utterance_end_ms: Deepgram's UtteranceEnd ends a turn whose last final had no speech_final (a noisy
+        # line: endpointing never fires); it needs interim results (pipecat's default), 1000 ms as in its docs
+        settings=DeepgramSTTService.Settings(keyterm=terms or NOT_GIVEN, utterance_end_ms=UTTERANCE_END_MS),
     )
 
 

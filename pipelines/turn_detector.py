@@ -15,7 +15,11 @@ cough or a lone "mhm" never reaches that count, so it neither interrupts her nor
 With a streaming cloud STT upstream (Deepgram) the processor takes the text from its transcription frames
 instead of transcribing itself. A final transcript that arrives in a pause and ends a sentence ends the turn
 at once (Deepgram's endpointing has waited for the silence already); one that leaves it open asks smart
-turn ("complete" ends it too); without a final the turn ends after ``turn_max_silence_s``.
+turn ("complete" ends it too); without a final the turn ends after ``turn_max_silence_s``. Deepgram may
+finalise one utterance in parts: a final with ``speech_final: false`` says more of it follows, so it neither
+ends the turn nor asks smart turn; the turn waits for the part with ``speech_final`` or for Deepgram's
+``UtteranceEnd`` (:class:`UtteranceEndFrame`; on a noisy line endpointing never fires and only that comes),
+and its text is all the parts.
 
 A turn goes downstream with its words and their confidence (Whisper's mean token probability, Deepgram's
 word confidence). The local end-of-turn transcription is biased with the call's context (``context()``, the
@@ -45,7 +49,7 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from pipelines import inference
 from pipelines.call_session import CallSession
-from pipelines.frames import ARRIVED, CallerTurnFrame
+from pipelines.frames import ARRIVED, CallerTurnFrame, UtteranceEndFrame
 from pipelines.settings import VoiceSettings
 from pipelines.vad import WINDOW_BYTES, WINDOW_S, CallerVAD
 
@@ -107,6 +111,8 @@ class TurnDetector(FrameProcessor):
         self._cloud_words: list[tuple[str, float]] = []
         self._cloud_interim = ""
         self._final_in_pause = False  # cloud STT: a final transcript arrived during the current pause
+        self._cloud_open = False  # cloud STT: the last final had no speech_final (more of it follows)
+        self._utterance_ended = False  # cloud STT: UtteranceEnd came in the current pause
 
     def can_generate_metrics(self) -> bool:
         return True
@@ -120,10 +126,17 @@ class TurnDetector(FrameProcessor):
             self._cloud_final.append(frame.text)
             self._cloud_words.extend(cloud_words(frame.result))
             self._final_in_pause = self._speaking and self._silence > 0
+            self._cloud_open = not closes_utterance(frame.result)
             if self._cloud_final_ends_turn():
                 self._schedule_finish()
             else:
                 self._maybe_start_check()  # a final that leaves the turn open: ask smart turn
+            return
+        if isinstance(frame, UtteranceEndFrame):
+            if not self._local_stt and self._speaking and self._cloud_final:
+                self._cloud_open, self._utterance_ended = False, True
+                if self._cloud_final_ends_turn():
+                    self._schedule_finish()
             return
         if isinstance(frame, InterimTranscriptionFrame) and not self._local_stt:
             self._cloud_interim = frame.text
@@ -168,6 +181,7 @@ class TurnDetector(FrameProcessor):
             if self._silence:
                 self._generation += 1  # the caller went on: whatever was pending is stale
                 self._check_result = None
+                self._utterance_ended = False
             self._silence = 0
             self._final_in_pause = False
             self._session.caller_speaking = True
@@ -201,7 +215,11 @@ class TurnDetector(FrameProcessor):
         final transcript is in and leaves the turn open (no final, no check: the long stop applies)."""
         if self._local_stt:
             return True
-        return self._final_in_pause and not sentence_finished(" ".join(self._cloud_final))
+        return (
+            self._final_in_pause
+            and not self._cloud_open
+            and not sentence_finished(" ".join(self._cloud_final))
+        )
 
     def _schedule_finish(self) -> None:
         if not self._finishing:
@@ -224,6 +242,7 @@ class TurnDetector(FrameProcessor):
         self._cloud_words.clear()
         self._cloud_interim = ""
         self._final_in_pause = False
+        self._cloud_open = self._utterance_ended = False
 
     # ------------------------------------------------------------------ end-of-turn check (STT + smart turn)
 
@@ -269,8 +288,13 @@ class TurnDetector(FrameProcessor):
     def _cloud_final_ends_turn(self) -> bool:
         """Cloud STT: the final transcript came in during this pause and ends a sentence, or smart turn
         heard a finished turn: the turn ends now rather than after the VAD stop (Deepgram's endpointing
-        has already waited for the silence). Never in the first ~100 ms of a pause."""
-        if self._local_stt or not self._final_in_pause or self._silence < SPECULATE_WINDOWS:
+        has already waited for the silence). Never in the first ~100 ms of a pause, never while the last final
+        says more of the utterance follows (no speech_final); Deepgram's UtteranceEnd ends it in any case."""
+        if self._local_stt or self._silence < SPECULATE_WINDOWS:
+            return False
+        if self._utterance_ended:
+            return bool(self._cloud_final)
+        if not self._final_in_pause or self._cloud_open:
             return False
         if sentence_finished(" ".join(self._cloud_final)):
             return True
@@ -304,9 +328,10 @@ class TurnDetector(FrameProcessor):
             self._finishing = False
 
     async def _cloud_text(self) -> str:
-        """With cloud STT: wait briefly for the final transcript of what the caller just said."""
+        """With cloud STT: wait briefly for the final transcript of what the caller just said (all its parts:
+        while the last final says more follows, for the rest too)."""
         deadline = time.monotonic() + 1.0
-        while not self._cloud_final and time.monotonic() < deadline:  # noqa: ASYNC110 - frames arrive via process_frame
+        while (not self._cloud_final or self._cloud_open) and time.monotonic() < deadline:  # noqa: ASYNC110 - frames arrive via process_frame
             await asyncio.sleep(0.02)
         return " ".join(self._cloud_final).strip() or self._cloud_interim
 
@@ -317,6 +342,7 @@ class TurnDetector(FrameProcessor):
         self._silence = 0
         self._check_result = None
         self._final_in_pause = False
+        self._cloud_open = self._utterance_ended = False
         self._generation += 1
         if self._partial and not self._partial.done():
             self._partial.cancel()
@@ -392,6 +418,18 @@ class TurnDetector(FrameProcessor):
             self._session.heard[reply] = heard
         log.debug("call %s: barge-in; caller heard %r", self._session.call_sid, heard)
         await self.broadcast_interruption()
+
+
+def closes_utterance(result: Any) -> bool:
+    """Does this final close the caller's utterance? Deepgram: ``speech_final`` (its endpointing fired) or
+    ``from_finalize``; ``speech_final: false`` means more finals of the utterance follow. A result without
+    the flags (another STT) closes it."""
+
+    def flag(name: str) -> Any:
+        return result.get(name) if isinstance(result, dict) else getattr(result, name, None)
+
+    speech_final = flag("speech_final")
+    return speech_final is None or bool(speech_final) or bool(flag("from_finalize"))
 
 
 def cloud_words(result: Any) -> list[tuple[str, float]]:

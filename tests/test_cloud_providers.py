@@ -407,3 +407,86 @@ async def test_deepgram_gets_speech_and_pause_starts_but_not_long_silence():
     held_back = len(b"".join(line)) - len(streamed)
     assert held_back == (100 - 30 - 10) * 320  # the rest of the silence, except its last 0.2 s ...
     assert streamed[-(15 * 320) :] == quiet * 10 + speech * 5  # ... which goes ahead of the next speech
+
+
+# ----------------------------------------------------------------------------- turn logic vs Deepgram
+
+
+def line_noise(seconds: float, rate: int, rms: float = 80.0, seed: int = 3) -> bytes:
+    """A noisy line: steady hiss above the quiet-line level (so it is streamed to Deepgram) but no speech."""
+    rng = np.random.default_rng(seed)
+    return np.clip(rng.normal(0, rms, int(seconds * rate)), -32768, 32767).astype(np.int16).tobytes()
+
+
+async def test_an_utterance_deepgram_finalises_in_parts_is_one_caller_turn(app_server, cloud):
+    """Deepgram may close a segment before its endpointing fires: ``is_final`` with ``speech_final=false``,
+    then the rest. Lisa answers once, to the whole text, not to the first part."""
+    server = await start(app_server, cloud)
+    parts = ("I would like to book an appointment.", "Tomorrow at ten would be great.")
+    cloud.deepgram.script(parts)
+    cloud.deepgram.split_gap_s = 0.3
+    cloud.llm.script(
+        stream("Parkside Physiotherapy, this is Lisa. ", "How can I help you?"),
+        stream("Tomorrow at ten is free. ", "May I have your name?"),
+    )
+    async with app_stream(server) as call:
+        await call.wait_lisa_speaking(10)
+        await call.wait_lisa_done(20, new_utterance=False)
+        await say(call, BOOKING_LINES[0])
+        await call.wait_lisa_speaking(15, after_ms=call.audio_sends[-1][1])
+        await call.wait_lisa_done(20, new_utterance=False)
+        await asyncio.sleep(1.0)  # a second turn (the second part on its own) would have started by now
+        sid = call.call_sid
+    (listen,) = cloud.deepgram.sessions
+    finals = [
+        (m["channel"]["alternatives"][0]["transcript"], m["speech_final"])
+        for m in listen.sent
+        if m.get("type") == "Results" and m["is_final"]
+    ]
+    assert finals == [(parts[0], False), (parts[1], True)]
+    user_turns = [[m["content"] for m in r.messages if m["role"] == "user"] for r in cloud.llm.requests]
+    assert len(cloud.llm.requests) == 2, user_turns  # the greeting and one answer
+    assert user_turns[-1] == [" ".join(parts)]
+    record = await call_record(server, sid)
+    assert [line["text"] for line in record["transcript"] if line["speaker"] == "party"] == [" ".join(parts)]
+
+
+async def test_utterance_end_closes_a_turn_whose_final_had_no_speech_final(app_server, cloud):
+    """A noisy line: Deepgram's endpointing never fires, so its final says ``speech_final=false`` and only
+    ``UtteranceEnd`` (``utterance_end_ms`` of audio after the last word) tells the utterance is over. Lisa
+    asks for it and ends the turn on it — not before (the text alone leaves the turn open), and not only
+    when her own long-silence fallback (set to 4 s here) runs out."""
+    server = await start(app_server, cloud, lisa_turn_max_silence_s=4.0)
+    text = "I would like to book an appointment for tomorrow at ten"
+    cloud.deepgram.script(text)
+    cloud.deepgram.endpointing_fires = False
+    cloud.deepgram.hold_threshold = 120.0  # the hiss does not hold the fake recogniser's speech open
+    cloud.llm.script(
+        stream("Parkside Physiotherapy, this is Lisa. ", "How can I help you?"),
+        stream("Tomorrow at ten is free. ", "May I have your name?"),
+    )
+    async with app_stream(server) as call:
+        await call.wait_lisa_speaking(10)
+        await call.wait_lisa_done(20, new_utterance=False)
+
+        async def caller() -> None:
+            await say(call, BOOKING_LINES[0])
+            await call.send_audio(line_noise(4.5, 8000), sample_rate=8000)
+
+        sending = asyncio.create_task(caller())
+        answer = await call.wait_lisa_speaking(15, after_ms=call.now_ms())
+        answered_at = call.t0 + answer.first_media_ms / 1000
+        sending.cancel()
+        await call.wait_lisa_done(20, new_utterance=False)
+    (listen,) = cloud.deepgram.sessions
+    assert listen.params["utterance_end_ms"] == "1000" and listen.params["interim_results"] == "true"
+    finals = [m for m in listen.sent if m.get("type") == "Results" and m["is_final"]]
+    assert [(m["channel"]["alternatives"][0]["transcript"], m["speech_final"]) for m in finals] == [
+        (text, False)
+    ]
+    assert listen.utterance_ends, "Deepgram's UtteranceEnd never came"
+    speech_end = listen.speech_end_times[0]
+    assert answered_at > listen.utterance_ends[0]  # not on the open final itself
+    assert answered_at - speech_end < 3.0  # on UtteranceEnd (~1 s), not on the 4 s fallback
+    user_turns = [[m["content"] for m in r.messages if m["role"] == "user"] for r in cloud.llm.requests]
+    assert len(cloud.llm.requests) == 2 and user_turns[-1] == [text]
