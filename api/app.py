@@ -104,7 +104,7 @@ def create_app(
     app.include_router(chat_routes.router)
     app.include_router(twilio_routes.router)
     app.include_router(request_routes.router)
-    from api import call_routes, media_routes
+    from api import call_routes, call_sweeper, media_routes  # noqa: F401 - call_sweeper: its start-up
 
     app.include_router(media_routes.router)
     app.include_router(call_routes.router)

@@ -39,6 +39,41 @@ def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+_UNAVAILABLE_NAMES = {
+    # asyncpg: the server went away, is starting up or shutting down, or the connection broke
+    "CannotConnectNowError",
+    "ConnectionDoesNotExistError",
+    "ConnectionFailureError",
+    "AdminShutdownError",
+    "CrashShutdownError",
+    "PostgresConnectionError",
+    "TooManyConnectionsError",
+}
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` (or what caused it) means the database cannot be reached right now (connection
+    refused or broken, server restarting): worth a 503 and a retry, not a 500."""
+    from sqlalchemy import exc as sa_exc
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, (sa_exc.TimeoutError, ConnectionError, TimeoutError)):
+            return True
+        if isinstance(current, OSError) and not isinstance(current, FileNotFoundError | PermissionError):
+            return True
+        if type(current).__name__ in _UNAVAILABLE_NAMES:
+            return True
+        if type(current).__name__ == "InterfaceError" and "closed" in str(current).lower():
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def _statements(sql: str) -> list[str]:
     return [
         s.strip()
