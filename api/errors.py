@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from api.log_redaction import redact
+from api.storage.db import database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,20 @@ class UnexpectedErrors:
         except Exception as exc:  # noqa: BLE001 - the one place that answers what nobody else handled
             error_id = new_error_id()
             target = redact(scope.get("path", "") + _query(scope))
+            if scope["type"] == "http" and not started and database_unavailable(exc):
+                log.warning(
+                    "error %s: database unavailable (%s) on %s %s",
+                    error_id,
+                    type(exc).__name__,
+                    scope.get("method"),
+                    target,
+                )  # 503 and a retry later: nothing of the request was stored (one transaction per change)
+                path = scope.get("path", "")
+                response = error_response(
+                    path, 503, "database unavailable", error_id=error_id, headers={"Retry-After": "5"}
+                )
+                await response(scope, receive, send)
+                return
             log.error(
                 "error %s: %s on %s %s",
                 error_id,
