@@ -360,12 +360,13 @@ async def test_call_language(db, stt, forced, expected):
 
 async def test_a_crashed_instances_claim_is_taken_over_after_the_claim_timeout(db):
     clock = ManualClock("2026-11-23T09:15:00+01:00")
-    dead = make_processor(db, clock, RecordingCarrier(), scheduler_claim_timeout_s=300)
+    short = {"scheduler_claim_timeout_s": 300, "outbound_max_call_duration_s": 280}  # calls end before 300 s
+    dead = make_processor(db, clock, RecordingCarrier(), **short)
     await dead.submit(body(), "de")
     [job] = await dead.store.due_jobs(clock.now(), clock.now(), limit=5)
     assert await dead.store.claim(job, "crashed-instance", clock.now(), clock.now())  # then it dies
     carrier = RecordingCarrier()
-    alive = make_processor(db, clock, carrier, scheduler_claim_timeout_s=300)
+    alive = make_processor(db, clock, carrier, **short)
     assert await alive.tick() == 0  # the claim is fresh: maybe that instance is still calling
     clock.advance(301)
     assert await alive.tick() == 1

@@ -42,6 +42,7 @@ RETRY_REASONS = {
     "callback": "The business asked to be called back",
     "abandoned": "The call ended before anything was agreed",
     "error": "The call broke off with an error",
+    "app_stopped": "The app stopped during the call",
 }
 
 

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# a call placed under a claim is hung up by its instance at OUTBOUND_MAX_CALL_DURATION_S; the hang-up reaches
+# the carrier within this margin (its timeout), after which the claim may be taken over
+CLAIM_MARGIN_S = 10.0
+
 
 @dataclass
 class ActiveCall:
@@ -51,6 +55,7 @@ class CallScheduler:
     _tasks: set[asyncio.Task]
     _loop_task: asyncio.Task | None
     dial_policy: Any  # () -> DialPolicy (the processor's)
+    _retry: Any  # the processor's: retry the request or give up (async)
 
     def start(self) -> None:
         self._loop_task = asyncio.create_task(self.run(), name="request-scheduler")
@@ -79,7 +84,7 @@ class CallScheduler:
         if room <= 0:
             return 0
         now = self.now()
-        stale = now - timedelta(seconds=self.settings.scheduler_claim_timeout_s)
+        stale = now - timedelta(seconds=self.claim_hold_s())
         started = 0
         for job in await self.store.due_jobs(now, stale, limit=room * 2):
             if started >= room:
@@ -90,11 +95,21 @@ class CallScheduler:
                 started += 1
         return started
 
+    def claim_hold_s(self) -> float:
+        """How old a claim must be before another instance takes the job over: the claim timeout, but never
+        less than the longest a call placed under it may still be live (the maximum call duration and
+        ``CLAIM_MARGIN_S`` for its hang-up), so a takeover never places a second call beside a live one."""
+        longest = self.settings.outbound_max_call_duration_s + CLAIM_MARGIN_S
+        return max(self.settings.scheduler_claim_timeout_s, longest)
+
     async def _start_job(self, job: dict[str, Any]) -> bool:
         request_id = job["request_id"]
         row = await self.store.get(request_id)
         if not row or row["status"] in FINAL_STATUSES:
             await self.store.finish_job(job["id"], "skipped")
+            return False
+        if job.get("claimed_by") and int(row["attempts"] or 0) >= int(job.get("attempt") or 1):
+            await self._take_over(job, row)
             return False
         now = self.now()
         if not self.hours.is_open(now):  # e.g. a retry that came due after closing time
@@ -138,6 +153,22 @@ class CallScheduler:
         self.active[request_id] = active
         self._spawn(self._place_and_watch(active, row))
         return True
+
+    async def _take_over(self, job: dict[str, Any], row: dict[str, Any]) -> None:
+        """The job's instance died during its attempt (its claim went stale): that attempt counts, ended by
+        the app stopping; the request is retried (a new job, after the retry delay) or, out of attempts,
+        failed — never left ``calling``/``in_progress``."""
+        if not await self.store.finish_job(job["id"], "retry:app_stopped"):
+            return
+        log.warning(
+            "request %s: taken over from %s, which stopped during attempt %s (call %s)",
+            row["id"],
+            job["claimed_by"],
+            row["attempts"],
+            job.get("call_sid") or "not placed",
+        )
+        await self._retry(row, "app_stopped", "", [])
+        self._changed()
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
