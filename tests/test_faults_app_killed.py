@@ -150,3 +150,119 @@ def test_owner_of_a_call_is_unique_per_process():
     assert owner_gone(f"{host}:999999999:1:abcdef12")  # no such process
     assert not owner_gone("elsewhere:1:1:abcdef12")  # another host: judged by its heartbeat
     assert not owner_gone(None)
+
+
+OUTBOUND = {
+    "OUTBOUND_MAX_ATTEMPTS": "2",
+    "OUTBOUND_RETRY_DELAY_S": "1",
+    "OUTBOUND_MAX_CALL_DURATION_S": "5",  # the claim is held 5 + 10 s (api/requests/scheduler.py)
+    "SCHEDULER_CLAIM_TIMEOUT_S": "1",
+    "SCHEDULER_POLL_S": "0.2",
+}
+HOLD_S = 5 + 10
+
+
+def request_row(db: Path, rid: str) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    with contextlib.closing(sqlite3.connect(db, timeout=10)) as conn:
+        conn.row_factory = sqlite3.Row
+        row = dict(conn.execute("SELECT * FROM requests WHERE id = ?", (rid,)).fetchone() or {})
+        events = [
+            dict(r)
+            for r in conn.execute("SELECT * FROM request_events WHERE request_id = ? ORDER BY seq", (rid,))
+        ]
+        jobs = [
+            dict(r)
+            for r in conn.execute(
+                "SELECT * FROM request_jobs WHERE request_id = ? ORDER BY created_at", (rid,)
+            )
+        ]
+    return row, events, jobs
+
+
+async def test_kill_9_during_an_outbound_call_the_job_is_taken_over_and_the_request_goes_on(tmp_path):
+    from datetime import datetime
+
+    from fakes.twilio_rest_protocol_server import TwilioRestProtocolServer
+    from requests_support import SAMPLE
+
+    account = "AC" + "7" * 32
+    db = tmp_path / "lisa.db"
+    rid = SAMPLE["request_id"]
+    voice = CloudVoice()
+    first_seen: dict[str, float] = {}
+    with TwilioRestProtocolServer(account, TWILIO_TOKEN) as twilio:
+        async with voice.running(), contextlib.AsyncExitStack() as stack:
+            env = (
+                voice.env()
+                | OUTBOUND
+                | {
+                    "DATABASE_URL": f"sqlite:///{db}",
+                    "LISA_TELEPHONY": "twilio",
+                    "TWILIO_ACCOUNT_SID": account,
+                    "TWILIO_FROM_NUMBER": "+15005550006",
+                    "TWILIO_API_BASE_URL": twilio.base_url,
+                    "LISA_ALLOW_UNAUTHENTICATED_TWILIO": "true",  # the API's bearer auth is not under test here
+                }
+            )
+            app = LisaServe(tmp_path, env)
+            stack.callback(app.stop)
+            await asyncio.to_thread(app.start)
+
+            async def watch() -> None:  # when each call reached "Twilio"
+                while True:
+                    for sid in list(twilio.calls):
+                        first_seen.setdefault(sid, time.monotonic())
+                    await asyncio.sleep(0.02)
+
+            watcher = asyncio.create_task(watch())
+            stack.callback(watcher.cancel)
+            async with httpx.AsyncClient(base_url=app.url, timeout=15) as client:
+                accepted = await client.post("/api/process-request", json=SAMPLE)
+            assert accepted.json()["status"] == "accepted", accepted.text
+            await wait_for(lambda: len(twilio.calls) == 1, 15, "the call was placed")
+            [first] = list(twilio.calls)
+
+            async def callee(call: MediaStreamClient) -> None:
+                await asyncio.sleep(60)  # picks up and listens; the line drops when the app dies
+
+            answering = asyncio.create_task(
+                twilio.connect_media(first, callee, ws_base=app.url.replace("http", "ws"), http_base=app.url)
+            )
+            await wait_for(lambda: request_row(db, rid)[0]["status"] == "in_progress", 15, "the call is live")
+            row, _, jobs = request_row(db, rid)
+            claimed = datetime.fromisoformat(jobs[0]["claimed_at"])  # on Lisa's clock (LISA_CLOCK + run time)
+            offset = claimed - datetime.now(claimed.tzinfo)
+
+            killed_at = time.monotonic()
+            app.kill()
+            with contextlib.suppress(Exception):  # its completed callback finds nobody to tell
+                await asyncio.wait_for(answering, 10)
+            row, _, jobs = request_row(db, rid)
+            assert row["status"] == "in_progress" and jobs[0]["done_at"] is None  # what the dead app left
+
+            # started again (Lisa's clock goes on where it was): the claim is held, then taken over
+            app.env["LISA_CLOCK"] = (datetime.now(claimed.tzinfo) + offset).isoformat()
+            await asyncio.to_thread(app.start)
+            up_s = time.monotonic() - killed_at
+            taken_s = await wait_for(
+                lambda: request_row(db, rid)[0]["status"] != "in_progress", 40, "the job was taken over"
+            )
+            taken_s += up_s
+            await wait_for(lambda: len(twilio.calls) == 2, 15, "the retry was placed")
+            second = next(sid for sid in twilio.calls if sid != first)
+            # never a second call while the first may still be live (placed + max duration + margin)
+            assert first_seen[second] - first_seen[first] >= HOLD_S - 0.5, first_seen
+            await twilio.answer(second, statuses=("busy",), answered_by=None)
+            await wait_for(lambda: request_row(db, rid)[0]["status"] == "failed", 15, "the request ended")
+    row, events, jobs = request_row(db, rid)
+    messages = [e["message"] for e in events if e["type"] == "call_failed"]
+    assert messages[0].startswith("The app stopped during the call (attempt 1 of 2); calling again"), messages
+    assert messages[1] == "The line was busy (attempt 2 of 2); giving up", messages
+    assert [j["result"] for j in jobs] == ["retry:app_stopped", "retry:busy"]
+    assert row["attempts"] == 2 and len(twilio.calls) == 2
+    out = app.output()
+    assert "Traceback" not in out, out
+    print(
+        f"\nFIGURES outbound kill -9 -> restarted in {up_s:.1f} s, job taken over {taken_s:.1f} s after the kill "
+        f"(claim held {HOLD_S} s), retry placed {first_seen[second] - first_seen[first]:.1f} s after the first call"
+    )

@@ -69,7 +69,7 @@ def owner_gone(owner: str | None) -> bool:
 
 
 def _decode(row: Row) -> dict[str, Any]:
-    out = dict(row)
+    out = {k: v for k, v in row.items() if k not in ("owner", "heartbeat_at")}  # internal: host and pid
     for key, default in (("outcome", {}), ("transcript", []), ("turns", [])):
         try:
             out[key] = json.loads(out.get(key) or "null") or default
