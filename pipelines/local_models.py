@@ -109,7 +109,9 @@ _LEAD_FRAMES = 30  # 0.3 s of silence before the speech: with less, the first wo
 _PAD_FRAMES = 50  # 0.5 s of silence after the speech so the model hears the utterance end
 
 
-UNSURE = 0.6  # a word heard with less confidence than this makes the decoder try again with the context
+# a word heard with less confidence than this makes the decoder try again with the context: at 0.5 the
+# second decode runs on ~40 % of clean and ~70 % of 15 dB turns and recovers nearly all the names 0.6 does
+UNSURE = 0.5
 
 
 def transcribe_short(audio_16k: np.ndarray, context: str = "") -> str:
