@@ -123,6 +123,28 @@ STILL_THERE = _rx(
     r"\b(are you still there|still there|can you (still )?hear me|are you there|sind sie (noch )?da|"
     r"hören sie mich|noch dran)\b"
 )
+# weekdays as the small speech model mishears them on the phone ("I have to stay at 9" for "Tuesday at 9"),
+# only where a time or an offer follows
+_BEFORE_TIME = (
+    r"(?=,? (?:at (?:\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half|quarter|noon)"
+    r"|or\b|morning|afternoon|the \d))"
+)
+_WEEKDAY_GARBLES = (
+    (_rx(r"\b(?:to|two|tue)[ -]?stays?\b" + _BEFORE_TIME), "Tuesday"),
+    (_rx(r"\b(?:they'?re|there|their)[ -]?stay\b" + _BEFORE_TIME), "Thursday"),
+    (_rx(r"\b(?:when'?s|wednes)[ -]day\b"), "Wednesday"),
+    (_rx(r"\b(?:fry|fri)[ -]day\b"), "Friday"),
+    (_rx(r"\b(?:thurs|first)[ -]day\b(?=,? (?:at|on|or)\b)"), "Thursday"),
+)
+
+
+def unmishear(text: str) -> str:
+    """``text`` with weekdays the speech model is known to garble on the phone put back."""
+    for pattern, day in _WEEKDAY_GARBLES:
+        text = pattern.sub(day, text)
+    return text
+
+
 SPELL_QUESTION = _rx(r"\b(spell\w*|buchstabier\w*|wie schreibt|how do you write)\b")
 
 

@@ -283,6 +283,8 @@ class _Outbound(RuleTurn):
     def _offers(self, text: str) -> list[When]:
         """Every slot the business names in ``text`` (see :func:`agent.when.parse_offers`); never raises."""
         try:
+            if self.lang == "en":
+                text = onlu.unmishear(text)
             offers = parse_offers(text, self.now, self.lang)
             expecting = self.ag.standing or self.ag.unsure or onlu.CORRECTION_CUE.search(text)
             if not offers and expecting:  # "oh, my mistake, eleven instead"; "No, 330."

@@ -584,3 +584,23 @@ async def test_still_there(lang, line):
     await call("Praxis Müller, guten Tag." if lang == "de" else "Miller dental, hello?")
     await call("Einen Moment bitte." if lang == "de" else "One moment please.")
     assert await call(line) == ("Ja, ich bin noch da." if lang == "de" else "Yes, I'm still here.")
+
+
+@pytest.mark.parametrize(
+    ("heard", "accepted"),
+    [
+        ("I have to stay at 9 or Thursday at 230.", "Tuesday, November 24 at 9 am would be great"),
+        ("But they're stay at 230.", "Thursday, November 26 at 2:30 pm"),
+    ],
+)
+async def test_weekdays_the_speech_model_garbles_are_read_back_in_an_offer(heard, accepted):
+    call = Call("en", wish("Tuesday morning"))
+    await call("City Physio, good morning!")
+    assert accepted in await call(heard)
+
+
+def test_to_stay_is_only_tuesday_before_a_time():
+    from agent.outbound_nlu import unmishear
+
+    assert unmishear("He has to stay at home") == "He has to stay at home"
+    assert unmishear("I have to stay at 9") == "I have Tuesday at 9"
