@@ -323,16 +323,18 @@ class MediaCall:
         if self.task:
             await self.task.queue_frame(EndFrame())
 
-    async def _transfer(self, number: str) -> None:
+    async def _transfer(self, number: str) -> bool | None:
+        """Hand the call to ``number`` through the carrier (retried); False when it failed (a
+        ``transfer_failed`` event, Lisa tells the caller), None without a carrier."""
         carrier = self.state.services.get("carrier")
         log.info("call %s: transferring to %s", self.info.call_sid, mask_phone(number))
         if carrier is None:
             log.warning("call %s: no carrier to transfer with", self.info.call_sid)
-            return
+            return None
         for attempt in range(3):
             try:
                 await carrier.transfer(self.info.call_sid, number)
-                return
+                return True
             except CarrierError as exc:
                 log.warning("call %s: transfer attempt %d failed: %s", self.info.call_sid, attempt + 1, exc)
                 if exc.status is not None and 400 <= exc.status < 500:
@@ -348,6 +350,7 @@ class MediaCall:
         )
         if self.lisa:
             await self.lisa._flush_events()
+        return False
 
     async def _on_event(self, event: ConversationEvent) -> None:
         await self._hooks("on_conversation_event", self.info, event)

@@ -47,6 +47,17 @@ MAX_GOODBYE = {
     Language.EN: "I'm sorry, we have reached the time limit for this call. Please call again. Goodbye!",
     Language.DE: "Entschuldigung, die Gesprächszeit ist abgelaufen. Bitte rufen Sie noch einmal an. Auf Wiederhören!",
 }
+ERROR_GOODBYE = {
+    Language.EN: "I'm sorry, something went wrong on my side. Please call again in a moment. Goodbye!",
+    Language.DE: "Entschuldigung, bei mir ist gerade ein Fehler aufgetreten. Bitte rufen Sie gleich noch einmal an. "
+    "Auf Wiederhören!",
+}
+TRANSFER_FAILED = {
+    Language.EN: "I'm sorry, I couldn't put you through right now. I can take a message for the team, "
+    "or help you myself.",
+    Language.DE: "Entschuldigung, ich konnte Sie gerade nicht durchstellen. Ich kann gern eine Nachricht für das "
+    "Team aufnehmen oder Ihnen selbst weiterhelfen.",
+}
 HUMAN_REQUEST = {
     Language.EN: "I would like to speak to a human, please.",
     Language.DE: "Ich möchte bitte mit einem Mitarbeiter sprechen.",
@@ -54,7 +65,7 @@ HUMAN_REQUEST = {
 
 EndCall = Callable[[str, str], Awaitable[None]]  # (ended_by, reason)
 EventHook = Callable[[ConversationEvent], Awaitable[None]]
-Transfer = Callable[[str], Awaitable[None]]
+Transfer = Callable[[str], Awaitable[bool | None]]  # False: the carrier refused or failed the transfer
 
 
 class LisaProcessor(FrameProcessor):
@@ -173,14 +184,15 @@ class LisaProcessor(FrameProcessor):
             s = self._session
             reply = s.new_reply(user_end_t, stt_t)
             timing = s.timings[reply]
-            pieces = (
-                self._engine.opening(self.conv)
-                if text is None
-                else self._engine.respond(self.conv, text, list(words) or None)
-            )
             said: list[str] = []
+            failed: Exception | None = None
             s.generating = True
             try:
+                pieces = (  # inside the try: an engine may raise on the call as well as while iterating
+                    self._engine.opening(self.conv)
+                    if text is None
+                    else self._engine.respond(self.conv, text, list(words) or None)
+                )
                 async for sentence in pieces:
                     if timing.llm_first_t is None:
                         timing.llm_first_t = time.monotonic()
@@ -190,13 +202,18 @@ class LisaProcessor(FrameProcessor):
                             self._prefetch(sentence, len(said), False)
                         s.speech_sent(reply, len(said))
                         await self.push_frame(LisaSpeechFrame(text=sentence, reply=reply, index=len(said)))
-            except Exception:  # noqa: BLE001 - the engine failing must not take the call down
+            except Exception as exc:  # noqa: BLE001 - the engine failing must not take other calls down
                 log.exception("call %s: engine failed", s.call_sid)
+                failed = exc
             finally:
                 s.generating = False
             s.reply_text[reply] = " ".join(said)
             self._apply_heard()
             await self._flush_events()
+            if failed is not None:  # the conversation's state is unknown now: apologise and end this call
+                reason = f"error: engine failed ({type(failed).__name__})"
+                await self.finish("system", reason, ERROR_GOODBYE[self.conv.language])
+                return
             await self._after_reply()
 
     async def say(self, text: str) -> int:
@@ -230,7 +247,11 @@ class LisaProcessor(FrameProcessor):
             number = conv.transfer_to
             self.ending = True
             await self._session.wait_played(self._session.pending_audio_s() + 3.0)
-            await self._transfer(number)
+            if await self._transfer(number) is False:  # refused: she says so and the call goes on
+                conv.transfer_to = None
+                self.ending = False
+                await self.say(TRANSFER_FAILED[conv.language])
+                return
             await self._end_call("lisa", "transferred")
         elif conv.end_requested:
             await self.finish("lisa", "completed")

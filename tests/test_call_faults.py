@@ -1,0 +1,280 @@
+"""README: "an exception in one call (engine, TTS, storage, hooks) is logged and never reaches another call",
+and a refused transfer becomes a ``transfer_failed`` event. Two real calls at once on the embedded default
+(Piper speech over real media WebSockets to a real uvicorn app); one of them meets the fault, the other one
+goes on and completes; the failing one ends cleanly (closed, record and hooks as README says)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+import pytest
+from call_support import app_stream
+
+from pipelines import inference, local_models
+from pipelines.settings import VoiceSettings
+from telephony.carrier import CarrierError
+from telephony.media_stream import MediaStreamClient
+
+pytestmark = [pytest.mark.voice, pytest.mark.timeout(150)]
+
+GOOD_LINE = "What are your opening hours on Saturday?"
+BAD_LINE = "How much does a session cost?"  # the failing call's question (its answer names the price)
+_SPEECH: dict[str, tuple[bytes, int]] = {}
+
+
+async def say(call: MediaStreamClient, text: str) -> None:
+    if text not in _SPEECH:
+        _SPEECH[text] = await asyncio.to_thread(local_models.synthesize, text, local_models.PARTY_STYLE)
+    pcm, rate = _SPEECH[text]
+    assert await call.send_audio(pcm, sample_rate=rate)
+
+
+async def exchange(call: MediaStreamClient, text: str) -> None:
+    await say(call, text)
+    await call.wait_lisa_speaking(20, after_ms=call.audio_sends[-1][1])
+    await call.wait_lisa_done(25, new_utterance=False, settle=0.8)
+
+
+async def start(app_server: Any) -> Any:
+    server = await app_server()
+    server.state.services["voice_settings"] = VoiceSettings(_env_file=None)
+    return server
+
+
+async def record_of(server: Any, call_sid: str) -> tuple[int, dict[str, Any]]:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        for _ in range(100):
+            response = await client.get(f"/api/calls/{call_sid}")
+            if response.status_code == 200 and response.json().get("ended_at"):
+                return 200, response.json()
+            await asyncio.sleep(0.1)
+    return response.status_code, response.json()
+
+
+def lisa_said(record: dict[str, Any]) -> str:
+    return " ".join(line["text"] for line in record["transcript"] if line["speaker"] == "lisa")
+
+
+class Hooks:
+    """Call hooks that record what the pipeline reported, per call sid."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.events: dict[str, list[str]] = {}
+        self.ended: dict[str, tuple[str, str]] = {}
+
+    async def on_call_started(self, call: Any, conversation: Any) -> None:
+        self.started.append(call.call_sid)
+
+    async def on_conversation_event(self, call: Any, event: Any) -> None:
+        self.events.setdefault(call.call_sid, []).append(event.type)
+
+    async def on_call_ended(self, call: Any, result: Any) -> None:
+        self.ended[call.call_sid] = (result.ended_by, result.reason)
+
+
+async def good_call_completes(server: Any, call: MediaStreamClient) -> str:
+    """The unaffected call: a question, an answer about Saturday, then the caller hangs up."""
+    await call.wait_lisa_done(20, new_utterance=False)
+    await exchange(call, GOOD_LINE)
+    assert not call.closed
+    return call.call_sid
+
+
+@pytest.mark.parametrize("mid_reply", [False, True], ids=["on-call", "mid-reply"])
+async def test_an_engine_exception_ends_only_its_call_with_an_apology(app_server, caplog, mid_reply):
+    """The engine raises when asked (or after its first sentence): that call apologises and ends
+    (``ended_by=system`` with the reason), the other call is served as if nothing happened."""
+    server = await start(app_server)
+    hooks = Hooks()
+    server.state.services.setdefault("call_hooks", []).append(hooks)
+    engine = server.state.engine
+    respond = engine.respond
+
+    async def first_sentence_then_boom() -> Any:
+        yield "Let me see."
+        raise RuntimeError("engine exploded (injected)")
+
+    def failing_respond(conv: Any, text: str, *args: Any, **kwargs: Any) -> Any:
+        if "cost" in text.lower() or "session" in text.lower():
+            if mid_reply:
+                return first_sentence_then_boom()
+            raise RuntimeError("engine exploded (injected)")
+        return respond(conv, text, *args, **kwargs)
+
+    engine.respond = failing_respond
+    async with app_stream(server) as good, app_stream(server) as bad:
+        await good.wait_lisa_speaking(5)
+        await bad.wait_lisa_speaking(5)
+        await bad.wait_lisa_done(20, new_utterance=False)
+        await say(bad, BAD_LINE)
+        good_sid = await good_call_completes(server, good)
+        await bad.wait_closed(25)
+        assert bad.closed_by_server
+        bad_sid = bad.call_sid
+    _, record = await record_of(server, bad_sid)
+    assert record["ended_by"] == "system" and record["reason"] == "error: engine failed (RuntimeError)"
+    assert "something went wrong" in lisa_said(record)  # she said so before hanging up
+    assert ("Let me see." in lisa_said(record)) == mid_reply
+    _, other = await record_of(server, good_sid)
+    assert other["ended_by"] == "party" and "saturday" in " ".join(
+        line["text"].lower() for line in other["transcript"] if line["speaker"] == "party"
+    )
+    assert hooks.ended[bad_sid][0] == "system" and hooks.ended[good_sid][0] == "party"
+    assert any("engine failed" in r.getMessage() and bad_sid in r.getMessage() for r in caplog.records)
+
+
+async def test_a_tts_exception_stays_in_its_call(app_server, monkeypatch, caplog):
+    """One of Lisa's sentences cannot be synthesized in one call: that call goes on without it (the
+    caller hears the rest), the other call is untouched."""
+    server = await start(app_server)
+    synthesize_8k = inference.synthesize_8k
+
+    def failing(text: str) -> bytes:
+        if "euro" in text.lower():  # only the price answer, said only in the failing call
+            raise RuntimeError("tts exploded (injected)")
+        return synthesize_8k(text)
+
+    monkeypatch.setattr(inference, "synthesize_8k", failing)
+    async with app_stream(server) as good, app_stream(server) as bad:
+        await good.wait_lisa_speaking(5)
+        await bad.wait_lisa_speaking(5)
+        await bad.wait_lisa_done(20, new_utterance=False)
+        await exchange(bad, BAD_LINE)  # she answers (what could be synthesized)
+        good_sid = await good_call_completes(server, good)
+        await exchange(bad, "Thank you, what are your opening hours on Saturday?")
+        assert not bad.closed
+        bad_sid = bad.call_sid
+    _, record = await record_of(server, bad_sid)
+    assert record["ended_by"] == "party"
+    assert len([line for line in record["transcript"] if line["speaker"] == "lisa"]) >= 3  # she went on
+    _, other = await record_of(server, good_sid)
+    assert other["ended_by"] == "party"
+    assert any("synthesis failed" in r.getMessage() for r in caplog.records)
+
+
+class FailingStore:
+    """The call store, failing every write of one call (a database hiccup for that call only)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.bad: set[str] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def started(self, **fields: Any) -> Any:
+        if fields["call_sid"] in self.bad:
+            raise ConnectionError("storage exploded (injected)")
+        return await self.store.started(**fields)
+
+    async def ended(self, call_sid: str, *args: Any, **fields: Any) -> Any:
+        if call_sid in self.bad:
+            raise ConnectionError("storage exploded (injected)")
+        return await self.store.ended(call_sid, *args, **fields)
+
+
+class ExplodingHooks:
+    """Call hooks that raise on everything for one call."""
+
+    def __init__(self) -> None:
+        self.bad: set[str] = set()
+        self.calls = 0
+
+    def _boom(self, call: Any) -> None:
+        self.calls += 1
+        if call.call_sid in self.bad:
+            raise RuntimeError("hook exploded (injected)")
+
+    async def on_call_started(self, call: Any, conversation: Any) -> None:
+        self._boom(call)
+
+    async def on_conversation_event(self, call: Any, event: Any) -> None:
+        self._boom(call)
+
+    async def on_call_ended(self, call: Any, result: Any) -> None:
+        self._boom(call)
+
+
+async def test_storage_and_hook_exceptions_stay_in_their_call(app_server, caplog):
+    caplog.set_level(logging.ERROR)
+    server = await start(app_server)
+    store = FailingStore(server.state.services["call_store"])
+    server.state.services["call_store"] = store
+    exploding, hooks = ExplodingHooks(), Hooks()
+    server.state.services.setdefault("call_hooks", []).extend([exploding, hooks])  # the failing hook first
+    bad_sid = "CA" + "b" * 32
+    store.bad.add(bad_sid)
+    exploding.bad.add(bad_sid)
+    async with app_stream(server) as good, app_stream(server, call_sid=bad_sid) as bad:
+        await good.wait_lisa_speaking(5)
+        await bad.wait_lisa_speaking(5)  # the call started although its record and hook failed
+        await bad.wait_lisa_done(20, new_utterance=False)
+        await exchange(bad, "Hi, I would like to book an appointment.")
+        good_sid = await good_call_completes(server, good)
+        assert not bad.closed
+    status, _ = await record_of(server, bad_sid)
+    assert status == 404  # nothing stored for it (the writes failed), and the call was served anyway
+    status, other = await record_of(server, good_sid)
+    assert status == 200 and other["ended_by"] == "party"
+    # the other hook heard everything of both calls, the failing hook did not stop it
+    assert set(hooks.started) == {good_sid, bad_sid}
+    assert hooks.ended[bad_sid][0] == "party" and hooks.ended[good_sid][0] == "party"
+    assert exploding.calls >= 4
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("could not store the call start" in m for m in messages)
+    assert any("could not store the call end" in m for m in messages)
+    assert any("call hook ExplodingHooks.on_call_started failed" in m for m in messages)
+
+
+class RefusingCarrier:
+    """A carrier that refuses every transfer (a carrier error, as Twilio answers for a call it will not
+    redirect) and records what was asked."""
+
+    name = "refusing"
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        self.transfers: list[str] = []
+        self.hangups: list[str] = []
+
+    async def place_call(self, to: str, parameters: dict[str, str]) -> str:
+        raise AssertionError("no outbound call expected")
+
+    async def hangup(self, call_sid: str) -> None:
+        self.hangups.append(call_sid)
+
+    async def transfer(self, call_sid: str, number: str) -> None:
+        self.transfers.append(number)
+        raise CarrierError("Call is not in-progress. Cannot redirect.", status=self.status, code=21220)
+
+    async def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("status", "attempts"), [(503, 3), (400, 1)])
+async def test_a_refused_transfer_is_reported_and_lisa_says_so(app_server, status, attempts):
+    """README: ``carrier.transfer`` is retried, a failure becomes a ``transfer_failed`` event. The caller is
+    not left hanging: Lisa says she could not put them through and the call goes on (a 4xx is not retried)."""
+    server = await start(app_server)
+    carrier = RefusingCarrier(status)
+    server.state.services["carrier"] = carrier
+    hooks = Hooks()
+    server.state.services.setdefault("call_hooks", []).append(hooks)
+    async with app_stream(server) as call:
+        await call.wait_lisa_speaking(5)
+        await call.wait_lisa_done(20, new_utterance=False)
+        assert await call.send_dtmf("0")  # the caller asks for a human
+        await asyncio.sleep(0.5)
+        await call.wait_lisa_done(25, new_utterance=False, settle=1.5)
+        assert not call.closed, "the caller was hung up on after a failed transfer"
+        sid = call.call_sid
+    assert len(carrier.transfers) == attempts and not carrier.hangups
+    assert "transfer_failed" in hooks.events[sid]
+    _, record = await record_of(server, sid)
+    said = lisa_said(record)
+    assert "couldn't put you through" in said and record["reason"] != "transferred"
+    assert record["ended_by"] == "party"
