@@ -278,3 +278,11 @@ async def test_a_refused_transfer_is_reported_and_lisa_says_so(app_server, statu
     said = lisa_said(record)
     assert "couldn't put you through" in said and record["reason"] != "transferred"
     assert record["ended_by"] == "party"
+
+
+def test_the_apology_and_the_failed_transfer_line_exist_in_every_language():
+    from agent.conversation import Language
+    from pipelines.lisa_processor import ERROR_GOODBYE, TRANSFER_FAILED
+
+    for lines in (ERROR_GOODBYE, TRANSFER_FAILED):
+        assert set(lines) == set(Language) and len(set(lines.values())) == len(Language)
