@@ -71,9 +71,10 @@ def rss_mb(pid: int) -> float:
 
 class AppProcess:
     """``lisa serve`` with loopback telephony, temp SQLite, no rate limit, Lisa's clock at ``CLOCK``;
-    ``env`` adds or overrides settings (providers, brain, ``LISA_WORKERS``)."""
+    ``env`` adds or overrides settings (providers, brain, ``LISA_WORKERS``); ``module`` is what runs
+    ``serve`` (``api.cli``; the soak runs it through ``bench.soak_app``)."""
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, module: str = "api.cli") -> None:
         self.port = free_port()
         self.dir = tempfile.TemporaryDirectory()
         settings = {
@@ -96,7 +97,7 @@ class AppProcess:
             **(env or {}),
         }
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve"], cwd=self.dir.name, env={**os.environ, **settings}
+            [sys.executable, "-m", module, "serve"], cwd=self.dir.name, env={**os.environ, **settings}
         )
         self.url = f"http://127.0.0.1:{self.port}"
         self.media = f"ws://127.0.0.1:{self.port}/twilio/media"
