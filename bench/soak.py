@@ -41,8 +41,10 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -551,6 +553,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         read_json(stats)
         if pg:
             await drop_postgres(pg[1], pg[2])
+        if tally.errors:
+            print(f"the app's log is kept: {work / 'app.log'}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def cli() -> None:
