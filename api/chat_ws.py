@@ -33,6 +33,7 @@ from api.errors import new_error_id
 from api.openapi_docs import responses
 from api.rate_limit import client_key, limiter_of, rate_limited
 from api.socket_admission import accept, admit, refuse
+from api.storage.db import database_unavailable
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat (seed 003)"])
@@ -64,6 +65,9 @@ def internal_error(exc: Exception, where: str) -> dict[str, Any]:
     """An unexpected failure handling one frame: logged with an error id and the traceback; the client gets
     an error frame with the id (never the traceback) and keeps its socket."""
     error_id = new_error_id()
+    if database_unavailable(exc):  # the database is down: try again later (nothing of the frame was stored)
+        log.warning("error %s: database unavailable (%s) in %s", error_id, type(exc).__name__, where)
+        return ws_error(503, "database unavailable", error_id=error_id)
     log.error("error %s: %s in %s", error_id, type(exc).__name__, where, exc_info=exc)
     return ws_error(500, "internal error", error_id=error_id)
 

@@ -28,6 +28,7 @@ from api.requests.processor import RequestProcessor
 from api.requests.settings import RequestSettings
 from api.requests.store import RequestStore
 from api.state import AppState
+from api.storage.db import database_unavailable
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["outbound requests"])
@@ -100,6 +101,11 @@ async def _failed(
     """An unexpected failure while taking a request: logged with an error id; a request this call stored is
     set ``failed`` with an ``error`` event (a frontend polling its row sees why); seed 002's answer."""
     error_id = new_error_id()
+    if database_unavailable(exc):  # nothing can be stored or marked now: the caller tries again later
+        log.warning(
+            "error %s: request %s: database unavailable (%s)", error_id, request_id, type(exc).__name__
+        )
+        return _error(503, request_id, f"database unavailable (error id {error_id})", error_id=error_id)
     log.error("error %s: request %s failed: %s", error_id, request_id, type(exc).__name__, exc_info=exc)
     message = f"internal error (error id {error_id})"
     if not stored_before:

@@ -6,13 +6,18 @@ stored twice; the call goes on and its record is written once the database retur
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import signal
 import time
+from typing import Any
 
 import httpx
 import pytest
 from call_support import app_stream
 from fault_support import CloudVoice, caller_line, say, throwaway_postgres
+from requests_support import SAMPLE
+from websockets.asyncio.client import ClientConnection, connect
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.postgres]
 
@@ -29,12 +34,21 @@ async def wait_status(client: httpx.AsyncClient, path: str, status: int, timeout
         await asyncio.sleep(0.1)
 
 
+async def next_frame(ws: ClientConnection, match: Any, timeout_s: float = 15) -> dict[str, Any]:  # noqa: ANN401
+    """The next frame ``match`` accepts (others are skipped)."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            frame = json.loads(await ws.recv())
+            if match(frame):
+                return frame
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["restart", "crash"])
 async def test_postgres_outage_mid_chat_and_mid_call(app_server, stop):
     await caller_line("When are you open?")
     voice = CloudVoice("When are you open?")
     with throwaway_postgres() as pg:
-        async with voice.running():
+        async with voice.running(), contextlib.AsyncExitStack() as stack:
             server = await app_server(database_url=pg.url)
             server.state.services["voice_settings"] = voice.settings()
             async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
@@ -44,6 +58,10 @@ async def test_postgres_outage_mid_chat_and_mid_call(app_server, stop):
                 chat = f"/api/v1/sessions/{sid}/chat"
                 first = await client.post(chat, json={"message": "When are you open?"})
                 assert first.status_code == 200, first.text
+
+                socket = await stack.enter_async_context(connect(f"{server.ws_url}/ws"))
+                greeting = await next_frame(socket, lambda f: f.get("sender") == "lisa")
+                assert "Lisa" in greeting["content"]
 
                 async with app_stream(server) as call:
                     await call.wait_lisa_speaking(10)
@@ -61,6 +79,15 @@ async def test_postgres_outage_mid_chat_and_mid_call(app_server, stop):
                     assert health.status_code == 503 and health.json()["status"] == "degraded"
                     assert health.json()["database"]["reachable"] is False
                     assert (await client.get(f"/api/v1/sessions/{sid}")).status_code == 503
+                    refused = await client.post("/api/process-request", json=SAMPLE)  # seed 002's shape
+                    assert refused.status_code == 503, refused.text
+                    assert (
+                        refused.json()["status"] == "error"
+                        and "database unavailable" in refused.json()["error"]
+                    )
+                    await socket.send(json.dumps({"type": "message", "content": "Where are you located?"}))
+                    frame = await next_frame(socket, lambda f: f.get("type") == "error")
+                    assert (frame["code"], frame["detail"]) == (503, "database unavailable")  # socket stays
 
                     # the call goes on: the caller asks, Lisa answers; then the caller hangs up
                     said_ms = await say(call, "When are you open?")
@@ -96,6 +123,11 @@ async def test_postgres_outage_mid_chat_and_mid_call(app_server, stop):
                 # the chat goes on; the turn refused with 503 is sent again by the client, once
                 again = await client.post(chat, json={"message": "Do you have parking?"})
                 assert again.status_code == 200, again.text
+                await socket.send(json.dumps({"type": "message", "content": "Where are you located?"}))
+                answer = await next_frame(socket, lambda f: f.get("sender") == "lisa")
+                assert "Parkstraße" in answer["content"]  # the same socket, after the outage
+                accepted = await client.post("/api/process-request", json=SAMPLE)
+                assert accepted.json()["status"] == "accepted", accepted.text
                 history = (await client.get(f"/api/v1/sessions/{sid}")).json()
     texts = [m["text"] if "text" in m else m.get("content") for m in history["history"]]
     assert texts.count("When are you open?") == 1 and texts.count("Do you have parking?") == 1, texts
