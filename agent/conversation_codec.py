@@ -119,6 +119,11 @@ def _message(m: Message) -> dict[str, Any]:
     return {"role": m.role, "text": m.text, "at": m.at.isoformat(), "meta": encode(m.meta)}
 
 
+def event_list(conv: Conversation) -> list[dict[str, str]]:
+    """The conversation's events as JSON values (``type``, ``message``, ``at``), oldest first."""
+    return [{"type": e.type, "message": e.message, "at": e.at.isoformat()} for e in conv.events]
+
+
 def conversation_to_dict(conv: Conversation) -> dict[str, Any]:
     """Everything needed to continue ``conv`` later, as JSON-ready data."""
     return {
@@ -134,7 +139,7 @@ def conversation_to_dict(conv: Conversation) -> dict[str, Any]:
             "appointment": conv.outcome.appointment.isoformat() if conv.outcome.appointment else None,
             "summary": conv.outcome.summary,
         },
-        "events": [{"type": e.type, "message": e.message, "at": e.at.isoformat()} for e in conv.events],
+        "events": event_list(conv),
         "end_requested": conv.end_requested,
         "transfer_to": conv.transfer_to,
         "state": encode(conv.state),

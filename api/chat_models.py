@@ -159,9 +159,20 @@ class SessionSummaryOut(BaseModel):
         return cls(**session_summary(session))
 
 
+class EventOut(BaseModel):
+    """Something that happened in the conversation (e.g. ``booking_confirmed``, ``message_taken``)."""
+
+    type: str
+    message: str
+    at: str
+
+
 class SessionOut(SessionSummaryOut):
     metadata: dict[str, Any] = Field(default_factory=dict)
     history: list[MessageOut]
+    events: list[EventOut] = Field(
+        default_factory=list, description="the conversation's events, oldest first"
+    )
 
 
 class SessionListOut(BaseModel):

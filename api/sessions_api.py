@@ -6,11 +6,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Query
 
+from agent.conversation_codec import event_list
 from api.auth import Principal, require_admin
 from api.chat_models import (
     ChatIn,
     ChatOut,
     CreateSessionIn,
+    EventOut,
     MessageOut,
     OutcomeOut,
     SessionCreatedOut,
@@ -110,8 +112,12 @@ async def get_session(
     except ChatError as exc:
         raise http_error(exc) from exc
     summary = SessionSummaryOut.of(session)
+    events = event_list(session.conversation) if session.conversation else []
     return SessionOut(
-        **summary.model_dump(), metadata=session.metadata, history=[MessageOut.of(m) for m in history]
+        **summary.model_dump(),
+        metadata=session.metadata,
+        history=[MessageOut.of(m) for m in history],
+        events=[EventOut(**e) for e in events],
     )
 
 

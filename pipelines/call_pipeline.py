@@ -26,6 +26,7 @@ from pipecat.workers.runner import WorkerRunner
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from agent.conversation import BookingRequest, ConversationEvent, Language, Mode, Status
+from agent.conversation_codec import event_list
 from pipelines.call_hooks import CallInfo, CallResult
 from pipelines.call_session import CallSession, recording_problem
 from pipelines.lisa_processor import LisaProcessor
@@ -384,7 +385,7 @@ class MediaCall:
                 session.call_sid,
                 ended_by=self.ended_by or "system",
                 reason=self.reason,
-                outcome=session.conversation.outcome.as_dict(),
+                outcome=session.conversation.outcome.as_dict() | {"events": event_list(session.conversation)},
                 transcript=transcript,
                 turns=turns,
                 recording=recording,

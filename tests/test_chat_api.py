@@ -100,6 +100,8 @@ async def test_german_booking_by_chat_on_both_back_ends(app_server, db_url):
         assert senders[-1] == "system"  # "the chat has ended"
         assert session["history"][1]["content"] == GERMAN_LINES[0]
         assert session["created_at"] <= session["last_activity"]
+        assert [e["type"] for e in session["events"]] == ["booking_confirmed"]
+        assert "Erika Musterfrau" in session["events"][0]["message"]
 
         r = await client.get("/api/v1/sessions")
         assert r.status_code == 200

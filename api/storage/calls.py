@@ -75,6 +75,8 @@ def _decode(row: Row) -> dict[str, Any]:
             out[key] = json.loads(out.get(key) or "null") or default
         except ValueError:
             out[key] = default
+    # the conversation's events travel inside the stored outcome (no column of their own); shown beside it
+    out["events"] = out["outcome"].pop("events", []) if isinstance(out["outcome"], dict) else []
     return out
 
 
