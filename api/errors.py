@@ -91,6 +91,11 @@ EDGE_RESPONSES = {  # what the HTTP edge (api/body_limit.py) may answer to an op
 }
 
 
+UNAVAILABLE_RESPONSE = {
+    "description": "the database cannot be reached right now (an error body with its error_id, `Retry-After`)"
+}
+
+
 def install(app: FastAPI) -> None:
     """Route-aware handlers for HTTP and validation errors, the catch-all for everything else, and the edge's
     answers in the OpenAPI schema."""
@@ -108,6 +113,8 @@ def install(app: FastAPI) -> None:
                         responses = operation.setdefault("responses", {})
                         for code, answer in EDGE_RESPONSES.items():
                             responses.setdefault(code, answer)
+                    if isinstance(operation, dict) and "responses" in operation:  # any route may need it
+                        operation["responses"].setdefault("503", UNAVAILABLE_RESPONSE)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
