@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import glob
 import os
@@ -19,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 from fakes.deepgram_protocol_server import DeepgramProtocolServer
 from fakes.elevenlabs_protocol_server import ElevenLabsProtocolServer
 from prerequisites import missing
@@ -39,18 +39,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def speech_burst(ms: int = 900) -> bytes:
-    """8 kHz PCM the Deepgram protocol server takes for one utterance (a voiced tone, loud enough)."""
-    t = np.arange(int(8000 * ms / 1000)) / 8000
-    tone = 6000 * np.sin(2 * np.pi * 220 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))
-    return tone.astype(np.int16).tobytes()
+_LINES: dict[str, bytes] = {}
+
+
+async def caller_line(text: str) -> bytes:
+    """8 kHz PCM of the caller saying ``text`` (Piper, the party's voice; made once per test process)."""
+    if text not in _LINES:
+        from call_support import party_speech
+
+        _LINES[text] = await asyncio.to_thread(party_speech, text)
+    return _LINES[text]
+
+
+async def say(call: Any, text: str) -> float:  # noqa: ANN401 - a MediaStreamClient
+    """The caller says ``text`` and falls silent (the end of the turn); returns when (ms) the line was said."""
+    assert await call.send_audio(await caller_line(text), sample_rate=8000)
+    said_ms = call.audio_sends[-1][1]
+    assert await call.send_silence(800)
+    return said_ms
 
 
 class CloudVoice:
     """Deepgram and ElevenLabs protocol servers, and the settings that point Lisa at them."""
 
     def __init__(self, *lines: str) -> None:
-        self.deepgram = DeepgramProtocolServer(lines, api_key=DEEPGRAM_KEY, per_connection=False)
+        # the callers here are silent between lines (Twilio would send silence): no NET-0001 idle close
+        self.deepgram = DeepgramProtocolServer(
+            lines, api_key=DEEPGRAM_KEY, per_connection=False, idle_timeout_s=300
+        )
         self.elevenlabs = ElevenLabsProtocolServer(api_key=ELEVENLABS_KEY, ms_per_char=10)
 
     def settings(self, **values: Any) -> VoiceSettings:
@@ -190,9 +206,13 @@ class ThrowawayPostgres:
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="lisa-pg-"))
         self.user: str | None = None
-        if os.geteuid() == 0:
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
             self.user = "postgres"
-            shutil.chown(self.dir, self.user)
+            try:
+                shutil.chown(self.dir, self.user)
+            except LookupError:
+                shutil.rmtree(self.dir, ignore_errors=True)
+                missing("running as root and there is no 'postgres' user to run a throwaway PostgreSQL as")
         self.data = self.dir / "data"
         self.proc: subprocess.Popen | None = None
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"

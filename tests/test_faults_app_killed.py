@@ -70,7 +70,7 @@ async def test_kill_9_of_a_worker_and_of_the_server_closes_their_calls(tmp_path)
 
         # live calls until both workers serve one (the kernel hands connections to either)
         live: dict[int, MediaStreamClient] = {}
-        for _ in range(8):
+        for _ in range(12):
             call = await open_call(stack, app)
             pid = owner_pid(calls(db)[call.call_sid])
             assert pid in workers
