@@ -4,7 +4,6 @@ one renewed meanwhile), and the end of a call kept while the database was down."
 
 from __future__ import annotations
 
-import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -31,7 +30,7 @@ async def open_call(db: Database, sid: str, owner: str | None, heartbeat: str | 
 async def test_sweep_closes_only_calls_whose_process_is_gone(db_url):
     db = await Database.connect(db_url)
     store = CallStore(db)
-    host = socket.gethostname()
+    host = owner_id().split(":")[0]  # host name and pid namespace
     await open_call(db, "CAdead", f"{host}:999999999:1:deadbeef", ago(1), ago(5))  # this host, no such pid
     await open_call(db, "CAmine", owner_id(), ago(1), ago(5))  # this process: live
     await open_call(db, "CAfar_live", "elsewhere:12:34:abcdabcd", ago(5), ago(500))  # fresh heartbeat

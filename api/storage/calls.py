@@ -34,38 +34,58 @@ def _process_start(pid: int) -> str:
         return ""
 
 
+def _host() -> str:
+    """This host as pids are seen from here: the host name and the pid namespace (two containers that share
+    a host name, e.g. with host networking, still have pids of their own)."""
+    try:
+        namespace = "".join(c for c in os.readlink("/proc/self/ns/pid") if c.isdigit())
+    except OSError:
+        namespace = ""
+    return f"{socket.gethostname()}.{namespace}" if namespace else socket.gethostname()
+
+
 def owner_id() -> str:
     """This process as a call's owner: ``host:pid:start:boot`` (new in every process, also after a fork)."""
     global _OWNER
     pid = os.getpid()
     if _OWNER is None or _OWNER[0] != pid:
-        _OWNER = (pid, f"{socket.gethostname()}:{pid}:{_process_start(pid)}:{uuid.uuid4().hex[:8]}")
+        _OWNER = (pid, f"{_host()}:{pid}:{_process_start(pid)}:{uuid.uuid4().hex[:8]}")
     return _OWNER[1]
 
 
-def owner_gone(owner: str | None) -> bool:
-    """True when ``owner`` ran on this host and that process no longer exists (a pid now used by another
-    process, or a zombie, counts as gone). Owners on other hosts are judged by their heartbeat instead."""
+def owner_state(owner: str | None) -> str:
+    """``gone`` when ``owner`` ran on this host and that process no longer exists (a pid now used by another
+    process, or a zombie, counts as gone); ``alive`` when it is this process or runs on this host;
+    ``unknown`` for another host (judged by its heartbeat)."""
     if not owner:
-        return False
+        return "unknown"
     mine = owner_id()
     host, pid_text, start, _boot = (owner.split(":") + ["", "", "", ""])[:4]
-    if owner == mine or host != mine.split(":")[0] or not pid_text.isdigit():
-        return False
+    if owner == mine:
+        return "alive"
+    if host != mine.split(":")[0] or not pid_text.isdigit():
+        return "unknown"
     pid = int(pid_text)
     if pid == os.getpid():
-        return True  # an earlier process with our pid (e.g. pid 1 in a restarted container)
+        return "gone"  # an earlier process with our pid (e.g. pid 1 in a restarted container)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return True
+        return "gone"
     except PermissionError:
         pass
     try:
         state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]  # noqa: PTH123, SIM115
     except OSError:
-        return False
-    return state in ("Z", "X") or bool(start and _process_start(pid) != start)
+        return "unknown"
+    if state in ("Z", "X") or (start and _process_start(pid) != start):
+        return "gone"
+    return "alive"
+
+
+def owner_gone(owner: str | None) -> bool:
+    """True when ``owner`` ran on this host and that process no longer exists (see :func:`owner_state`)."""
+    return owner_state(owner) == "gone"
 
 
 def _decode(row: Row) -> dict[str, Any]:
@@ -236,9 +256,10 @@ class CallStore:
             if row["owner"] == me:
                 continue
             seen = row["heartbeat_at"] or row["started_at"]
-            gone = owner_gone(row["owner"])
-            if not gone and seen >= stale:
-                continue
+            state = owner_state(row["owner"])
+            gone = state == "gone"
+            if state == "alive" or (not gone and seen >= stale):
+                continue  # a live process on this host keeps its calls, even with a late heartbeat
             reason = GONE_REASON if gone else f"{GONE_REASON} (no heartbeat for {stale_s:g} s)"
             changed = await self.db.execute(
                 "UPDATE calls SET ended_at = :now, ended_by = 'system', reason = :reason"
