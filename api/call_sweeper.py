@@ -58,6 +58,12 @@ async def _run(store: CallStore, settings: CallSweepSettings) -> None:
 
 async def start_call_sweeper(state: AppState) -> None:
     settings = state.services.get("call_sweep_settings") or CallSweepSettings()
+    least = 3 * settings.lisa_call_heartbeat_s  # a heartbeat or two may be late without closing a live call
+    if settings.lisa_call_stale_s < least:
+        log.warning(
+            "LISA_CALL_STALE_S=%g is under 3 heartbeats: using %g s", settings.lisa_call_stale_s, least
+        )
+        settings = settings.model_copy(update={"lisa_call_stale_s": least})
     store = state.services.setdefault("call_store", CallStore(state.db))
     await sweep_once(store, settings)
     state.services["call_sweeper"] = asyncio.create_task(_run(store, settings), name="call-sweeper")
