@@ -264,6 +264,7 @@ def run(seeds: int, limit: int | None) -> dict[str, Any]:
     for name, condition in CONDITIONS.items():
         pairs = {(k, w): [] for k in kinds for w in WAYS}
         names_conf: dict[str, list[tuple[bool, float]]] = {way: [] for way in WAYS}
+        second_decodes = [0, 0]  # gated: utterances decoded again with the context, utterances
         for seed in range(seeds if condition else 1):
             for n, line in enumerate(lines):
                 audio = _line_audio(speech[line.text], condition, seed * 1000 + n)
@@ -274,6 +275,9 @@ def run(seeds: int, limit: int | None) -> dict[str, Any]:
                     recognised = local_models.recognise_short(audio, context, always=way == "always")
                     took[way].append(time.perf_counter() - started)
                     heard[way] = recognised.text
+                    if way == "plain":
+                        second_decodes[0] += local_models.wants_context(recognised.words)
+                        second_decodes[1] += 1
                     pairs[(line.kind, way)].append((line.text, recognised.text, line.names))
                     names_conf[way] += _name_confidences(line.text, line.names, recognised.words)
                 errors = {way: _score([(line.text, heard[way], line.names)])["wer"] for way in WAYS}
@@ -283,6 +287,7 @@ def run(seeds: int, limit: int | None) -> dict[str, Any]:
             **{way: _score(pairs[("scenario", way)]) for way in WAYS},
             "name_readback": {way: _score(pairs[("readback", way)]) for way in WAYS},
             "name_word_confidence": {way: _confidences(names_conf[way]) for way in ("plain", "gated")},
+            "gated_second_decode_share": round(second_decodes[0] / max(1, second_decodes[1]), 3),
         }
     result["decode_ms"] = {way: latency_ms(took[way], 1) for way in WAYS}
     result["gated_worse_than_plain"] = worse

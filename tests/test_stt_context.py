@@ -63,6 +63,14 @@ def test_context_without_a_request_or_business_is_harmless():
     assert context.terms == () and context.prompt.strip(" .") == ""
 
 
+def test_only_an_unsure_word_a_name_could_be_makes_whisper_decode_again_with_the_context():
+    sure = (("So", 0.9), ("that's", 0.95), ("for", 0.92), ("Nina", 0.97), ("Vogel", 0.98))
+    assert not local_models.wants_context(sure)
+    assert local_models.wants_context((("So", 0.9), ("nina", 0.36), ("vodial", 0.24)))
+    assert not local_models.wants_context((("and", 0.21), ("the", 0.45), ("name", 0.99)))  # a doubtful "and"
+    assert not local_models.wants_context(())
+
+
 def _phone_line(text: str) -> np.ndarray:
     """The party's voice as a call carries it: 8 kHz μ-law, then 16 kHz float as the pipeline takes it."""
     pcm = ulaw_to_pcm16(pcm16_to_ulaw(party_speech(text)))
