@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from prerequisites import SHARED_SCENARIOS, require_shared_scenarios
 
-from api.replay.report import write_json, write_scenario_files
+from api.replay.report import class_summary, write_json, write_scenario_files
 from api.replay.result import ScenarioResult
 from api.replay.runner import replay_all
 from api.replay.scenario import Scenario, ScenarioError, load_scenarios
@@ -68,7 +68,7 @@ def suite_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Scenari
     """Every scenario replayed once (no second attempt for a failed one)."""
     results = {r.name: r for r in _replay(SCENARIOS)}
     out = Path(REPORT_DIR) if REPORT_DIR else tmp_path_factory.mktemp("replay")
-    write_json(out / "report.json", list(results.values()))
+    write_json(out / "report.json", list(results.values()), class_summary(SCENARIOS, list(results.values())))
     for result in results.values():
         write_scenario_files(out, result)
     return results
@@ -96,6 +96,35 @@ def test_suite_is_big_enough() -> None:
     assert len(ours) >= 20
     kinds = {s.kind for s in ours}
     assert kinds == {"inbound", "outbound", "chat"}
+
+
+# the failure classes of issue 10 ("Lisa understands real phone talk"), each covered by our own scenarios
+ISSUE_10_CLASSES = (
+    "record_matches_call", "misheard_confirmation", "several_offers", "unanswerable_question",
+    "misheard_in_context", "paraphrase", "new_request_not_yes", "message_not_booking", "loops",
+    "fillers_corrections", "unsure_names",
+)  # fmt: skip
+
+
+def test_every_failure_class_has_scenarios_in_voice_and_chat() -> None:
+    ours = [s for s in SCENARIOS if s.path and s.path.parent == OURS.resolve()]
+    classed = [s for s in ours if getattr(s, "classes", None)]
+    assert len(classed) >= 60
+    for name in ISSUE_10_CLASSES:
+        kinds = {s.kind for s in classed if name in s.classes}
+        assert kinds & {"inbound", "outbound"}, f"{name}: no voice scenario"
+    for name in set(ISSUE_10_CLASSES) - {
+        "record_matches_call",
+        "misheard_confirmation",
+        "several_offers",
+        "unanswerable_question",
+        "misheard_in_context",
+        "unsure_names",
+    }:
+        languages = {s.language for s in classed if name in s.classes and s.kind == "chat"}
+        assert languages == {"en", "de"}, f"{name}: chat scenarios in {sorted(languages)}"
+    unknown = {c for s in classed for c in s.classes} - set(ISSUE_10_CLASSES)
+    assert not unknown, f"unknown classes: {sorted(unknown)}"
 
 
 @pytest.mark.parametrize("scenario", [_param(s) for s in SCENARIOS])
