@@ -59,8 +59,15 @@ class Agreement:
         return int(self._get("asked_unsure", 0))
 
     # ------------------------------------------------------------------ steps
+    @property
+    def withdrawn(self) -> list[str]:
+        """Slots the business took back after offering them ("sorry, my colleague just took that one")."""
+        return list(self._get("withdrawn", []))
+
     def offer(self, slots: list[datetime]) -> None:
-        self._set(offered=[iso(s) for s in slots])
+        """The business offers ``slots``; a slot it withdrew and now offers again is on the table again."""
+        offered = [iso(s) for s in slots]
+        self._set(offered=offered, withdrawn=[w for w in self.withdrawn if w not in offered])
 
     def accept(self, slot: datetime) -> None:
         """Lisa said yes to ``slot``; a yes to another slot replaces an earlier one."""
@@ -68,16 +75,30 @@ class Agreement:
         self._set(accepted=iso(slot), confirmed=confirmed, unsure=None, asked_unsure=0)
 
     def confirm(self, slot: datetime) -> None:
-        """The business confirmed ``slot``; it is accepted too (a business that books directly)."""
-        self._set(accepted=iso(slot), confirmed=iso(slot), unsure=None)
+        """The business confirmed ``slot``; it is accepted too (a business that books directly), and free
+        again if the business had taken it back before."""
+        withdrawn = [w for w in self.withdrawn if w != iso(slot)]
+        self._set(accepted=iso(slot), confirmed=iso(slot), unsure=None, withdrawn=withdrawn)
 
     def doubt(self, agreed: datetime, heard: datetime) -> None:
         """A confirmation named ``heard`` although ``agreed`` was accepted: nothing is agreed until settled."""
         self._set(unsure={"agreed": iso(agreed), "heard": iso(heard)}, asked_unsure=self.asked_unsure + 1)
 
-    def withdraw(self) -> None:
-        """The business took its offer back (nothing free after all, call back later), or Lisa did."""
+    def withdraw(self, by_business: bool = False) -> None:
+        """The business took its offer back (nothing free after all, call back later), or Lisa did.
+        ``by_business``: the slot talked about is remembered as withdrawn and is never agreed again
+        unless the business offers it anew."""
+        gone = [s for s in (self.accepted, (self.unsure or {}).get("agreed")) if s]
+        if by_business and gone:
+            self._set(withdrawn=sorted(set(self.withdrawn) | set(gone)))
         self._set(accepted=None, confirmed=None, unsure=None)
+
+    def take_back(self, slots: list[str]) -> None:
+        """The business says ``slots`` (ISO minutes) are gone: never agreed again unless offered anew; an
+        acceptance or an unsure confirmation of one of them falls."""
+        self._set(withdrawn=sorted(set(self.withdrawn) | set(slots)))
+        if self.accepted in slots or (self.unsure or {}).get("agreed") in slots:
+            self.withdraw(by_business=True)
 
     # ------------------------------------------------------------------ what stands
     @property
@@ -93,6 +114,17 @@ def iso(moment: datetime) -> str:
 def agreed_slot(conv: Conversation) -> str | None:
     """The slot both sides agreed on (accepted by Lisa and confirmed by the business), else None."""
     ag = Agreement.of(conv)
-    if ag.unsure or not ag.accepted or ag.confirmed != ag.accepted:
+    if ag.unsure or not ag.accepted or ag.confirmed != ag.accepted or ag.accepted in ag.withdrawn:
         return None
     return ag.accepted
+
+
+def on_hangup(conv: Conversation) -> str | None:
+    """The business hung up without a goodbye: a slot it confirmed, or one Lisa accepted that it did not
+    object to (nothing unsure, nothing withdrawn), counts as agreed; returns it (None: nothing agreed)."""
+    ag = Agreement.of(conv)
+    if ag.unsure or not ag.accepted or ag.accepted in ag.withdrawn:
+        return None
+    if ag.confirmed != ag.accepted:
+        ag.confirm(datetime.fromisoformat(ag.accepted))
+    return agreed_slot(conv)

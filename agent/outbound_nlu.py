@@ -169,3 +169,43 @@ def likely_name_question(text: str) -> bool:
     if BRING_QUESTION.search(text) or UNKNOWN_QUESTION.search(text) or re.search(r"\d", text):
         return False
     return bool(_NAME_GARBLE.search(text))
+
+
+# the business takes back a slot it offered ("my colleague just took that one", "doch schon vergeben")
+WITHDRAWN = _rx(
+    r"\b((someone|somebody|colleague|another (patient|client|customer)|she|he)( else)?( has| had)?( just)? "
+    r"(took|taken|grabbed|snapped up|booked (it|that|this)|got (it|that|this))|"
+    r"(that|it|this)( one| slot| time| appointment)?('s| is| has| was)? (just |already |now )*"
+    r"(been )?(gone|taken|snapped up|went)|just went|scratch that|"
+    r"(has|have|'s|is|are|was) (just |already |now |actually )*(been )?(taken|gone|snapped up)|"
+    r"(we'?re|we are|i'?m|it'?s|we'?ve got|we have) (now |actually |completely |fully |all )*"
+    r"(full|fully booked|booked up|no longer free)|"
+    r"(not|isn'?t|aren'?t|no longer) (free|available|possible|open)( any ?more| after all| now)?|"
+    r"(can'?t|cannot|won'?t|couldn'?t) (do|make|offer|manage|fit)\b[^.!?]{0,40}\bafter all|"
+    r"after all[^.!?]{0,20}\b(not|can'?t|full|gone|taken)|"
+    r"vergeben|belegt|schon weg|ist weg|doch nicht|doch schon|nicht mehr (frei|verfügbar|möglich|da)|"
+    r"geht doch nicht|(jetzt|nun|doch) (doch |leider )?voll|hat (ihn|es|den|die)[^.!?]{0,30}genommen)"
+)
+
+
+# a slot gone for certain (not just "Monday isn't possible", which refuses Lisa's wish)
+_GONE = _rx(
+    r"\b(took|taken|grabbed|snapped up|gone|went|scratch that|after all|vergeben|weg|genommen|doch nicht|"
+    r"doch schon)\b"
+)
+
+
+def clauses(text: str) -> list[str]:
+    """``text`` cut where a new thought may start ("Friday's gone, but Thursday at 4 is free")."""
+    parts = re.split(r"(?<=[.!?;])\s+|,?\s+\b(?:but|though|however|aber|jedoch|dafür)\b", text.strip())
+    return [p for p in parts if p and p.strip()]
+
+
+def withdraws(text: str, strict: bool = False) -> bool:
+    """Whether the business takes back the slot being talked about (not a question: "is it taken?");
+    ``strict``: only words that say a slot is gone (while no yes of Lisa's stands, "not possible" refuses
+    her wish rather than taking an offer back)."""
+    for s in re.split(r"(?<=[.!?])\s+", text.strip()):
+        if WITHDRAWN.search(s) and not s.rstrip().endswith("?") and (not strict or _GONE.search(s)):
+            return True
+    return False

@@ -45,6 +45,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "confirmed_nothing_else": "{when}, perfect — thank you very much. No, that's all.",
         "booked_bye": "Thank you — so {when}. Goodbye!",
         "which_of_two": "Sorry — {a} or {b}?",
+        "withdrawn_bye": "I understand — thank you, I'll let {user} know. Goodbye!",
+        "withdrawn_ask": "Oh, I see — that's a pity. Would you have another time, ideally {preferred}?",
+        "accept_nearest": "Alright, {when} works too — that's the closest to {preferred}. Thank you.",
         "just_to_be_sure": "Just to be sure: {when}?",
         "unsure_bye": "I'm sorry, I couldn't confirm {when}, so {user} will get back to you. Goodbye!",
         "spell": "{name}: {letters}.",
@@ -85,6 +88,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "confirmed_nothing_else": "{when}, prima – vielen Dank. Nein, das war alles.",
         "booked_bye": "Vielen Dank – also {when}. Auf Wiederhören!",
         "which_of_two": "Entschuldigung – {a} oder {b}?",
+        "withdrawn_bye": "Verstehe – vielen Dank, ich gebe {user} Bescheid. Auf Wiederhören!",
+        "withdrawn_ask": "Ach so, schade. Hätten Sie einen anderen Termin, am liebsten {preferred}?",
+        "accept_nearest": "Gut, dann passt {when} auch – das kommt dem Wunschtermin {preferred} am nächsten. Vielen Dank.",
         "just_to_be_sure": "Nur zur Sicherheit: {when}?",
         "unsure_bye": "Entschuldigung, {when} konnte ich nicht bestätigen; {user} meldet sich bei Ihnen. Auf Wiederhören!",
         "spell": "{name}: {letters}.",
@@ -195,12 +201,14 @@ class _Outbound(RuleTurn):
 
         if nlu.AI_QUESTION.search(text):
             parts.append(self.t("ai"))
+        elif self._takes_back(text):
+            parts += await self._withdrawn(text, offers, goodbye)
+            if self.conv.end_requested:
+                return parts
         elif ag.unsure:
             parts += await self._settle_unsure(text, offers)
         elif st.get("declined") and not timed and (nlu.NOTHING.search(text) or onlu.NEGATIVE.search(text)):
-            start = self._nearest([self.local(s) for s in _as_list(st.pop("declined"))])
-            ag.accept(start)
-            parts.append(self.t("accept_second", when=self.spoken(start)))
+            parts += self._accept_nearest([self.local(s) for s in _as_list(st.pop("declined"))])
         elif (nlu.NO_AVAILABILITY.search(text) or onlu.NO_SLOT.search(text)) and not booked and not timed:
             ag.withdraw()
             st["declined_once"] = True  # nothing at the preferred time: a later offer is taken as it comes
@@ -336,6 +344,8 @@ class _Outbound(RuleTurn):
                 return [self.t("thanks")] if not goodbye else []
             return await self._book(agreed, text, goodbye)
         booked = self.conv.outcome.status is Status.BOOKED
+        if not booked and self._picks_own_offer(text, named, timed):
+            return await self._book(named, text, goodbye)  # both sides named it: that is the agreement
         offer_like = len(timed) > 1 or (self._sounds_like_offer(text) and not _confirms(text) and not goodbye)
         if booked and offer_like and not onlu.CORRECTION_CUE.search(text):
             return [self.t("keep_booked", when=self.spoken(agreed))]  # confirmed already: Lisa keeps it
@@ -350,6 +360,15 @@ class _Outbound(RuleTurn):
         self.ag.doubt(agreed, named)
         self.asked = True
         return [self.t("which_of_two", a=self._difference(agreed, named), b=self._difference(named, agreed))]
+
+    def _picks_own_offer(self, text: str, named: datetime, timed: list[When]) -> bool:
+        """Whether the business, before confirming Lisa's choice, settles on another of the slots it offered
+        itself ("Okay, Tuesday at three then."): a statement naming one slot of its latest offer."""
+        ag = self.ag
+        own = iso_minute(named)
+        if ag.confirmed or len(ag.offered) < 2 or own not in ag.offered or own in ag.withdrawn:
+            return False
+        return len(timed) <= 1 and not onlu.is_question(text) and not onlu.withdraws(text)
 
     def _sounds_like_offer(self, text: str) -> bool:
         """Whether a sentence that names a slot offers it ("How about 2:30?") rather than confirms it."""
@@ -394,6 +413,55 @@ class _Outbound(RuleTurn):
             self.asked = True
             return [self.t("just_to_be_sure", when=self.spoken(agreed))]
         return []
+
+    async def _withdrawn(self, text: str, offers: list[When], goodbye: bool) -> list[str]:
+        """The business takes back a slot ("my colleague just took that one", "Friday at ten has gone"): the
+        slots it names that were on the table are gone, else the one being talked about (Lisa's yes, or the
+        offers she asked to better). A slot not offered before is a new offer; what Lisa accepted and was not
+        taken back stands. With a goodbye and nothing left the request fails and Lisa accepts nothing;
+        otherwise she asks for another time."""
+        ag, st = self.ag, self.st
+        on_table = set(ag.offered) | set(_as_list(st.get("declined")))
+        on_table |= {s for s in (ag.accepted, (ag.unsure or {}).get("agreed")) if s}
+        gone, fresh = [], []
+        for clause in onlu.clauses(text):
+            taken_back = onlu.withdraws(clause)
+            for w in self._offers(clause):
+                s = self._slot_from(w) if w.time is not None else None
+                if s is not None and (taken_back or iso_minute(s) in on_table):
+                    gone.append(iso_minute(s))  # a slot named as gone is never an offer
+                elif s is not None:
+                    fresh.append(w)
+        if not gone:
+            gone = [s for s in (ag.accepted, (ag.unsure or {}).get("agreed")) if s]
+            gone = gone or _as_list(st.get("declined"))
+        ag.take_back(gone)
+        if st.get("declined"):
+            st["declined"] = [s for s in _as_list(st["declined"]) if s not in gone] or None
+            if not st["declined"]:
+                st.pop("declined")
+        if not ag.standing:
+            self.tools.release_outbound_booking()  # a booking recorded before is undone
+        st["declined_once"] = True  # asked once already: the next offer is taken as it comes
+        if fresh and not goodbye:
+            return await self._offer(fresh)
+        if ag.standing:
+            return [] if goodbye else [self.t("still_accept", when=self.spoken(self.local(ag.standing)))]
+        if goodbye:
+            await self.tools.end_conversation(reason="the business withdrew the slot and said goodbye")
+            return [self.t("withdrawn_bye")]
+        self.asked = True
+        return [self.t("withdrawn_ask", preferred=self.preferred or self.t("which_slot"))]
+
+    def _takes_back(self, text: str) -> bool:
+        """Whether the business takes back a slot: the one Lisa said yes to, one it names as gone ("Friday
+        at nine is no longer free", never an offer), or, while Lisa asked for better, those it offered."""
+        if (self.ag.standing or self.ag.unsure) and onlu.withdraws(text):
+            return True
+        for clause in onlu.clauses(text):
+            if onlu.withdraws(clause) and any(w.time is not None for w in self._offers(clause)):
+                return True
+        return bool(self.st.get("declined")) and onlu.withdraws(text, strict=True)
 
     def _drop_unsure(self) -> None:
         """Forget an unsettled confirmation: a slot booked before stays agreed, otherwise nothing does."""
@@ -453,6 +521,15 @@ class _Outbound(RuleTurn):
         await self.tools.end_conversation(reason=reason)
         return parts
 
+    def _accept_nearest(self, slots: list[datetime]) -> list[str]:
+        """None of the offers fits and the business has nothing better: Lisa takes the one nearest to the
+        preferred time and, when there was a choice, says that it is the nearest."""
+        start = self._nearest(slots)
+        self.ag.accept(start)
+        if len(slots) > 1 and self.preferred and not nlu.ANY_TIME.search(self.preferred):
+            return [self.t("accept_nearest", when=self.spoken(start), preferred=self.preferred)]
+        return [self.t("accept_second", when=self.spoken(start))]
+
     def _nearest(self, slots: list[datetime]) -> datetime:
         """Of offered slots none of which fits, the one nearest to the preferred time."""
         preferred = self.tools.preferred_window()
@@ -496,10 +573,8 @@ class _Outbound(RuleTurn):
             self.asked = True
             return [self.t("which_slot")]
         if st.get("declined_once"):
-            start = self._nearest(future)
-            self.ag.accept(start)
             st.pop("declined", None)
-            return [self.t("accept_second", when=self.spoken(start))]
+            return self._accept_nearest(future)
         st["declined_once"] = True
         st["declined"] = [s.strftime("%Y-%m-%dT%H:%M") for s in future]
         self.asked = True
@@ -590,7 +665,7 @@ def _distance(slot: datetime, preferred: When | None) -> float:
     if preferred is None:
         return 0.0
     days = preferred.days()
-    day_gap = 0 if not days or slot.date() in days else min(abs((slot.date() - d).days) for d in days)
+    day_gap = 0 if not days or slot.date() in days else min(_day_gap(slot.date(), d, preferred) for d in days)
     t = slot.hour * 60 + slot.minute
     lo = preferred.earliest or preferred.time
     hi = preferred.latest or preferred.time
@@ -600,6 +675,22 @@ def _distance(slot: datetime, preferred: When | None) -> float:
     elif hi is not None and t > hi.hour * 60 + hi.minute:
         minutes = t - (hi.hour * 60 + hi.minute)
     return day_gap * 600 + minutes
+
+
+_WEEKDAY_WISH = re.compile(
+    r"\b(mon|tues|wednes|thurs|fri|satur|sun)days?\b|(montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag)",
+    re.IGNORECASE,
+)
+
+
+def _day_gap(day: date, wished: date, preferred: When) -> int:
+    """Days between an offered day and a wished one; a wish for a weekday ("Monday morning") is about the
+    weekday, so the gap is counted between weekdays too (Tuesday is one day from Monday in any week)."""
+    gap = abs((day - wished).days)
+    if _WEEKDAY_WISH.search(preferred.text or ""):
+        weekdays = abs(day.weekday() - wished.weekday())
+        gap = min(gap, weekdays, 7 - weekdays)
+    return gap
 
 
 _MINUTE_WORDS = {

@@ -710,6 +710,15 @@ class Toolbox:
                 )
         return {"ok": True, "status": str(self.conv.outcome.status)}
 
+    def release_outbound_booking(self) -> None:
+        """Outbound: the business took back the slot it had confirmed ("sorry, my colleague just took that
+        one"); the recorded booking is undone, so that the outcome follows the agreement again."""
+        self._require_mode(False, "release_outbound_booking")
+        outcome = self.conv.outcome
+        if outcome.status is Status.BOOKED:
+            outcome.status, outcome.appointment, outcome.summary = Status.OPEN, None, ""
+            self.conv.slots.pop("booked", None)
+
     async def _record_agreed_slot(self, current: Status) -> Status:
         """Outbound: the outcome follows what was agreed in the call (``agent.agreement``): a slot Lisa
         accepted and the business confirmed is booked even when no phrase recorded it yet."""
