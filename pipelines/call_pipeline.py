@@ -25,6 +25,7 @@ from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPI
 from pipecat.workers.runner import WorkerRunner
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from agent.agreement import on_hangup
 from agent.conversation import BookingRequest, ConversationEvent, Language, Mode, Status
 from agent.conversation_codec import event_list
 from pipelines.call_hooks import CallInfo, CallResult
@@ -375,6 +376,9 @@ class MediaCall:
         if conv.mode is not Mode.OUTBOUND and conv.outcome.status is Status.OPEN:
             # the caller left (or the call broke) before anything was decided: answered or abandoned
             await self.state.engine.toolbox(conv).end_conversation(reason=self.reason or "call ended")
+        elif conv.mode is Mode.OUTBOUND and conv.outcome.status is Status.OPEN and on_hangup(conv):
+            # the business hung up after agreeing: the agreed slot is booked (no second call to retry)
+            await self.state.engine.toolbox(conv).end_conversation(reason="hung up after agreeing")
         if self.lisa:
             await self.lisa._flush_events()
         transcript = session.final_transcript()
