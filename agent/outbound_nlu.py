@@ -178,6 +178,8 @@ WITHDRAWN = _rx(
     r"(that|it|this)( one| slot| time| appointment)?('s| is| has| was)? (just |already |now )*"
     r"(been )?(gone|taken|snapped up|went)|just went|scratch that|"
     r"(has|have|'s|is|are|was) (just |already |now |actually )*(been )?(taken|gone|snapped up)|"
+    r"(gave|given|giving) (it|that|this|that one|this one|the slot|the appointment) (away|to (someone|somebody))|"
+    r"weggegeben|anderweitig|"
     r"(we'?re|we are|i'?m|it'?s|we'?ve got|we have) (now |actually |completely |fully |all )*"
     r"(full|fully booked|booked up|no longer free)|"
     r"(not|isn'?t|aren'?t|no longer) (free|available|possible|open)( any ?more| after all| now)?|"
@@ -190,7 +192,7 @@ WITHDRAWN = _rx(
 
 # a slot gone for certain (not just "Monday isn't possible", which refuses Lisa's wish)
 _GONE = _rx(
-    r"\b(took|taken|grabbed|snapped up|gone|went|scratch that|after all|vergeben|weg|genommen|doch nicht|"
+    r"\b(took|taken|grabbed|snapped up|gone|went|away|scratch that|after all|vergeben|weg|weggegeben|genommen|doch nicht|"
     r"doch schon)\b"
 )
 

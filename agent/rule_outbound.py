@@ -442,7 +442,6 @@ class _Outbound(RuleTurn):
                 st.pop("declined")
         if not ag.standing:
             self.tools.release_outbound_booking()  # a booking recorded before is undone
-        st["declined_once"] = True  # asked once already: the next offer is taken as it comes
         if fresh and not goodbye:
             return await self._offer(fresh)
         if ag.standing:
@@ -451,6 +450,7 @@ class _Outbound(RuleTurn):
             await self.tools.end_conversation(reason="the business withdrew the slot and said goodbye")
             return [self.t("withdrawn_bye")]
         self.asked = True
+        st["declined_once"] = True  # asked once: the next offer is taken as it comes
         return [self.t("withdrawn_ask", preferred=self.preferred or self.t("which_slot"))]
 
     def _takes_back(self, text: str) -> bool:
