@@ -21,9 +21,9 @@ providers, and this process, which keeps the load up for ``--minutes``:
 Errors (target 0): any unexpected HTTP status, timeout or dropped socket on our side, a turn Lisa does not
 answer within 30 s, a call record left open, an outbound request that does not settle, and every WARNING or
 ERROR line the app logs. Sampled every ``--sample-s`` seconds from outside the app (``/proc``): RSS, open
-file descriptors (sockets among them), threads, database connections (SQLite: descriptors open on the
-database file, one per pooled connection; PostgreSQL: ``pg_stat_activity`` rows of its database), and
-asyncio tasks, counted inside the app by ``bench.soak_app`` on SIGUSR1 (written to a file; no route exposes
+file descriptors (sockets among them), threads, database connections (PostgreSQL: ``pg_stat_activity``
+rows of its database; SQLite: the app's pool, in use + idle, beside the descriptors on the database file), and
+asyncio tasks and connections checked out of its pool, counted inside the app by ``bench.soak_app`` on SIGUSR1 (written to a file; no route exposes
 them). Drift = % change from the first sample after the warm-up to the last sample under load (target: flat),
 beside each metric's range and least-squares trend per 10 minutes; the idle sample after the load stopped is
 compared with the idle one before it started.
@@ -273,16 +273,26 @@ class Probe:
     async def sample(self, t0: float, phase: str) -> dict[str, Any]:
         pid = self.app.proc.pid
         fds = list_fds(pid)
-        return {
+        sample = {
             "t_s": round(time.monotonic() - t0, 1),
             "phase": phase,
             "rss_mb": round(self.app.rss_mb(), 1),
             "fds": len(fds),
             "sockets": sum(1 for f in fds if f.startswith("socket:")),
             "threads": threads(pid),
-            "db_connections": await self.db_connections(fds),
+            "db_file_fds": await self.db_connections(fds),
             **await self.tasks(),
         }
+        # database connections: PostgreSQL's own count; on SQLite the app's pool (in use + idle), as
+        # descriptors on the database file can outlive a closed connection (SQLite defers closing a
+        # descriptor while another connection holds a lock on the file)
+        if self.pg_db is not None:
+            sample["db_connections"] = sample.pop("db_file_fds")
+        elif sample["db_checked_out"] is not None:
+            sample["db_connections"] = sample["db_checked_out"] + sample["db_idle_in_pool"]
+        else:
+            sample["db_connections"] = None
+        return sample
 
     async def db_connections(self, fds: list[str]) -> int | None:
         if self.pg_db is None:
@@ -298,14 +308,21 @@ class Probe:
     async def tasks(self) -> dict[str, Any]:
         before = self.tasks_file.stat().st_mtime_ns if self.tasks_file.exists() else 0
         os.kill(self.app.proc.pid, signal.SIGUSR1)
-        for _ in range(50):
+        for _ in range(100):
             await asyncio.sleep(0.05)
             if self.tasks_file.exists() and self.tasks_file.stat().st_mtime_ns != before:
                 with contextlib.suppress(ValueError, OSError):
                     data = json.loads(self.tasks_file.read_text())
                     extra = {"objects": data["objects"]} if "objects" in data else {}
-                    return {"asyncio_tasks": data["tasks"], "top_tasks": data["top"][:5], **extra}
-        return {"asyncio_tasks": None, "top_tasks": []}
+                    pool = data.get("db_pool", {})
+                    return {
+                        "asyncio_tasks": data["tasks"],
+                        "db_checked_out": pool.get("checked_out"),
+                        "db_idle_in_pool": pool.get("idle_in_pool"),
+                        "top_tasks": data["top"][:5],
+                        **extra,
+                    }
+        return {"asyncio_tasks": None, "db_checked_out": None, "db_idle_in_pool": None, "top_tasks": []}
 
 
 def list_fds(pid: int) -> list[str]:
@@ -325,7 +342,16 @@ def threads(pid: int) -> int | None:
     return None
 
 
-METRICS = ("rss_mb", "fds", "sockets", "threads", "db_connections", "asyncio_tasks")
+METRICS = (
+    "rss_mb",
+    "fds",
+    "sockets",
+    "threads",
+    "db_connections",
+    "db_checked_out",
+    "db_file_fds",
+    "asyncio_tasks",
+)
 
 
 def drift(samples: list[dict[str, Any]]) -> dict[str, Any]:

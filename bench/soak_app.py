@@ -3,8 +3,8 @@
     python -m bench.soak_app serve        (what :class:`bench.app_process.AppProcess` runs for bench/soak.py)
 
 The task count comes from inside the process, never over HTTP: with ``LISA_SOAK_TASKS_FILE`` set, SIGUSR1
-makes the app's event loop write its live task count (and the most frequent coroutines) to that file as
-JSON. The signal handler itself only schedules the count on the loop (``call_soon_threadsafe``), so the
+makes the app's event loop write its live task count (and the most frequent coroutines) and its database
+pool's state (connections checked out / idle) to that file as JSON. The signal handler itself only schedules the count on the loop (``call_soon_threadsafe``), so the
 count runs between callbacks, never inside one. Nothing is added to the app: production ``lisa serve``
 has no such handler and no route exposing internals. ``LISA_SOAK_OBJECTS=1`` adds live objects by type (to
 hunt a leak). With ``LISA_SOAK_LOG`` set, the app's stdout and
@@ -22,6 +22,7 @@ import os
 import signal
 import sys
 import time
+import weakref
 from typing import Any
 
 
@@ -30,12 +31,39 @@ def task_kind(task: asyncio.Task[Any]) -> str:
     return str(getattr(coro, "__qualname__", None) or type(coro).__name__)
 
 
+_ENGINES: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def track_engines() -> None:
+    """Remember every SQLAlchemy engine the app connects with (a class-level event: no heap walk, which would
+    itself raise the RSS being measured)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    event.listen(Engine, "engine_connect", lambda conn: _ENGINES.add(conn.engine))
+
+
+def pool_status() -> dict[str, int]:
+    """Connections of the app's SQLAlchemy pool(s): checked out (in use) and idle in the pool."""
+    pools = [e.pool for e in list(_ENGINES)]
+    return {
+        "checked_out": sum(p.checkedout() for p in pools if hasattr(p, "checkedout")),
+        "idle_in_pool": sum(p.checkedin() for p in pools if hasattr(p, "checkedin")),
+    }
+
+
 def write_task_count(path: str) -> None:
-    """On the event loop: the live tasks, counted, to ``path`` (replaced atomically)."""
+    """On the event loop: the live tasks, counted, and the database pool's state, to ``path`` (replaced
+    atomically)."""
     tasks = [t for t in asyncio.all_tasks() if not t.done()]
     kinds = collections.Counter(task_kind(t) for t in tasks)
     tmp = f"{path}.tmp"
-    data: dict[str, Any] = {"at": time.time(), "tasks": len(tasks), "top": kinds.most_common(8)}
+    data: dict[str, Any] = {
+        "at": time.time(),
+        "tasks": len(tasks),
+        "top": kinds.most_common(8),
+        "db_pool": pool_status(),
+    }
     if os.environ.get("LISA_SOAK_OBJECTS"):  # a leak hunt: live objects by type (costs ~0.1-0.5 s a count)
         gc.collect()  # only what is still reachable, not garbage in cycles waiting for the collector
         data["objects"] = collections.Counter(type(o).__qualname__ for o in gc.get_objects()).most_common(40)
@@ -60,6 +88,7 @@ def main() -> int:
         os.dup2(fd, 2)
         os.close(fd)
     if os.environ.get("LISA_SOAK_TASKS_FILE"):
+        track_engines()
         signal.signal(signal.SIGUSR1, _on_sigusr1)
     from api.cli import main as lisa
 
