@@ -149,6 +149,7 @@ class MediaCall:
         self.direction = "outbound" if params.get("direction") == "outbound" else "inbound"
         self.info = CallInfo(start.call_sid, start.stream_sid, self.direction, params)
         self.ended_by: str | None = None
+        self._transferred_to: str | None = None  # the number the carrier handed the call to
         self.reason = ""
         self.task: PipelineWorker | None = None
         self.session: CallSession | None = None
@@ -299,6 +300,8 @@ class MediaCall:
         if self._ending:
             return
         self._ending = True
+        if self._transferred_to and ended_by == "party":  # the carrier took the call away to the transfer
+            ended_by, reason = "lisa", f"transferred to {mask_phone(self._transferred_to)}"
         self.ended_by, self.reason = ended_by, reason
         if ended_by == "system":
             log.warning("call %s: closing: %s", self.info.call_sid, reason)
@@ -317,7 +320,7 @@ class MediaCall:
         self.ended_by, self.reason = ended_by, reason
         log.info("call %s: Lisa ends the call (%s)", self.info.call_sid, reason)
         carrier = self.state.services.get("carrier")
-        if carrier is not None:
+        if carrier is not None and not self._transferred_to:  # a transferred call is the colleague's now
             try:
                 await carrier.hangup(self.info.call_sid)
             except Exception:  # noqa: BLE001 - a caller who already left makes hang-up fail harmlessly
@@ -335,13 +338,16 @@ class MediaCall:
             return None
         for attempt in range(3):
             try:
+                self._transferred_to = number  # set first: the stream may close before transfer returns
                 await carrier.transfer(self.info.call_sid, number)
                 return True
             except CarrierError as exc:
+                self._transferred_to = None
                 log.warning("call %s: transfer attempt %d failed: %s", self.info.call_sid, attempt + 1, exc)
                 if exc.status is not None and 400 <= exc.status < 500:
                     break  # refused (e.g. a call the carrier does not know): trying again will not help
             except Exception:  # noqa: BLE001 - retried, then reported
+                self._transferred_to = None
                 log.warning(
                     "call %s: transfer attempt %d failed", self.info.call_sid, attempt + 1, exc_info=True
                 )

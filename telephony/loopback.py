@@ -22,7 +22,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 from telephony import status as call_status
@@ -129,7 +129,8 @@ class LoopbackCarrier:
         async with MediaStreamClient.connect(
             url, custom_parameters=params, call_sid=sid, headers=self.upgrade_headers(url), **connect
         ) as call:
-            yield call
+            with self._in_progress(sid, call):
+                yield call
 
     @property
     def tokens(self) -> StreamTokens | None:
@@ -170,7 +171,18 @@ class LoopbackCarrier:
             headers=self.upgrade_headers(stream_url),
             **connect,
         ) as call:
-            yield call
+            with self._in_progress(sid, call):
+                yield call
+
+    @contextlib.contextmanager
+    def _in_progress(self, call_sid: str, call: MediaStreamClient) -> Iterator[None]:
+        """Known as a live call while the caller drives it: it can be hung up and transferred, like Twilio's."""
+        self._calls[call_sid] = call
+        try:
+            yield
+        finally:
+            self._ended.setdefault(call_sid, "completed")
+            self._calls.pop(call_sid, None)
 
     def _info(self, to: str, params: dict[str, str], **extra: str) -> dict[str, Any]:
         return {"To": to, "From": params.get("from", ""), "Direction": "outbound-api", **params, **extra}
@@ -203,6 +215,7 @@ class LoopbackCarrier:
             log.exception("loopback call %s failed", call_sid)
             await self._notify(call_sid, "failed", self._info(to, params, ErrorMessage=str(exc)))
         finally:
+            self._ended.setdefault(call_sid, "completed")
             self._calls.pop(call_sid, None)
             self._tasks.pop(call_sid, None)
 
@@ -275,11 +288,18 @@ class LoopbackCarrier:
             await call.stop(remote=True)
 
     async def transfer(self, call_sid: str, number: str) -> None:
-        """Hand the call to ``number``: recorded in :attr:`transfers`; the media stream ends as with Twilio."""
+        """Hand the call to ``number``: recorded in :attr:`transfers`; the media stream ends as with Twilio.
+        A call this carrier does not drive (a caller that rang ``/twilio/voice`` from another process) is
+        handed over too: the app ends its side of the stream, as after a Twilio redirect."""
         call = self._calls.get(call_sid)
-        if call is None or call.closed:
+        if (call is not None and call.closed) or (call is None and call_sid in self._ended):
             raise CarrierError(f"call {call_sid} is not in progress; cannot transfer", status=400, code=21220)
         self.transfers.append((call_sid, number))
+        if call is None:
+            log.info(
+                "loopback call %s: transfer to %s (stream ended by the app)", call_sid, mask_phone(number)
+            )
+            return
         self._ended[call_sid] = "transfer"
         log.info("loopback call %s: transfer to %s", call_sid, mask_phone(number))
         await call.stop(remote=True)
