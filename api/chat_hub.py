@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 OUTBOX_SIZE = 256
 SEND_TIMEOUT_S = 10.0
+CLOSE_TOO_SLOW = 1013  # "try again later": the server sheds a client that does not keep up
 
 
 def frame_text(payload: dict[str, Any], label: str = "") -> str | None:
@@ -46,10 +47,12 @@ class Subscriber:
         self.label = label
         self.outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(OUTBOX_SIZE)
         self.closed = asyncio.Event()
+        self._close_with: tuple[int, str] = (1000, "")
         self._writer = asyncio.create_task(self._write(), name=f"ws-writer-{label}")
 
     def offer(self, payload: dict[str, Any]) -> bool:
-        """Queue a payload; False (and the subscriber is closed) when its outbox is full or it is gone."""
+        """Queue a broadcast payload; False (and the socket is closed with a reason) when its outbox is full
+        or it is gone: a reader that does not keep up never holds up the others."""
         if self.closed.is_set():
             return False
         try:
@@ -57,7 +60,21 @@ class Subscriber:
             return True
         except asyncio.QueueFull:
             log.warning("dropping websocket %s: it does not keep up", self.label)
-            self.close()
+            self.close(CLOSE_TOO_SLOW, "too slow: events could not be delivered")
+            return False
+
+    async def answer(self, payload: dict[str, Any]) -> bool:
+        """Queue the answer to the client's own frame (a pong, an error), waiting for room: a client that
+        sends faster than it reads is slowed down, not dropped; one that stops reading is closed with a
+        reason after ``SEND_TIMEOUT_S``."""
+        if self.closed.is_set():
+            return False
+        try:
+            await asyncio.wait_for(self.outbox.put(payload), SEND_TIMEOUT_S)
+            return True
+        except TimeoutError:
+            log.warning("dropping websocket %s: it does not read its answers", self.label)
+            self.close(CLOSE_TOO_SLOW, "too slow: answers could not be delivered")
             return False
 
     async def _write(self) -> None:
@@ -72,10 +89,13 @@ class Subscriber:
             log.info("websocket %s dropped: %s", self.label, type(exc).__name__)
         finally:
             self.closed.set()
+            code, reason = self._close_with
             with contextlib.suppress(Exception):
-                await self.websocket.close()
+                await self.websocket.close(code=code, reason=reason)
 
-    def close(self) -> None:
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Stop writing; the writer closes the socket with ``code`` and ``reason``."""
+        self._close_with = (code, reason)
         self.closed.set()
         self._writer.cancel()
 

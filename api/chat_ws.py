@@ -107,10 +107,10 @@ async def next_frame(websocket: WebSocket, sub: Subscriber) -> dict[str, Any] | 
         try:
             frame = parse_frame(raw)
         except ValueError as exc:
-            sub.offer(ws_error(422, str(exc)))
+            await sub.answer(ws_error(422, str(exc)))
             continue
         if frame["type"] == "ping":
-            sub.offer({"type": "pong"})
+            await sub.answer({"type": "pong"})
             continue
         if frame["type"] == "auth":  # already authenticated at the handshake (or auth is off)
             continue
@@ -206,19 +206,19 @@ async def user_chat(
     ):
         while (frame := await next_frame(websocket, sub)) is not None:
             if frame["type"] != "message":
-                sub.offer(ws_error(422, f"unknown frame type {frame['type']!r}; expected 'message'"))
+                await sub.answer(ws_error(422, f"unknown frame type {frame['type']!r}; expected 'message'"))
                 continue
             limited = await rate_check(websocket, principal)
             if limited:
-                sub.offer(limited)
+                await sub.answer(limited)
                 continue
             content = frame.get("content")
             if not isinstance(content, str):
-                sub.offer(ws_error(422, "field 'content' is required (a string)"))
+                await sub.answer(ws_error(422, "field 'content' is required (a string)"))
                 continue
             try:
                 await service.send(session.id, content, principal, user_name)
             except ChatError as exc:
-                sub.offer(ws_error(exc.status_code, exc.detail))
+                await sub.answer(ws_error(exc.status_code, exc.detail))
             except Exception as exc:  # noqa: BLE001 - one failed turn is answered; the socket stays open
-                sub.offer(internal_error(exc, f"chat websocket {session.id}"))
+                await sub.answer(internal_error(exc, f"chat websocket {session.id}"))

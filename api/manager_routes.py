@@ -175,11 +175,11 @@ async def manager_socket(
         while (frame := await next_frame(websocket, sub)) is not None:
             limited = await rate_check(websocket, principal)
             if limited:
-                sub.offer(limited)
+                await sub.answer(limited)
                 continue
             try:
                 await _act(service, frame, name)
             except ChatError as exc:
-                sub.offer(ws_error(exc.status_code if exc.status_code != 400 else 422, exc.detail))
+                await sub.answer(ws_error(exc.status_code if exc.status_code != 400 else 422, exc.detail))
             except Exception as exc:  # noqa: BLE001 - one failed action is answered; the socket stays open
-                sub.offer(internal_error(exc, "manager websocket"))
+                await sub.answer(internal_error(exc, "manager websocket"))

@@ -402,7 +402,6 @@ BURST_DEFECT = (
 )
 
 
-@pytest.mark.xfail(reason=BURST_DEFECT, strict=True, raises=AssertionError)
 @pytest.mark.parametrize("route", ["ws", "manager"])
 async def test_a_burst_of_frames_is_answered_not_dropped(chat_app: Any, route: str) -> None:
     """A client that sends 300 pings at once and reads as fast as the server writes gets 300 pongs (or, if the
