@@ -51,9 +51,18 @@ class RefusedSocketFilter(logging.Filter):
     WARNING, one line (the refusal is the client's problem, not an error of ours)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.WARNING and _REFUSED.search(record.getMessage()):
+        message = record.getMessage()
+        if record.levelno < logging.WARNING and _REFUSED.search(message):
             record.levelno, record.levelname = logging.WARNING, "WARNING"
+        elif record.levelno >= logging.ERROR and message.startswith(_CLIENT_FAULTS):
+            # a client's bad frame (the socket is closed with 1007): one line, no traceback, so a client
+            # cannot flood the log with errors at will
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
         return True
+
+
+_CLIENT_FAULTS = ("Invalid UTF-8 sequence received from client",)
 
 
 # uvicorn's loggers, scrubbed at the logger itself: also when uvicorn's own handlers write them

@@ -208,3 +208,26 @@ def test_log_lines_lose_query_tokens_and_keys(caplog):
         second.getMessage()
         == "GET /manager?access_token=[redacted]&key=[redacted]&monkey=banana Bearer [redacted]"
     )
+
+
+def test_a_clients_invalid_utf8_frame_is_one_warning_line_not_an_error_with_traceback() -> None:
+    from api.logging_setup import RefusedSocketFilter
+
+    try:
+        b"\xff".decode()
+    except UnicodeDecodeError:
+        exc_info = sys.exc_info()
+    record = logging.LogRecord(
+        "uvicorn.error",
+        logging.ERROR,
+        __file__,
+        1,
+        "Invalid UTF-8 sequence received from client.",
+        (),
+        exc_info,
+    )
+    assert RefusedSocketFilter().filter(record)
+    assert (record.levelno, record.levelname, record.exc_info) == (logging.WARNING, "WARNING", None)
+    other = logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1, "Exception in ASGI app", (), None)
+    RefusedSocketFilter().filter(other)
+    assert other.levelno == logging.ERROR  # our own errors stay errors
