@@ -150,6 +150,7 @@ class MediaCall:
         self.info = CallInfo(start.call_sid, start.stream_sid, self.direction, params)
         self.ended_by: str | None = None
         self._transferred_to: str | None = None  # the number the carrier handed the call to
+        self._stopping: asyncio.Task[None] | None = None
         self.reason = ""
         self.task: PipelineWorker | None = None
         self.session: CallSession | None = None
@@ -310,7 +311,13 @@ class MediaCall:
         if self.lisa:
             self.lisa.ending = True
         if self.task:
-            asyncio.get_running_loop().create_task(self.task.cancel(reason=reason))
+            self._stopping = asyncio.get_running_loop().create_task(self._stop(ended_by, reason))
+
+    async def _stop(self, ended_by: str, reason: str) -> None:
+        if ended_by == "system":  # a broken stream: the far end is told why before the transport closes it
+            await _close(self.websocket, 1008, reason[:120])
+        if self.task:
+            await self.task.cancel(reason=reason)
 
     async def _end_call(self, ended_by: str, reason: str) -> None:
         """From Lisa: her goodbye was played; hang up through the carrier and close the stream."""

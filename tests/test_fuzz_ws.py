@@ -395,13 +395,6 @@ async def test_chat_sockets_answer_or_close_every_random_frame(chat_app: Any, ro
     assert replies[-1]["content"]
 
 
-BURST_DEFECT = (
-    "a burst of more frames than a socket's outbox holds (api/chat_hub.py OUTBOX_SIZE 256) drops a fast client "
-    "without a close frame (1006): the receive loop queues the answers to the sender's own frames without "
-    "waiting for its writer (api/chat_ws.py next_frame), and Subscriber.close() cancels the writer mid-send"
-)
-
-
 @pytest.mark.parametrize("route", ["ws", "manager"])
 async def test_a_burst_of_frames_is_answered_not_dropped(chat_app: Any, route: str) -> None:
     """A client that sends 300 pings at once and reads as fast as the server writes gets 300 pongs (or, if the
@@ -454,7 +447,7 @@ def media_frames(rng: random.Random) -> list[Frame]:
 async def test_media_stream_closes_with_a_reason_on_every_random_frame(app_server: Any) -> None:
     """A stream that sends anything but Twilio's protocol is closed: before its ``start`` (a stranger) at once
     with 1008 and the reason (1007 from the server for text that is not UTF-8), during a call with the call
-    ended and its record saying why (the close frame's reason: see the xfail below); a flood of valid audio is
+    ended and its record saying why (the close frame carries the reason: 1008); a flood of valid audio is
     just audio. Nothing of the calls stays behind, nothing is logged with a traceback."""
     server = await app_server()
     rng = random.Random(f"{SEED}-media")
@@ -528,14 +521,6 @@ async def fuzz_calls(
     return closes
 
 
-CLOSE_REASON_DEFECT = (
-    "a protocol error during a call closes the media stream with 1000 and no reason: pipecat's transport "
-    "closes the socket when the pipeline is cancelled, before handle_media_stream's close reaches the wire "
-    "(pipelines/call_pipeline.py); before the start the same error closes with 1008 and the reason"
-)
-
-
-@pytest.mark.xfail(reason=CLOSE_REASON_DEFECT, strict=True, raises=AssertionError)
 async def test_a_protocol_error_during_a_call_closes_with_1008_and_the_reason(app_server: Any) -> None:
     server = await app_server()
     failures: list[str] = []
