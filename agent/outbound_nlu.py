@@ -60,6 +60,7 @@ OFFER_CUE = _rx(
 _NAME_GARBLE = _rx(
     r"\b(sir ?name|surname|sur name|last name|first name|nam\w*|nay\w*|naim|knave|same|whom?|who'?s|"
     r"under (what|which|whose)|spell\w*|put (it|him|her|that|you) (down )?(under|for)|"
+    r"(it|that|this|one)('?s)? (be )?under(?=\W*$)|"
     r"(for|on) the (booking|cooking|looking|book\w*|appointment|record|file|card|reservation)|"
     r"nachname|vorname|nahme\w*|name\w*|wen\b|wem\b|wer\b)\b"
 )

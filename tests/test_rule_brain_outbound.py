@@ -424,6 +424,8 @@ async def test_questions_lisa_cannot_answer_get_an_honest_answer_and_the_booking
         ("en", "And the same for the booking?"),
         ("en", "Who's it under?"),
         ("en", "And whom should I put it under?"),
+        ("en", "and use it under."),  # "And who's it under?" through a noisy line
+        ("en", "who is it under"),
         ("de", "Auf welchen Nahmen?"),
         ("de", "Und der Nachname?"),
     ],
