@@ -14,6 +14,8 @@ again: a flaky scenario is a bug to fix at its cause. Without ``../shared/scenar
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import pickle
 import threading
 from pathlib import Path
 
@@ -63,15 +65,30 @@ def _replay(scenarios: list[Scenario]) -> list[ScenarioResult]:
     return box["results"]
 
 
-@pytest.fixture(scope="module")
-def suite_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ScenarioResult]:
-    """Every scenario replayed once (no second attempt for a failed one)."""
+def _replay_and_report(out: Path) -> dict[str, ScenarioResult]:
     results = {r.name: r for r in _replay(SCENARIOS)}
-    out = Path(REPORT_DIR) if REPORT_DIR else tmp_path_factory.mktemp("replay")
     write_json(out / "report.json", list(results.values()), class_summary(SCENARIOS, list(results.values())))
     for result in results.values():
         write_scenario_files(out, result)
     return results
+
+
+@pytest.fixture(scope="module")
+def suite_results(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict[str, ScenarioResult]:
+    """Every scenario replayed once per test run (no second attempt for a failed one). With several xdist
+    workers, whichever needs the results first replays; the others wait for its results and read them (two
+    replays at once would double the load and be two different runs)."""
+    if worker_id == "master":
+        return _replay_and_report(Path(REPORT_DIR) if REPORT_DIR else tmp_path_factory.mktemp("replay"))
+    shared = tmp_path_factory.getbasetemp().parent  # this run's folder, the same for every worker
+    cache = shared / "replay-suite.pickle"
+    with (shared / "replay-suite.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if cache.exists():
+            return pickle.loads(cache.read_bytes())  # written by this very test run
+        results = _replay_and_report(Path(REPORT_DIR) if REPORT_DIR else tmp_path_factory.mktemp("replay"))
+        cache.write_bytes(pickle.dumps(results))
+        return results
 
 
 def _param(scenario: Scenario) -> object:
