@@ -151,24 +151,27 @@ class Child:
 # ------------------------------------------------------------------------------------------- app
 
 
+def cloud_env(urls: dict[str, str]) -> dict[str, str]:
+    """The settings of the cloud stack (Deepgram, ElevenLabs, an OpenAI-compatible LLM) pointed at the
+    protocol servers at ``urls``."""
+    return {
+        "LISA_STT": "deepgram",
+        "LISA_TTS": "elevenlabs",
+        "LISA_BRAIN": "llm",
+        "DEEPGRAM_API_KEY": DEEPGRAM_KEY,
+        "DEEPGRAM_BASE_URL": urls["deepgram"],
+        "ELEVENLABS_API_KEY": ELEVENLABS_KEY,
+        "ELEVENLABS_BASE_URL": urls["elevenlabs"],
+        "OPENAI_API_KEY": OPENAI_KEY,
+        "OPENAI_BASE_URL": urls["openai"],
+        "OPENAI_MODEL": "bench-model",
+        "LISA_IDLE_REPROMPT_S": "60",
+    }
+
+
 def cloud_app(urls: dict[str, str], workers: int = 1) -> AppProcess:
     """``lisa serve`` on the cloud stack, pointed at the protocol servers."""
-    return AppProcess(
-        {
-            "LISA_WORKERS": str(workers),
-            "LISA_STT": "deepgram",
-            "LISA_TTS": "elevenlabs",
-            "LISA_BRAIN": "llm",
-            "DEEPGRAM_API_KEY": DEEPGRAM_KEY,
-            "DEEPGRAM_BASE_URL": urls["deepgram"],
-            "ELEVENLABS_API_KEY": ELEVENLABS_KEY,
-            "ELEVENLABS_BASE_URL": urls["elevenlabs"],
-            "OPENAI_API_KEY": OPENAI_KEY,
-            "OPENAI_BASE_URL": urls["openai"],
-            "OPENAI_MODEL": "bench-model",
-            "LISA_IDLE_REPROMPT_S": "60",
-        }
-    )
+    return AppProcess({"LISA_WORKERS": str(workers), **cloud_env(urls)})
 
 
 # ------------------------------------------------------------------------------------------- callers

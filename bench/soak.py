@@ -55,11 +55,9 @@ import httpx
 
 from bench.app_process import AppProcess
 from bench.cloud_bench import (
-    DEEPGRAM_KEY,
-    ELEVENLABS_KEY,
-    OPENAI_KEY,
     QUESTIONS,
     Child,
+    cloud_env,
     read_json,
     speech,
     summary,
@@ -442,17 +440,7 @@ def object_growth(samples: list[dict[str, Any]]) -> dict[str, list[tuple[str, in
 def soak_app(urls: dict[str, str], work: Path, database_url: str | None, objects: bool = False) -> AppProcess:
     """``lisa serve`` on the cloud stack (as ``bench.cloud_bench``), run by :mod:`bench.soak_app`."""
     env = {
-        "LISA_STT": "deepgram",
-        "LISA_TTS": "elevenlabs",
-        "LISA_BRAIN": "llm",
-        "DEEPGRAM_API_KEY": DEEPGRAM_KEY,
-        "DEEPGRAM_BASE_URL": urls["deepgram"],
-        "ELEVENLABS_API_KEY": ELEVENLABS_KEY,
-        "ELEVENLABS_BASE_URL": urls["elevenlabs"],
-        "OPENAI_API_KEY": OPENAI_KEY,
-        "OPENAI_BASE_URL": urls["openai"],
-        "OPENAI_MODEL": "bench-model",
-        "LISA_IDLE_REPROMPT_S": "60",
+        **cloud_env(urls),
         "OUTBOUND_MAX_ATTEMPTS": "2",
         "OUTBOUND_RETRY_DELAY_S": "60",
         "LISA_SOAK_TASKS_FILE": str(work / "tasks.json"),
