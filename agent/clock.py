@@ -31,7 +31,7 @@ class Clock:
             return datetime.now(self.tz)
         return (self._start + timedelta(seconds=time.monotonic() - self._started_mono)).astimezone(self.tz)
 
-    def today(self):  # noqa: ANN201 - date
+    def today(self):  # date
         return self.now().date()
 
     @property

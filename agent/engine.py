@@ -160,7 +160,7 @@ class Engine:
             async with contextlib.aclosing(engine.respond(draft, text, words)) as sentences:
                 async for sentence in sentences:
                     return sentence
-        except Exception:  # noqa: BLE001 - a preview is only a guess
+        except Exception:  # a preview is only a guess
             log.debug("preview failed", exc_info=True)
         return None
 
@@ -225,7 +225,7 @@ class Engine:
         if breaker is not None:
             try:
                 text = breaker(conv, reply, stage, self._context(conv))
-            except Exception:  # noqa: BLE001 - the engine's phrasing is there for that
+            except Exception:  # the engine's phrasing is there for that
                 log.exception("loop_breaker of brain %s failed", self.brain.name)
                 text = None
             if text:
@@ -249,7 +249,7 @@ class Engine:
                     if not hold:
                         yield sentence
                 break
-            except Exception as exc:  # noqa: BLE001 - a failing brain must never leave the caller in silence
+            except Exception as exc:  # a failing brain must never leave the caller in silence
                 fallback_note = "falling back" if index + 1 < len(brains) else "no fallback left"
                 if isinstance(exc, BrainUnavailable):
                     log.warning("brain %s unavailable (%s); %s", brain.name, exc, fallback_note)

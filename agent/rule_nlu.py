@@ -333,13 +333,13 @@ def preferred_day_phrase(preferred: str, lang: str) -> str:
     return "zu der Zeit" if lang == "de" else "then"
 
 
-def safe_parse_when(text: str, now: datetime, lang: str):  # noqa: ANN201 - agent.when.When | None
+def safe_parse_when(text: str, now: datetime, lang: str):  # agent.when.When | None
     """``agent.when.parse_when`` that never raises (a parser hiccup must not break the call)."""
     from agent.when import parse_when
 
     try:
         return parse_when(text, now, lang)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("parse_when failed")
         return None
 
@@ -379,7 +379,7 @@ _CORRECTION = _rx(
 )
 
 
-def parse_when_corrected(text: str, now: datetime, lang: str):  # noqa: ANN201 - agent.when.When | None
+def parse_when_corrected(text: str, now: datetime, lang: str):  # agent.when.When | None
     """What ``text`` says about day and time, where a self-correction wins: "Thursday at ten — no, rather
     Friday at ten" / "Donnerstag um zehn, ach nein, lieber Freitag" -> Friday at ten (what the correction
     leaves out is kept from before it: "Friday at nine, no, at ten" -> Friday at ten)."""

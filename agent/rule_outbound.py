@@ -299,7 +299,7 @@ class _Outbound(RuleTurn):
                 bare = parse_bare_time(onlu.without_cues(text), self.now, self.lang)
                 offers = [bare] if bare is not None else []
             return offers
-        except Exception:  # noqa: BLE001 - a parser hiccup must not break the call
+        except Exception:  # a parser hiccup must not break the call
             log.exception("parse_offers failed")
             return []
 

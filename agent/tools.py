@@ -234,7 +234,7 @@ class Toolbox:
             return await method(**kwargs)
         except ToolError as exc:
             return {"ok": False, "error": str(exc)}
-        except Exception as exc:  # noqa: BLE001 - a tool never takes the conversation down
+        except Exception as exc:  # a tool never takes the conversation down
             log.exception("tool %s failed", name)
             return {"ok": False, "error": f"{name} failed: {type(exc).__name__}"}
 
@@ -393,7 +393,7 @@ class Toolbox:
 
         try:
             return parse_when(request.preferred_time, self.now(), self.conv.language)
-        except Exception:  # noqa: BLE001 - an unparseable wish means "any time"
+        except Exception:  # an unparseable wish means "any time"
             log.warning("could not parse the preferred time of request %s", request.request_id)
             return None
 

@@ -1112,7 +1112,7 @@ def _month_date(fragment: str, language: str, now: datetime) -> date | None:
             languages=[language, "en" if language == "de" else "de"],
             settings=settings,
         )
-    except Exception:  # noqa: BLE001 - any failure falls back to our own reading of the fragment
+    except Exception:  # any failure falls back to our own reading of the fragment
         return None
     return found.date() if found else None
 

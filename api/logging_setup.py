@@ -29,7 +29,7 @@ class MaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a broken log call is logging's to report, not ours
+        except Exception:  # a broken log call is logging's to report, not ours
             return True
         masked = scrub(message)
         if masked == message:
@@ -102,7 +102,7 @@ def route_pipecat_logs(level: str = "INFO") -> None:
     logger.add(_to_logging, level="DEBUG" if level.upper() == "DEBUG" else "WARNING", format="{message}")
 
 
-def _to_logging(message: Any) -> None:  # noqa: ANN401 - loguru's Message
+def _to_logging(message: Any) -> None:  # loguru's Message
     record = message.record
     levelno = record["level"].no
     text = record["message"]

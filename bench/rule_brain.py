@@ -69,7 +69,7 @@ def _stats(values: list[float]) -> dict[str, float]:
 
 def run(rounds: int) -> dict[str, Any]:
     started = time.perf_counter()
-    import agent.rule_brain  # noqa: F401
+    import agent.rule_brain
     import agent.when  # noqa: F401
 
     imported = time.perf_counter() - started

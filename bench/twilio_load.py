@@ -148,7 +148,7 @@ class LoadCall:
                     while self.marks:
                         await self._echo(self.marks.popleft()[1])
                 self._activity.set()
-        except Exception:  # noqa: BLE001 - the socket went away: the call is over
+        except Exception:  # the socket went away: the call is over
             pass
         finally:
             self.closed.set()
@@ -211,7 +211,7 @@ class Ticker:
             for call in list(self.calls):
                 try:
                     await call.tick(now)
-                except Exception:  # noqa: BLE001 - that call's socket is gone
+                except Exception:  # that call's socket is gone
                     call.closed.set()
             self.calls = [c for c in self.calls if not c.closed.is_set()]
             self.ticks += 1

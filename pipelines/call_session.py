@@ -287,7 +287,7 @@ class CallSession:
         path = Path(directory) / f"{self.call_sid}.wav"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "wb") as f, wave.open(f, "wb") as w:  # noqa: PTH123
+            with open(path, "wb") as f, wave.open(f, "wb") as w:
                 w.setnchannels(2)
                 w.setsampwidth(2)
                 w.setframerate(8000)

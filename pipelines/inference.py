@@ -63,7 +63,7 @@ class PriorityPool:
                 continue
             try:
                 future.set_result(fn(*args))
-            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
+            except BaseException as exc:  # handed to the awaiting coroutine
                 future.set_exception(exc)
 
 

@@ -97,7 +97,7 @@ class LisaProcessor(FrameProcessor):
         self.ending = False
 
     @property
-    def conv(self):  # noqa: ANN201 - Conversation
+    def conv(self):  # Conversation
         return self._session.conversation
 
     # ------------------------------------------------------------------ frames
@@ -202,7 +202,7 @@ class LisaProcessor(FrameProcessor):
                             self._prefetch(sentence, len(said), False)
                         s.speech_sent(reply, len(said))
                         await self.push_frame(LisaSpeechFrame(text=sentence, reply=reply, index=len(said)))
-            except Exception as exc:  # noqa: BLE001 - the engine failing must not take other calls down
+            except Exception as exc:  # the engine failing must not take other calls down
                 log.exception("call %s: engine failed", s.call_sid)
                 failed = exc
             finally:

@@ -101,7 +101,7 @@ class LocalTTS(FrameProcessor):
             await self.start_ttfb_metrics()
             try:
                 pcm = await job
-            except Exception:  # noqa: BLE001 - one failed sentence must not end the call
+            except Exception:  # one failed sentence must not end the call
                 log.exception("call %s: synthesis failed for %r", self._session.call_sid, piece)
                 continue
             await self.stop_ttfb_metrics()

@@ -265,7 +265,7 @@ class TurnDetector(FrameProcessor):
             else:
                 text, words = "", ()
                 complete, probability = await inference.turn_complete(audio)
-        except Exception:  # noqa: BLE001 - a failed inference must not end the call
+        except Exception:  # a failed inference must not end the call
             log.exception("call %s: end-of-turn check failed", self._session.call_sid)
             return
         if generation != self._generation or not self._speaking:
@@ -352,7 +352,7 @@ class TurnDetector(FrameProcessor):
             return ""
         try:
             return self._context()
-        except Exception:  # noqa: BLE001 - no context is better than no transcript
+        except Exception:  # no context is better than no transcript
             log.exception("call %s: speech context failed", self._session.call_sid)
             return ""
 
@@ -401,7 +401,7 @@ class TurnDetector(FrameProcessor):
         if self._local_stt:
             try:
                 text = (await inference.transcribe(audio)).text
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("call %s: partial transcription failed", self._session.call_sid)
                 return
         else:

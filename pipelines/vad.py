@@ -26,7 +26,7 @@ _SR = np.array(8000, dtype=np.int64)
 
 
 @cache
-def vad_session() -> Any:  # noqa: ANN401 - onnxruntime.InferenceSession
+def vad_session() -> Any:  # onnxruntime.InferenceSession
     """The Silero ONNX session, loaded once per process (pipecat's loader: one thread, CPU)."""
     from importlib import resources
 
@@ -92,7 +92,7 @@ class _Batch:
             inputs = np.stack([x for _, x, _ in batch])
             states = np.concatenate([vad._state for vad, _, _ in batch], axis=1)
             out, states = vad_session().run(None, {"input": inputs, "state": states, "sr": _SR})
-        except Exception as exc:  # noqa: BLE001 - handed to every waiting call
+        except Exception as exc:  # handed to every waiting call
             for _, _, future in batch:
                 if not future.done():
                     future.set_exception(exc)

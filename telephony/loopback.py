@@ -211,7 +211,7 @@ class LoopbackCarrier:
             await self._converse(call_sid, to, params, stream_params, party, began)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - report, never crash the app
+        except Exception as exc:  # report, never crash the app
             log.exception("loopback call %s failed", call_sid)
             await self._notify(call_sid, "failed", self._info(to, params, ErrorMessage=str(exc)))
         finally:
@@ -239,7 +239,7 @@ class LoopbackCarrier:
                 headers=self.upgrade_headers(url),
             )
             call = await client_cm.__aenter__()
-        except Exception as exc:  # noqa: BLE001 - the media WebSocket is not reachable
+        except Exception as exc:  # the media WebSocket is not reachable
             log.error("loopback call %s: media stream %s unreachable: %s", call_sid, url, exc)
             await self._notify(
                 call_sid, "failed", self._info(to, params, ErrorMessage=f"media stream: {exc}")

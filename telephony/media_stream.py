@@ -714,7 +714,7 @@ class MediaStreamClient:
         try:
             async with self._send_lock:
                 await self._ws.send(message)
-        except Exception:  # noqa: BLE001 - the socket went away
+        except Exception:  # the socket went away
             return False
         self.dtmf_sent.append((digit, self.now_ms()))
         return True
@@ -780,7 +780,7 @@ class MediaStreamClient:
                 next_at += step
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the socket went away
+        except Exception as exc:  # the socket went away
             log.debug("media line ended: %s", exc)
         finally:
             self._fail_pending_frames()

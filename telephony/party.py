@@ -206,7 +206,7 @@ class ScriptedParty:
         try:
             await self.prepare()
             await self._play()
-        except Exception as exc:  # noqa: BLE001 - a broken party must still hang up and report
+        except Exception as exc:  # a broken party must still hang up and report
             log.exception("scripted party failed")
             self.record.error = f"{type(exc).__name__}: {exc}"
         finally:

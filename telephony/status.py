@@ -39,5 +39,5 @@ async def notify(services: dict[str, Any], call_sid: str, status: str, info: dic
     for listener in list(listeners(services)):
         try:
             await listener(call_sid, status, info)
-        except Exception:  # noqa: BLE001 - one listener must not break the others
+        except Exception:  # one listener must not break the others
             log.exception("call status listener %r failed for %s %s", listener, call_sid, status)

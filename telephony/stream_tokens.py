@@ -119,7 +119,7 @@ class StreamTokens:
                 "DELETE FROM media_stream_tokens WHERE expires_at < :cutoff",
                 {"cutoff": _iso(now - KEEP_EXPIRED)},
             )
-        except Exception:  # noqa: BLE001 - housekeeping never stops a call
+        except Exception:  # housekeeping never stops a call
             log.warning("could not purge expired media stream tokens", exc_info=True)
 
 

@@ -397,10 +397,10 @@ class _Callbacks:
         received = self.received = []
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 received.append((self.path, {k: v[0] for k, v in parse_qs(body).items()}))
                 self.send_response(200)

@@ -34,7 +34,7 @@ async def wait_status(client: httpx.AsyncClient, path: str, status: int, timeout
         await asyncio.sleep(0.1)
 
 
-async def next_frame(ws: ClientConnection, match: Any, timeout_s: float = 15) -> dict[str, Any]:  # noqa: ANN401
+async def next_frame(ws: ClientConnection, match: Any, timeout_s: float = 15) -> dict[str, Any]:
     """The next frame ``match`` accepts (others are skipped)."""
     async with asyncio.timeout(timeout_s):
         while True:

@@ -75,7 +75,7 @@ class Setup:
         self._engine = None
 
     @property
-    def engine(self):  # noqa: ANN201 - agent.engine.Engine
+    def engine(self):  # agent.engine.Engine
         if self._engine is None:
             from agent.engine import Engine
             from agent.rule_brain import RuleBrain

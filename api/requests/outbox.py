@@ -77,7 +77,7 @@ class Outbox:
             for entry in entries:
                 try:
                     await self.remote.deliver(entry["op"], json.loads(entry["payload"]))
-                except Exception as exc:  # noqa: BLE001 - any failure: keep the entry, retry later
+                except Exception as exc:  # any failure: keep the entry, retry later
                     first_failure = self.last_error is None
                     self.last_error = f"{type(exc).__name__}: {exc}"
                     if is_data_rejection(exc) and entry["attempts"] + 1 >= self.max_rejections:
@@ -104,7 +104,7 @@ class Outbox:
                 await self.flush()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - the loop must survive database hiccups
+            except Exception:  # the loop must survive database hiccups
                 log.exception("outbox delivery failed")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):

@@ -252,7 +252,7 @@ class RequestProcessor(CallScheduler):
             elif carrier is not None:
                 try:
                     await carrier.hangup(row["call_sid"])
-                except Exception:  # noqa: BLE001 - the request is canceled either way
+                except Exception:  # the request is canceled either way
                     log.exception("hanging up call of canceled request %s failed", request_id)
         return 200, {"status": "canceled", "request_id": request_id, "message": "Request canceled"}
 
@@ -447,7 +447,7 @@ class RequestProcessor(CallScheduler):
                 if carrier is not None:
                     try:
                         await carrier.hangup(call_sid)
-                    except Exception:  # noqa: BLE001
+                    except Exception:
                         log.exception("hangup of voicemail call failed")
             return
         if status in ("busy", "no-answer", "failed", "canceled"):

@@ -72,7 +72,7 @@ class CallScheduler:
                 await self.tick()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - the scheduler survives database hiccups
+            except Exception:  # the scheduler survives database hiccups
                 log.exception("request scheduler tick failed")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -189,7 +189,7 @@ class CallScheduler:
             }
             try:
                 call_sid = await carrier.place_call(row["number_to_call"], parameters)
-            except Exception as exc:  # noqa: BLE001 - reported as an event, retried later
+            except Exception as exc:  # reported as an event, retried later
                 log.warning("placing call for request %s failed: %s", request_id, type(exc).__name__)
                 await self.finish_attempt(request_id, None, "retry", "carrier_error", detail=str(exc)[:200])
                 return
@@ -206,11 +206,11 @@ class CallScheduler:
                 if await self.finish_attempt(request_id, call_sid, "retry", "timeout"):
                     try:
                         await carrier.hangup(call_sid)
-                    except Exception:  # noqa: BLE001
+                    except Exception:
                         log.exception("hangup after timeout failed")
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - one request's failure never stops the others
+        except Exception as exc:  # one request's failure never stops the others
             log.exception("request %s: call handling failed", request_id)
             with contextlib.suppress(Exception):
                 await self.store.add_event(

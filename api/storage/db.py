@@ -103,7 +103,7 @@ class Database:
             engine = create_async_engine(url, connect_args={"timeout": 30})
 
             @event.listens_for(engine.sync_engine, "connect")
-            def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+            def _sqlite_pragmas(dbapi_conn, _record):
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
@@ -143,7 +143,7 @@ class Database:
         try:
             await self.fetchone("SELECT 1 AS ok")
             return True
-        except Exception:  # noqa: BLE001 - health check reports, never raises
+        except Exception:  # health check reports, never raises
             return False
 
     async def migrate(self) -> list[str]:

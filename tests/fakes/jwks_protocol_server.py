@@ -100,7 +100,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *_args: Any) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:  # http.server's name
         if self.path.split("?", 1)[0] != JWKS_PATH:
             self._send(404, {"message": "not found"})
             return

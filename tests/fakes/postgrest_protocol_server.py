@@ -253,4 +253,4 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    do_GET = do_POST = do_PATCH = do_DELETE = _serve  # noqa: N815
+    do_GET = do_POST = do_PATCH = do_DELETE = _serve
