@@ -191,7 +191,7 @@ async def speech(text: str) -> tuple[list[str], float]:
     """The caller saying ``text`` (Piper, once): 20 ms μ-law frames as base64, and the trailing silence."""
     if text not in _SPEECH:
         from pipelines import local_models
-        from pipelines.audio import pcm16_to_ulaw, resample_pcm16
+        from telephony.audio_codec import pcm16_to_ulaw, resample_pcm16
 
         pcm, rate = await asyncio.to_thread(local_models.synthesize, text, local_models.PARTY_STYLE)
         pcm8 = resample_pcm16(pcm, rate, 8000)

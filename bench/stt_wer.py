@@ -139,7 +139,8 @@ def load_lines(limit: int | None = None) -> list[Line]:
 
 def _line_audio(pcm_8k: bytes, condition: dict[str, float], seed: int) -> np.ndarray:
     """The party's 8 kHz line through the channel and μ-law, then to 16 kHz float as the pipeline takes it."""
-    from pipelines.audio import pcm16_to_float, pcm16_to_ulaw, resample_pcm16, ulaw_to_pcm16
+    from pipelines.audio import pcm16_to_float
+    from telephony.audio_codec import pcm16_to_ulaw, resample_pcm16, ulaw_to_pcm16
     from telephony.impairments import Channel, Impairer, speech_rms
 
     impairer = Impairer(

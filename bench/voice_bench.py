@@ -75,7 +75,7 @@ def trailing_silence_ms(pcm_8k: bytes) -> float:
 async def speech(text: str) -> tuple[bytes, float]:
     if text not in _SPEECH:
         from pipelines import local_models
-        from pipelines.audio import resample_pcm16
+        from telephony.audio_codec import resample_pcm16
 
         pcm, rate = await asyncio.to_thread(local_models.synthesize, text, local_models.PARTY_STYLE)
         pcm8 = resample_pcm16(pcm, rate, 8000)

@@ -1,4 +1,6 @@
-"""Audio helpers: G.711 μ-law <-> 16-bit PCM, resampling, WAV I/O. numpy only, no audioop."""
+"""Audio helpers of the pipeline: quiet-line check, float samples, WAV I/O (numpy only, no audioop).
+
+G.711 μ-law and resampling live below, in :mod:`telephony.audio_codec`."""
 
 from __future__ import annotations
 
@@ -6,41 +8,11 @@ import io
 import wave
 
 import numpy as np
-import soxr
 
-_BIAS = 0x84
-_CLIP = 32635
-
-
-def _build_decode_table() -> np.ndarray:
-    table = np.zeros(256, dtype=np.int16)
-    for i in range(256):
-        u = ~i & 0xFF
-        sign = u & 0x80
-        exponent = (u >> 4) & 0x07
-        mantissa = u & 0x0F
-        sample = ((mantissa << 3) + _BIAS) << exponent
-        sample -= _BIAS
-        table[i] = -sample if sign else sample
-    return table
-
-
-_DECODE = _build_decode_table()
-
-
-def _build_encode_table() -> np.ndarray:
-    """μ-law code for every 16-bit sample value (64 K entries: encoding becomes one lookup)."""
-    pcm = np.arange(-32768, 32768, dtype=np.int32)
-    sign = np.where(pcm < 0, 0x80, 0)
-    magnitude = np.minimum(np.abs(pcm), _CLIP) + _BIAS
-    exponent = np.floor(np.log2(magnitude)).astype(np.int32) - 7
-    exponent = np.clip(exponent, 0, 7)
-    mantissa = (magnitude >> (exponent + 3)) & 0x0F
-    return (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8)
-
-
-_ENCODE = _build_encode_table()
-
+# moved to telephony.audio_codec; re-exported until the last importers have moved (issue 12 step 4)
+from telephony.audio_codec import pcm16_to_ulaw as pcm16_to_ulaw
+from telephony.audio_codec import resample_pcm16 as resample_pcm16
+from telephony.audio_codec import ulaw_to_pcm16 as ulaw_to_pcm16
 
 QUIET_RMS = 60.0  # 16-bit RMS below this is a quiet line (no speech, at most faint line noise)
 
@@ -49,22 +21,6 @@ def is_quiet(pcm: bytes) -> bool:
     """Is this 16-bit PCM a quiet line?"""
     samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float32)
     return not samples.size or float(samples.dot(samples)) < QUIET_RMS**2 * samples.size
-
-
-def ulaw_to_pcm16(data: bytes) -> bytes:
-    return _DECODE[np.frombuffer(data, dtype=np.uint8)].tobytes()
-
-
-def pcm16_to_ulaw(data: bytes) -> bytes:
-    samples = np.frombuffer(data, dtype=np.int16).astype(np.int32) + 32768
-    return _ENCODE[samples].tobytes()
-
-
-def resample_pcm16(data: bytes, rate_in: int, rate_out: int) -> bytes:
-    if rate_in == rate_out or not data:
-        return data
-    samples = np.frombuffer(data, dtype=np.int16)
-    return soxr.resample(samples, rate_in, rate_out, quality="HQ").astype(np.int16).tobytes()
 
 
 def pcm16_to_float(data: bytes) -> np.ndarray:

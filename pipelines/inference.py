@@ -22,7 +22,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from pipelines import local_models
-from pipelines.audio import pcm16_to_float, resample_pcm16
+from pipelines.audio import pcm16_to_float
+from telephony.audio_codec import resample_pcm16
 
 T = TypeVar("T")
 

@@ -24,9 +24,10 @@ from pipecat.frames.frames import (
 )
 from pipecat.serializers.base_serializer import FrameSerializer
 
-from pipelines.audio import is_quiet, pcm16_to_ulaw, ulaw_to_pcm16
+from pipelines.audio import is_quiet
 from pipelines.call_session import CallSession
 from pipelines.frames import ARRIVED
+from telephony.audio_codec import pcm16_to_ulaw, ulaw_to_pcm16
 from telephony.media_stream import Dtmf, Mark, Media, OutboundMessages, ProtocolError, Stop, StreamTracker
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ CallStatus = tuple[str, str, dict[str, Any]]  # (call_sid, status, info)
 
 def party_speech(text: str) -> bytes:
     """8 kHz PCM of the party's line (local Piper, the party's voice)."""
-    from pipelines.audio import resample_pcm16
     from pipelines.local_models import PARTY_STYLE, synthesize
+    from telephony.audio_codec import resample_pcm16
 
     pcm, rate = synthesize(text, PARTY_STYLE)
     return resample_pcm16(pcm, rate, 8000)

@@ -24,7 +24,7 @@ from fakes.elevenlabs_protocol_server import ElevenLabsProtocolServer
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from pipelines.audio import ulaw_to_pcm16
+from telephony.audio_codec import ulaw_to_pcm16
 
 pytestmark = pytest.mark.timeout(60)
 

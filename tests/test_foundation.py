@@ -17,7 +17,7 @@ from agent.clock import Clock
 from agent.sentences import sentence_chunks, split_sentences
 from api.logging_setup import MaskingFilter, mask_phone, mask_text
 from api.storage import Database
-from pipelines.audio import pcm16_to_ulaw, resample_pcm16, ulaw_to_pcm16
+from telephony.audio_codec import pcm16_to_ulaw, resample_pcm16, ulaw_to_pcm16
 
 
 def test_clock_starts_at_the_given_instant_and_runs_on():

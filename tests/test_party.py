@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from pipelines.audio import pcm16_to_ulaw, ulaw_to_pcm16, wav_bytes
+from pipelines.audio import wav_bytes
+from telephony.audio_codec import pcm16_to_ulaw, ulaw_to_pcm16
 from telephony.impairments import Channel
 from telephony.media_stream import (
     Dtmf,

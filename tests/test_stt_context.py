@@ -16,10 +16,11 @@ from fakes.deepgram_protocol_server import DeepgramProtocolServer
 from agent.business import load_business
 from agent.conversation import BookingRequest, Conversation, Language, Mode
 from pipelines import inference, local_models
-from pipelines.audio import pcm16_to_float, pcm16_to_ulaw, resample_pcm16, ulaw_to_pcm16
+from pipelines.audio import pcm16_to_float
 from pipelines.settings import VoiceSettings
 from pipelines.stt_context import speech_context
 from pipelines.turn_detector import cloud_words
+from telephony.audio_codec import pcm16_to_ulaw, resample_pcm16, ulaw_to_pcm16
 
 REQUEST = BookingRequest(
     request_id="req-ctx",

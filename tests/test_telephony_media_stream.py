@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from pipelines.audio import pcm16_to_ulaw
+from telephony.audio_codec import pcm16_to_ulaw
 from telephony.media_stream import (
     FRAME_BYTES,
     Clear,

@@ -505,8 +505,9 @@ def test_spoken_over_the_phone_and_transcribed(said, day, exact, window):
     """
     from dataclasses import replace
 
-    from pipelines.audio import pcm16_to_float, pcm16_to_ulaw, resample_pcm16, ulaw_to_pcm16
+    from pipelines.audio import pcm16_to_float
     from pipelines.local_models import PARTY_STYLE, synthesize, transcribe_short
+    from telephony.audio_codec import pcm16_to_ulaw, resample_pcm16, ulaw_to_pcm16
 
     pcm, rate = synthesize(said, replace(PARTY_STYLE, noise_scale=0.0, noise_w_scale=0.0))
     line = ulaw_to_pcm16(pcm16_to_ulaw(resample_pcm16(pcm, rate, 8000)))

@@ -327,7 +327,7 @@ class _Stream:
 
     def _rms(self, block: bytes) -> float:
         if self.session.encoding == "mulaw":
-            from pipelines.audio import ulaw_to_pcm16
+            from telephony.audio_codec import ulaw_to_pcm16
 
             block = ulaw_to_pcm16(block)
         samples = np.frombuffer(block, dtype=np.int16).astype(np.float32)

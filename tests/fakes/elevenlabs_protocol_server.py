@@ -280,7 +280,7 @@ class _Connection:
         else:
             pcm = _tone(round(duration_s, 2), self.rate)
         if self.codec == "ulaw":
-            from pipelines.audio import pcm16_to_ulaw
+            from telephony.audio_codec import pcm16_to_ulaw
 
             return pcm16_to_ulaw(pcm)
         return pcm
@@ -335,7 +335,7 @@ def _tone(duration_s: float, rate: int) -> bytes:
 
 def _piper(text: str, rate: int) -> bytes:
     from pipelines import local_models
-    from pipelines.audio import resample_pcm16
+    from telephony.audio_codec import resample_pcm16
 
     pcm, piper_rate = local_models.synthesize(text, local_models.LISA_STYLE)
     return resample_pcm16(pcm, piper_rate, rate) if piper_rate != rate else pcm
