@@ -28,7 +28,7 @@ async def build_state(
 ) -> AppState:
     from agent.factory import build_engine
     from agent.when import warm_up
-    from api.calendar_store import DatabaseCalendar
+    from api.bookings.store import DatabaseCalendar
 
     db = await Database.connect(settings.database_url)
     await asyncio.to_thread(warm_up)  # dateparser's language data, off the event loop, once per process
@@ -88,23 +88,27 @@ def create_app(
         redoc_url="/redoc" if public else None,
         openapi_url="/openapi.json" if public else None,
     )
-    from api import errors
-    from api.body_limit import BodyGuard
-    from api.security_headers import SecurityHeaders
+    from api.edge import errors
+    from api.edge.body_limit import BodyGuard
+    from api.edge.security_headers import SecurityHeaders
 
     app.add_middleware(BodyGuard, settings=settings)
     errors.install(app)  # adds the catch-all middleware: outside the body guard, inside the headers
     app.add_middleware(SecurityHeaders)
     if docs == "auth":
-        from api.docs_routes import docs_behind_auth
+        from api.edge.docs_routes import docs_behind_auth
 
         app.include_router(docs_behind_auth(app))
-    from api import chat_routes, request_routes, twilio_routes
+    from api.chat import routes as chat_routes
+    from api.requests import routes as request_routes
+    from api.twilio import routes as twilio_routes
 
     app.include_router(chat_routes.router)
     app.include_router(twilio_routes.router)
     app.include_router(request_routes.router)
-    from api import call_routes, call_sweeper, media_routes  # noqa: F401 - call_sweeper: its start-up
+    from api.calls import routes as call_routes
+    from api.calls import stream_routes as media_routes
+    from api.calls import sweeper as call_sweeper  # noqa: F401 - call_sweeper: its start-up
 
     app.include_router(media_routes.router)
     app.include_router(call_routes.router)

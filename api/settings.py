@@ -33,7 +33,7 @@ class ApiSettings(BaseSettings):
     session_idle_timeout_s: float = 3600.0
     session_sweep_interval_s: float = 60.0  # how often idle chat sessions are looked for (0 = only on access)
 
-    # the HTTP edge (api/body_limit.py, api/http_protocol.py, `lisa serve`)
+    # the HTTP edge (api/edge/body_limit.py, api/edge/http_protocol.py, `lisa serve`)
     max_body_bytes: int = 1_048_576  # request bodies of the API; larger -> 413 before anything is parsed
     max_twilio_body_bytes: int = 65_536  # Twilio webhooks under /twilio
     body_timeout_s: float = 15.0  # a body must arrive within this (else 408)

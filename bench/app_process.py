@@ -72,9 +72,9 @@ def rss_mb(pid: int) -> float:
 class AppProcess:
     """``lisa serve`` with loopback telephony, temp SQLite, no rate limit, Lisa's clock at ``CLOCK``;
     ``env`` adds or overrides settings (providers, brain, ``LISA_WORKERS``); ``module`` is what runs
-    ``serve`` (``api.cli``; the soak runs it through ``bench.soak_app``)."""
+    ``serve`` (``api.cli.main``; the soak runs it through ``bench.soak_app``)."""
 
-    def __init__(self, env: dict[str, str] | None = None, module: str = "api.cli") -> None:
+    def __init__(self, env: dict[str, str] | None = None, module: str = "api.cli.main") -> None:
         self.port = free_port()
         self.dir = tempfile.TemporaryDirectory()
         settings = {

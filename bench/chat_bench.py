@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from api.inprocess_server import free_port
+from api.cli.inprocess_server import free_port
 from bench.common import RESULTS_DIR, write_result
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +72,7 @@ def start_server(database_url: str, port: int) -> subprocess.Popen:
         "LOG_LEVEL": "WARNING",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "api.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -23,8 +23,8 @@ import time
 import uuid
 from typing import Any
 
-from api.demo import REQUEST
-from api.inprocess_server import InProcessServer, loopback_socket, serve_in_process
+from api.cli.demo import REQUEST
+from api.cli.inprocess_server import InProcessServer, loopback_socket, serve_in_process
 from bench.common import RESULTS_DIR, write_result
 
 RESULTS = RESULTS_DIR / "requests.json"

@@ -215,7 +215,7 @@ async def outbound(
     app: AppProcess, tally: Tally, stop: asyncio.Event, every_s: float, submitted: dict[str, float]
 ) -> None:
     """A new outbound request every ``every_s`` seconds (seed 002's body, a fresh request id)."""
-    from api.demo import REQUEST
+    from api.cli.demo import REQUEST
 
     async with httpx.AsyncClient(base_url=app.url, timeout=30) as client:
         while not stop.is_set():

@@ -90,7 +90,7 @@ def main() -> int:
     if os.environ.get("LISA_SOAK_TASKS_FILE"):
         track_engines()
         signal.signal(signal.SIGUSR1, _on_sigusr1)
-    from api.cli import main as lisa
+    from api.cli.main import main as lisa
 
     with contextlib.suppress(KeyboardInterrupt):
         return lisa(sys.argv[1:])

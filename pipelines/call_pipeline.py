@@ -101,7 +101,7 @@ async def handle_media_stream(
 ) -> None:
     """Serve one Twilio media stream (the WebSocket is accepted already) until the call ends.
 
-    ``admit`` checks the ``start`` message (the stream token, see ``api.media_routes``) and returns the start
+    ``admit`` checks the ``start`` message (the stream token, see ``api.calls.stream_routes``) and returns the start
     to serve, or raises with the reason: then the socket is closed before anything of the call is looked up."""
     tracker = StreamTracker()
     try:

@@ -7,5 +7,5 @@
 - :mod:`telephony.status` — call status changes to ``state.services["call_status_listeners"]``
 - :mod:`telephony.phone_numbers` — masking of phone numbers for logs and records
 
-The app's start-up of this area (settings, ``state.services["carrier"]``) is :mod:`api.telephony_setup`.
+The app's start-up of this area (settings, ``state.services["carrier"]``) is :mod:`api.twilio.lifespan`.
 """

@@ -33,7 +33,7 @@ from prerequisites import missing
 
 from agent.clock import Clock
 from agent.settings import AgentSettings
-from api.inprocess_server import InProcessServer, loopback_socket, serve_in_process
+from api.cli.inprocess_server import InProcessServer, loopback_socket, serve_in_process
 from api.settings import ApiSettings
 
 PG_TEST_URL = os.environ.get("DATABASE_URL_TEST", "postgresql://postgres@127.0.0.1:5432/test")

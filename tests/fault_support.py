@@ -133,7 +133,7 @@ class LisaServe:
         self.runs = 0
 
     def start(self, timeout_s: float = 90.0) -> LisaServe:
-        command = [str(LISA)] if LISA.exists() else [sys.executable, "-m", "api.cli"]
+        command = [str(LISA)] if LISA.exists() else [sys.executable, "-m", "api.cli.main"]
         args = [*command, "serve", "--port", str(self.port)]
         if self.workers > 1:
             args += ["--workers", str(self.workers)]

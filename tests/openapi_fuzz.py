@@ -44,7 +44,7 @@ JWT_SECRET = "fuzz-jwt-secret-0123456789abcdef0123456789"  # only ever known to 
 CLOCK = "2026-11-23T09:00:00+01:00"  # Lisa's clock: a Monday morning
 REQUEST_TIMEOUT_S = 10.0
 USER_ID = "fuzz-user-1"
-EDGE_FIRST = {408, 413, 415}  # answered by the HTTP edge before authentication (api/body_limit.py)
+EDGE_FIRST = {408, 413, 415}  # answered by the HTTP edge before authentication (api/edge/body_limit.py)
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
@@ -95,7 +95,7 @@ class LisaServe:
     def __enter__(self) -> LisaServe:
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve"],
+            [sys.executable, "-m", "api.cli.main", "serve"],
             cwd=self._dir.name,
             env=self.env,
             stdout=self._log,
@@ -398,7 +398,7 @@ class Fuzzer:
                 )
 
     def auth_problem(self, variant: Variant, label: str, status: int, uri: str) -> str | None:
-        """The refused caller's answer is 401, unless the HTTP edge (api/body_limit.py) refused the request
+        """The refused caller's answer is 401, unless the HTTP edge (api/edge/body_limit.py) refused the request
         before anyone looked at the token, as it does by design: 408/413/415, and 422 for a NUL in the URL."""
         if not self.server.auth:
             return None

@@ -326,7 +326,7 @@ async def closed_with(ws) -> tuple[int | None, list[dict]]:
 
 
 async def test_websocket_tokens_by_subprotocol_and_first_frame(app_server, monkeypatch):
-    from api import socket_admission
+    from api.edge import socket_admission
 
     monkeypatch.setattr(socket_admission, "AUTH_FRAME_TIMEOUT_S", 0.5)
     server = await app_server(api={"auth_enabled": True, "supabase_jwt_secret": SECRET})
@@ -399,7 +399,7 @@ async def test_websocket_origin_is_checked(app_server, caplog):
         ]
         for origin in foreign:
             caplog.clear()
-            with caplog.at_level(logging.WARNING, logger="api.socket_admission"):
+            with caplog.at_level(logging.WARNING, logger="api.edge.socket_admission"):
                 async with connect(base + path, origin=origin) as ws:
                     code, frames = await closed_with(ws)
             assert code == 1008 and frames == [], (path, origin)
@@ -409,7 +409,7 @@ async def test_websocket_origin_is_checked(app_server, caplog):
 
 
 def test_same_origin_needs_an_address_not_just_a_name():
-    from api.socket_admission import origin_allowed
+    from api.edge.socket_admission import origin_allowed
 
     settings = ApiSettings(_env_file=None, public_url="https://lisa.example.com")
     assert origin_allowed(settings, None, "anything")

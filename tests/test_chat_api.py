@@ -11,8 +11,8 @@ import yaml
 from conftest import ManualClock
 from prerequisites import SHARED_SCENARIOS
 
+from api.chat.store import SessionStore
 from api.storage import Database
-from api.storage.sessions import SessionStore
 
 SCENARIO = SHARED_SCENARIOS / "chat_book_de.yaml"
 NAMES = [

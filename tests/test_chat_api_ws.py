@@ -250,7 +250,7 @@ async def test_a_broken_client_is_dropped_without_affecting_others(app_server):
 
 async def test_a_client_that_does_not_read_is_dropped(app_server, monkeypatch):
     """A manager socket whose outbox overflows is closed; the chat and the other manager go on."""
-    from api import chat_hub
+    from api.chat import hub as chat_hub
 
     monkeypatch.setattr(chat_hub, "OUTBOX_SIZE", 4)
     server = await app_server()
@@ -323,7 +323,7 @@ async def test_watchers_see_messages_handled_by_another_worker(app_server, postg
             assert not [f for f in await frames_within(user, 0.5) if f.get("sender") in ("user", "lisa")]
 
             # the relays' database connections drop (a database restart): each is replaced within 2 s
-            # (api/chat_relay.py), plus the event loop's lag on a loaded CI machine
+            # (api/chat/relay.py), plus the event loop's lag on a loaded CI machine
             killed = await relay_connections(postgres_url, terminate=True)
             assert killed == 2
             async with asyncio.timeout(RELAY_REPLACED_S + LOOP_LAG_S):

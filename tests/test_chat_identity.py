@@ -13,7 +13,7 @@ import pytest
 import websockets
 from websockets.asyncio.client import connect
 
-from api.staff_names import reserved_name
+from api.chat.staff_names import reserved_name
 
 SECRET = "test-only-jwt-secret-0123456789abcdef"
 BUSINESS = "Parkside Physiotherapy"

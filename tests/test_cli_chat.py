@@ -16,7 +16,7 @@ CLOCK = "2026-11-23T09:00:00+01:00"
 
 
 def lisa_chat(tmp_path: Path, lines: list[str], *args: str, env: dict[str, str] | None = None):
-    command = [str(LISA)] if LISA.exists() else [sys.executable, "-m", "api.cli"]
+    command = [str(LISA)] if LISA.exists() else [sys.executable, "-m", "api.cli.main"]
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("LISA_", "OPENAI_"))}
     clean["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
@@ -112,7 +112,7 @@ def _read_until(fd: int, marker: bytes, timeout: float = 30) -> bytes:
 def test_interactive_terminal_prompts_and_answers(tmp_path):
     """In a real (pseudo-)terminal Lisa prompts "You: " and answers each line until the goodbye."""
     master, slave = os.openpty()
-    command = [str(LISA)] if LISA.exists() else [sys.executable, "-m", "api.cli"]
+    command = [str(LISA)] if LISA.exists() else [sys.executable, "-m", "api.cli.main"]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LISA_", "OPENAI_"))} | {
         "PYTHONPATH": str(ROOT)
     }

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from api.demo import demo, demo_clock
+from api.cli.demo import demo, demo_clock
 
 
 @pytest.mark.parametrize(

@@ -140,7 +140,7 @@ async def test_kill_9_of_a_worker_and_of_the_server_closes_their_calls(tmp_path)
 
 def test_owner_of_a_call_is_unique_per_process():
     """The owner names host, pid, the process's start time and a boot id (a reused pid is another owner)."""
-    from api.storage.calls import owner_gone, owner_id
+    from api.calls.store import owner_gone, owner_id
 
     mine = owner_id()
     host, pid, start, boot = mine.split(":")

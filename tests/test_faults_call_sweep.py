@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from api.calls.store import GONE_REASON, CallStore, owner_id
 from api.storage import Database
-from api.storage.calls import GONE_REASON, CallStore, owner_id
 
 
 def ago(seconds: float) -> str:

@@ -16,7 +16,7 @@ from requests_support import SAMPLE
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from api.json_input import BadJson, loads, nesting_depth
+from api.edge.json_input import BadJson, loads, nesting_depth
 
 SECRET = "test-only-jwt-secret-0123456789abcdef"
 DEEP = "[" * 100_000
@@ -220,7 +220,7 @@ async def test_unexpected_error_is_500_json_with_an_error_id_in_the_log(app_serv
         raise RuntimeError("secret internals")
 
     chat.list_sessions = broken
-    with caplog.at_level(logging.ERROR, logger="api.errors"):
+    with caplog.at_level(logging.ERROR, logger="api.edge.errors"):
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
             r = await http.get("/api/v1/sessions?token=abc")
     assert r.status_code == 500
@@ -324,7 +324,7 @@ async def test_an_unexpected_error_at_a_websocket_handshake_is_500_json_with_an_
         raise RuntimeError("secret internals")
 
     server.state.services["chat"].open_chat = broken
-    with caplog.at_level(logging.ERROR, logger="api.errors"), pytest.raises(InvalidStatus) as refused:
+    with caplog.at_level(logging.ERROR, logger="api.edge.errors"), pytest.raises(InvalidStatus) as refused:
         async with connect(f"{server.ws_url}/ws"):
             pass
     response = refused.value.response
@@ -357,7 +357,7 @@ async def test_a_failed_turn_on_a_websocket_is_an_error_frame_with_an_id_and_the
         chat_id = (await frame(user, lambda f: f.get("sender") == "lisa"))["chatId"]
         await frame(manager, lambda f: f.get("event") == "chats")
         chat.send, chat.manager_send = broken, broken
-        with caplog.at_level(logging.ERROR, logger="api.chat_ws"):
+        with caplog.at_level(logging.ERROR, logger="api.chat.socket_routes"):
             await user.send(json.dumps({"type": "message", "content": "Hello"}))
             failed = await frame(user, is_error)
             await manager.send(json.dumps({"type": "message", "chat_id": chat_id, "content": "Hi"}))

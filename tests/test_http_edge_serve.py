@@ -63,7 +63,7 @@ class Served:
 @contextlib.contextmanager
 def lisa_serve(directory: Path, **settings: str) -> Iterator[Served]:
     port = free_port()
-    command = [str(LISA)] if LISA.exists() else [sys.executable, "-m", "api.cli"]
+    command = [str(LISA)] if LISA.exists() else [sys.executable, "-m", "api.cli.main"]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LISA_", "OPENAI_", "DATABASE_"))} | {
         "PYTHONPATH": str(ROOT),
         "DATABASE_URL": f"sqlite:///{directory}/lisa.db",

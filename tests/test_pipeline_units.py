@@ -19,8 +19,8 @@ from pipecat.frames.frames import (
 )
 
 from agent.conversation import Conversation, Language, Mode
+from api.calls.store import CallStore
 from api.storage import Database
-from api.storage.calls import CallStore
 from pipelines.audio import pcm16_to_ulaw, ulaw_to_pcm16
 from pipelines.call_session import CallSession
 from pipelines.local_tts import first_phrase_split, pad_to_frames

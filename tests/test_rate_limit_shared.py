@@ -12,7 +12,7 @@ import jwt
 import pytest
 from websockets.asyncio.client import connect
 
-from api.rate_limit import DatabaseRateLimiter
+from api.edge.rate_limit import DatabaseRateLimiter
 from api.storage import Database
 
 SECRET = "test-only-jwt-secret-0123456789abcdef"

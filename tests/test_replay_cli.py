@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
+from api.cli.main import main
 from api.replay.runner import replay_all
 from api.replay.scenario import load_scenario
 

@@ -354,7 +354,7 @@ def test_outcomes_and_events_are_read_from_each_api_shape() -> None:
 
 
 def test_in_process_replays_never_dial_real_numbers(monkeypatch) -> None:
-    from api.inprocess_server import loopback_telephony
+    from api.cli.inprocess_server import loopback_telephony
     from api.replay.local_server import scenario_settings
 
     monkeypatch.setenv("LISA_TELEPHONY", "twilio")

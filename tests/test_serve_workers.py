@@ -36,7 +36,7 @@ def children(pid: int) -> list[int]:
 
 def test_two_workers_share_the_port_and_the_database(tmp_path):
     port = free_port()
-    command = [str(LISA)] if LISA.exists() else [sys.executable, "-m", "api.cli"]
+    command = [str(LISA)] if LISA.exists() else [sys.executable, "-m", "api.cli.main"]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LISA_", "OPENAI_", "DATABASE_"))} | {
         "PYTHONPATH": str(ROOT),
         "DATABASE_URL": f"sqlite:///{tmp_path}/lisa.db",

@@ -26,8 +26,8 @@ from agent.conversation_codec import (
     encode,
     loads,
 )
+from api.chat.store import ACTIVE, ENDED, ChatMessage, SessionRecord, SessionStore
 from api.storage import Database
-from api.storage.sessions import ACTIVE, ENDED, ChatMessage, SessionRecord, SessionStore
 
 BERLIN = ZoneInfo("Europe/Berlin")
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=BERLIN)

@@ -15,7 +15,7 @@ import pytest
 from call_support import record_call_statuses
 from websockets.asyncio.server import ServerConnection, serve
 
-from api.inprocess_server import free_port
+from api.cli.inprocess_server import free_port
 from pipelines.audio import pcm16_to_ulaw
 from telephony.carrier import Carrier, CarrierError
 from telephony.loopback import LoopbackCarrier

@@ -10,7 +10,7 @@ import pytest
 from call_support import record_call_statuses
 from fakes.twilio_rest_protocol_server import TwilioRestProtocolServer
 
-from api.inprocess_server import free_port
+from api.cli.inprocess_server import free_port
 from api.storage import Database
 from telephony.carrier import Carrier, CarrierError
 from telephony.settings import TwilioSettings

@@ -162,7 +162,7 @@ async def test_two_conversations_never_get_the_same_slot(business, calendar):
 
 
 async def _race_on_the_database(business, url: str) -> None:
-    from api.calendar_store import DatabaseCalendar
+    from api.bookings.store import DatabaseCalendar
     from api.storage import Database
 
     db = await Database.connect(url)

@@ -279,7 +279,7 @@ async def test_twilio_telephony_without_credentials_refuses_to_start(monkeypatch
     from types import SimpleNamespace
 
     from api.settings import ApiSettings
-    from api.telephony_setup import start_telephony
+    from api.twilio.lifespan import start_telephony
     from telephony.carrier import CarrierError
 
     monkeypatch.setenv("LISA_TELEPHONY", "twilio")
@@ -308,7 +308,7 @@ async def test_real_telephony_refuses_to_start_with_an_open_door(
     from types import SimpleNamespace
 
     from api.settings import ApiSettings
-    from api.telephony_setup import UnsafeTelephonyError, start_telephony
+    from api.twilio.lifespan import UnsafeTelephonyError, start_telephony
 
     for key, value in {
         "LISA_TELEPHONY": "twilio",
@@ -341,7 +341,7 @@ async def test_auth_on_and_signatures_on_start_real_telephony(monkeypatch) -> No
     from types import SimpleNamespace
 
     from api.settings import ApiSettings
-    from api.telephony_setup import start_telephony
+    from api.twilio.lifespan import start_telephony
 
     for key, value in {
         "LISA_TELEPHONY": "twilio",

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.settings import AgentSettings
-from api.inprocess_server import InProcessServer, loopback_socket, serve_in_process
+from api.cli.inprocess_server import InProcessServer, loopback_socket, serve_in_process
 from api.replay.scenario import Scenario
 from api.settings import ApiSettings
 

@@ -425,7 +425,7 @@ async def replay_all(
 
     if server:
         return list(await asyncio.gather(*(one(s) for s in scenarios)))
-    from api.inprocess_server import loopback_telephony
+    from api.cli.inprocess_server import loopback_telephony
 
     with loopback_telephony():
         return list(await asyncio.gather(*(one(s) for s in scenarios)))

@@ -6,11 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api import app as app_module
-from api.chat_startup import start_chat, stop_chat
-from api.chat_ws import router as ws_router
-from api.health import router as health_router
-from api.manager_routes import router as manager_router
-from api.sessions_api import router as sessions_router
+from api.chat.lifespan import start_chat, stop_chat
+from api.chat.manager_routes import router as manager_router
+from api.chat.session_routes import router as sessions_router
+from api.chat.socket_routes import router as ws_router
+from api.edge.health_routes import router as health_router
 
 router = APIRouter()
 router.include_router(health_router)

@@ -25,11 +25,11 @@ from sqlalchemy import text
 from agent.conversation import Conversation, Message, Mode, Status
 from agent.engine import Engine
 from api.auth import ANONYMOUS, Principal
-from api.chat_hub import ChatHub
+from api.chat.hub import ChatHub
+from api.chat.staff_names import reserved_name
+from api.chat.store import ACTIVE, ENDED, ChatMessage, SessionRecord, SessionStore, wire_time
 from api.settings import ApiSettings
-from api.staff_names import reserved_name
 from api.storage import Database
-from api.storage.sessions import ACTIVE, ENDED, ChatMessage, SessionRecord, SessionStore, wire_time
 
 log = logging.getLogger(__name__)
 

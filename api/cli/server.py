@@ -42,15 +42,15 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
     # the workers read their settings from the environment: the same host and port as this process
     os.environ["HOST"], os.environ["PORT"] = str(options["host"]), str(options["port"])
     asyncio.run(_migrate(settings.database_url))  # once, before the workers race to do it
-    uvicorn.run("api.server:worker_app", factory=True, workers=workers, **options)
+    uvicorn.run("api.cli.server:worker_app", factory=True, workers=workers, **options)
     return 0
 
 
 def edge_options(settings: ApiSettings) -> dict[str, Any]:
     """uvicorn's limits against slow and greedy clients (README, Chat API: "The HTTP edge"): the header
-    timeout and JSON answers of api/http_protocol.py, idle keep-alive, concurrency, WebSocket message size;
+    timeout and JSON answers of api/edge/http_protocol.py, idle keep-alive, concurrency, WebSocket message size;
     its log records go through our handlers (one format, tokens redacted, numbers masked)."""
-    from api.http_protocol import GuardedWebSocketProtocol, configure
+    from api.edge.http_protocol import GuardedWebSocketProtocol, configure
 
     return {
         "http": configure(settings.header_timeout_s),

@@ -81,7 +81,7 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
     return await request_validation_exception_handler(request, exc)
 
 
-EDGE_RESPONSES = {  # what the HTTP edge (api/body_limit.py) may answer to an operation with a body
+EDGE_RESPONSES = {  # what the HTTP edge (api/edge/body_limit.py) may answer to an operation with a body
     "408": {"description": "the body did not arrive within BODY_TIMEOUT_S"},
     "413": {"description": "body larger than MAX_BODY_BYTES (MAX_TWILIO_BODY_BYTES under /twilio)"},
     "415": {"description": "Content-Type is not application/json"},

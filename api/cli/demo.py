@@ -91,7 +91,7 @@ async def demo(clock_value: str | None = None, timeout_s: float = 240.0, console
     from agent.clock import Clock
     from agent.settings import AgentSettings
     from api.app import create_app
-    from api.inprocess_server import loopback_socket, loopback_telephony, serve_in_process
+    from api.cli.inprocess_server import loopback_socket, loopback_telephony, serve_in_process
     from api.settings import ApiSettings
     from telephony.party import ScriptedParty
 

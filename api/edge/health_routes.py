@@ -8,7 +8,7 @@ from importlib import metadata
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from api.chat_models import HealthOut
+from api.chat.models import HealthOut
 from api.state import AppState
 
 router = APIRouter(tags=["health"])

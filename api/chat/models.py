@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
-from api.chat_service import session_summary
-from api.storage.sessions import ChatMessage, SessionRecord, wire_time
+from api.chat.service import session_summary
+from api.chat.store import ChatMessage, SessionRecord, wire_time
 
 _SESSION_ID_EXAMPLE = "6f1c2b9e-8a4d-4f7b-9c3e-2d1a0b9c8d7e"
 _MESSAGE_EXAMPLE = {

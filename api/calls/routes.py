@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from api.auth import Principal, require_admin
-from api.openapi_docs import MAX_OFFSET, responses
-from api.storage.calls import CallStore
+from api.calls.store import CallStore
+from api.edge.openapi_docs import MAX_OFFSET, responses
 
 router = APIRouter(prefix="/api/calls", tags=["calls"])
 Admin = Annotated[Principal, Depends(require_admin)]

@@ -16,11 +16,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from api import json_input
 from api.app import SHUTDOWN, STARTUP
 from api.auth import Principal, current_principal
-from api.errors import new_error_id
-from api.openapi_docs import json_body, responses
+from api.edge import json_input
+from api.edge.errors import new_error_id
+from api.edge.openapi_docs import json_body, responses
 from api.requests.business_hours import BusinessHours
 from api.requests.models import FINAL_STATUSES, ProcessRequestBody, guess_language
 from api.requests.outbox import Outbox
@@ -66,7 +66,7 @@ def _error(status: int, request_id: Any, error: str, **extra: Any) -> JSONRespon
 )
 async def process_request(request: Request, principal: Caller) -> JSONResponse:
     """Seed 002: accept a booking request and call the business (now, or at the next opening)."""
-    try:  # the edge (api/body_limit.py) checked it already; parsed the same safe way here
+    try:  # the edge (api/edge/body_limit.py) checked it already; parsed the same safe way here
         raw = json_input.loads(await request.body())
     except json_input.BadJson as exc:
         return _error(422, None, str(exc), detail=exc.detail())

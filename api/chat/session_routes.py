@@ -8,7 +8,8 @@ from fastapi import APIRouter, Body, Depends, Query
 
 from agent.conversation_codec import event_list
 from api.auth import Principal, require_admin
-from api.chat_models import (
+from api.chat.lifespan import chat_service, http_error
+from api.chat.models import (
     ChatIn,
     ChatOut,
     CreateSessionIn,
@@ -20,11 +21,10 @@ from api.chat_models import (
     SessionOut,
     SessionSummaryOut,
 )
-from api.chat_service import ChatError, ChatService, SessionEnded
-from api.chat_startup import chat_service, http_error
-from api.openapi_docs import MAX_OFFSET
-from api.rate_limit import rate_limited
-from api.storage.sessions import wire_time
+from api.chat.service import ChatError, ChatService, SessionEnded
+from api.chat.store import wire_time
+from api.edge.openapi_docs import MAX_OFFSET
+from api.edge.rate_limit import rate_limited
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import HTTPException, Request, WebSocket
 
 from api.auth import check_settings
-from api.chat_service import ChatError, ChatService
+from api.chat.service import ChatError, ChatService
 from api.state import AppState
 
 
@@ -16,7 +16,7 @@ async def start_chat(state: AppState) -> None:
     )
     state.services["chat"] = service
     if service.spans_workers:
-        from api.chat_relay import PostgresRelay
+        from api.chat.relay import PostgresRelay
 
         relay = PostgresRelay(state.settings.database_url, service.hub.deliver_relayed)
         await relay.start()  # the other workers' chat events reach this process's sockets

@@ -3,7 +3,7 @@
 Every app process (each ``--workers`` worker, each instance on a shared PostgreSQL) runs one loop:
 at start-up and every ``LISA_CALL_HEARTBEAT_S`` it renews the heartbeat of the calls it serves and closes
 the open records of calls whose process is gone (``ended_by: system``, "the app stopped during the call";
-see ``api/storage/calls.py``); every second it writes the ends of calls kept while the database was down.
+see ``api/calls/store.py``); every second it writes the ends of calls kept while the database was down.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import time
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api import app as app_module
+from api.calls.store import CallStore
 from api.state import AppState
-from api.storage.calls import CallStore
 from api.storage.db import database_unavailable
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ In this order, each refused with a JSON error (seed 002's shape on ``/api/proces
    is read (the principal is kept for the route's own auth dependency);
 5. the body is read, chunked or not, and refused with 413 as soon as it passes the limit, or 408 when it does
    not arrive within ``BODY_TIMEOUT_S``;
-6. a JSON body must parse safely (:mod:`api.json_input`: nesting, UTF-8, no unpaired surrogates or NUL)
+6. a JSON body must parse safely (:mod:`api.edge.json_input`: nesting, UTF-8, no unpaired surrogates or NUL)
    -> 422 naming the field.
 The route then gets the buffered body as one message. Paths that take a body without a token (a sign-in)
 are registered in :data:`NO_TOKEN_PATHS`.
@@ -26,8 +26,8 @@ from fastapi import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import json_input
-from api.errors import error_response
+from api.edge import json_input
+from api.edge.errors import error_response
 from api.settings import ApiSettings
 
 TWILIO_PREFIX = "/twilio"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.websockets import WebSocket
 
 if TYPE_CHECKING:
-    from api.chat_relay import PostgresRelay
+    from api.chat.relay import PostgresRelay
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class ChatHub:
     def __init__(self) -> None:
         self.chats: dict[str, set[Subscriber]] = {}
         self.managers: set[Subscriber] = set()
-        self.relay: PostgresRelay | None = None  # other worker processes (api.chat_relay)
+        self.relay: PostgresRelay | None = None  # other worker processes (api.chat.relay)
 
     def join_chat(self, chat_id: str, websocket: WebSocket) -> Subscriber:
         sub = Subscriber(websocket, f"chat:{chat_id[:8]}")

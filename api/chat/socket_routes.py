@@ -8,7 +8,7 @@ echoed, Lisa's replies, managers' messages, system notes. Problems come as
 without chat_id, or with one that names no chat, a new chat is started under a new id (in every message and
 the ``X-Chat-Id`` handshake header; an id a client picks could be squatted); a known id joins that chat
 (with auth on only its creator's). Seed 004's client reaches the same socket as ``WS /ws/chat/{chatId}``.
-Token and Origin: api/socket_admission.py (``Sec-WebSocket-Protocol: bearer, <jwt>``, a first frame
+Token and Origin: api/edge/socket_admission.py (``Sec-WebSocket-Protocol: bearer, <jwt>``, a first frame
 ``{"type": "auth", "token": …}``, or the old ``?token=``).
 """
 
@@ -23,16 +23,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
 from starlette.responses import JSONResponse
 
-from api import json_input
 from api.auth import Principal
-from api.chat_hub import Subscriber
-from api.chat_models import HistoryOut, MessageOut
-from api.chat_service import ChatError, ChatService
-from api.chat_startup import chat_service, chat_service_ws, http_error
-from api.errors import new_error_id
-from api.openapi_docs import responses
-from api.rate_limit import client_key, limiter_of, rate_limited
-from api.socket_admission import accept, admit, refuse
+from api.chat.hub import Subscriber
+from api.chat.lifespan import chat_service, chat_service_ws, http_error
+from api.chat.models import HistoryOut, MessageOut
+from api.chat.service import ChatError, ChatService
+from api.edge import json_input
+from api.edge.errors import new_error_id
+from api.edge.openapi_docs import responses
+from api.edge.rate_limit import client_key, limiter_of, rate_limited
+from api.edge.socket_admission import accept, admit, refuse
 from api.storage.db import database_unavailable
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ async def deny(websocket: WebSocket, code: int, detail: str, headers: dict[str, 
 
 async def websocket_principal(websocket: WebSocket) -> Principal | None:
     """Who opens this socket; None once it has been refused (foreign Origin: 1008; bad or missing token:
-    401). The token: see api/socket_admission.py (subprotocol, header, ``?token=`` or a first auth frame)."""
+    401). The token: see api/edge/socket_admission.py (subprotocol, header, ``?token=`` or a first auth frame)."""
     return await admit(websocket)
 
 

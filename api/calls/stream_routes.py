@@ -20,8 +20,8 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 
 from api import app as app_module
+from api.calls.store import CallStore
 from api.state import AppState
-from api.storage.calls import CallStore
 from telephony.media_stream import Start
 from telephony.settings import TwilioSettings
 from telephony.signature import media_stream_refusal

@@ -7,7 +7,7 @@
 - a WebSocket refused with an HTTP answer (401, 403, 429 …) counts as a finished handshake: uvicorn's sans-io
   protocol otherwise logs an ERROR ("returned without completing handshake") for every refused socket.
 
-The body timeout is the ASGI body guard's (api/body_limit.py); idle kept-alive connections are uvicorn's
+The body timeout is the ASGI body guard's (api/edge/body_limit.py); idle kept-alive connections are uvicorn's
 ``timeout_keep_alive``.
 """
 

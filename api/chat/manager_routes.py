@@ -19,7 +19,8 @@ from fastapi import APIRouter, Depends, Query, WebSocket
 from fastapi.responses import HTMLResponse
 
 from api.auth import Principal, require_admin
-from api.chat_models import (
+from api.chat.lifespan import chat_service, chat_service_ws, http_error
+from api.chat.models import (
     ChatListOut,
     ChatRefIn,
     ManagerSendIn,
@@ -28,9 +29,8 @@ from api.chat_models import (
     SessionSummaryOut,
     chat_item,
 )
-from api.chat_service import ChatError, ChatService
-from api.chat_startup import chat_service, chat_service_ws, http_error
-from api.chat_ws import (
+from api.chat.service import ChatError, ChatService
+from api.chat.socket_routes import (
     client_socket,
     internal_error,
     next_frame,
@@ -38,8 +38,8 @@ from api.chat_ws import (
     websocket_principal,
     ws_error,
 )
-from api.rate_limit import rate_limited
-from api.socket_admission import accept, refuse
+from api.edge.rate_limit import rate_limited
+from api.edge.socket_admission import accept, refuse
 
 router = APIRouter(prefix="/manager", tags=["manager (seed 003)"])
 
@@ -65,7 +65,7 @@ async def chat_list(service: ChatService, status: str | None = None, limit: int 
 
 @router.get("", response_class=HTMLResponse, summary="A simple page listing the chats (live)")
 async def manager_page() -> HTMLResponse:
-    page = resources.files("api").joinpath("manager_page.html").read_text(encoding="utf-8")
+    page = resources.files("api.chat").joinpath("manager_page.html").read_text(encoding="utf-8")
     return HTMLResponse(page)
 
 

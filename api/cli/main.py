@@ -36,15 +36,15 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "chat":
-        from api.cli_chat import run_chat
+        from api.cli.chat import run_chat
 
         return run_chat(args)
     if args.command == "serve":
-        from api.server import serve
+        from api.cli.server import serve
 
         return serve(args.host, args.port, args.workers)
     if args.command == "demo":
-        from api.demo import run_demo
+        from api.cli.demo import run_demo
 
         return run_demo(args)
     if args.command == "replay":

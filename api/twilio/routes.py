@@ -10,7 +10,7 @@ import logging
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from starlette.datastructures import FormData
 
-from api.openapi_docs import responses
+from api.edge.openapi_docs import responses
 from telephony import status as call_status
 from telephony.phone_numbers import mask_phone
 from telephony.signature import public_base_url, twilio_form
@@ -20,7 +20,7 @@ from telephony.twiml import connect_call, media_stream_url, voice_parameters
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["twilio"])
-# what a webhook answers besides 200 (the edge, api/body_limit.py, adds 408 and 413)
+# what a webhook answers besides 200 (the edge, api/edge/body_limit.py, adds 408 and 413)
 WEBHOOK_ERRORS = responses(
     described={
         403: "X-Twilio-Signature is missing or wrong (or cannot be checked: TWILIO_AUTH_TOKEN unset)",
@@ -81,7 +81,7 @@ async def status(request: Request, form: FormData = Depends(twilio_form)) -> Res
 
 
 def _register() -> None:
-    from api.telephony_setup import register
+    from api.twilio.lifespan import register
 
     register()
 
