@@ -1,4 +1,5 @@
-"""Bearer-token auth with Supabase-issued JWTs: the legacy HS256 secret and the asymmetric signing keys.
+"""Bearer-token auth with Supabase-issued JWTs (the legacy HS256 secret and the asymmetric signing keys) and
+the access tokens this server issues to team chat accounts (HS256, ``kid`` = ``lisa``, api/team_chat/tokens.py).
 
 When ``auth_enabled`` is off (the embedded default) every caller is an anonymous admin. When it is on, a token
 is checked for its signature, ``exp`` (required), ``nbf`` and ``aud``:
@@ -29,6 +30,7 @@ import jwt
 from fastapi import HTTPException, Request, WebSocket, status
 
 from api.settings import ApiSettings
+from api.state import app_state
 
 log = logging.getLogger(__name__)
 
@@ -226,8 +228,48 @@ def jwks_cache(url: str) -> JwksCache:
     return cache
 
 
+# --- tokens we issue ourselves (team chat accounts, api/team_chat/tokens.py) ---------------------------------
+LOCAL_KID = "lisa"  # the ``kid`` header of the access tokens this server issues
+_LOCAL_SECRETS: list[str] = []  # their signing keys, registered by the team chat area when it starts
+
+
+def register_local_secret(secret: str) -> None:
+    """Accept access tokens signed with ``secret`` (HS256, ``kid`` = ``lisa``) from now on."""
+    if secret not in _LOCAL_SECRETS:
+        _LOCAL_SECRETS.append(secret)
+
+
+def unregister_local_secret(secret: str) -> None:
+    if secret in _LOCAL_SECRETS:
+        _LOCAL_SECRETS.remove(secret)
+
+
+def is_local_token(token: str) -> bool:
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        return False
+    return header.get("kid") == LOCAL_KID and header.get("alg") == "HS256"
+
+
+def local_principal(token: str, audience: str = USER_AUDIENCE) -> Principal:
+    """Who one of our own access tokens belongs to (signature, ``exp``, audience); raises AuthError."""
+    failure: AuthError | None = None
+    for secret in list(_LOCAL_SECRETS):
+        try:
+            return decode_token(token, secret, audience)
+        except AuthError as exc:
+            failure = exc
+            if str(exc) != "invalid token":  # right key, but expired / wrong audience: no other key helps
+                break
+    raise failure or AuthError("invalid token")
+
+
 async def verify_token(settings: ApiSettings, token: str) -> Principal:
-    """Check a token with the legacy secret (HS256) or the project's public keys (ES256/RS256)."""
+    """Check a token with the legacy secret (HS256) or the project's public keys (ES256/RS256); our own
+    access tokens (``kid`` = ``lisa``) with the keys registered by :func:`register_local_secret`."""
+    if is_local_token(token):
+        return local_principal(token, settings.jwt_audience)
     header = _header(token)
     algorithm = header.get("alg")
     if algorithm == "HS256":
@@ -243,6 +285,10 @@ async def verify_token(settings: ApiSettings, token: str) -> Principal:
 
 
 async def principal_from_token(settings: ApiSettings, token: str | None) -> Principal:
+    """The caller. With auth off anyone is the anonymous admin, except the bearer of one of our own access
+    tokens, who is that user (an expired or forged one of ours is refused either way)."""
+    if token and is_local_token(token):
+        return local_principal(token, settings.jwt_audience)
     if not settings.auth_enabled:
         return ANONYMOUS
     if not token:
@@ -267,7 +313,7 @@ async def current_principal(request: Request) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    settings: ApiSettings = request.app.state.lisa.settings
+    settings = app_state(request).settings
     try:
         principal = await principal_from_token(settings, _bearer(request.headers.get("authorization")))
     except AuthError as exc:
@@ -326,5 +372,5 @@ def auth_frame_token(raw: str) -> str | None:
 
 async def principal_for_websocket(websocket: WebSocket) -> Principal:
     """The caller of a WebSocket from the handshake's token (see :func:`socket_token`); raises AuthError."""
-    settings: ApiSettings = websocket.app.state.lisa.settings
+    settings = app_state(websocket).settings
     return await principal_from_token(settings, socket_token(websocket))

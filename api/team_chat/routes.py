@@ -1,0 +1,22 @@
+"""The team chat area's routes (seed 004): accounts, chats and groups, the chat socket, Lisa and meetings;
+and :func:`team_error`, the app's answer to a :class:`TeamError` a route lets through."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from api.edge.errors import http_error
+from api.team_chat.accounts import TeamError
+from api.team_chat.auth_routes import router as auth_router
+
+router = APIRouter()
+router.include_router(auth_router)
+
+
+async def team_error(request: Request, exc: TeamError) -> Response:
+    """Exception handler: the HTTP error the refusal names (``{"detail": ...}``; 429 with Retry-After)."""
+    response = await http_error(request, exc.status_code, exc.detail)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
