@@ -41,17 +41,20 @@ class Agreement:
     @property
     def accepted(self) -> str | None:
         """The slot Lisa said yes to (stands until withdrawn or replaced)."""
-        return self._get("accepted")
+        slot: str | None = self._get("accepted")
+        return slot
 
     @property
     def confirmed(self) -> str | None:
         """The slot the business confirmed."""
-        return self._get("confirmed")
+        slot: str | None = self._get("confirmed")
+        return slot
 
     @property
     def unsure(self) -> dict[str, str] | None:
         """{"agreed": iso, "heard": iso}: a confirmation that named another slot than the one accepted."""
-        return self._get("unsure")
+        unsure: dict[str, str] | None = self._get("unsure")
+        return unsure
 
     @property
     def asked_unsure(self) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 DEFAULT_TIMEZONE = "Europe/Berlin"
@@ -31,7 +31,7 @@ class Clock:
             return datetime.now(self.tz)
         return (self._start + timedelta(seconds=time.monotonic() - self._started_mono)).astimezone(self.tz)
 
-    def today(self):  # date
+    def today(self) -> date:
         return self.now().date()
 
     @property

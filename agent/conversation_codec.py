@@ -39,8 +39,8 @@ def encode(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, Enum):
-        cls = type(value)
-        return {_TAG: "enum", "cls": f"{cls.__module__}:{cls.__qualname__}", "v": encode(value.value)}
+        kind = type(value)
+        return {_TAG: "enum", "cls": f"{kind.__module__}:{kind.__qualname__}", "v": encode(value.value)}
     if isinstance(value, str):
         return value
     if isinstance(value, datetime):
@@ -79,6 +79,8 @@ def _class(path: str) -> type:
     obj: Any = importlib.import_module(module)
     for part in qualname.split("."):
         obj = getattr(obj, part)
+    if not isinstance(obj, type):
+        raise ValueError(f"{path!r} is not a class")
     return obj
 
 
@@ -91,7 +93,7 @@ def decode(value: Any) -> Any:
     tag = value.get(_TAG)
     if tag is None:
         return {k: decode(v) for k, v in value.items()}
-    v = value.get("v")
+    v: Any = value.get("v")
     if tag == "datetime":
         return datetime.fromisoformat(v)
     if tag == "date":

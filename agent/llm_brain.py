@@ -16,7 +16,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -339,12 +339,12 @@ class LLMBrain:
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:  # plus a little jitter, so queued conversations do not return in lockstep
             return retry_after + random.uniform(0, min(1.0, 0.05 + 0.1 * retry_after))
-        ceiling = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
+        ceiling = min(self.backoff_max_s, self.backoff_base_s * 2.0 ** (attempt - 1))
         return ceiling / 2 + random.uniform(0, ceiling / 2)  # exponential backoff, "equal jitter"
 
     async def _stream(
         self, messages: list[dict[str, Any]], schemas: list[dict[str, Any]], last_round: bool, result: _Round
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         """One streamed request: yields content pieces, accumulates tool calls into ``result``."""
         if self.limiter is not None:
             waited = await self.limiter.acquire()

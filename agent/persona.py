@@ -12,7 +12,7 @@ from agent.conversation import Conversation, Mode
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
 
-class _Placeholders(dict):
+class _Placeholders(dict[str, str]):
     """Leaves unknown ``{placeholders}`` as they are instead of failing."""
 
     def __missing__(self, key: str) -> str:

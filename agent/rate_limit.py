@@ -97,5 +97,7 @@ def shared_limiter(endpoint: str, requests_per_minute: float) -> RateLimiter | N
     key = (endpoint, float(requests_per_minute))
     limiter = _SHARED.get(key)
     if limiter is None:
-        limiter = _SHARED[key] = RateLimiter.per_minute(requests_per_minute)
+        limiter = RateLimiter.per_minute(requests_per_minute)
+        assert limiter is not None  # the rate is > 0
+        _SHARED[key] = limiter
     return limiter

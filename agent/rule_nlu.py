@@ -8,8 +8,12 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from agent.conversation import BookingRequest
+
+if TYPE_CHECKING:  # agent.when is imported where it is used
+    from agent.when import When
 
 log = logging.getLogger(__name__)
 
@@ -333,7 +337,7 @@ def preferred_day_phrase(preferred: str, lang: str) -> str:
     return "zu der Zeit" if lang == "de" else "then"
 
 
-def safe_parse_when(text: str, now: datetime, lang: str):  # agent.when.When | None
+def safe_parse_when(text: str, now: datetime, lang: str) -> When | None:
     """``agent.when.parse_when`` that never raises (a parser hiccup must not break the call)."""
     from agent.when import parse_when
 
@@ -379,7 +383,7 @@ _CORRECTION = _rx(
 )
 
 
-def parse_when_corrected(text: str, now: datetime, lang: str):  # agent.when.When | None
+def parse_when_corrected(text: str, now: datetime, lang: str) -> When | None:
     """What ``text`` says about day and time, where a self-correction wins: "Thursday at ten — no, rather
     Friday at ten" / "Donnerstag um zehn, ach nein, lieber Freitag" -> Friday at ten (what the correction
     leaves out is kept from before it: "Friday at nine, no, at ten" -> Friday at ten)."""

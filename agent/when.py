@@ -867,6 +867,7 @@ class _Parser:
             mod = m.group(1)
             if mod:
                 mid = _clock((_minutes(lo) + _minutes(hi)) // 2)
+                assert mid is not None  # the middle of two clock times
                 lo, hi = (lo, mid) if mod.startswith(("early", "früh")) else (mid, hi)
             self._window = (lo, hi)
             if self.found.day is None and self.found.first_day is None and m.group(0).startswith("this"):
@@ -1304,10 +1305,11 @@ def _alternatives(text: str, now: datetime, language: str) -> list[When]:
         if day is None or day.day is None:
             continue
         j = i - 1
-        while (
-            j >= 0 and found[j][1] is not None and found[j][1].day is None and found[j][1].first_day is None
-        ):
-            found[j] = (found[j][0], replace(found[j][1], day=day.day))
+        while j >= 0:
+            bare = found[j][1]
+            if bare is None or bare.day is not None or bare.first_day is not None:
+                break
+            found[j] = (found[j][0], replace(bare, day=day.day))
             j -= 1
     offers = [w for piece, w in found if w is not None and not w.is_empty]
     kept = [w for piece, w in found if w is not None and not w.is_empty and not _TAKEN.search(piece)]
