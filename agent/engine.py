@@ -6,8 +6,9 @@ import contextlib
 import copy
 import logging
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from difflib import SequenceMatcher
+from typing import Any
 
 from agent.brain import Brain, BrainUnavailable, TurnContext
 from agent.business import BusinessProfile
@@ -123,7 +124,7 @@ class Engine:
 
     async def respond(
         self, conv: Conversation, text: str, words: Sequence[tuple[str, float]] | None = None
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         """Lisa's reply to one user turn, as sentence-sized chunks.
 
         ``words`` are the recognised words with their confidence (0–1) when the turn came from speech
@@ -198,7 +199,7 @@ class Engine:
             same_reply(self._original(m), self._original(last[0])) for m in last
         )
 
-    def _unlooped(self, conv: Conversation, reply: str) -> tuple[str, dict]:
+    def _unlooped(self, conv: Conversation, reply: str) -> tuple[str, dict[str, Any]]:
         """``reply``, or, when it would be the same reply a third time in a row, a rephrasing with a way out
         (a message or a colleague; outbound: calling back) and after that the way out as a question. The
         brain's own phrasing (``loop_breaker(conv, reply, stage, ctx)``) wins over the engine's. Returns what
@@ -224,7 +225,7 @@ class Engine:
         breaker = getattr(self.brain, "loop_breaker", None)
         if breaker is not None:
             try:
-                text = breaker(conv, reply, stage, self._context(conv))
+                text: str | None = breaker(conv, reply, stage, self._context(conv))
             except Exception:  # the engine's phrasing is there for that
                 log.exception("loop_breaker of brain %s failed", self.brain.name)
                 text = None
@@ -269,7 +270,7 @@ class Engine:
                         yield said[-1]
         if not said:
             return
-        reply, meta = " ".join(said), {}
+        reply, meta = " ".join(said), dict[str, Any]()
         if hold:
             reply, meta = self._unlooped(conv, reply)
             async for sentence in sentence_chunks(_once(reply)):

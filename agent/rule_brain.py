@@ -11,12 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent import rule_nlu as nlu
 from agent.brain import TurnContext
 from agent.conversation import Conversation, Mode
 from agent.rule_turn import RuleTurn, capital
+
+if TYPE_CHECKING:  # agent.when is imported where it is used
+    from agent.when import When
 
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
@@ -140,23 +143,25 @@ def say(lang: str, key: str, **values: Any) -> str:
     return PHRASES["de" if lang == "de" else "en"][key].format(**values)
 
 
-def _when_to_state(when: Any) -> dict[str, str | None]:
-    def fmt(v: Any) -> str | None:
+def _when_to_state(when: When) -> dict[str, str | None]:
+    def fmt(v: date | time | None) -> str | None:
         return v.isoformat() if v is not None else None
 
     return {k: fmt(getattr(when, k)) for k in ("day", "time", "earliest", "latest", "first_day", "last_day")}
 
 
-def _when_from_state(data: dict[str, str | None] | None) -> Any:
+def _when_from_state(data: dict[str, str | None] | None) -> When:
     from agent.when import When
 
     data = data or {}
 
     def d(key: str) -> date | None:
-        return date.fromisoformat(data[key]) if data.get(key) else None
+        value = data.get(key)
+        return date.fromisoformat(value) if value else None
 
     def t(key: str) -> time | None:
-        return time.fromisoformat(data[key]) if data.get(key) else None
+        value = data.get(key)
+        return time.fromisoformat(value) if value else None
 
     return When(
         day=d("day"), time=t("time"), earliest=t("earliest"), latest=t("latest"),
@@ -299,7 +304,7 @@ class _Inbound(RuleTurn):
             and not books
         ):
             return [await self._farewell("caller left during the booking")]
-        if books or pending == "booking" or (has_when and (when.day or when.time or when.first_day)):
+        if books or pending == "booking" or (when and has_when and (when.day or when.time or when.first_day)):
             parts = await self._booking(text, when if has_when else None)
             if goodbye and st.get("pending") != "booking":
                 parts.append(await self._farewell("goodbye after booking"))
@@ -369,11 +374,12 @@ class _Inbound(RuleTurn):
         phone = nlu.extract_phone(text)
         if phone:
             msg["phone"] = phone
+        name: str | None
         if asked == "name_confirm" and msg.get("unsure_name"):
             confirmed = self._name_answer(text, msg["unsure_name"])
             if confirmed == "spell":
                 return [self.t("spell_name")]
-            if confirmed:
+            if isinstance(confirmed, tuple):
                 name, sure = confirmed
                 msg.pop("unsure_name", None)
                 if sure or not self._unsure(name):
@@ -416,7 +422,7 @@ class _Inbound(RuleTurn):
         return await self._take_message(msg)
 
     def _message_text(self, msg: dict[str, Any]) -> str:
-        text = msg["text"]
+        text: str = msg["text"]
         to = msg.get("for")
         if to and to.lower() not in text.lower():
             text = f"{text} ({'für' if self.lang == 'de' else 'for'} {to})"
@@ -605,7 +611,8 @@ class _Inbound(RuleTurn):
         )
         if confirmed == "spell":
             return [self.t("spell_name")]
-        if confirmed:
+        name: str | None
+        if isinstance(confirmed, tuple):
             name, sure = confirmed
             b.pop("unsure_name", None)
             b["asked"] = None

@@ -224,7 +224,7 @@ class Toolbox:
             arguments = {}
         if not isinstance(arguments, dict):
             return {"ok": False, "error": "arguments must be a JSON object"}
-        method = getattr(self, name)
+        method: Callable[..., Awaitable[dict[str, Any]]] = getattr(self, name)
         accepted = set(inspect.signature(method).parameters)
         kwargs = {k: v for k, v in arguments.items() if k in accepted and v not in (None, "")}
         missing = [p for p in _SCHEMAS[name][2] if p not in kwargs]
