@@ -15,48 +15,19 @@ from agent.business import BusinessProfile
 from agent.calendar import Calendar, DryRunCalendar, InMemoryCalendar
 from agent.clock import Clock
 from agent.conversation import BookingRequest, Conversation, Language, Message, Mode
+from agent.phrases import phrase
 from agent.sentences import sentence_chunks
 from agent.tools import Toolbox
 
 log = logging.getLogger(__name__)
 
-REPEAT = {
-    Language.EN: "Sorry, I didn't catch that. Could you say it again?",
-    Language.DE: "Entschuldigung, das habe ich nicht verstanden. Können Sie das bitte wiederholen?",
-}
-TOO_LONG = {
-    Language.EN: "Sorry, that was a bit much at once. Could you tell me briefly what you need?",
-    Language.DE: "Entschuldigung, das war etwas viel auf einmal. Was kann ich kurz gesagt für Sie tun?",
-}
-APOLOGY = {
-    Language.EN: "Sorry, one moment.",
-    Language.DE: "Entschuldigung, einen Moment.",
-}
 _MEANINGFUL = re.compile(r"[^\W_]", re.UNICODE)  # a letter or digit ("10.30", a phone number, key "0")
 
 LOOP_LIMIT = 3  # Lisa never gives the same reply this many times in a row
 SAME_REPLY = 0.9  # replies at least this similar (after normalising) count as the same
 # What the engine says instead of a third identical reply when the brain has no phrasing of its own
-# (``loop_breaker``): first the reply rephrased with a way out, then the way out as a question.
-LOOP_REPHRASE = {
-    Language.EN: "Sorry, I'm repeating myself. To put it another way: {reply}",
-    Language.DE: "Entschuldigung, ich wiederhole mich. Anders gesagt: {reply}",
-}
-LOOP_WAY_OUT = {
-    (Language.EN, False): "If you prefer, I can also take a message or put you through to a colleague.",
-    (Language.DE, False): "Wenn Sie möchten, nehme ich auch eine Nachricht auf oder verbinde Sie mit einem "
-    "Mitarbeiter.",
-    (Language.EN, True): "If it's easier, I can also call back another time.",
-    (Language.DE, True): "Wenn es Ihnen lieber ist, rufe ich auch gern ein andermal an.",
-}
-LOOP_ESCAPE = {
-    (Language.EN, False): "I'm sorry, we're going round in circles. Shall I take a message, or put you "
-    "through to a colleague?",
-    (Language.DE, False): "Entschuldigung, wir drehen uns im Kreis. Soll ich eine Nachricht aufnehmen oder "
-    "Sie mit einem Mitarbeiter verbinden?",
-    (Language.EN, True): "I don't want to take up more of your time. Shall I call back another time?",
-    (Language.DE, True): "Ich möchte Sie nicht länger aufhalten. Soll ich ein andermal wieder anrufen?",
-}
+# (``loop_breaker``): first the reply rephrased with a way out, then the way out as a question
+# (``engine.loop_*`` in ``prompts/<lang>/phrases.yaml``).
 
 
 def _norm(text: str) -> str:
@@ -136,10 +107,10 @@ class Engine:
         meta = {"words": [[str(w), round(float(p), 3)] for w, p in words]} if words else {}
         conv.history.append(Message("user", text, self.clock.now(), meta))
         if len(text) > self.max_input_chars:
-            yield self._say(conv, TOO_LONG[conv.language])
+            yield self._say(conv, phrase(conv.language, "engine.too_long"))
             return
         if not _MEANINGFUL.search(text):
-            yield self._say(conv, REPEAT[conv.language])
+            yield self._say(conv, phrase(conv.language, "engine.repeat"))
             return
         async for sentence in self._run(conv, text):
             yield sentence
@@ -233,10 +204,11 @@ class Engine:
                 return text
         outbound = conv.mode is Mode.OUTBOUND
         if stage == "rephrase":
-            return (
-                f"{LOOP_REPHRASE[conv.language].format(reply=reply)} {LOOP_WAY_OUT[conv.language, outbound]}"
+            way_out = phrase(
+                conv.language, "engine.loop_way_out_outbound" if outbound else "engine.loop_way_out"
             )
-        return LOOP_ESCAPE[conv.language, outbound]
+            return f"{phrase(conv.language, 'engine.loop_rephrase', reply=reply)} {way_out}"
+        return phrase(conv.language, "engine.loop_escape_outbound" if outbound else "engine.loop_escape")
 
     async def _run(self, conv: Conversation, text: str | None) -> AsyncIterator[str]:
         said: list[str] = []
@@ -260,12 +232,12 @@ class Engine:
                     )
                 if index + 1 >= len(brains):
                     if not said:
-                        said.append(REPEAT[conv.language])
+                        said.append(phrase(conv.language, "engine.repeat"))
                         if not hold:
                             yield said[-1]
                     break
                 if not said:
-                    said.append(APOLOGY[conv.language])
+                    said.append(phrase(conv.language, "engine.apology"))
                     if not hold:
                         yield said[-1]
         if not said:

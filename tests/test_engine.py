@@ -11,8 +11,9 @@ from agent.brain import BrainUnavailable, TurnContext
 from agent.business import load_business
 from agent.calendar import InMemoryCalendar
 from agent.conversation import Conversation, Status
-from agent.engine import APOLOGY, REPEAT, Engine
+from agent.engine import Engine
 from agent.factory import build_engine
+from agent.phrases import phrase
 from agent.rule_brain import RuleBrain
 from agent.settings import AgentSettings
 
@@ -83,7 +84,7 @@ async def test_the_rule_brain_carries_on_when_the_first_brain_is_unavailable():
     engine = engine_with(BrokenBrain(), fallback=RuleBrain())
     conv = engine.new_conversation("chat", "en")
     opening = await engine.reply(conv, None)
-    assert opening.startswith(APOLOGY[conv.language]) and "this is Lisa" in opening
+    assert opening.startswith(phrase(conv.language, "engine.apology")) and "this is Lisa" in opening
     reply = await engine.reply(conv, "appointment on friday at 11, my name is Ann Lee")
     assert "Ann Lee" in reply and conv.outcome.status is Status.BOOKED
 
@@ -92,14 +93,14 @@ async def test_a_half_said_reply_is_finished_by_the_fallback_without_an_apology(
     engine = engine_with(BrokenBrain("Let me see. "), fallback=RuleBrain())
     conv = engine.new_conversation("inbound", "en")
     reply = await engine.reply(conv, "can I talk to a person")
-    assert reply.startswith("Let me see.") and APOLOGY[conv.language] not in reply
+    assert reply.startswith("Let me see.") and phrase(conv.language, "engine.apology") not in reply
     assert conv.outcome.status is Status.TRANSFERRED
 
 
 async def test_without_a_fallback_lisa_still_says_something():
     engine = engine_with(BrokenBrain())
     conv = engine.new_conversation("chat", "en")
-    assert await engine.reply(conv, "hello") == REPEAT[conv.language]
+    assert await engine.reply(conv, "hello") == phrase(conv.language, "engine.repeat")
 
 
 async def test_heard_keeps_only_what_the_caller_heard():
@@ -159,7 +160,7 @@ async def test_a_crashing_brain_never_leaves_the_caller_in_silence(caplog):
     engine = engine_with(CrashingBrain())
     conv = engine.new_conversation("inbound", "en")
     assert await engine.reply(conv, None) == "Hello, this is Lisa."
-    assert await engine.reply(conv, "hello?") == REPEAT[conv.language]
+    assert await engine.reply(conv, "hello?") == phrase(conv.language, "engine.repeat")
     assert "brain crashing failed" in caplog.text
     rescued = engine_with(CrashingBrain(), fallback=RuleBrain())
     conv = rescued.new_conversation("inbound", "en")

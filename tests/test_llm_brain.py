@@ -595,7 +595,9 @@ async def test_stream_broken_after_content_ends_the_turn_gracefully(llm_server: 
 
 
 async def test_timeout_retries_then_rule_brain_carries_on(llm_server: OpenAIProtocolServer, caplog) -> None:
-    from agent.engine import APOLOGY
+    from agent.phrases import phrase
+
+    apology = phrase(Language.EN, "engine.apology")
 
     setup = make(llm_server, openai_timeout_s=0.3, openai_max_retries=2)
     llm_server.script(hang(10), hang(10), hang(10))
@@ -605,7 +607,7 @@ async def test_timeout_retries_then_rule_brain_carries_on(llm_server: OpenAIProt
         sentences = [s async for s in setup.engine.respond(conv, "I'd like to talk to a person, please.")]
     assert time.monotonic() - started < 5
     assert len(llm_server.requests) == 3  # first try + 2 retries
-    assert sentences[0] == APOLOGY[Language.EN]
+    assert sentences[0] == apology
     # the rule brain answered the same turn: the caller is not left in silence, and is put through
     assert "put you through" in " ".join(sentences[1:])
     assert conv.outcome.status is Status.TRANSFERRED
@@ -616,7 +618,9 @@ async def test_timeout_retries_then_rule_brain_carries_on(llm_server: OpenAIProt
 
 
 async def test_booking_made_by_the_llm_survives_a_later_outage(llm_server: OpenAIProtocolServer) -> None:
-    from agent.engine import APOLOGY
+    from agent.phrases import phrase
+
+    apology = phrase(Language.EN, "engine.apology")
 
     setup = make(llm_server)
     conv = setup.conversation()
@@ -631,7 +635,7 @@ async def test_booking_made_by_the_llm_survives_a_later_outage(llm_server: OpenA
     assert booked == (Status.BOOKED, datetime(2026, 11, 24, 10, 0, tzinfo=BERLIN))
     llm_server.script(error(500), error(500), error(500))
     reply = await setup.engine.reply(conv, "Thank you, that's all. Goodbye!")
-    assert reply.startswith(APOLOGY[Language.EN]) and len(reply) > len(APOLOGY[Language.EN])
+    assert reply.startswith(apology) and len(reply) > len(apology)
     assert (conv.outcome.status, conv.outcome.appointment) == booked  # the rule brain went on from there
     day = (datetime(2026, 11, 24, tzinfo=BERLIN), datetime(2026, 11, 25, tzinfo=BERLIN))
     assert len(await setup.calendar.bookings_between(*day)) == 1
