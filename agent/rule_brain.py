@@ -16,131 +16,16 @@ from typing import TYPE_CHECKING, Any
 from agent import rule_nlu as nlu
 from agent.brain import TurnContext
 from agent.conversation import Conversation, Mode
+from agent.phrases import phrase
 from agent.rule_turn import RuleTurn, capital
 
 if TYPE_CHECKING:  # agent.when is imported where it is used
     from agent.when import When
 
-PHRASES: dict[str, dict[str, str]] = {
-    "en": {
-        "greeting": "Hello, this is Lisa from {business}. How can I help you?",
-        "hello": "Hello! How can I help you?",
-        "ask_when": "Sure. Which day and time would suit you?",
-        "ask_day": "Which day would you like to come?",
-        "ask_when_again": "Which other day and time would suit you?",
-        "ask_time": "What time would suit you on {day}?",
-        "day_options": "On {day} I could offer {options}. Which time suits you?",
-        "free_ask_name": "{when} is free. May I have your name for the booking?",
-        "ask_name": "May I have your name for the booking?",
-        "booked": "Thank you, {name}. Your appointment is booked for {when}. Is there anything else I can do for you?",
-        "taken": "Sorry, {when} is already taken.",
-        "closed": "Sorry, we're closed at that time.",
-        "closed_day": "Sorry, we're closed on {day}.",
-        "past": "Sorry, that time has already passed.",
-        "too_far": "Sorry, I can only book up to {days} days ahead.",
-        "full": "Sorry, {day} is fully booked.",
-        "offer": "How about {when}?",
-        "no_alternative": "I can't find a free time near that. Which other day would suit you?",
-        "other_time": "No problem. Which other day or time would suit you?",
-        "anything_else": "Is there anything else I can help you with?",
-        "what_else": "Sure, what can I do for you?",
-        "welcome": "You're welcome! Is there anything else I can help you with?",
-        "farewell": "Thank you for calling, goodbye!",
-        "farewell_chat": "Thank you, goodbye!",
-        "ai": "I'm Lisa, an AI assistant for {business}. I can book appointments, answer questions or put you through to a colleague.",
-        "transfer": "Of course, I'll put you through to a colleague. One moment, please.",
-        "transfer_chat": "Of course, I'll hand you over to a colleague, who will reply here shortly.",
-        "no_transfer": "I'm sorry, nobody can take the call right now. I can take a message instead. What's your name?",
-        "ask_message": "Of course. What would you like me to pass on?",
-        "ask_message_name": "And may I have your name?",
-        "message_taken": "Thank you, {name}. I'll pass your message on to {to}. Is there anything else?",
-        "message_taken_phone": "Thank you, {name}. I'll pass your message on to {to}. Which number can we call you back on?",
-        "team": "the team",
-        "ask_message_name_ack": "Of course, I'll pass that on to {to}. May I have your name?",
-        "phone_noted": "Thank you, I've added your number, {phone}. Is there anything else?",
-        "take_time": "Sure, take your time.",
-        "free": "{when} is free.",
-        "confirm_name": "{name} — {spelled}, is that right?",
-        "spell_name": "Sorry — could you spell your surname for me, please?",
-        "rephrase_offer": "Would {when} suit you? Just say yes or no, or tell me another day.",
-        "rephrase_name": "Could you tell me your name, please? First name and surname are enough.",
-        "rephrase_when": "Just tell me a day and a time, for example Friday at 10 am.",
-        "rephrase_message": "What should I pass on? Just tell me in a sentence.",
-        "rephrase_repeat": "Sorry, the line isn't very clear. Could you say it once more, a little slower?",
-        "rephrase_time": "No rush, I'm still here.",
-        "rephrase": "Let me put it differently: {reply}",
-        "way_out": "If you prefer, I can also take a message or put you through to a colleague.",
-        "way_out_message": "If you prefer, I can also take a message for the team.",
-        "escape": "I'm sorry, we're going round in circles. Shall I take a message, or put you through to a colleague?",
-        "escape_message": "I'm sorry, we're going round in circles. Shall I take a message for the team?",
-        "ask_phone": "Sure. Which number can we call you back on?",
-        "callback": "Thank you. We'll call you back at {phone}{when}. Is there anything else?",
-        "not_understood": "Sorry, I didn't quite get that. I can book an appointment, tell you our opening hours, take a message or put you through to a colleague.",
-        "offer_human": "Sorry, I still didn't get that. Shall I put you through to a colleague?",
-        "hours_suffix": "",
-    },
-    "de": {
-        "greeting": "Hallo, hier ist Lisa von {business}. Wie kann ich Ihnen helfen?",
-        "hello": "Hallo! Wie kann ich Ihnen helfen?",
-        "ask_when": "Gern. An welchem Tag und um wie viel Uhr hätten Sie gern den Termin?",
-        "ask_day": "An welchem Tag möchten Sie kommen?",
-        "ask_when_again": "Welcher andere Tag und welche Uhrzeit würden Ihnen passen?",
-        "ask_time": "Um wie viel Uhr passt es Ihnen am {day}?",
-        "day_options": "Am {day} hätte ich {options} frei. Was passt Ihnen?",
-        "free_ask_name": "{when} ist frei. Auf welchen Namen darf ich den Termin eintragen?",
-        "ask_name": "Auf welchen Namen darf ich den Termin eintragen?",
-        "booked": "Danke, {name}. Ihr Termin ist gebucht für {when}. Kann ich sonst noch etwas für Sie tun?",
-        "taken": "Leider ist {when} schon vergeben.",
-        "closed": "Leider haben wir zu dieser Zeit geschlossen.",
-        "closed_day": "Leider haben wir am {day} geschlossen.",
-        "past": "Leider liegt dieser Zeitpunkt schon in der Vergangenheit.",
-        "too_far": "Leider kann ich nur bis zu {days} Tage im Voraus buchen.",
-        "full": "Leider ist am {day} schon alles ausgebucht.",
-        "offer": "Wie wäre es mit {when}?",
-        "no_alternative": "Ich finde in der Nähe leider keinen freien Termin. Welcher andere Tag würde Ihnen passen?",
-        "other_time": "Kein Problem. Welcher andere Tag oder welche andere Uhrzeit passt Ihnen?",
-        "anything_else": "Kann ich sonst noch etwas für Sie tun?",
-        "what_else": "Gern, was kann ich für Sie tun?",
-        "welcome": "Gern geschehen! Kann ich sonst noch etwas für Sie tun?",
-        "farewell": "Vielen Dank für Ihren Anruf. Auf Wiederhören!",
-        "farewell_chat": "Vielen Dank, auf Wiedersehen!",
-        "ai": "Ich bin Lisa, eine KI-Assistentin von {business}. Ich kann Termine buchen, Fragen beantworten oder Sie mit einem Mitarbeiter verbinden.",
-        "transfer": "Gern, ich verbinde Sie mit einem Mitarbeiter. Einen Moment bitte.",
-        "transfer_chat": "Gern, ich übergebe an einen Mitarbeiter, der Ihnen hier gleich antwortet.",
-        "no_transfer": "Leider ist gerade niemand erreichbar. Ich kann gern eine Nachricht aufnehmen. Wie ist Ihr Name?",
-        "ask_message": "Gern. Was darf ich ausrichten?",
-        "ask_message_name": "Und wie ist Ihr Name?",
-        "message_taken": "Danke, {name}. Ich gebe Ihre Nachricht an {to} weiter. Kann ich sonst noch etwas tun?",
-        "message_taken_phone": "Danke, {name}. Ich gebe Ihre Nachricht an {to} weiter. Unter welcher Nummer können wir Sie zurückrufen?",
-        "team": "das Team",
-        "ask_message_name_ack": "Gern, ich gebe das an {to} weiter. Wie ist Ihr Name?",
-        "phone_noted": "Danke, ich habe Ihre Nummer {phone} dazugeschrieben. Kann ich sonst noch etwas tun?",
-        "take_time": "Kein Problem, lassen Sie sich Zeit.",
-        "free": "{when} ist frei.",
-        "confirm_name": "{name} – {spelled}, richtig?",
-        "spell_name": "Entschuldigung – könnten Sie mir Ihren Nachnamen buchstabieren?",
-        "rephrase_offer": "Passt Ihnen {when}? Sagen Sie einfach ja oder nein, oder nennen Sie mir einen anderen Tag.",
-        "rephrase_name": "Wie ist bitte Ihr Name? Vor- und Nachname genügen.",
-        "rephrase_when": "Nennen Sie mir einfach einen Tag und eine Uhrzeit, zum Beispiel Freitag um 10 Uhr.",
-        "rephrase_message": "Was soll ich ausrichten? Ein Satz genügt.",
-        "rephrase_repeat": "Entschuldigung, die Verbindung ist nicht gut. Können Sie das bitte noch einmal etwas langsamer sagen?",
-        "rephrase_time": "Keine Eile, ich bin noch da.",
-        "rephrase": "Anders gesagt: {reply}",
-        "way_out": "Wenn Sie möchten, nehme ich auch eine Nachricht auf oder verbinde Sie mit einem Mitarbeiter.",
-        "way_out_message": "Wenn Sie möchten, nehme ich auch gern eine Nachricht für das Team auf.",
-        "escape": "Entschuldigung, wir drehen uns im Kreis. Soll ich eine Nachricht aufnehmen oder Sie mit einem Mitarbeiter verbinden?",
-        "escape_message": "Entschuldigung, wir drehen uns im Kreis. Soll ich eine Nachricht für das Team aufnehmen?",
-        "ask_phone": "Gern. Unter welcher Nummer können wir Sie zurückrufen?",
-        "callback": "Danke. Wir rufen Sie unter {phone}{when} zurück. Kann ich sonst noch etwas tun?",
-        "not_understood": "Entschuldigung, das habe ich nicht ganz verstanden. Ich kann einen Termin buchen, Ihnen unsere Öffnungszeiten sagen, eine Nachricht aufnehmen oder Sie mit einem Mitarbeiter verbinden.",
-        "offer_human": "Entschuldigung, das habe ich wieder nicht verstanden. Soll ich Sie mit einem Mitarbeiter verbinden?",
-        "hours_suffix": "",
-    },
-}
-
 
 def say(lang: str, key: str, **values: Any) -> str:
-    return PHRASES["de" if lang == "de" else "en"][key].format(**values)
+    """An inbound phrase (``inbound.<key>`` in ``prompts/<lang>/phrases.yaml``) filled with ``values``."""
+    return phrase(lang, f"inbound.{key}", **values)
 
 
 def _when_to_state(when: When) -> dict[str, str | None]:
@@ -549,7 +434,7 @@ class _Inbound(RuleTurn):
             text = self.t("rephrase_when")
         elif pending == "message" and (st.get("message") or {}).get("asked") == "text":
             text = self.t("rephrase_message")
-        elif reply.startswith(("Sorry, I didn't catch", "Entschuldigung, das habe ich nicht verstanden")):
+        elif reply.startswith(phrase(self.lang, "engine.repeat")):  # the engine's "say it again"
             text = self.t("rephrase_repeat")
         else:
             text = self.t("rephrase", reply=reply)
@@ -737,9 +622,7 @@ class _Inbound(RuleTurn):
 
         options = [say_time(p.time(), self.lang) for p in picks]
         joined = (
-            (", ".join(options[:-1]) + (" oder " if self.lang == "de" else " or ") + options[-1])
-            if len(options) > 1
-            else options[0]
+            (", ".join(options[:-1]) + f" {self.t('or')} " + options[-1]) if len(options) > 1 else options[0]
         )
         return [self.t("day_options", day=self.spoken_day(day), options=joined)]
 
