@@ -16,6 +16,7 @@ from datetime import datetime
 
 from agent.agreement import KEY, Agreement, agreed_slot, iso
 from agent.conversation import Conversation, Status
+from agent.phrases import phrase
 from agent.when import parse_offers, say_datetime
 
 log = logging.getLogger(__name__)
@@ -60,12 +61,6 @@ def mismatches(conv: Conversation, last_words: str, now: datetime) -> list[str]:
     return out
 
 
-_RELEASE = {
-    "en": "I can't confirm {when} for {user} now, so please don't keep it.",
-    "de": "{when} kann ich für {user} jetzt nicht zusagen, bitte halten Sie ihn nicht frei.",
-}
-
-
 async def settle(conv: Conversation, tools: object, last_words: str, now: datetime, user: str) -> str:
     """Lisa's last words on an ending outbound call, made to agree with the outcome derived from the agreement.
 
@@ -88,7 +83,7 @@ async def settle(conv: Conversation, tools: object, last_words: str, now: dateti
         words = f"{said[:1].upper()}{said[1:]} — {words}"
     elif ag.standing:
         when = say_datetime(datetime.fromisoformat(ag.standing), lang, now)
-        words = _RELEASE[lang].format(when=when, user=user) + " " + words
+        words = phrase(lang, "outbound.release", when=when, user=user) + " " + words
         ag.withdraw()
     left = mismatches(conv, words, now)
     if left:

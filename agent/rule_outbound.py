@@ -23,99 +23,11 @@ from agent.agreement import iso as iso_minute
 from agent.brain import TurnContext
 from agent.conversation import Conversation, Status
 from agent.outcome_check import names_slot, settle
+from agent.phrases import phrase
 from agent.rule_turn import RuleTurn, capital
 from agent.when import When, parse_bare_time, parse_offers, say_day, say_time
 
 log = logging.getLogger(__name__)
-
-PHRASES: dict[str, dict[str, str]] = {
-    "en": {
-        "intro": "Hello, this is Lisa. I'm calling on behalf of {user}. I'd like to book {purpose} — would {preferred} work?",
-        "intro_no_time": "Hello, this is Lisa. I'm calling on behalf of {user}. I'd like to book {purpose} — when would you have time?",
-        "accept": "{when} would be great, thank you.",
-        "accept_second": "Alright, {when} works too, thank you.",
-        "prefer": "Unfortunately {when} doesn't suit {user} so well. Would you have something {preferred}?",
-        "ask_time": "What time would work on {day}? Ideally {preferred}.",
-        "name": "The name is {user}.",
-        "phone": "The callback number is {phone}.",
-        "private": "I'm afraid I can't give that out on the phone; {user} will bring it along to the appointment.",
-        "prefer_several": "Unfortunately those times don't suit {user} so well. Would you have something {preferred}?",
-        "confirmed": "{when}, perfect — thank you very much.",
-        "confirmed_bye": "{when}, perfect — thank you. Goodbye!",
-        "confirmed_nothing_else": "{when}, perfect — thank you very much. No, that's all.",
-        "booked_bye": "Thank you — so {when}. Goodbye!",
-        "which_of_two": "Sorry — {a} or {b}?",
-        "withdrawn_bye": "I understand — thank you, I'll let {user} know. Goodbye!",
-        "withdrawn_ask": "Oh, I see — that's a pity. Would you have another time, ideally {preferred}?",
-        "accept_nearest": "Alright, {when} works too — that's the closest to {preferred}. Thank you.",
-        "just_to_be_sure": "Just to be sure: {when}?",
-        "unsure_bye": "I'm sorry, I couldn't confirm {when}, so {user} will get back to you. Goodbye!",
-        "spell": "{name}: {letters}.",
-        "bring": "{user} will bring that along to the appointment.",
-        "still_accept": "And {when} would be great.",
-        "purpose": "It's for {purpose}.",
-        "still_here": "Yes, I'm still here.",
-        "preference": "{preferred} would be ideal.",
-        "keep_booked": "Thank you, but {when} is fine for us.",
-        "still_prefer": "Would you have something {preferred}?",
-        "still_wish": "Would {preferred} work?",
-        "no_availability": "I understand, nothing is free {day}. Thank you, I'll let {user} know.",
-        "call_later": "Of course, I'll call back {when}. Thank you!",
-        "bye": "Thank you, goodbye!",
-        "nothing_else": "No, that's all. Thank you very much!",
-        "hold": "Sure, I'll wait.",
-        "thanks": "Thank you.",
-        "dont_know": "I'm afraid I don't know that; {user} can tell you at the appointment.",
-        "ai": "Yes, I'm Lisa, an AI assistant calling on behalf of {user}.",
-        "restate": "I'm calling to book {purpose} for {user}. Would {preferred} work?",
-        "restate_booked": "Thank you, that's all I needed.",
-        "which_slot": "Which day and time could you offer?",
-        "give_up": "Sorry, the line seems to be bad. I'll let {user} know to get in touch. Goodbye!",
-    },
-    "de": {
-        "intro": "Hallo, hier ist Lisa. Ich rufe im Auftrag von {user} an. Ich hätte gern {purpose} – ginge {preferred}?",
-        "intro_no_time": "Hallo, hier ist Lisa. Ich rufe im Auftrag von {user} an. Ich hätte gern {purpose} – wann hätten Sie Zeit?",
-        "accept": "{when} wäre prima, vielen Dank.",
-        "accept_second": "Gut, dann passt {when} auch, vielen Dank.",
-        "prefer": "{when} passt {user} leider nicht so gut. Hätten Sie etwas {preferred}?",
-        "ask_time": "Um wie viel Uhr ginge es am {day}? Am liebsten {preferred}.",
-        "name": "Der Name ist {user}.",
-        "phone": "Die Rückrufnummer ist {phone}.",
-        "private": "Das kann ich am Telefon leider nicht herausgeben; {user} bringt es zum Termin mit.",
-        "prefer_several": "Diese Zeiten passen {user} leider nicht so gut. Hätten Sie etwas {preferred}?",
-        "confirmed": "{when}, prima – vielen Dank.",
-        "confirmed_bye": "{when}, prima – vielen Dank. Auf Wiederhören!",
-        "confirmed_nothing_else": "{when}, prima – vielen Dank. Nein, das war alles.",
-        "booked_bye": "Vielen Dank – also {when}. Auf Wiederhören!",
-        "which_of_two": "Entschuldigung – {a} oder {b}?",
-        "withdrawn_bye": "Verstehe – vielen Dank, ich gebe {user} Bescheid. Auf Wiederhören!",
-        "withdrawn_ask": "Ach so, schade. Hätten Sie einen anderen Termin, am liebsten {preferred}?",
-        "accept_nearest": "Gut, dann passt {when} auch – das kommt dem Wunschtermin {preferred} am nächsten. Vielen Dank.",
-        "just_to_be_sure": "Nur zur Sicherheit: {when}?",
-        "unsure_bye": "Entschuldigung, {when} konnte ich nicht bestätigen; {user} meldet sich bei Ihnen. Auf Wiederhören!",
-        "spell": "{name}: {letters}.",
-        "bring": "Das bringt {user} zum Termin mit.",
-        "still_accept": "Und {when} wäre prima.",
-        "purpose": "Es geht um {purpose}.",
-        "still_here": "Ja, ich bin noch da.",
-        "preference": "Am liebsten {preferred}.",
-        "keep_booked": "Danke, aber {when} passt uns gut.",
-        "still_prefer": "Hätten Sie etwas {preferred}?",
-        "still_wish": "Ginge {preferred}?",
-        "no_availability": "Verstehe, {day} ist nichts frei. Vielen Dank, ich gebe {user} Bescheid.",
-        "call_later": "Gern, ich rufe {when} noch einmal an. Vielen Dank!",
-        "bye": "Vielen Dank, auf Wiederhören!",
-        "nothing_else": "Nein, das war alles. Vielen Dank!",
-        "hold": "Gern, ich warte.",
-        "thanks": "Danke schön.",
-        "dont_know": "Das weiß ich leider nicht; {user} kann es Ihnen beim Termin sagen.",
-        "ai": "Ja, ich bin Lisa, eine KI-Assistentin, und rufe im Auftrag von {user} an.",
-        "restate": "Ich rufe an, um für {user} {purpose} zu vereinbaren. Ginge {preferred}?",
-        "restate_booked": "Danke, mehr brauche ich nicht.",
-        "which_slot": "Welchen Tag und welche Uhrzeit könnten Sie anbieten?",
-        "give_up": "Entschuldigung, die Verbindung scheint schlecht zu sein. Ich gebe {user} Bescheid, sich zu melden. Auf Wiederhören!",
-    },
-}
 
 
 class _Outbound(RuleTurn):
@@ -129,13 +41,14 @@ class _Outbound(RuleTurn):
         self.side_question = False
 
     def t(self, key: str, **values: Any) -> str:
+        """An outbound phrase (``outbound.<key>`` in ``prompts/<lang>/phrases.yaml``); ``{user}`` is filled."""
         values.setdefault("user", self.user)
-        return PHRASES["de" if self.lang == "de" else "en"][key].format(**values)
+        return phrase(self.lang, f"outbound.{key}", **values)
 
     @property
     def user(self) -> str:
         name = self.request.user_name if self.request else ""
-        return name or ("meinen Kunden" if self.lang == "de" else "my client")
+        return name or phrase(self.lang, "outbound.my_client")
 
     @property
     def preferred(self) -> str:
@@ -161,8 +74,7 @@ class _Outbound(RuleTurn):
             self.conv.slots["callee"] = callee
         purpose = nlu.purpose(self.request, self.lang) if self.request else ""
         if nlu.ANY_TIME.search(self.preferred or ""):
-            soon = "so bald wie möglich" if self.lang == "de" else "as soon as possible"
-            return [self.t("intro_no_time", purpose=f"{purpose}, {soon}")]
+            return [self.t("intro_no_time", purpose=f"{purpose}, {self.t('as_soon_as_possible')}")]
         if self.preferred:
             return [self.t("intro", purpose=purpose, preferred=self.preferred)]
         return [self.t("intro_no_time", purpose=purpose)]
@@ -217,12 +129,10 @@ class _Outbound(RuleTurn):
             parts.append(self.t("no_availability", day=day))
         elif nlu.CALL_LATER.search(text) and not booked and not _confirms(text):
             when = nlu.safe_parse_when(text, self.now, self.lang)
-            phrase = (when.text if when is not None and when.text else "") or (
-                "später" if self.lang == "de" else "later"
-            )
+            later = (when.text if when is not None and when.text else "") or self.t("later")
             ag.withdraw()
-            await self.tools.request_callback(when=phrase)
-            parts.append(self.t("call_later", when=phrase))
+            await self.tools.request_callback(when=later)
+            parts.append(self.t("call_later", when=later))
         elif ag.standing and offers:
             parts += await self._about_agreed(text, offers)
         elif ag.standing and _confirms(text):
