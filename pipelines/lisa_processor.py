@@ -28,36 +28,15 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from agent.conversation import ConversationEvent, Language, Message, Mode
 from agent.engine import Engine
+from agent.phrases import phrase
 from pipelines.call_session import CallSession
 from pipelines.frames import CallerTurnFrame, LisaSpeechFrame
 from pipelines.settings import VoiceSettings
 
 log = logging.getLogger(__name__)
 
-REPROMPT = {Language.EN: "Are you still there?", Language.DE: "Sind Sie noch da?"}
-IDLE_GOODBYE = {
-    Language.EN: "I can't hear you, so I'll end the call now. Feel free to call again. Goodbye!",
-    Language.DE: "Ich höre Sie leider nicht und beende jetzt das Gespräch. Rufen Sie gern wieder an. Auf Wiederhören!",
-}
-CANCEL_GOODBYE = {
-    Language.EN: "I'm sorry, I have to end our call now. We'll be in touch. Goodbye!",
-    Language.DE: "Entschuldigung, ich muss unser Gespräch leider beenden. Wir melden uns wieder. Auf Wiederhören!",
-}
-MAX_GOODBYE = {
-    Language.EN: "I'm sorry, we have reached the time limit for this call. Please call again. Goodbye!",
-    Language.DE: "Entschuldigung, die Gesprächszeit ist abgelaufen. Bitte rufen Sie noch einmal an. Auf Wiederhören!",
-}
-ERROR_GOODBYE = {
-    Language.EN: "I'm sorry, something went wrong on my side. Please call again in a moment. Goodbye!",
-    Language.DE: "Entschuldigung, bei mir ist gerade ein Fehler aufgetreten. Bitte rufen Sie gleich noch einmal an. "
-    "Auf Wiederhören!",
-}
-TRANSFER_FAILED = {
-    Language.EN: "I'm sorry, I couldn't put you through right now. I can take a message for the team, "
-    "or help you myself.",
-    Language.DE: "Entschuldigung, ich konnte Sie gerade nicht durchstellen. Ich kann gern eine Nachricht für das "
-    "Team aufnehmen oder Ihnen selbst weiterhelfen.",
-}
+# Lisa's own lines here (re-prompt, goodbyes, a refused transfer) are ``call.*`` in prompts/<lang>/phrases.yaml.
+# DTMF 0 stands for these words of the caller's: the brain understands them as a request for a human.
 HUMAN_REQUEST = {
     Language.EN: "I would like to speak to a human, please.",
     Language.DE: "Ich möchte bitte mit einem Mitarbeiter sprechen.",
@@ -212,7 +191,7 @@ class LisaProcessor(FrameProcessor):
             await self._flush_events()
             if failed is not None:  # the conversation's state is unknown now: apologise and end this call
                 reason = f"error: engine failed ({type(failed).__name__})"
-                await self.finish("system", reason, ERROR_GOODBYE[self.conv.language])
+                await self.finish("system", reason, phrase(self.conv.language, "call.error_goodbye"))
                 return
             await self._after_reply()
 
@@ -250,7 +229,7 @@ class LisaProcessor(FrameProcessor):
             if await self._transfer(number) is False:  # refused: she says so and the call goes on
                 conv.transfer_to = None
                 self.ending = False
-                await self.say(TRANSFER_FAILED[conv.language])
+                await self.say(phrase(conv.language, "call.transfer_failed"))
                 return
             await self._end_call("lisa", "transferred")
         elif conv.end_requested:
@@ -270,7 +249,7 @@ class LisaProcessor(FrameProcessor):
     def end_politely(self, reason: str) -> None:
         """Someone outside the call ended it (a canceled request): goodbye, then hang up."""
         if not self.ending:
-            self._spawn(self.finish("lisa", reason, CANCEL_GOODBYE[self.conv.language]))
+            self._spawn(self.finish("lisa", reason, phrase(self.conv.language, "call.cancel_goodbye")))
 
     # ------------------------------------------------------------------ idle caller, maximum duration
 
@@ -281,7 +260,9 @@ class LisaProcessor(FrameProcessor):
             now = time.monotonic()
             if now - s.started_t >= self._settings.lisa_max_call_s:
                 log.info("call %s: maximum duration reached", s.call_sid)
-                self._spawn(self.finish("lisa", "max_duration", MAX_GOODBYE[self.conv.language]))
+                self._spawn(
+                    self.finish("lisa", "max_duration", phrase(self.conv.language, "call.max_goodbye"))
+                )
                 return
             if s.lisa_busy or s.caller_speaking or self._lock.locked():
                 continue
@@ -292,8 +273,8 @@ class LisaProcessor(FrameProcessor):
             if self._idle_prompts == 1:
                 log.info("call %s: caller silent, re-prompting", s.call_sid)
                 async with self._lock:
-                    await self.say(REPROMPT[self.conv.language])
+                    await self.say(phrase(self.conv.language, "call.reprompt"))
             else:
                 log.info("call %s: caller still silent, ending the call", s.call_sid)
-                self._spawn(self.finish("lisa", "idle", IDLE_GOODBYE[self.conv.language]))
+                self._spawn(self.finish("lisa", "idle", phrase(self.conv.language, "call.idle_goodbye")))
                 return

@@ -282,7 +282,8 @@ async def test_a_refused_transfer_is_reported_and_lisa_says_so(app_server, statu
 
 def test_the_apology_and_the_failed_transfer_line_exist_in_every_language():
     from agent.conversation import Language
-    from pipelines.lisa_processor import ERROR_GOODBYE, TRANSFER_FAILED
+    from agent.phrases import phrase
 
-    for lines in (ERROR_GOODBYE, TRANSFER_FAILED):
+    for key in ("call.error_goodbye", "call.transfer_failed"):
+        lines = {lang: phrase(lang, key) for lang in Language}
         assert set(lines) == set(Language) and len(set(lines.values())) == len(Language)
