@@ -69,11 +69,11 @@ def create_app(
             for hook in reversed(SHUTDOWN):
                 try:
                     await hook(state)
-                except Exception:  # noqa: BLE001 - keep shutting the rest down
+                except Exception:  # keep shutting the rest down
                     log.exception("shutdown hook failed")
             try:
                 await state.engine.aclose()
-            except Exception:  # noqa: BLE001 - a provider client failing to close must not stop the shutdown
+            except Exception:  # a provider client failing to close must not stop the shutdown
                 log.exception("closing the engine failed")
             await state.db.close()
 

@@ -157,7 +157,7 @@ async def chat_ws_user(app: AppProcess, tally: Tally, stop: asyncio.Event, rng: 
                     tally.took("chat_ws_message", started)
                     tally.counts["chat_ws_messages"] += 1
             tally.counts["chat_ws_sessions"] += 1
-        except Exception as exc:  # noqa: BLE001 - every failure of a chat socket is an error of the soak
+        except Exception as exc:  # every failure of a chat socket is an error of the soak
             tally.error(f"chat ws: {type(exc).__name__}", str(exc))
             await asyncio.sleep(1)
 

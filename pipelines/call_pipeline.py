@@ -115,14 +115,14 @@ async def handle_media_stream(
         return
     try:
         start = await admit(start)
-    except Exception as exc:  # noqa: BLE001 - refused (the message says why) or could not be checked
+    except Exception as exc:  # refused (the message says why) or could not be checked
         log.warning("media stream of call %s refused: %s", start.call_sid, exc)
         await _close(websocket, 1008, f"refused: {exc}"[:120])
         return
     call = MediaCall(websocket, state, start, tracker)
     try:
         await call.run()
-    except Exception as exc:  # noqa: BLE001 - one call failing never touches another
+    except Exception as exc:  # one call failing never touches another
         log.exception("call %s crashed", start.call_sid)
         call.ended_by, call.reason = call.ended_by or "system", call.reason or f"error: {type(exc).__name__}"
         await call.finalize()
@@ -134,7 +134,7 @@ async def _close(websocket: WebSocket, code: int, reason: str) -> None:
     try:
         if websocket.application_state != WebSocketState.DISCONNECTED:
             await websocket.close(code=code, reason=reason)
-    except Exception:  # noqa: BLE001 - already gone
+    except Exception:  # already gone
         pass
 
 
@@ -160,7 +160,7 @@ class MediaCall:
 
     # ------------------------------------------------------------------ setup
 
-    async def _conversation(self):  # noqa: ANN202 - Conversation
+    async def _conversation(self):  # Conversation
         params = self.info.parameters
         engine = self.state.engine
         language = params.get("language") or self.state.agent_settings.lisa_language
@@ -176,7 +176,7 @@ class MediaCall:
             if self.info.request_id and lookup:
                 try:
                     request = await lookup(self.info.request_id)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.exception("call %s: request lookup failed", self.info.call_sid)
             if request is None:
                 log.warning(
@@ -225,7 +225,7 @@ class MediaCall:
                 conversation_id=conv.id,
                 language=str(conv.language),
             )
-        except Exception:  # noqa: BLE001 - a storage hiccup must not drop the caller
+        except Exception:  # a storage hiccup must not drop the caller
             log.exception("call %s: could not store the call start", session.call_sid)
         await self._hooks("on_call_started", self.info, conv)
 
@@ -330,7 +330,7 @@ class MediaCall:
         if carrier is not None and not self._transferred_to:  # a transferred call is the colleague's now
             try:
                 await carrier.hangup(self.info.call_sid)
-            except Exception:  # noqa: BLE001 - a caller who already left makes hang-up fail harmlessly
+            except Exception:  # a caller who already left makes hang-up fail harmlessly
                 log.warning("call %s: hang-up failed", self.info.call_sid, exc_info=True)
         if self.task:
             await self.task.queue_frame(EndFrame())
@@ -353,7 +353,7 @@ class MediaCall:
                 log.warning("call %s: transfer attempt %d failed: %s", self.info.call_sid, attempt + 1, exc)
                 if exc.status is not None and 400 <= exc.status < 500:
                     break  # refused (e.g. a call the carrier does not know): trying again will not help
-            except Exception:  # noqa: BLE001 - retried, then reported
+            except Exception:  # retried, then reported
                 self._transferred_to = None
                 log.warning(
                     "call %s: transfer attempt %d failed", self.info.call_sid, attempt + 1, exc_info=True
@@ -374,7 +374,7 @@ class MediaCall:
         for hook in list(self.state.services.get("call_hooks", [])):
             try:
                 await getattr(hook, name)(*args)
-            except Exception:  # noqa: BLE001 - hooks must not break the call
+            except Exception:  # hooks must not break the call
                 log.exception("call hook %s.%s failed", type(hook).__name__, name)
 
     async def finalize(self) -> None:
@@ -407,7 +407,7 @@ class MediaCall:
                 turns=turns,
                 recording=recording,
             )
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("call %s: could not store the call end", session.call_sid)
         latencies = [t["latency_ms"] for t in turns if t["latency_ms"] is not None]
         log.info(

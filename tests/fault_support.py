@@ -51,7 +51,7 @@ async def caller_line(text: str) -> bytes:
     return _LINES[text]
 
 
-async def say(call: Any, text: str) -> float:  # noqa: ANN401 - a MediaStreamClient
+async def say(call: Any, text: str) -> float:  # a MediaStreamClient
     """The caller says ``text`` and falls silent (the end of the turn); returns when (ms) the line was said."""
     assert await call.send_audio(await caller_line(text), sample_rate=8000)
     said_ms = call.audio_sends[-1][1]
@@ -138,7 +138,7 @@ class LisaServe:
         if self.workers > 1:
             args += ["--workers", str(self.workers)]
         self.runs += 1
-        with open(self.log, "a") as out:  # noqa: PTH123
+        with open(self.log, "a") as out:
             out.write(f"\n===== run {self.runs}\n")
             out.flush()
             self.proc = subprocess.Popen(args, cwd=self.workdir, env=self.env, stdout=out, stderr=out)
@@ -236,7 +236,7 @@ class ThrowawayPostgres:
 
     def start(self, timeout_s: float = 30.0) -> float:
         """Start the server on its port; seconds until it accepted connections."""
-        log = open(self.dir / "postgres.log", "a")  # noqa: PTH123, SIM115
+        log = open(self.dir / "postgres.log", "a")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [
                 str(self.bin / "postgres"),

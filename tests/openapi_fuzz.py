@@ -414,7 +414,7 @@ class Fuzzer:
             return ""
         try:
             return node.value.as_curl_command(headers=variant.headers)
-        except Exception as exc:  # noqa: BLE001 - reproduction text is best effort
+        except Exception as exc:  # reproduction text is best effort
             return f"(no curl command: {exc})"
 
     def add(

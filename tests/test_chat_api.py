@@ -383,7 +383,7 @@ class _CrashingBrain:
 
     name = "crashing"
 
-    async def reply(self, conv, user_text, ctx):  # noqa: ANN001, ANN201
+    async def reply(self, conv, user_text, ctx):
         if user_text and "crash" in user_text:
             raise RuntimeError("bug in the brain")
         yield "Fine."

@@ -35,7 +35,7 @@ def owner_pid(record: dict[str, Any]) -> int:
     return int(record["owner"].split(":")[1])
 
 
-async def wait_for(check: Any, timeout_s: float, what: str) -> float:  # noqa: ANN401
+async def wait_for(check: Any, timeout_s: float, what: str) -> float:
     """Seconds until ``check()`` (run in a thread) is true."""
     began = time.monotonic()
     while not await asyncio.to_thread(check):

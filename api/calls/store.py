@@ -29,7 +29,7 @@ _OWNER: tuple[int, str] | None = None
 def _process_start(pid: int) -> str:
     """The process's start time in clock ticks since boot (``/proc``), "" where there is no ``/proc``."""
     try:
-        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[19]  # noqa: PTH123, SIM115
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[19]
     except (OSError, IndexError):
         return ""
 
@@ -75,7 +75,7 @@ def owner_state(owner: str | None) -> str:
     except PermissionError:
         pass
     try:
-        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]  # noqa: PTH123, SIM115
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]  # noqa: SIM115
     except OSError:
         return "unknown"
     if state in ("Z", "X") or (start and _process_start(pid) != start):
@@ -224,7 +224,7 @@ class CallStore:
         for call_sid, item in list(self._pending.items()):
             try:
                 await self._write_end(item["end"], item["start"])
-            except Exception as exc:  # noqa: BLE001 - still down (or broken): tried again later
+            except Exception as exc:  # still down (or broken): tried again later
                 if not database_unavailable(exc):
                     log.exception("call %s: writing its record failed", call_sid)
                 return written

@@ -104,7 +104,7 @@ async def admit_stream(services: dict[str, Any], start: Start) -> Start:
         )
     except StreamRefused:
         raise
-    except Exception as exc:  # noqa: BLE001 - e.g. the database is down: refuse rather than serve unchecked
+    except Exception as exc:  # e.g. the database is down: refuse rather than serve unchecked
         log.warning("media stream token could not be checked: %s", type(exc).__name__)
         raise StreamRefused("stream token could not be checked") from None
     return dataclasses.replace(start, custom_parameters=params)

@@ -37,7 +37,7 @@ async def sweep_once(store: CallStore, settings: CallSweepSettings) -> None:
         await store.flush()
         await store.heartbeat()
         await store.sweep(settings.lisa_call_stale_s)
-    except Exception as exc:  # noqa: BLE001 - the loop survives database outages
+    except Exception as exc:  # the loop survives database outages
         if database_unavailable(exc):
             log.warning("call records: database unavailable (%s)", type(exc).__name__)
         else:

@@ -85,7 +85,7 @@ class Subscriber:
                     break
                 if (text := frame_text(payload, self.label)) is not None:
                     await asyncio.wait_for(self.websocket.send_text(text), SEND_TIMEOUT_S)
-        except Exception as exc:  # noqa: BLE001 - any send failure just drops this client
+        except Exception as exc:  # any send failure just drops this client
             log.info("websocket %s dropped: %s", self.label, type(exc).__name__)
         finally:
             self.closed.set()

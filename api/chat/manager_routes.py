@@ -181,5 +181,5 @@ async def manager_socket(
                 await _act(service, frame, name)
             except ChatError as exc:
                 await sub.answer(ws_error(exc.status_code if exc.status_code != 400 else 422, exc.detail))
-            except Exception as exc:  # noqa: BLE001 - one failed action is answered; the socket stays open
+            except Exception as exc:  # one failed action is answered; the socket stays open
                 await sub.answer(internal_error(exc, "manager websocket"))

@@ -43,13 +43,13 @@ class MessageOut(BaseModel):
     """One chat message in the shape of seed 004 (plus ``sender``: user | lisa | manager | system)."""
 
     id: str
-    chatId: str  # noqa: N815 - wire name of seed 004
-    userId: str  # noqa: N815
-    userName: str  # noqa: N815
+    chatId: str  # wire name of seed 004
+    userId: str
+    userName: str
     content: str
     type: Literal["text", "ai", "system"]
     sender: Literal["user", "lisa", "manager", "system"]
-    createdAt: str  # noqa: N815
+    createdAt: str
     metadata: dict[str, Any] | None = None
 
     model_config = ConfigDict(json_schema_extra={"example": _MESSAGE_EXAMPLE})
@@ -187,8 +187,8 @@ class HistoryOut(BaseModel):
 
 class ChatListItemOut(SessionSummaryOut):
     id: str = Field(description="the chat id (= session id)")
-    lastMessage: str | None = None  # noqa: N815 - seed 004 name
-    lastMessageAt: str | None = None  # noqa: N815
+    lastMessage: str | None = None  # seed 004 name
+    lastMessageAt: str | None = None
 
 
 class ChatListOut(BaseModel):

@@ -67,7 +67,7 @@ class PostgresRelay:
         try:
             await self._connect()
             log.info("chat relay reconnected")
-        except Exception as exc:  # noqa: BLE001 - tried again at the next check
+        except Exception as exc:  # tried again at the next check
             log.warning("chat relay: reconnect failed (%s)", type(exc).__name__)
 
     async def stop(self) -> None:
@@ -103,16 +103,16 @@ class PostgresRelay:
                 try:
                     await self._conn.execute("SELECT pg_notify($1, $2)", CHANNEL, data)
                     break
-                except Exception as exc:  # noqa: BLE001 - a lost notification must not stop the relay
+                except Exception as exc:  # a lost notification must not stop the relay
                     log.warning("chat relay: notification failed (%s)", type(exc).__name__)
                     if attempt == 0:
                         await self._reconnect()
 
-    def _on_notify(self, _conn: Any, _pid: int, _channel: str, raw: str) -> None:  # noqa: ANN401
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, raw: str) -> None:
         try:
             data = json.loads(raw)
             if data["o"] == self.origin:
                 return
             self._deliver(data["t"], data["c"], data["p"])
-        except Exception:  # noqa: BLE001 - one bad notification must not stop the others
+        except Exception:  # one bad notification must not stop the others
             log.exception("chat relay: a notification could not be delivered")

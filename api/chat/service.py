@@ -320,7 +320,7 @@ class ChatService:
             await asyncio.sleep(interval_s)
             try:
                 await self.sweep_idle()
-            except Exception:  # noqa: BLE001 - the sweeper must keep running
+            except Exception:  # the sweeper must keep running
                 log.exception("idle sweep failed")
 
     def start(self, interval_s: float) -> None:

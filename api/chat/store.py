@@ -160,7 +160,7 @@ class SessionStore:
             "end_reason": s.end_reason,
         }
 
-    async def _insert_messages(self, conn, session_id: str, messages: list[ChatMessage]) -> None:  # noqa: ANN001
+    async def _insert_messages(self, conn, session_id: str, messages: list[ChatMessage]) -> None:
         """Append messages numbered after the session's last one (one round trip for all of them)."""
         if not messages:
             return

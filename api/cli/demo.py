@@ -132,7 +132,7 @@ async def demo(clock_value: str | None = None, timeout_s: float = 240.0, console
                 await served.stop()
 
 
-async def _follow(console, api, state, view, party, timeout_s, httpx, Table) -> int:  # noqa: ANN001
+async def _follow(console, api, state, view, party, timeout_s, httpx, Table) -> int:
     base = f"http://127.0.0.1:{api.port}"
     rid = REQUEST["request_id"]
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:

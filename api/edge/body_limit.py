@@ -73,7 +73,7 @@ class BodyGuard:
             return
         path: str = scope["path"]
 
-        async def refuse(status: int, message: str, detail: Any = None, **headers: str) -> None:  # noqa: ANN401
+        async def refuse(status: int, message: str, detail: Any = None, **headers: str) -> None:
             close = {"connection": "close"} if status in (408, 413) else {}
             response = error_response(path, status, message, detail, headers={**close, **headers} or None)
             await response(scope, receive, send)

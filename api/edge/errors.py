@@ -36,7 +36,7 @@ def seed_002(path: str) -> bool:
     return path.rstrip("/") in SEED_002_PATHS
 
 
-def error_body(path: str, message: str, detail: Any = None, **extra: Any) -> dict[str, Any]:  # noqa: ANN401
+def error_body(path: str, message: str, detail: Any = None, **extra: Any) -> dict[str, Any]:
     """The error body for ``path``: seed 002's shape on the request route, else FastAPI's ``detail``."""
     if seed_002(path):
         body: dict[str, Any] = {
@@ -55,7 +55,7 @@ def error_response(
     path: str,
     status: int,
     message: str,
-    detail: Any = None,  # noqa: ANN401
+    detail: Any = None,
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
@@ -141,7 +141,7 @@ class UnexpectedErrors:
 
         try:
             await self.app(scope, receive, tracked)
-        except Exception as exc:  # noqa: BLE001 - the one place that answers what nobody else handled
+        except Exception as exc:  # the one place that answers what nobody else handled
             error_id = new_error_id()
             target = redact(scope.get("path", "") + _query(scope))
             if scope["type"] == "http" and not started and database_unavailable(exc):

@@ -37,7 +37,7 @@ def providers(state: AppState) -> dict[str, str]:
         voice = VoiceSettings()
         found["stt"] = _STT.get(voice.lisa_stt, voice.lisa_stt)
         found["tts"] = _TTS.get(voice.lisa_tts, voice.lisa_tts)
-    except Exception:  # noqa: BLE001 - the voice area may be absent; report what is known
+    except Exception:  # the voice area may be absent; report what is known
         found["stt"], found["tts"] = _STT["local"], _TTS["local"]
     carrier = state.services.get("carrier")
     telephony = getattr(carrier, "name", None)
@@ -46,7 +46,7 @@ def providers(state: AppState) -> dict[str, str]:
             from telephony.settings import TwilioSettings
 
             telephony = TwilioSettings().lisa_telephony
-        except Exception:  # noqa: BLE001
+        except Exception:
             telephony = "loopback"
     found["telephony"] = telephony
     found["storage"] = "postgresql" if state.db.dialect == "postgresql" else "sqlite"

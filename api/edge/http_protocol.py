@@ -32,7 +32,7 @@ def _raw_response(status: bytes, body: dict[str, Any], extra: bytes = b"") -> by
     )
 
 
-async def busy(scope: Any, receive: Any, send: Any) -> None:  # noqa: ANN401 - ASGI
+async def busy(scope: Any, receive: Any, send: Any) -> None:  # ASGI
     """The answer past ``LIMIT_CONCURRENCY`` (uvicorn's own is plain text)."""
     body = json.dumps({"detail": "the server is busy; retry shortly"}).encode()
     headers = [
@@ -50,7 +50,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     header_timeout_s: float = 10.0
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._concurrency_cap = self.limit_concurrency
         self.limit_concurrency = None  # checked below, with a JSON answer
@@ -113,7 +113,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's WebSocket protocol; a denial response completes the handshake (no ERROR for a refusal)."""
 
-    async def send(self, message: Any) -> None:  # noqa: ANN401 - an ASGI message
+    async def send(self, message: Any) -> None:  # an ASGI message
         await super().send(message)
         if message["type"] == "websocket.http.response.body" and not message.get("more_body", False):
             self.handshake_complete = True

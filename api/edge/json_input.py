@@ -52,7 +52,7 @@ def bad_text(value: str) -> str | None:
     return None
 
 
-def check_text(value: Any, path: str = "body") -> None:  # noqa: ANN401 - any parsed JSON value
+def check_text(value: Any, path: str = "body") -> None:  # any parsed JSON value
     """Raise :class:`BadJson` at the first string (key or value) that cannot be stored as text."""
     if isinstance(value, str):
         if reason := bad_text(value):
@@ -68,7 +68,7 @@ def check_text(value: Any, path: str = "body") -> None:  # noqa: ANN401 - any pa
             check_text(item, f"{path}[{index}]")
 
 
-def loads(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:  # noqa: ANN401 - any JSON value
+def loads(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:  # any JSON value
     """Parse untrusted JSON; raises :class:`BadJson` (invalid UTF-8 or JSON, too deep, bad text)."""
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
     if isinstance(raw, bytes):

@@ -111,7 +111,7 @@ def client_key(principal: Principal, host: str | None) -> str:
     return f"user:{principal.user_id}" if principal.user_id else f"ip:{host or 'unknown'}"
 
 
-def limiter_of(request_or_ws) -> RateLimiter | DatabaseRateLimiter:  # noqa: ANN001 - Request | WebSocket
+def limiter_of(request_or_ws) -> RateLimiter | DatabaseRateLimiter:  # Request | WebSocket
     """The app's limiter: in the database on PostgreSQL (shared by all workers), else in memory."""
     state = request_or_ws.app.state.lisa
     limiter = state.services.get("rate_limiter")

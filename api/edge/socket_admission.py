@@ -93,7 +93,7 @@ async def refuse(websocket: WebSocket, code: int, detail: str, headers: dict[str
     try:
         await websocket.send_json(frame)
         await websocket.close(code=POLICY_VIOLATION, reason=detail[:120])
-    except Exception:  # noqa: BLE001 - the client may be gone already
+    except Exception:  # the client may be gone already
         log.debug("client left before its refusal was sent")
 
 

@@ -373,7 +373,7 @@ async def replay_scenario(
             else:
                 coro = replay_outbound(scenario, target, client)
             result = await asyncio.wait_for(coro, scenario.timeout_s + 60)
-    except Exception as exc:  # noqa: BLE001 - one broken scenario must not stop the others
+    except Exception as exc:  # one broken scenario must not stop the others
         log.debug("scenario %s failed to replay", scenario.name, exc_info=True)
         result = ScenarioResult(scenario.name, scenario.kind)
         result.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -413,7 +413,7 @@ async def replay_all(
     if any(s.kind != "chat" for s in scenarios):
         try:
             await warm_up_speech()
-        except Exception:  # noqa: BLE001 - a replay against cloud providers needs no local models
+        except Exception:  # a replay against cloud providers needs no local models
             log.warning("could not warm up the local speech models", exc_info=True)
 
     async def one(scenario: Scenario) -> ScenarioResult:

@@ -90,7 +90,7 @@ async def process_request(request: Request, principal: Caller) -> JSONResponse:
     known = await processor.store.get(body.request_id) is not None
     try:
         status, answer = await processor.submit(body, language)
-    except Exception as exc:  # noqa: BLE001 - seed 002's error answer, and the stored request set failed
+    except Exception as exc:  # seed 002's error answer, and the stored request set failed
         return await _failed(processor, body.request_id, exc, stored_before=known)
     return JSONResponse(answer, status_code=status)
 
@@ -120,7 +120,7 @@ async def _failed(
                 )
                 await processor.store.cancel_jobs(request_id)
                 processor._changed()  # the outbox (Supabase) learns of it too
-        except Exception:  # noqa: BLE001 - the answer below still goes out
+        except Exception:  # the answer below still goes out
             log.exception("error %s: could not mark request %s failed", error_id, request_id)
     return _error(500, request_id, message, error_id=error_id)
 
