@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket
@@ -107,6 +108,7 @@ class ChatHub:
         self.chats: dict[str, set[Subscriber]] = {}
         self.managers: set[Subscriber] = set()
         self.relay: PostgresRelay | None = None  # other worker processes (api.chat.relay)
+        self.taps: list[Callable[[dict[str, Any]], None]] = []  # told every manager event (the console)
 
     def join_chat(self, chat_id: str, websocket: WebSocket) -> Subscriber:
         sub = Subscriber(websocket, f"chat:{chat_id[:8]}")
@@ -156,6 +158,11 @@ class ChatHub:
         for sub in list(self.managers):
             if not sub.offer(payload):
                 self.leave_managers(sub)
+        for tap in list(self.taps):
+            try:
+                tap(payload)
+            except Exception:  # a tap must not stop the fan-out
+                log.exception("chat hub tap failed")
 
     def listeners(self, chat_id: str) -> int:
         return len(self.chats.get(chat_id, ()))

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +22,8 @@ from sqlalchemy.exc import IntegrityError
 
 from api.storage import Database
 from api.storage.db import Row, utcnow
+
+log = logging.getLogger(__name__)
 
 _seq_lock = threading.Lock()
 _last_seq = 0
@@ -105,6 +109,14 @@ class RequestStore:
         self.db = db
         self.remote = remote  # enqueue every change for the remote outcome store
         self._quota_lock = asyncio.Lock()  # count-then-insert is one step in this process
+        self.listeners: list[Callable[[str], None]] = []  # told a request's id once its change is stored
+
+    def _changed(self, request_id: str) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(request_id)
+            except Exception:  # a listener (the console) must not fail the write
+                log.exception("request store listener failed")
 
     # --- requests -----------------------------------------------------------------------------
     async def create(
@@ -148,6 +160,7 @@ class RequestStore:
                     await conn.execute(text(_INSERT_JOB), _job_params(row["id"], job_due, 1))
         except IntegrityError:
             return False
+        self._changed(row["id"])
         return True
 
     async def _check_quota(self, conn: Any, quota: Quota) -> None:
@@ -209,11 +222,13 @@ class RequestStore:
                 await self._enqueue(conn, "update_request", {"id": request_id, "fields": remote})
             for event_type, message in events:
                 await self._event(conn, request_id, event_type, message)
+        self._changed(request_id)
         return True
 
     async def add_event(self, request_id: str, event_type: str, message: str) -> None:
         async with self.db.transaction() as conn:
             await self._event(conn, request_id, event_type, message)
+        self._changed(request_id)
 
     async def events(self, request_id: str) -> list[Row]:
         return await self.db.fetchall(
