@@ -100,6 +100,7 @@ class Conversation:
     # what the channel has to carry out after Lisa's current reply has been delivered
     end_requested: bool = False
     transfer_to: str | None = None
+    send_digits: str | None = None  # keys to press (DTMF) on an outbound call, e.g. in a phone menu
     # free-form state that a brain keeps between turns (dialogue policy, counters)
     state: dict[str, Any] = field(default_factory=dict)
 

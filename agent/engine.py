@@ -10,6 +10,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from difflib import SequenceMatcher
 from typing import Any
 
+from agent import call_situations
 from agent.brain import Brain, BrainUnavailable, TurnContext
 from agent.business import BusinessProfile
 from agent.calendar import Calendar, DryRunCalendar, InMemoryCalendar
@@ -51,8 +52,10 @@ class Engine:
         calendar: Calendar | None = None,
         fallback: Brain | None = None,
         max_input_chars: int = 1000,
+        leave_voicemail: bool = True,
     ) -> None:
         self.brain = brain
+        self.leave_voicemail = leave_voicemail  # False: a mailbox gets no message (the call just ends)
         self.fallback = fallback
         self.business = business
         self.clock = clock or Clock()
@@ -106,6 +109,15 @@ class Engine:
             return
         meta = {"words": [[str(w), round(float(p), 3)] for w, p in words]} if words else {}
         conv.history.append(Message("user", text, self.clock.now(), meta))
+        if conv.mode is Mode.OUTBOUND and len(text) <= self.max_input_chars:
+            # phone menus, mailboxes, screeners, queues and hold before the brain (any brain)
+            handled = await call_situations.respond(conv, text, self.toolbox(conv), self.leave_voicemail)
+            if handled is not None:
+                if handled:
+                    async for sentence in sentence_chunks(_once(handled)):
+                        yield sentence
+                    conv.history.append(Message("assistant", handled, self.clock.now(), {"situation": True}))
+                return
         if len(text) > self.max_input_chars:
             yield self._say(conv, phrase(conv.language, "engine.too_long"))
             return
@@ -114,6 +126,26 @@ class Engine:
             return
         async for sentence in self._run(conv, text):
             yield sentence
+
+    async def machine_answered(self, conv: Conversation) -> AsyncIterator[str]:
+        """Outbound: the carrier's answering-machine detection heard a mailbox greeting end (the beep): Lisa
+        leaves her short message (or none, see ``leave_voicemail``) and the call ends."""
+        if conv.ended or conv.mode is not Mode.OUTBOUND:
+            return
+        said = await call_situations.leave_voicemail(conv, self.toolbox(conv), self.leave_voicemail)
+        if said:
+            async for sentence in sentence_chunks(_once(said)):
+                yield sentence
+            conv.history.append(Message("assistant", said, self.clock.now(), {"situation": True}))
+
+    async def hold_expired(self, conv: Conversation, waited_s: float) -> AsyncIterator[str]:
+        """Outbound: Lisa has held longer than she may; she says so and the call ends (waiting for callback)."""
+        if conv.ended:
+            return
+        said = await call_situations.give_up_holding(conv, self.toolbox(conv), waited_s)
+        async for sentence in sentence_chunks(_once(said)):
+            yield sentence
+        conv.history.append(Message("assistant", said, self.clock.now(), {"situation": True}))
 
     async def preview(
         self, conv: Conversation, text: str, words: Sequence[tuple[str, float]] | None = None

@@ -22,6 +22,19 @@ def build_engine(
 
         brain = LLMBrain.from_settings(settings)
         return Engine(
-            brain, business, clock, calendar, fallback=rule, max_input_chars=settings.lisa_max_input_chars
+            brain,
+            business,
+            clock,
+            calendar,
+            fallback=rule,
+            max_input_chars=settings.lisa_max_input_chars,
+            leave_voicemail=settings.lisa_leave_voicemail,
         )
-    return Engine(rule, business, clock, calendar, max_input_chars=settings.lisa_max_input_chars)
+    return Engine(
+        rule,
+        business,
+        clock,
+        calendar,
+        max_input_chars=settings.lisa_max_input_chars,
+        leave_voicemail=settings.lisa_leave_voicemail,
+    )

@@ -17,6 +17,7 @@ class AgentSettings(BaseSettings):
     lisa_timezone: str = "Europe/Berlin"
     lisa_business_profile: Path | None = None  # YAML file; default: prompts/business.yaml
     lisa_max_input_chars: int = 1000
+    lisa_leave_voicemail: bool = True  # outbound: leave a short message on a mailbox (false: never)
 
     openai_api_key: str | None = None
     openai_base_url: str | None = None

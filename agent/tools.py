@@ -710,6 +710,20 @@ class Toolbox:
                 )
         return {"ok": True, "status": str(self.conv.outcome.status)}
 
+    async def wait_for_callback(self, summary: str, event: str) -> dict[str, Any]:
+        """Outbound: Lisa ends the call without a booking and the request waits to be called again (a
+        message left on a mailbox, held too long, stuck in a phone menu); ``event`` names what happened."""
+        self._require_mode(False, "wait_for_callback")
+        self.conv.end_requested = True
+        if self.conv.outcome.status is Status.OPEN:
+            self._set_outcome(Status.WAITING_FOR_CALLBACK, summary)
+        self._event(event, summary)
+        return {"ok": True, "status": str(self.conv.outcome.status)}
+
+    async def note_event(self, event: str, message: str) -> None:
+        """Record something that happened in the call (a key pressed in a phone menu, a screener answered)."""
+        self._event(event, message)
+
     def release_outbound_booking(self) -> None:
         """Outbound: the business took back the slot it had confirmed ("sorry, my colleague just took that
         one"); the recorded booking is undone, so that the outcome follows the agreement again."""
