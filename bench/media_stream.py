@@ -20,7 +20,8 @@ import timeit
 from typing import Any
 
 from bench.common import RESULTS_DIR, write_result
-from telephony.media_stream import MediaStreamClient, OutboundMessages, TwilioMessages, parse_message
+from simulation.media_stream_client import MediaStreamClient
+from telephony.media_stream import OutboundMessages, TwilioMessages, parse_message
 
 RESULTS = RESULTS_DIR / "media_stream.json"
 FRAMES_PER_S = 50

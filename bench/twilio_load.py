@@ -1,6 +1,6 @@
 """Many Twilio media streams from one process, cheaply enough to load a server with a hundred calls.
 
-:class:`~telephony.media_stream.MediaStreamClient` gives every call its own 20 ms line task; a hundred of
+:class:`~simulation.media_stream_client.MediaStreamClient` gives every call its own 20 ms line task; a hundred of
 them cost the load generator more CPU than a 2-core machine can spare next to the server under test. Here
 one ticker sends every call's next 20 ms frame (the party's queued speech, else μ-law silence, payloads
 base64-encoded once) and echoes Lisa's marks when their audio has "played", as Twilio does; a ``clear``

@@ -1,7 +1,7 @@
 """Voice-to-voice latency of phone calls on the embedded default (Whisper tiny.en, rule brain, Piper).
 
 The app runs in a child process (real uvicorn, temp SQLite, loopback telephony); this process plays Twilio
-with :class:`~telephony.media_stream.MediaStreamClient`, speaking real synthesized speech in real time.
+with :class:`~simulation.media_stream_client.MediaStreamClient`, speaking real synthesized speech in real time.
 Voice-to-voice = end of the caller's speech (the end of the sent audio minus its trailing silence) → the
 first byte of Lisa's reply arriving on the media socket. The server's own figure (VAD end of speech → first
 audio byte sent, from ``GET /api/calls``) is reported too.

@@ -18,17 +18,10 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from pipelines.audio import wav_bytes
+from simulation.media_stream_client import MediaStreamClient
 from telephony.audio_codec import pcm16_to_ulaw, ulaw_to_pcm16
 from telephony.impairments import Channel
-from telephony.media_stream import (
-    Dtmf,
-    Media,
-    MediaStreamClient,
-    OutboundMessages,
-    Start,
-    Stop,
-    StreamTracker,
-)
+from telephony.media_stream import Dtmf, Media, OutboundMessages, Start, Stop, StreamTracker
 from telephony.party import PartyTurn, ScriptedParty
 
 

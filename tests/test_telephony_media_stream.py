@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
+from simulation.media_stream_client import MediaStreamClient
 from telephony.audio_codec import pcm16_to_ulaw
 from telephony.media_stream import (
     FRAME_BYTES,
@@ -21,7 +22,6 @@ from telephony.media_stream import (
     Dtmf,
     Mark,
     Media,
-    MediaStreamClient,
     OutboundMessages,
     OutMark,
     OutMedia,

@@ -260,7 +260,7 @@ class TwilioRestProtocolServer:
         the same for status callbacks (signed for the URLs as given). Ends with the ``completed`` callback.
         Returns the :class:`MediaStreamClient` (for its records).
         """
-        from telephony.media_stream import MediaStreamClient
+        from simulation.media_stream_client import MediaStreamClient
 
         call = self.calls[call_sid]
         url, params = stream_of(call.twiml or "")
@@ -301,7 +301,7 @@ class TwilioRestProtocolServer:
 
         Returns (TwiML answered, the MediaStreamClient after the call).
         """
-        from telephony.media_stream import MediaStreamClient
+        from simulation.media_stream_client import MediaStreamClient
 
         sid = "CA" + uuid.uuid4().hex
         form = {
