@@ -13,6 +13,7 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Sequence
 
 from pipecat.frames.frames import (
     Frame,
@@ -94,7 +95,7 @@ class LocalTTS(FrameProcessor):
                 job.cancel()
 
     async def _push_pieces(
-        self, frame: LisaSpeechFrame, pieces: list[str], jobs: list[asyncio.Future]
+        self, frame: LisaSpeechFrame, pieces: list[str], jobs: Sequence[asyncio.Future[bytes]]
     ) -> None:
         for n, (piece, job) in enumerate(zip(pieces, jobs, strict=True)):
             started = time.monotonic()

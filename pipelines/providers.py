@@ -21,6 +21,7 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from typing import Any
 
 from pipecat.frames.frames import (
     ErrorFrame,
@@ -63,7 +64,8 @@ def _share_deepgram_http_client() -> None:
             kwargs.setdefault("httpx_client", shared)
             super().__init__(*args, **kwargs)
 
-    pipecat_deepgram.AsyncDeepgramClient = SharedHttpDeepgramClient
+    # pipecat's Deepgram service builds its client from this module's name: the shared one goes there
+    pipecat_deepgram.AsyncDeepgramClient = SharedHttpDeepgramClient  # type: ignore[misc]
 
 
 def build_stt(settings: VoiceSettings, keyterms: Sequence[str] = ()) -> FrameProcessor | None:
@@ -150,7 +152,7 @@ def build_tts(settings: VoiceSettings, session: CallSession) -> FrameProcessor:
 
     if not settings.elevenlabs_api_key:
         raise RuntimeError("LISA_TTS=elevenlabs needs ELEVENLABS_API_KEY")
-    kwargs = {"url": settings.elevenlabs_base_url} if settings.elevenlabs_base_url else {}
+    kwargs: dict[str, Any] = {"url": settings.elevenlabs_base_url} if settings.elevenlabs_base_url else {}
     key = settings.elevenlabs_api_key.get_secret_value()
     service = ElevenLabsTTSService(
         api_key=key,

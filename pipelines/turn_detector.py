@@ -195,8 +195,9 @@ class TurnDetector(FrameProcessor):
             self._speech_end_t = now - WINDOW_S
         silence_s = self._silence * WINDOW_S
         self._maybe_start_check()  # transcribe during the pause already: often it is the end of the turn
-        fresh = self._check_result is not None and self._check_result[0] == self._generation
-        finished = (fresh and silence_s >= self._check_result[2]) or self._cloud_final_ends_turn()
+        check = self._check_result
+        fresh = check is not None and check[0] == self._generation
+        finished = (check is not None and fresh and silence_s >= check[2]) or self._cloud_final_ends_turn()
         if finished or silence_s >= self._settings.lisa_turn_max_silence_s:
             self._schedule_finish()
 
@@ -436,8 +437,8 @@ def cloud_words(result: Any) -> list[tuple[str, float]]:
     """The words of a cloud STT result with their confidence (Deepgram: ``channel.alternatives[0].words``,
     each with ``punctuated_word`` / ``word`` and ``confidence``); none when the result carries none."""
     try:
-        channel = result.get("channel") if isinstance(result, dict) else getattr(result, "channel", None)
-        alternatives = channel.get("alternatives") if isinstance(channel, dict) else channel.alternatives
+        channel: Any = result.get("channel") if isinstance(result, dict) else getattr(result, "channel", None)
+        alternatives: Any = channel.get("alternatives") if isinstance(channel, dict) else channel.alternatives
         first = alternatives[0]
         items = (first.get("words") if isinstance(first, dict) else first.words) or []
     except (AttributeError, IndexError, KeyError, TypeError):
