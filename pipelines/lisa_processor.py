@@ -116,7 +116,7 @@ class LisaProcessor(FrameProcessor):
 
     async def _draft(self, text: str, words: Sequence[tuple[str, float]] = ()) -> None:
         sentence = await self._engine.preview(self.conv, text, list(words) or None)
-        if sentence and not self.ending:
+        if sentence and self._prefetch is not None and not self.ending:
             self._prefetch(sentence, 1, True)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
