@@ -14,6 +14,7 @@ from api.state import Core
 from api.team_chat.accounts import AccountService, Attempts
 from api.team_chat.google import GoogleClient, TokenVault
 from api.team_chat.passwords import Passwords
+from api.team_chat.service import TeamChatService
 from api.team_chat.settings import TeamChatSettings
 from api.team_chat.sms import OutboxSender, SmsSender, TwilioSmsSender
 from api.team_chat.store import TeamStore
@@ -27,6 +28,7 @@ class TeamChatServices:
     settings: TeamChatSettings
     store: TeamStore
     accounts: AccountService
+    chats: TeamChatService
     hub: ChatHub  # the chat area's hub: team messages reach sockets (and other workers) through it
 
 
@@ -92,7 +94,8 @@ async def team_chat_lifespan(
         Attempts(core.db, settings),
         await store.secret("phone-codes"),
     )
-    services = TeamChatServices(settings=settings, store=store, accounts=accounts, hub=chat.hub)
+    chats = TeamChatService(store, chat.hub, settings, accounts.attempts)
+    services = TeamChatServices(settings=settings, store=store, accounts=accounts, chats=chats, hub=chat.hub)
     register_local_secret(secret)
     try:
         yield services
