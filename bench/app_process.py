@@ -106,7 +106,7 @@ class AppProcess:
     async def ring(self) -> tuple[str, str, dict[str, str], dict[str, str]]:
         """A call to the app's number as Twilio brings it in (signed ``/twilio/voice``): its call sid, the
         stream URL and parameters of the TwiML (the stream token among them) and the signed upgrade headers."""
-        from telephony import inbound_call
+        from simulation import inbound_call
         from telephony.signature import SIGNATURE_HEADER, sign
 
         sid = "CA" + uuid.uuid4().hex
@@ -117,7 +117,7 @@ class AppProcess:
 
     def call_in(self, **connect: Any) -> Any:
         """``async with app.call_in() as call``: :meth:`ring`, then a ``MediaStreamClient`` on its stream."""
-        from telephony import inbound_call
+        from simulation import inbound_call
 
         return inbound_call.call_in(
             self.url, auth_token=self.auth_token, from_number=CALLER, to_number=OUR_NUMBER, **connect

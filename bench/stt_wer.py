@@ -2,7 +2,7 @@
 
 Every ``say`` line of the voice replay scenarios (``tests/scenarios/*.yaml`` and ``../shared/scenarios``) is
 spoken in the party's voice (Piper, ``PARTY_STYLE``), put on the line as a call carries it (8 kHz, the
-channel impairments of :mod:`telephony.impairments` per 20 ms frame, dropped frames absent, μ-law), brought to
+channel impairments of :mod:`simulation.impairments` per 20 ms frame, dropped frames absent, μ-law), brought to
 16 kHz as the pipeline does, and transcribed by ``local_models.recognise_short`` three ways: ``plain`` (no
 context), ``always`` (the context the call would give as Whisper's prompt, ``pipelines.stt_context``: the
 request's user and purpose, the callee's name once it has answered, the inbound business and its services)
@@ -140,8 +140,8 @@ def load_lines(limit: int | None = None) -> list[Line]:
 def _line_audio(pcm_8k: bytes, condition: dict[str, float], seed: int) -> np.ndarray:
     """The party's 8 kHz line through the channel and μ-law, then to 16 kHz float as the pipeline takes it."""
     from pipelines.audio import pcm16_to_float
+    from simulation.impairments import Channel, Impairer, speech_rms
     from telephony.audio_codec import pcm16_to_ulaw, resample_pcm16, ulaw_to_pcm16
-    from telephony.impairments import Channel, Impairer, speech_rms
 
     impairer = Impairer(
         Channel(snr_db=condition.get("snr_db"), drop_rate=condition.get("drop_rate", 0.0), seed=seed)
@@ -241,7 +241,7 @@ def _name_confidences(
 
 def run(seeds: int, limit: int | None) -> dict[str, Any]:
     from pipelines import local_models
-    from telephony.party import _synthesize_8k
+    from simulation.scripted_party import _synthesize_8k
 
     lines = load_lines(limit)
     local_models.recognise_short(np.zeros(16000, dtype=np.float32))  # load and warm up

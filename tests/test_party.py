@@ -18,11 +18,11 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from pipelines.audio import wav_bytes
+from simulation.impairments import Channel
 from simulation.media_stream_client import MediaStreamClient
+from simulation.scripted_party import PartyTurn, ScriptedParty
 from telephony.audio_codec import pcm16_to_ulaw, ulaw_to_pcm16
-from telephony.impairments import Channel
 from telephony.media_stream import Dtmf, Media, OutboundMessages, Start, Stop, StreamTracker
-from telephony.party import PartyTurn, ScriptedParty
 
 
 def tone(ms: int, freq: float = 440.0, rate: int = 8000, amp: int = 8000) -> bytes:
@@ -226,7 +226,7 @@ async def test_jitter_delivers_frames_in_bursts(tone_lisa, beep_wav) -> None:
 
 @pytest.mark.voice
 async def test_say_is_synthesized_in_the_party_voice_and_cached(tone_lisa) -> None:
-    from telephony.party import party_speech
+    from simulation.scripted_party import party_speech
 
     lisa, url = tone_lisa
     party = ScriptedParty([{"say": "Hello, I would like an appointment."}], linger_s=0.3)
@@ -241,7 +241,7 @@ async def test_say_is_synthesized_in_the_party_voice_and_cached(tone_lisa) -> No
 
 
 def test_turn_times_count_the_speech_not_the_silence_around_it() -> None:
-    from telephony.party import voiced_margins_ms
+    from simulation.scripted_party import voiced_margins_ms
 
     pcm = bytes(2 * 8 * 100) + tone(300) + bytes(2 * 8 * 240)  # 100 ms quiet, 300 ms tone, 240 ms quiet
     assert voiced_margins_ms(pcm) == (100.0, 240.0)

@@ -15,7 +15,7 @@ from api.replay.expectations import check
 from api.replay.report import class_summary, report_json, stereo_wav, write_json, write_scenario_files
 from api.replay.result import ScenarioResult
 from api.replay.scenario import Expect, ScenarioError, load_scenario, load_scenarios, parse_scenario
-from telephony.impairments import Channel, Impairer, speech_rms
+from simulation.impairments import Channel, Impairer, speech_rms
 
 OURS = Path(__file__).parent / "scenarios"
 SHARED = Path(__file__).parents[1].parent / "shared" / "scenarios"

@@ -21,8 +21,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from telephony.impairments import Channel
-from telephony.party import PartyTurn
+from simulation.impairments import Channel
+from simulation.scripted_party import PartyTurn
 
 
 class ScenarioError(ValueError):

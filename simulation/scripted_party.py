@@ -13,7 +13,7 @@ runs it for outbound calls. A turn is one of
 and starts after Lisa has finished speaking (her audio stopped and her marks came back), or with
 ``barge_in_after_ms`` that long after Lisa starts her next utterance, interrupting her. Like a real line,
 the client sends a 20 ms frame every 20 ms for the whole call (silence between the party's turns); the
-channel impairments (:mod:`telephony.impairments`) apply to every frame through the client's frame hook.
+channel impairments (:mod:`simulation.impairments`) apply to every frame through the client's frame hook.
 
 It records its own lines (``lines``, ms relative to the call start), the end of each turn and the first
 audio byte of Lisa after it (``turn_latency_ms``), and everything it sent (``sent_audio``).
@@ -33,8 +33,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pipelines.audio import pcm16_to_ulaw, read_wav, resample_pcm16, ulaw_to_pcm16
-from telephony.impairments import FRAME_MS, Channel, Impairer, speech_rms
+from pipelines.audio import read_wav
+from simulation.impairments import FRAME_MS, Channel, Impairer, speech_rms
+from telephony.audio_codec import pcm16_to_ulaw, resample_pcm16, ulaw_to_pcm16
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from telephony.media_stream import MediaStreamClient
+from simulation.media_stream_client import MediaStreamClient
 from telephony.signature import SIGNATURE_HEADER, sign
 from telephony.twiml import stream_of
 
