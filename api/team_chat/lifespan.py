@@ -13,6 +13,8 @@ from api.chat.service import ChatService
 from api.state import Core
 from api.team_chat.accounts import AccountService, Attempts
 from api.team_chat.google import GoogleClient, TokenVault
+from api.team_chat.lisa_room import LisaInTheRoom
+from api.team_chat.meetings import Meetings
 from api.team_chat.passwords import Passwords
 from api.team_chat.service import TeamChatService
 from api.team_chat.settings import TeamChatSettings
@@ -29,6 +31,8 @@ class TeamChatServices:
     store: TeamStore
     accounts: AccountService
     chats: TeamChatService
+    meetings: Meetings
+    lisa: LisaInTheRoom
     hub: ChatHub  # the chat area's hub: team messages reach sockets (and other workers) through it
 
 
@@ -95,7 +99,16 @@ async def team_chat_lifespan(
         await store.secret("phone-codes"),
     )
     chats = TeamChatService(store, chat.hub, settings, accounts.attempts)
-    services = TeamChatServices(settings=settings, store=store, accounts=accounts, chats=chats, hub=chat.hub)
+    meetings = Meetings(accounts, google, settings.jitsi_base_url)
+    services = TeamChatServices(
+        settings=settings,
+        store=store,
+        accounts=accounts,
+        chats=chats,
+        meetings=meetings,
+        lisa=LisaInTheRoom(chats, core.engine, meetings),
+        hub=chat.hub,
+    )
     register_local_secret(secret)
     try:
         yield services

@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from api.edge.errors import http_error
 from api.team_chat.accounts import TeamError
+from api.team_chat.ai_routes import router as ai_router
 from api.team_chat.auth_routes import router as auth_router
 from api.team_chat.chat_routes import router as chat_router
 from api.team_chat.socket_routes import router as socket_router
@@ -16,6 +17,7 @@ router = APIRouter()
 router.include_router(auth_router)
 router.include_router(chat_router)
 router.include_router(socket_router)
+router.include_router(ai_router)
 
 
 async def team_error(request: Request, exc: TeamError) -> Response:
