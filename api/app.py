@@ -1,40 +1,137 @@
-"""The FastAPI app: chat API (seeds 000/001/003), Twilio webhooks and media streams, outbound requests (seed 002)."""
+"""The FastAPI app: chat API (seeds 000/001/003), Twilio webhooks and media streams, outbound requests (seed 002).
+
+Start-up is composed in one place, :func:`lifespan_of`: the core (database, Lisa's engine), then each area's
+lifespan in order — telephony → calls (voice) → requests → chat → call sweeper — entered on one
+``AsyncExitStack``, so shutdown runs in reverse by construction (a failing stop is logged, the rest still
+stop). What they yield becomes the typed :class:`api.state.AppState` that routes get through ``api/deps.py``.
+
+How an area plugs in (e.g. ``api/team_chat/``, ``api/console/``):
+
+1. ``api/<area>/lifespan.py``: an async context manager that takes what it needs (``Core`` and the earlier
+   areas' services, never ``AppState``), starts the area's services and yields them, stopping them after
+   the ``yield``::
+
+       @asynccontextmanager
+       async def team_chat_lifespan(core: Core, chat: ChatService) -> AsyncIterator[TeamChat]:
+           service = TeamChat(core.db, ...)
+           await service.start()
+           try:
+               yield service
+           finally:
+               await service.stop()
+
+2. ``api/state.py``: a typed field on ``AppState`` for what it yields (``team_chat: TeamChat``); in
+   ``api/deps.py`` an alias (``TeamChatDep = Annotated[TeamChat, Depends(_team_chat)]``) for its routes.
+3. Here: one ``await _enter(stack, "team chat", team_chat_lifespan(core, chat))`` line in
+   :func:`lifespan_of` at its place in the order, the field in the ``AppState(...)`` call, its router in
+   :func:`create_app`, and one ``app.add_exception_handler`` per domain error it raises to its routes.
+
+Route modules never import this module; areas never read another area's state except what they are handed.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import TypeVar
 
 from fastapi import FastAPI
 
 from agent.clock import Clock
 from agent.settings import AgentSettings
 from api.settings import ApiSettings
-from api.state import AppState
+from api.state import AppState, Core, Overrides
 from api.storage import Database
 
 log = logging.getLogger(__name__)
 
-# Each area registers how it starts and stops its services: async (state) -> None.
-Hook = Callable[[AppState], Awaitable[None]]
-STARTUP: list[Hook] = []
-SHUTDOWN: list[Hook] = []
+T = TypeVar("T")
 
 
-async def build_state(
+@asynccontextmanager
+async def core_lifespan(
     settings: ApiSettings, agent_settings: AgentSettings, clock: Clock | None = None
-) -> AppState:
+) -> AsyncIterator[Core]:
+    """The database and Lisa's engine (warm: dateparser's data and the FAQ encoder, off the event loop)."""
     from agent.factory import build_engine
     from agent.when import warm_up
     from api.bookings.store import DatabaseCalendar
 
     db = await Database.connect(settings.database_url)
-    await asyncio.to_thread(warm_up)  # dateparser's language data, off the event loop, once per process
-    engine = build_engine(agent_settings, calendar=DatabaseCalendar(db), clock=clock)
-    await asyncio.to_thread(engine.business.warm_up)  # FAQ sentence encoder + examples, once per process
-    return AppState(settings=settings, agent_settings=agent_settings, db=db, engine=engine)
+    try:
+        await asyncio.to_thread(warm_up)  # dateparser's language data, off the event loop, once per process
+        engine = build_engine(agent_settings, calendar=DatabaseCalendar(db), clock=clock)
+        try:
+            await asyncio.to_thread(engine.business.warm_up)  # FAQ encoder + examples, once per process
+            yield Core(settings, agent_settings, db, engine)
+        finally:
+            try:
+                await engine.aclose()
+            except Exception:  # a provider client failing to close must not stop the shutdown
+                log.exception("closing the engine failed")
+    finally:
+        await db.close()
+
+
+async def _enter(stack: AsyncExitStack, name: str, area: AbstractAsyncContextManager[T]) -> T:
+    """Start ``area`` on ``stack``; its stop runs in reverse order with the others, a failure logged."""
+    started = await area.__aenter__()
+
+    async def stop() -> None:
+        try:
+            await area.__aexit__(None, None, None)
+        except Exception:  # keep shutting the rest down
+            log.exception("stopping %s failed", name)
+
+    stack.push_async_callback(stop)
+    return started
+
+
+@asynccontextmanager
+async def lifespan_of(
+    settings: ApiSettings,
+    agent_settings: AgentSettings,
+    clock: Clock | None = None,
+    overrides: Overrides | None = None,
+) -> AsyncIterator[AppState]:
+    """Every area started in order (each gets what it needs from the ones before); stopped in reverse."""
+    from api.calls.lifespan import calls_lifespan
+    from api.calls.sweeper import call_sweeper
+    from api.chat.lifespan import chat_lifespan
+    from api.console.lifespan import console_lifespan
+    from api.edge.rate_limit import build_limiter
+    from api.requests.lifespan import requests_lifespan
+    from api.team_chat.lifespan import team_chat_lifespan
+    from api.twilio.lifespan import telephony_lifespan
+
+    overrides = overrides or Overrides()
+    async with AsyncExitStack() as stack:
+        core = await stack.enter_async_context(core_lifespan(settings, agent_settings, clock))
+        telephony = await _enter(stack, "telephony", telephony_lifespan(core, overrides))
+        calls = await _enter(stack, "calls", calls_lifespan(core, overrides))
+        requests = await _enter(stack, "requests", requests_lifespan(core, telephony, calls, overrides))
+        chat = await _enter(stack, "chat", chat_lifespan(core))
+        team_chat = await _enter(
+            stack, "team chat", team_chat_lifespan(core, chat, overrides.team_chat_settings)
+        )
+        await _enter(stack, "call sweeper", call_sweeper(calls.store, overrides.call_sweep_settings))
+        console = await _enter(stack, "console", console_lifespan(core, telephony, calls, requests, chat))
+        yield AppState(
+            settings=settings,
+            agent_settings=agent_settings,
+            db=core.db,
+            engine=core.engine,
+            telephony=telephony,
+            calls=calls,
+            requests=requests,
+            chat=chat,
+            rate_limiter=build_limiter(settings, core.db),
+            team_chat=team_chat,
+            console=console,
+            providers={"meetings": team_chat.meetings.name, "sms": team_chat.accounts.sms.name},
+        )
 
 
 def docs_mode(settings: ApiSettings) -> str:
@@ -52,30 +149,18 @@ def create_app(
     settings: ApiSettings | None = None,
     agent_settings: AgentSettings | None = None,
     clock: Clock | None = None,
+    overrides: Overrides | None = None,
 ) -> FastAPI:
-    """The app; ``clock`` replaces Lisa's clock built from the settings (tests inject one)."""
+    """The app; ``clock`` replaces Lisa's clock built from the settings, ``overrides`` what the settings would
+    build (tests and the demo: voice settings, a carrier, extra call hooks…)."""
     settings = settings or ApiSettings()
     agent_settings = agent_settings or AgentSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = await build_state(settings, agent_settings, clock)
-        app.state.lisa = state
-        for hook in STARTUP:
-            await hook(state)
-        try:
+        async with lifespan_of(settings, agent_settings, clock, overrides) as state:
+            app.state.lisa = state
             yield
-        finally:
-            for hook in reversed(SHUTDOWN):
-                try:
-                    await hook(state)
-                except Exception:  # keep shutting the rest down
-                    log.exception("shutdown hook failed")
-            try:
-                await state.engine.aclose()
-            except Exception:  # a provider client failing to close must not stop the shutdown
-                log.exception("closing the engine failed")
-            await state.db.close()
 
     docs = docs_mode(settings)
     public = docs == "public"
@@ -88,28 +173,35 @@ def create_app(
         redoc_url="/redoc" if public else None,
         openapi_url="/openapi.json" if public else None,
     )
+    from api.calls import routes as call_routes
+    from api.calls import stream_routes
+    from api.chat import routes as chat_routes
+    from api.chat.service import ChatError
+    from api.console import routes as console_routes
     from api.edge import errors
     from api.edge.body_limit import BodyGuard
     from api.edge.security_headers import SecurityHeaders
+    from api.requests import routes as request_routes
+    from api.team_chat import routes as team_chat_routes
+    from api.team_chat.accounts import TeamError
+    from api.twilio import routes as twilio_routes
 
     app.add_middleware(BodyGuard, settings=settings)
     errors.install(app)  # adds the catch-all middleware: outside the body guard, inside the headers
     app.add_middleware(SecurityHeaders)
+    # one handler per domain error: the areas' services raise them, the answer is the HTTP error they name
+    app.add_exception_handler(ChatError, chat_routes.chat_error)
+    app.add_exception_handler(request_routes.RequestRefused, request_routes.request_refused)
+    app.add_exception_handler(TeamError, team_chat_routes.team_error)
     if docs == "auth":
         from api.edge.docs_routes import docs_behind_auth
 
         app.include_router(docs_behind_auth(app))
-    from api.chat import routes as chat_routes
-    from api.requests import routes as request_routes
-    from api.twilio import routes as twilio_routes
-
+    app.include_router(team_chat_routes.router)  # before chat's: its /ws/chat/{chatId} takes team chats
     app.include_router(chat_routes.router)
     app.include_router(twilio_routes.router)
     app.include_router(request_routes.router)
-    from api.calls import routes as call_routes
-    from api.calls import stream_routes as media_routes
-    from api.calls import sweeper as call_sweeper  # noqa: F401 - call_sweeper: its start-up
-
-    app.include_router(media_routes.router)
+    app.include_router(stream_routes.router)
     app.include_router(call_routes.router)
+    app.include_router(console_routes.router)
     return app

@@ -88,7 +88,7 @@ async def run(n: int) -> dict[str, Any]:
         # the same work without HTTP: validation + RequestProcessor.submit (row, events, job in one transaction)
         from api.requests.models import ProcessRequestBody
 
-        processor = served.state.services["requests"]
+        processor = served.state.requests.processor
         direct: list[float] = []
         for _ in range(n):
             t = time.perf_counter()
@@ -100,7 +100,7 @@ async def run(n: int) -> dict[str, Any]:
 
         # 2. a Monday morning: submit -> call_started (nobody answers on the loopback carrier)
         served = await _app("2026-11-23T09:15:00+01:00", f"sqlite:///{tmp}/b.db")
-        store = served.state.services["requests"].store
+        store = served.state.requests.processor.store
         latencies: list[float] = []
         async with httpx.AsyncClient(base_url=served.url) as client:
             for _ in range(min(n, 30)):

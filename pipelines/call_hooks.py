@@ -1,9 +1,9 @@
 """How a phone call tells the rest of the app what happens in it (used by outbound booking requests).
 
 The media-stream route creates a :class:`CallInfo` when Twilio's ``start`` arrives and calls every hook
-registered in ``state.services["call_hooks"]`` (a list). Hooks must not raise; failures are logged.
-The call's record goes to ``state.services["call_store"]`` (a :class:`CallRecords`, e.g. the app's
-database-backed ``api.storage.calls.CallStore``), so the pipeline never imports the app's storage.
+in its :class:`~pipelines.call_deps.CallDeps` (``hooks``). Hooks must not raise; failures are logged.
+The call's record goes to ``CallDeps.call_records`` (a :class:`CallRecords`, e.g. the app's
+database-backed ``api.calls.store.CallStore``), so the pipeline never imports the app's storage.
 """
 
 from __future__ import annotations
@@ -45,6 +45,27 @@ class CallHooks(Protocol):
 class CallRecords(Protocol):
     """Where calls are recorded: start, then end with transcript, outcome and per-turn timing."""
 
-    async def started(self, **fields: Any) -> None: ...
+    async def started(
+        self,
+        *,
+        call_sid: str,
+        stream_sid: str,
+        direction: str,
+        from_masked: str,
+        to_masked: str,
+        request_id: str | None,
+        conversation_id: str,
+        language: str,
+    ) -> None: ...
 
-    async def ended(self, call_sid: str, **fields: Any) -> None: ...
+    async def ended(
+        self,
+        call_sid: str,
+        *,
+        ended_by: str,
+        reason: str,
+        outcome: dict[str, Any],
+        transcript: list[dict[str, Any]],
+        turns: list[dict[str, Any]],
+        recording: str | None = None,
+    ) -> None: ...

@@ -28,6 +28,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from agent.agreement import on_hangup
 from agent.conversation import BookingRequest, ConversationEvent, Language, Mode, Status
 from agent.conversation_codec import event_list
+from pipelines.call_deps import CallDeps
 from pipelines.call_hooks import CallInfo, CallResult
 from pipelines.call_session import CallSession, recording_problem
 from pipelines.lisa_processor import LisaProcessor
@@ -94,7 +95,7 @@ async def read_start(websocket: WebSocket, tracker: StreamTracker) -> Start:
 
 async def handle_media_stream(
     websocket: WebSocket,
-    state: Any,
+    deps: CallDeps,
     *,
     admit: Callable[[Start], Awaitable[Start]],
     start_timeout_s: float = START_TIMEOUT_S,
@@ -119,7 +120,7 @@ async def handle_media_stream(
         log.warning("media stream of call %s refused: %s", start.call_sid, exc)
         await _close(websocket, 1008, f"refused: {exc}"[:120])
         return
-    call = MediaCall(websocket, state, start, tracker)
+    call = MediaCall(websocket, deps, start, tracker)
     try:
         await call.run()
     except Exception as exc:  # one call failing never touches another
@@ -139,12 +140,12 @@ async def _close(websocket: WebSocket, code: int, reason: str) -> None:
 
 
 class MediaCall:
-    def __init__(self, websocket: WebSocket, state: Any, start: Start, tracker: StreamTracker) -> None:
+    def __init__(self, websocket: WebSocket, deps: CallDeps, start: Start, tracker: StreamTracker) -> None:
         self.websocket = websocket
-        self.state = state
+        self.deps = deps
         self.start = start
         self.tracker = tracker
-        self.settings: VoiceSettings = state.services.get("voice_settings") or VoiceSettings()
+        self.settings: VoiceSettings = deps.voice_settings
         params = dict(start.custom_parameters)
         self.direction = "outbound" if params.get("direction") == "outbound" else "inbound"
         self.info = CallInfo(start.call_sid, start.stream_sid, self.direction, params)
@@ -162,17 +163,17 @@ class MediaCall:
 
     async def _conversation(self):  # Conversation
         params = self.info.parameters
-        engine = self.state.engine
-        language = params.get("language") or self.state.agent_settings.lisa_language
+        engine = self.deps.engine
+        language = params.get("language") or self.deps.default_language
         try:
             language = Language(language)
         except ValueError:
-            language = Language(self.state.agent_settings.lisa_language)
+            language = Language(self.deps.default_language)
         request: BookingRequest | None = None
         mode = Mode.INBOUND
         if self.direction == "outbound":
             mode = Mode.OUTBOUND
-            lookup = self.state.services.get("request_lookup")
+            lookup = self.deps.request_lookup
             if self.info.request_id and lookup:
                 try:
                     request = await lookup(self.info.request_id)
@@ -215,7 +216,7 @@ class MediaCall:
             mask_phone(self.info.parameters.get("to")),
         )
         try:
-            await self.state.services["call_store"].started(
+            await self.deps.call_records.started(
                 call_sid=session.call_sid,
                 stream_sid=session.stream_sid,
                 direction=self.direction,
@@ -251,16 +252,16 @@ class MediaCall:
         tts = build_tts(self.settings, session)
         self.lisa = LisaProcessor(
             session,
-            self.state.engine,
+            self.deps.engine,
             self.settings,
             end_call=self._end_call,
             transfer=self._transfer,
             on_event=self._on_event,
             prefetch=tts.prefetch if isinstance(tts, LocalTTS) else None,
         )
-        business = getattr(self.state.engine, "business", None)
+        business = getattr(self.deps.engine, "business", None)
         stt = build_stt(self.settings, speech_context(conv, business).terms)
-        processors = [transport.input()]
+        processors: list[FrameProcessor] = [transport.input()]
         if stt is not None:
             processors.append(stt)
         processors += [
@@ -326,7 +327,7 @@ class MediaCall:
         self._ending = True
         self.ended_by, self.reason = ended_by, reason
         log.info("call %s: Lisa ends the call (%s)", self.info.call_sid, reason)
-        carrier = self.state.services.get("carrier")
+        carrier = self.deps.carrier
         if carrier is not None and not self._transferred_to:  # a transferred call is the colleague's now
             try:
                 await carrier.hangup(self.info.call_sid)
@@ -338,7 +339,7 @@ class MediaCall:
     async def _transfer(self, number: str) -> bool | None:
         """Hand the call to ``number`` through the carrier (retried); False when it failed (a
         ``transfer_failed`` event, Lisa tells the caller), None without a carrier."""
-        carrier = self.state.services.get("carrier")
+        carrier = self.deps.carrier
         log.info("call %s: transferring to %s", self.info.call_sid, mask_phone(number))
         if carrier is None:
             log.warning("call %s: no carrier to transfer with", self.info.call_sid)
@@ -359,7 +360,8 @@ class MediaCall:
                     "call %s: transfer attempt %d failed", self.info.call_sid, attempt + 1, exc_info=True
                 )
             await asyncio.sleep(0.3 * (attempt + 1))
-        now = self.state.engine.clock.now()
+        now = self.deps.engine.clock.now()
+        assert self.session is not None  # a transfer happens during the call
         self.session.conversation.events.append(
             ConversationEvent("transfer_failed", f"transfer to {mask_phone(number)} failed", now)
         )
@@ -371,7 +373,7 @@ class MediaCall:
         await self._hooks("on_conversation_event", self.info, event)
 
     async def _hooks(self, name: str, *args: Any) -> None:
-        for hook in list(self.state.services.get("call_hooks", [])):
+        for hook in list(self.deps.hooks):
             try:
                 await getattr(hook, name)(*args)
             except Exception:  # hooks must not break the call
@@ -388,17 +390,17 @@ class MediaCall:
         conv = session.conversation
         if conv.mode is not Mode.OUTBOUND and conv.outcome.status is Status.OPEN:
             # the caller left (or the call broke) before anything was decided: answered or abandoned
-            await self.state.engine.toolbox(conv).end_conversation(reason=self.reason or "call ended")
+            await self.deps.engine.toolbox(conv).end_conversation(reason=self.reason or "call ended")
         elif conv.mode is Mode.OUTBOUND and conv.outcome.status is Status.OPEN and on_hangup(conv):
             # the business hung up after agreeing: the agreed slot is booked (no second call to retry)
-            await self.state.engine.toolbox(conv).end_conversation(reason="hung up after agreeing")
+            await self.deps.engine.toolbox(conv).end_conversation(reason="hung up after agreeing")
         if self.lisa:
             await self.lisa._flush_events()
         transcript = session.final_transcript()
         turns = session.turn_report()
         recording = await asyncio.to_thread(self._write_recording)
         try:
-            await self.state.services["call_store"].ended(
+            await self.deps.call_records.ended(
                 session.call_sid,
                 ended_by=self.ended_by or "system",
                 reason=self.reason,

@@ -1,15 +1,15 @@
 """The loopback carrier of the embedded default: "calls" a simulated party on our own media WebSocket.
 
-``register_party(number, party)`` with ``party`` an ``async (call: MediaStreamClient) -> None``;
-``place_call`` then opens a :class:`MediaStreamClient` to the app's ``/twilio/media`` with the call's
-parameters and runs the party on it, reporting ``queued`` → ``ringing`` → ``in-progress`` (AnsweredBy
-``human``) → ``completed`` to the call status listeners, as Twilio would. A number with no party registered
-rings out: ``no-answer``. When the party returns, it hangs up; when Lisa hangs up (``hangup``) the stream
-stops and the party's pending sends and waits end. ``call_in`` plays a call *to* our number: the app's
-``/twilio/voice`` answer, then the stream its TwiML names.
+``register_party(number, party)`` with ``party`` an ``async (call) -> None``; ``place_call`` then has its
+``far_end`` (the app gives it :class:`simulation.far_end.SimulatedFarEnd`) open the call's stream to the app's
+``/twilio/media`` with the call's parameters and run the party on it, reporting ``queued`` → ``ringing`` →
+``in-progress`` (AnsweredBy ``human``) → ``completed`` to the call status listeners, as Twilio would. A number
+with no party registered rings out: ``no-answer``. When the party returns, it hangs up; when Lisa hangs up
+(``hangup``) the stream stops and the party's pending sends and waits end. ``call_in`` plays a call *to* our
+number: the app's ``/twilio/voice`` answer, then the stream its TwiML names.
 
 Streams are served only with a stream token (``telephony/stream_tokens.py``): the carrier issues it from
-``services["stream_tokens"]`` exactly where Twilio's carrier does (placing a call; answering one), puts it
+the app's token store (``tokens``) exactly where Twilio's carrier does (placing a call; answering one), puts it
 into the stream's parameters and, when a ``TWILIO_AUTH_TOKEN`` is configured, signs the upgrade as Twilio
 would. No stream store, no token: the app refuses the stream.
 """
@@ -23,49 +23,82 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Generic, Protocol, TypeVar
 
-from telephony import status as call_status
 from telephony.carrier import CarrierError
-from telephony.media_stream import MediaStreamClient
 from telephony.phone_numbers import mask_phone
 from telephony.signature import SIGNATURE_HEADER, sign
+from telephony.status import StatusBus
 from telephony.stream_tokens import TOKEN_PARAMETER, StreamTokens
 from telephony.twiml import connect_call, stream_of, voice_parameters
 
 log = logging.getLogger(__name__)
 
-Party = Callable[[MediaStreamClient], Awaitable[None]]
 
-# How long a party may go on after its call was ended from our side before it is cancelled.
-PARTY_GRACE_S = 3.0
+class LoopbackCall(Protocol):
+    """What the carrier needs of a live call's stream (the far end's Twilio side of it)."""
+
+    @property
+    def call_sid(self) -> str: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+    @property
+    def closed_by_server(self) -> bool: ...
+
+    async def stop(self, *, remote: bool = False) -> None: ...
+
+
+CallT = TypeVar("CallT", bound=LoopbackCall)
+
+
+class FarEnd(Protocol[CallT]):
+    """The other end of the loopback carrier's calls (:class:`simulation.far_end.SimulatedFarEnd`)."""
+
+    def connect(
+        self, url: str, *, custom_parameters: dict[str, str], call_sid: str, **connect: Any
+    ) -> AbstractAsyncContextManager[CallT]:
+        """The stream of one call, opened as Twilio would (``connect``: headers, numbers…)."""
+        ...
+
+    async def converse(
+        self, call: CallT, party: Callable[[CallT], Awaitable[None]], answered: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Run ``party`` on the answered ``call`` until it is done; ``answered`` once it runs."""
+        ...
 
 
 def normalize_number(number: str) -> str:
     return re.sub(r"[^\d+]", "", number or "")
 
 
-class LoopbackCarrier:
+class LoopbackCarrier(Generic[CallT]):
     name = "loopback"
 
     def __init__(
         self,
         media_url: str | Callable[[], str],
-        services: dict[str, Any] | None = None,
         *,
+        far_end: FarEnd[CallT],
+        tokens: StreamTokens | None = None,
+        statuses: StatusBus | None = None,
         ring_s: float = 0.0,
         from_number: str = "+15005550006",
         no_answer_after_s: float = 0.0,
         auth_token: str | None = None,
     ) -> None:
         self._media_url = media_url
+        self.far_end = far_end  # opens each call's stream and runs the party on it
         self.auth_token = auth_token  # signs stream upgrades as Twilio would (the app checks when it has one)
-        self.services = services if services is not None else {}
+        self.tokens = tokens  # issues each call's stream token (None: the app would refuse the stream)
+        self.statuses = statuses if statuses is not None else StatusBus()  # where call statuses go
         self.ring_s = ring_s
         self.from_number = from_number
         self.no_answer_after_s = no_answer_after_s
-        self._parties: dict[str, Party] = {}
-        self._calls: dict[str, MediaStreamClient] = {}
+        self._parties: dict[str, Callable[[CallT], Awaitable[None]]] = {}
+        self._calls: dict[str, CallT] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._ended: dict[str, str] = {}  # call sid -> how it ended ("hangup" | "transfer")
         self.transfers: list[tuple[str, str]] = []  # (call sid, number) in order
@@ -75,14 +108,14 @@ class LoopbackCarrier:
     def media_url(self) -> str:
         return self._media_url() if callable(self._media_url) else self._media_url
 
-    def register_party(self, number: str, party: Party) -> None:
+    def register_party(self, number: str, party: Callable[[CallT], Awaitable[None]]) -> None:
         """Whoever calls ``number`` (any formatting) reaches ``party``."""
         self._parties[normalize_number(number)] = party
 
     def unregister_party(self, number: str) -> None:
         self._parties.pop(normalize_number(number), None)
 
-    def call(self, call_sid: str) -> MediaStreamClient | None:
+    def call(self, call_sid: str) -> CallT | None:
         """The live stream of a call (None before it is answered or after it ended)."""
         return self._calls.get(call_sid)
 
@@ -110,15 +143,13 @@ class LoopbackCarrier:
     @contextlib.asynccontextmanager
     async def connect_stream(
         self, custom_parameters: dict[str, str] | None = None, *, call_sid: str | None = None, **connect: Any
-    ) -> AsyncIterator[MediaStreamClient]:
+    ) -> AsyncIterator[CallT]:
         """The media stream of a call this carrier places, driven by the caller itself (no party, no ringing
         or statuses): the parameters get the stream token :meth:`place_call` would issue for them, and the
-        upgrade is signed. ``connect``: further :meth:`MediaStreamClient.connect` options (numbers…)."""
+        upgrade is signed. ``connect``: further options of the far end's ``connect`` (numbers…)."""
         tokens = self.tokens
         if tokens is None:
-            raise CarrierError(
-                "no stream tokens (services['stream_tokens']): the app would refuse the stream"
-            )
+            raise CarrierError("no stream tokens (the app's StreamTokens): the app would refuse the stream")
         sid = call_sid or "CA" + uuid.uuid4().hex
         params = {"direction": "inbound", **(custom_parameters or {})}
         direction = "outbound" if params["direction"] == "outbound" else "inbound"
@@ -126,15 +157,11 @@ class LoopbackCarrier:
             direction, request_id=params.get("request_id"), call_sid=sid
         )
         url = self.media_url
-        async with MediaStreamClient.connect(
+        async with self.far_end.connect(
             url, custom_parameters=params, call_sid=sid, headers=self.upgrade_headers(url), **connect
         ) as call:
             with self._in_progress(sid, call):
                 yield call
-
-    @property
-    def tokens(self) -> StreamTokens | None:
-        return self.services.get("stream_tokens")
 
     def upgrade_headers(self, stream_url: str) -> dict[str, str]:
         """``X-Twilio-Signature`` of the stream URL (empty without an auth token), as Twilio sends it."""
@@ -149,22 +176,20 @@ class LoopbackCarrier:
         language: str | None = None,
         call_sid: str | None = None,
         **connect: Any,
-    ) -> AsyncIterator[MediaStreamClient]:
+    ) -> AsyncIterator[CallT]:
         """A call from ``from_number`` to our number ``to_number``, as Twilio would bring it in: the app's
         answer to ``/twilio/voice`` for it (the same parameters and a stream token, asked in process: the
         embedded default has no Twilio account to sign a webhook with), then the stream that TwiML names.
-        ``connect``: further :meth:`MediaStreamClient.connect` options."""
+        ``connect``: further options of the far end's ``connect``."""
         tokens = self.tokens
         if tokens is None:
-            raise CarrierError(
-                "no stream tokens (services['stream_tokens']): the app would refuse the stream"
-            )
+            raise CarrierError("no stream tokens (the app's StreamTokens): the app would refuse the stream")
         sid = call_sid or "CA" + uuid.uuid4().hex
         form = {"CallSid": sid, "From": from_number, "To": to_number, "Direction": "inbound"}
         parameters = voice_parameters(form, {"language": language} if language else {})
         twiml = await connect_call(tokens, self.media_url, parameters, call_sid=sid)
         stream_url, stream_params = stream_of(twiml)
-        async with MediaStreamClient.connect(
+        async with self.far_end.connect(
             stream_url,
             custom_parameters=stream_params,
             call_sid=sid,
@@ -175,7 +200,7 @@ class LoopbackCarrier:
                 yield call
 
     @contextlib.contextmanager
-    def _in_progress(self, call_sid: str, call: MediaStreamClient) -> Iterator[None]:
+    def _in_progress(self, call_sid: str, call: CallT) -> Iterator[None]:
         """Known as a live call while the caller drives it: it can be hung up and transferred, like Twilio's."""
         self._calls[call_sid] = call
         try:
@@ -188,7 +213,7 @@ class LoopbackCarrier:
         return {"To": to, "From": params.get("from", ""), "Direction": "outbound-api", **params, **extra}
 
     async def _notify(self, call_sid: str, status: str, info: dict[str, Any]) -> None:
-        await call_status.notify(self.services, call_sid, status, info)
+        await self.statuses.notify(call_sid, status, info)
 
     async def _run(
         self, call_sid: str, to: str, params: dict[str, str], stream_params: dict[str, str]
@@ -225,12 +250,12 @@ class LoopbackCarrier:
         to: str,
         params: dict[str, str],
         stream_params: dict[str, str],
-        party: Party,
+        party: Callable[[CallT], Awaitable[None]],
         began: float,
     ) -> None:
         url = self.media_url
         try:
-            client_cm = MediaStreamClient.connect(
+            client_cm = self.far_end.connect(
                 url,
                 custom_parameters=stream_params,
                 call_sid=call_sid,
@@ -247,24 +272,13 @@ class LoopbackCarrier:
             return
         self._calls[call_sid] = call
         answered = time.monotonic()
-        party_task = asyncio.create_task(party(call), name=f"loopback-party-{call_sid}")
-        try:
+
+        async def in_progress() -> None:
             await self._notify(call_sid, "in-progress", self._info(to, params, AnsweredBy="human"))
-            closed = asyncio.create_task(call.wait_closed())
-            await asyncio.wait({party_task, closed}, return_when=asyncio.FIRST_COMPLETED)
-            if not party_task.done():  # the stream ended first (Lisa hung up): let the party notice
-                done, _ = await asyncio.wait({party_task}, timeout=PARTY_GRACE_S)
-                if not done:
-                    party_task.cancel()
-            closed.cancel()
-            with contextlib.suppress(BaseException):
-                await party_task
-            if party_task.done() and not party_task.cancelled() and party_task.exception():
-                exc = party_task.exception()
-                log.warning("loopback call %s: party failed: %r", call_sid, exc)
+
+        try:
+            await self.far_end.converse(call, party, in_progress)
         finally:
-            if not party_task.done():
-                party_task.cancel()
             with contextlib.suppress(BaseException):
                 await client_cm.__aexit__(None, None, None)
         ended = self._ended.get(call_sid)

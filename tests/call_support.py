@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from telephony.status import StatusBus
+
 CallStatus = tuple[str, str, dict[str, Any]]  # (call_sid, status, info)
 
 
@@ -16,17 +18,15 @@ def party_speech(text: str) -> bytes:
     return resample_pcm16(pcm, rate, 8000)
 
 
-def record_call_statuses(
-    services: dict[str, Any], statuses: list[CallStatus] | None = None
-) -> list[CallStatus]:
-    """Add a listener to ``services["call_status_listeners"]`` that records every call status reported from
-    now on into ``statuses`` (a new list unless given); returns that list."""
+def record_call_statuses(bus: StatusBus, statuses: list[CallStatus] | None = None) -> list[CallStatus]:
+    """Add a listener to ``bus`` (e.g. ``server.state.telephony.statuses``) that records every call status
+    reported from now on into ``statuses`` (a new list unless given); returns that list."""
     recorded: list[CallStatus] = [] if statuses is None else statuses
 
     async def listener(call_sid: str, status: str, info: dict[str, Any]) -> None:
         recorded.append((call_sid, status, info))
 
-    services["call_status_listeners"].append(listener)
+    bus.add(listener)
     return recorded
 
 
@@ -37,7 +37,13 @@ def app_stream(server: Any, custom_parameters: dict[str, str] | None = None, **c
     without one. ``connect``: further ``MediaStreamClient.connect`` options (numbers, call sid…)."""
     from telephony.loopback import LoopbackCarrier
 
-    settings = server.state.services.get("twilio_settings")
-    auth_token = settings.twilio_auth_token if settings and settings.twilio_validate_signature else None
-    carrier = LoopbackCarrier(f"{server.ws_url}/twilio/media", server.state.services, auth_token=auth_token)
+    telephony = server.state.telephony
+    settings = telephony.settings
+    auth_token = settings.twilio_auth_token if settings.twilio_validate_signature else None
+    carrier = LoopbackCarrier(
+        f"{server.ws_url}/twilio/media",
+        tokens=telephony.stream_tokens,
+        statuses=telephony.statuses,
+        auth_token=auth_token,
+    )
     return carrier.connect_stream(custom_parameters, **connect)

@@ -6,7 +6,10 @@ Usage::
         server = await app_server(api={"rate_limit_per_minute": 0}, agent={"lisa_language": "de"})
         async with httpx.AsyncClient(base_url=server.url) as client:
             ...
-        server.state.services["chat"]  # the app's AppState
+        server.state.chat  # the app's AppState (typed: telephony, calls, requests, chat...)
+
+    # what the settings would build, replaced before start-up (api.state.Overrides)
+    server = await app_server(overrides=Overrides(voice_settings=VoiceSettings(_env_file=None)))
 
     @pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
     async def test_on_both(app_server, db_url):
@@ -35,6 +38,7 @@ from agent.clock import Clock
 from agent.settings import AgentSettings
 from api.cli.inprocess_server import InProcessServer, loopback_socket, serve_in_process
 from api.settings import ApiSettings
+from api.state import Overrides
 
 PG_TEST_URL = os.environ.get("DATABASE_URL_TEST", "postgresql://postgres@127.0.0.1:5432/test")
 DEFAULT_TEST_CLOCK = "2026-11-23T09:00:00+01:00"
@@ -110,7 +114,8 @@ async def app_server(tmp_path) -> AsyncIterator[StartServer]:
 
     ``api``/``agent`` override fields of ApiSettings/AgentSettings (or pass ready ``settings`` /
     ``agent_settings``). Defaults: temp SQLite file, rule brain, English, Lisa's clock at
-    2026-11-23 09:00 Berlin, rate limit off. ``clock`` injects a Clock (e.g. ``ManualClock``) as Lisa's clock.
+    2026-11-23 09:00 Berlin, rate limit off. ``clock`` injects a Clock (e.g. ``ManualClock``) as Lisa's clock;
+    ``overrides`` (:class:`api.state.Overrides`) what the settings would build (voice settings, a carrier…).
     The server's port is written into ``ApiSettings.port`` (the loopback carrier builds its media URL from it).
     """
     servers: list[RunningServer] = []
@@ -123,6 +128,7 @@ async def app_server(tmp_path) -> AsyncIterator[StartServer]:
         settings: ApiSettings | None = None,
         agent_settings: AgentSettings | None = None,
         clock: Clock | None = None,
+        overrides: Overrides | None = None,
     ) -> RunningServer:
         from api.app import create_app
 
@@ -143,7 +149,8 @@ async def app_server(tmp_path) -> AsyncIterator[StartServer]:
             agent_values: dict[str, Any] = {"lisa_brain": "rule", "lisa_clock": DEFAULT_TEST_CLOCK}
             agent_values.update(agent or {})
             agent_settings = AgentSettings(_env_file=None, **agent_values)
-        running = await serve_in_process(create_app(settings, agent_settings, clock=clock), sock)
+        app = create_app(settings, agent_settings, clock=clock, overrides=overrides)
+        running = await serve_in_process(app, sock)
         servers.append(running)
         return running
 

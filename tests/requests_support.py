@@ -8,7 +8,6 @@ import itertools
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 from api.requests.business_hours import BusinessHours
@@ -16,6 +15,7 @@ from api.requests.models import ProcessRequestBody
 from api.requests.processor import RequestProcessor
 from api.requests.settings import RequestSettings
 from api.requests.store import RequestStore
+from pipelines.settings import VoiceSettings
 
 SAMPLE = {
     "request_id": "3f0c7c1e-8a52-4a3e-9d1b-0d6a2f1c9b11",
@@ -53,13 +53,19 @@ class RecordingCarrier:
         raise NotImplementedError
 
 
-def make_processor(db, clock, carrier=None, remote: bool = False, **settings: Any) -> RequestProcessor:
+def make_processor(
+    db, clock, carrier=None, remote: bool = False, voice: VoiceSettings | None = None, **settings: Any
+) -> RequestProcessor:
     values = {"scheduler_poll_s": 0.05, "outbound_retry_delay_s": 60.0, **settings}
-    state = SimpleNamespace(engine=SimpleNamespace(clock=clock), services={}, db=db)
-    if carrier is not None:
-        state.services["carrier"] = carrier
     rs = RequestSettings(_env_file=None, **values)
-    return RequestProcessor(state, rs, RequestStore(db, remote=remote), BusinessHours.from_settings(rs))
+    return RequestProcessor(
+        rs,
+        RequestStore(db, remote=remote),
+        BusinessHours.from_settings(rs),
+        clock=clock,
+        carrier=carrier,
+        voice_settings=voice,
+    )
 
 
 def body(**overrides: Any) -> ProcessRequestBody:

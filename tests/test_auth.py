@@ -404,7 +404,7 @@ async def test_websocket_origin_is_checked(app_server, caplog):
                     code, frames = await closed_with(ws)
             assert code == 1008 and frames == [], (path, origin)
             assert any("Origin" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
-    chats = server.state.services["chat"]
+    chats = server.state.chat
     assert await chats.store.count(None) == 1  # refused sockets started no chat
 
 

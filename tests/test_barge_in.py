@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from call_support import app_stream
 
+from api.state import Overrides
 from pipelines import local_models
 from pipelines.settings import VoiceSettings
 from telephony.media_stream import MediaStreamClient
@@ -47,9 +48,7 @@ def cough(seed: int = 11) -> bytes:
 
 
 async def start(app_server: Any) -> Any:
-    server = await app_server()
-    server.state.services["voice_settings"] = VoiceSettings(_env_file=None)
-    return server
+    return await app_server(overrides=Overrides(voice_settings=VoiceSettings(_env_file=None)))
 
 
 async def record_of(server: Any, call_sid: str) -> dict[str, Any]:

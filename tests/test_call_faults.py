@@ -13,6 +13,7 @@ import httpx
 import pytest
 from call_support import app_stream
 
+from api.state import Overrides
 from pipelines import inference, local_models
 from pipelines.settings import VoiceSettings
 from telephony.carrier import CarrierError
@@ -38,10 +39,9 @@ async def exchange(call: MediaStreamClient, text: str) -> None:
     await call.wait_lisa_done(25, new_utterance=False, settle=0.8)
 
 
-async def start(app_server: Any) -> Any:
-    server = await app_server()
-    server.state.services["voice_settings"] = VoiceSettings(_env_file=None)
-    return server
+async def start(app_server: Any, **overrides: Any) -> Any:
+    """The app with the embedded voice and ``overrides`` (call hooks, a carrier…) set before it starts."""
+    return await app_server(overrides=Overrides(voice_settings=VoiceSettings(_env_file=None), **overrides))
 
 
 async def record_of(server: Any, call_sid: str) -> tuple[int, dict[str, Any]]:
@@ -88,9 +88,8 @@ async def good_call_completes(server: Any, call: MediaStreamClient) -> str:
 async def test_an_engine_exception_ends_only_its_call_with_an_apology(app_server, caplog, mid_reply):
     """The engine raises when asked (or after its first sentence): that call apologises and ends
     (``ended_by=system`` with the reason), the other call is served as if nothing happened."""
-    server = await start(app_server)
     hooks = Hooks()
-    server.state.services.setdefault("call_hooks", []).append(hooks)
+    server = await start(app_server, call_hooks=[hooks])
     engine = server.state.engine
     respond = engine.respond
 
@@ -201,11 +200,16 @@ class ExplodingHooks:
 
 async def test_storage_and_hook_exceptions_stay_in_their_call(app_server, caplog):
     caplog.set_level(logging.ERROR)
-    server = await start(app_server)
-    store = FailingStore(server.state.services["call_store"])
-    server.state.services["call_store"] = store
+    stores: list[FailingStore] = []
+
+    def failing(records: Any) -> FailingStore:
+        stores.append(FailingStore(records))
+        return stores[-1]
+
     exploding, hooks = ExplodingHooks(), Hooks()
-    server.state.services.setdefault("call_hooks", []).extend([exploding, hooks])  # the failing hook first
+    # the failing hook first
+    server = await start(app_server, call_records=failing, call_hooks=[exploding, hooks])
+    [store] = stores
     bad_sid = "CA" + "b" * 32
     store.bad.add(bad_sid)
     exploding.bad.add(bad_sid)
@@ -259,11 +263,9 @@ class RefusingCarrier:
 async def test_a_refused_transfer_is_reported_and_lisa_says_so(app_server, status, attempts):
     """README: ``carrier.transfer`` is retried, a failure becomes a ``transfer_failed`` event. The caller is
     not left hanging: Lisa says she could not put them through and the call goes on (a 4xx is not retried)."""
-    server = await start(app_server)
     carrier = RefusingCarrier(status)
-    server.state.services["carrier"] = carrier
     hooks = Hooks()
-    server.state.services.setdefault("call_hooks", []).append(hooks)
+    server = await start(app_server, carrier=carrier, call_hooks=[hooks])
     async with app_stream(server) as call:
         await call.wait_lisa_speaking(5)
         await call.wait_lisa_done(20, new_utterance=False)

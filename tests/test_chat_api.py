@@ -254,7 +254,7 @@ async def test_idle_sessions_are_ended_by_lisas_clock(app_server):
         assert (await client.get(f"/api/v1/sessions/{busy}")).json()["status"] == "active"
 
         # the sweeper ends the other one once it is idle long enough
-        chat = server.state.services["chat"]
+        chat = server.state.chat
         assert await chat.sweep_idle() == []
         clock.advance(301)
         assert await chat.sweep_idle() == [busy]

@@ -221,7 +221,7 @@ async def test_rest_sessions_and_ws_chats_are_the_same(app_server):
 
 async def test_a_broken_client_is_dropped_without_affecting_others(app_server):
     server = await app_server()
-    chat = server.state.services["chat"]
+    chat = server.state.chat
     async with (
         connect(f"{server.ws_url}/ws") as good,
         connect(f"{server.ws_url}/manager/ws") as mgr,
@@ -254,7 +254,7 @@ async def test_a_client_that_does_not_read_is_dropped(app_server, monkeypatch):
 
     monkeypatch.setattr(chat_hub, "OUTBOX_SIZE", 4)
     server = await app_server()
-    chat = server.state.services["chat"]
+    chat = server.state.chat
     async with (
         httpx.AsyncClient(base_url=server.url) as http,
         connect(f"{server.ws_url}/manager/ws") as reader,
@@ -289,7 +289,7 @@ async def test_idle_expiry_is_announced_to_the_chat_and_the_managers(app_server)
         chat_id = (await next_frame(user, sender("lisa")))["chatId"]
         await next_frame(mgr, event("chats"))
         clock.advance(61)
-        assert await server.state.services["chat"].sweep_idle() == [chat_id]
+        assert await server.state.chat.sweep_idle() == [chat_id]
         note = await next_frame(user, sender("system"))
         assert note["metadata"]["reason"] == "idle_timeout"
         ended = await next_frame(mgr, event("session_ended", chat_id))

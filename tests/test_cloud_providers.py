@@ -9,7 +9,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from fakes.deepgram_protocol_server import DeepgramProtocolServer
 from fakes.elevenlabs_protocol_server import ElevenLabsProtocolServer
 from fakes.openai_protocol_server import OpenAIProtocolServer, stream, tool_call
 
+from api.state import Overrides
 from pipelines import local_models
 from pipelines.settings import VoiceSettings
 from telephony.media_stream import MediaStreamClient
@@ -104,10 +105,10 @@ async def cloud() -> AsyncIterator[Cloud]:
         yield c
 
 
-async def start(app_server: Any, cloud: Cloud, **voice: Any) -> Any:
-    server = await app_server(agent=cloud.agent())
-    server.state.services["voice_settings"] = cloud.voice(**voice)
-    return server
+async def start(app_server: Any, cloud: Cloud, hooks: Sequence[Any] = (), **voice: Any) -> Any:
+    """The app on the cloud providers (``voice``: further voice settings), ``hooks`` told of every call."""
+    overrides = Overrides(voice_settings=cloud.voice(**voice), call_hooks=hooks)
+    return await app_server(agent=cloud.agent(), overrides=overrides)
 
 
 async def call_record(server: Any, call_sid: str) -> dict[str, Any]:
@@ -228,9 +229,8 @@ async def wait_for(condition: Any, limit_s: float, what: str) -> None:
 
 async def test_stt_outage_is_retried_then_reported_and_the_other_call_books(app_server, cloud, caplog):
     caplog.set_level(logging.WARNING, logger="pipelines.providers")
-    server = await start(app_server, cloud)
     hooks = RecordingHooks()
-    server.state.services.setdefault("call_hooks", []).append(hooks)
+    server = await start(app_server, cloud, hooks=[hooks])
     cloud.llm.script(stream("Parkside Physiotherapy, this is Lisa. ", "How can I help you?"))
     script_booking(cloud)
     async with app_stream(server) as broken:
@@ -271,9 +271,8 @@ async def test_stt_outage_is_retried_then_reported_and_the_other_call_books(app_
 
 
 async def test_providers_reconnect_after_refusal_and_dropped_streams(app_server, cloud):
-    server = await start(app_server, cloud)
     hooks = RecordingHooks()
-    server.state.services.setdefault("call_hooks", []).append(hooks)
+    server = await start(app_server, cloud, hooks=[hooks])
     cloud.elevenlabs.refuse_next(1, status=503)  # the connection made when the call starts
     cloud.deepgram.script(BOOKING_LINES[0])
     cloud.llm.script(
@@ -354,9 +353,8 @@ async def first_deepgram_handshake(cloud: Cloud) -> float:
 
 
 async def test_lisa_greets_at_once_while_deepgram_refuses_and_the_outage_is_reported(app_server, cloud):
-    server = await start(app_server, cloud)
     hooks = RecordingHooks()
-    server.state.services.setdefault("call_hooks", []).append(hooks)
+    server = await start(app_server, cloud, hooks=[hooks])
     cloud.deepgram.refuse_next(3, status=503)
     cloud.llm.script(stream("Parkside Physiotherapy, this is Lisa. ", "How can I help you?"))
     refused_at = asyncio.create_task(first_deepgram_handshake(cloud))

@@ -19,6 +19,8 @@ from fault_support import CloudVoice, caller_line, say, throwaway_postgres
 from requests_support import SAMPLE
 from websockets.asyncio.client import ClientConnection, connect
 
+from api.state import Overrides
+
 pytestmark = [pytest.mark.timeout(90), pytest.mark.postgres]
 
 
@@ -49,8 +51,8 @@ async def test_postgres_outage_mid_chat_and_mid_call(app_server, stop):
     voice = CloudVoice("When are you open?")
     with throwaway_postgres() as pg:
         async with voice.running(), contextlib.AsyncExitStack() as stack:
-            server = await app_server(database_url=pg.url)
-            server.state.services["voice_settings"] = voice.settings()
+            overrides = Overrides(voice_settings=voice.settings())
+            server = await app_server(database_url=pg.url, overrides=overrides)
             async with httpx.AsyncClient(base_url=server.url, timeout=15) as client:
                 created = await client.post("/api/v1/sessions", json={"language": "en"})
                 assert created.status_code == 201, created.text

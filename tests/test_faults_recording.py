@@ -15,6 +15,8 @@ import pytest
 from call_support import app_stream
 from fault_support import CloudVoice, say
 
+from api.state import Overrides
+
 pytestmark = pytest.mark.timeout(60)
 
 
@@ -68,8 +70,8 @@ async def test_call_goes_on_without_a_recording(app_server, tmp_path, caplog, ca
         directory, expected = unusable_dirs(tmp_path)[case]
     voice = CloudVoice("When are you open?")
     async with voice.running():
-        server = await app_server()
-        server.state.services["voice_settings"] = voice.settings(lisa_recording_dir=str(directory))
+        overrides = Overrides(voice_settings=voice.settings(lisa_recording_dir=str(directory)))
+        server = await app_server(overrides=overrides)
         with caplog.at_level(logging.WARNING):
             await talk(server, call_sid)
             record = await record_of(server, call_sid)
@@ -95,8 +97,8 @@ async def test_the_next_call_is_recorded_once_the_directory_works(app_server, tm
     blocker.write_text("in the way")
     voice = CloudVoice("When are you open?", "When are you open?")
     async with voice.running():
-        server = await app_server()
-        server.state.services["voice_settings"] = voice.settings(lisa_recording_dir=str(blocker))
+        overrides = Overrides(voice_settings=voice.settings(lisa_recording_dir=str(blocker)))
+        server = await app_server(overrides=overrides)
         first, second = "CA" + uuid.uuid4().hex, "CA" + uuid.uuid4().hex
         await talk(server, first)
         assert (await record_of(server, first))["recording"] is None

@@ -176,7 +176,7 @@ class Snapshot:
 
 
 def snapshot(server: Any) -> Snapshot:
-    hub = server.state.services["chat"].hub
+    hub = server.state.chat.hub
     current = asyncio.current_task()
     return Snapshot(
         tasks=Counter(_task_kind(t) for t in asyncio.all_tasks() if not t.done() and t is not current),

@@ -89,7 +89,7 @@ async def test_process_request_needs_json_content_type_and_places_no_call(app_se
         assert (await http.get(f"/api/requests/{SAMPLE['request_id']}")).status_code == 404
         r = await http.post("/api/process-request", content=json.dumps(SAMPLE).encode(), headers={})
         assert r.status_code == 415  # a body without any type is not taken for JSON either
-    assert not server.state.services["carrier"].placed
+    assert not server.state.telephony.carrier.placed
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
         r = await http.post(
             "/api/process-request", content=json.dumps(SAMPLE), headers={"content-type": "application/json"}
@@ -201,7 +201,7 @@ async def test_bad_ws_frames_are_answered_and_no_socket_is_dropped(app_server, d
 
         # an event that cannot be encoded as UTF-8 (if one ever got past the edge) reaches every manager
         # escaped; no socket is dropped
-        server.state.services["chat"].hub.to_managers({"event": "note", "text": "bad \ud800 text"})
+        server.state.chat.hub.to_managers({"event": "note", "text": "bad \ud800 text"})
         for manager in (manager_a, manager_b):
             note = await frame(manager, lambda f: f.get("event") == "note")
             assert note["text"] == "bad \ud800 text"
@@ -214,7 +214,7 @@ async def test_bad_ws_frames_are_answered_and_no_socket_is_dropped(app_server, d
 # --- one error contract --------------------------------------------------------------------------------------
 async def test_unexpected_error_is_500_json_with_an_error_id_in_the_log(app_server, caplog):
     server = await app_server()
-    chat = server.state.services["chat"]
+    chat = server.state.chat
 
     async def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
@@ -233,7 +233,7 @@ async def test_unexpected_error_is_500_json_with_an_error_id_in_the_log(app_serv
 
 async def test_process_request_failure_answers_seed_002_and_marks_the_stored_request_failed(app_server):
     server = await app_server(clock=ManualClock(MONDAY))
-    processor = server.state.services["requests"]
+    processor = server.state.requests.processor
 
     def broken() -> None:
         raise RuntimeError("the scheduler is gone")
@@ -248,7 +248,7 @@ async def test_process_request_failure_answers_seed_002_and_marks_the_stored_req
         data = (await http.get(f"/api/requests/{SAMPLE['request_id']}")).json()
     assert data["status"] == "failed"
     assert [e["type"] for e in data["events"]][-1] == "error"
-    assert not server.state.services["carrier"].placed
+    assert not server.state.telephony.carrier.placed
 
 
 async def test_every_error_body_is_json(app_server):
@@ -323,7 +323,7 @@ async def test_an_unexpected_error_at_a_websocket_handshake_is_500_json_with_an_
     async def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    server.state.services["chat"].open_chat = broken
+    server.state.chat.open_chat = broken
     with caplog.at_level(logging.ERROR, logger="api.edge.errors"), pytest.raises(InvalidStatus) as refused:
         async with connect(f"{server.ws_url}/ws"):
             pass
@@ -347,7 +347,7 @@ async def test_a_failed_turn_on_a_websocket_is_an_error_frame_with_an_id_and_the
     app_server, caplog
 ):
     server = await app_server()
-    chat = server.state.services["chat"]
+    chat = server.state.chat
     real_send, real_manager_send = chat.send, chat.manager_send
 
     async def broken(*args, **kwargs):

@@ -59,7 +59,7 @@ async def test_a_stranger_never_reaches_a_request(app_server, no_twilio_env, cap
     before = await _request(server)
     assert before["status"] == "outside_business_hours"
 
-    tokens: StreamTokens = server.state.services["stream_tokens"]
+    tokens: StreamTokens = server.state.telephony.stream_tokens
     url = f"{server.ws_url}/twilio/media"
     outbound = {"direction": "outbound", "request_id": RID, "language": "de"}
 
@@ -98,7 +98,7 @@ async def test_a_stranger_never_reaches_a_request(app_server, no_twilio_env, cap
 async def test_inbound_stream_needs_the_token_of_its_call(app_server, no_twilio_env) -> None:
     """An inbound stream is served with the token of the TwiML answered for that call, once."""
     server = await app_server()
-    carrier = server.state.services["carrier"]
+    carrier = server.state.telephony.carrier
     url = f"{server.ws_url}/twilio/media"
     async with carrier.call_in("+4915112345678", "+4930123456", continuous=False) as call:
         token = call.custom_parameters[TOKEN_PARAMETER]
@@ -141,7 +141,7 @@ async def test_signature_on_the_upgrade_when_twilio_auth_token_is_set(app_server
     ) as call:
         await call.wait_lisa_speaking(timeout=30)
     # and the app's own loopback carrier signs its streams as Twilio would
-    async with server.state.services["carrier"].call_in("+4915112345678", "+4930123456") as call:
+    async with server.state.telephony.carrier.call_in("+4915112345678", "+4930123456") as call:
         await call.wait_lisa_speaking(timeout=30)
 
 
@@ -175,7 +175,7 @@ async def test_streams_per_process_are_capped(app_server, no_twilio_env, caplog)
     no_twilio_env.setenv("LISA_STREAM_START_TIMEOUT_S", "30")
     server = await app_server()
     url = f"{server.ws_url}/twilio/media"
-    count = server.state.services["media_stream_count"]
+    count = server.state.calls.stream_count
     first, second = await _raw(url), await _raw(url)
     for _ in range(50):
         if count.open == 2:
@@ -246,7 +246,7 @@ async def test_a_call_the_app_places_is_served(app_server, no_twilio_env) -> Non
     from call_support import party_speech
 
     server = await app_server(clock=ManualClock("2026-11-23T09:15:00+01:00"))
-    carrier = server.state.services["carrier"]
+    carrier = server.state.telephony.carrier
     hello = await asyncio.to_thread(party_speech, "Good morning, Smile Dental, how can I help you?")
     heard: list = []
 

@@ -40,7 +40,7 @@ async def test_outbound_scenario(app_server, path):
     request = scenario["request"]
     party = ScriptedParty(scenario["party"], language=scenario.get("language", "en"), first_speaker="party")
     await party.prepare()
-    server.state.services["carrier"].register_party(request["number_to_call"], party)
+    server.state.telephony.carrier.register_party(request["number_to_call"], party)
 
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         accepted = await client.post("/api/process-request", json=request)

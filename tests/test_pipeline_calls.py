@@ -15,6 +15,7 @@ import pytest
 from call_support import app_stream
 
 from agent.conversation import BookingRequest
+from api.state import Overrides
 from pipelines import local_models
 from pipelines.settings import VoiceSettings
 from telephony.media_stream import MediaStreamClient
@@ -44,10 +45,12 @@ async def exchange(call: MediaStreamClient, text: str) -> None:
     await call.wait_lisa_done(25, new_utterance=False, settle=0.8)
 
 
-async def start(app_server: Any, **voice: Any) -> Any:
-    server = await app_server()
-    server.state.services["voice_settings"] = VoiceSettings(_env_file=None, **voice)
-    return server
+async def start(app_server: Any, overrides: Overrides | None = None, **voice: Any) -> Any:
+    """The app with the embedded voice (``voice``: further ``VoiceSettings``) and ``overrides`` set before it
+    starts (call hooks, a carrier, a request lookup)."""
+    overrides = overrides or Overrides()
+    overrides.voice_settings = VoiceSettings(_env_file=None, **voice)
+    return await app_server(overrides=overrides)
 
 
 def media_url(server: Any) -> str:
@@ -111,9 +114,8 @@ class RecordingCarrier:
 
 
 async def test_caller_books_an_appointment_and_lisa_hangs_up(app_server):
-    server = await start(app_server)
     hooks = RecordingHooks()
-    server.state.services.setdefault("call_hooks", []).append(hooks)
+    server = await start(app_server, Overrides(call_hooks=[hooks]))
     lines = [
         "Hi, I would like to book an appointment.",
         "Wednesday at three in the afternoon.",
@@ -265,9 +267,8 @@ async def test_bad_message_closes_only_its_own_call(app_server):
 
 
 async def test_dtmf_zero_transfers_to_a_human(app_server):
-    server = await start(app_server)
     carrier = RecordingCarrier()
-    server.state.services["carrier"] = carrier
+    server = await start(app_server, Overrides(carrier=carrier))
     async with app_stream(server) as call:
         await call.wait_lisa_speaking(5)
         await call.wait_lisa_done(20, new_utterance=False)
@@ -281,7 +282,6 @@ async def test_dtmf_zero_transfers_to_a_human(app_server):
 
 
 async def test_outbound_call_waits_for_the_callee_and_briefs_from_the_request(app_server):
-    server = await start(app_server)
     request = BookingRequest(
         request_id="req-1",
         user_id="user-1",
@@ -298,7 +298,7 @@ async def test_outbound_call_waits_for_the_callee_and_briefs_from_the_request(ap
         looked_up.append(request_id)
         return request if request_id == "req-1" else None
 
-    server.state.services["request_lookup"] = lookup
+    server = await start(app_server, Overrides(request_lookup=lookup))
     await speech("Good morning, Smile Dental, how can I help you?")
     params = {"direction": "outbound", "request_id": "req-1"}
     async with app_stream(server, custom_parameters=params) as call:

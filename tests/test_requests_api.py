@@ -54,7 +54,7 @@ async def test_accepted_call_with_nobody_answering_fails_with_the_reason(app_ser
     assert data["events"][1]["message"] == "Voice AI started calling +49 30 7654321 (attempt 1 of 1)"
     assert data["events"][2]["message"].startswith("Nobody answered (attempt 1 of 1)")
     assert data["updated_at"] >= data["created_at"]
-    [(_, to, params)] = server.state.services["carrier"].placed
+    [(_, to, params)] = server.state.telephony.carrier.placed
     assert to == "+49307654321" and params["request_id"] == RID and params["direction"] == "outbound"
     assert params["language"] == "en"  # a German request, but the embedded Whisper hears English only
     assert (await get(server)).json()["language"] == "de"  # summaries stay in the request's language
@@ -81,7 +81,7 @@ async def test_bad_body_gets_422_naming_the_field_and_leaves_no_row(app_server, 
     assert any(field in d["loc"] for d in r.json()["detail"])
     rows = await server.state.db.fetchall("SELECT id FROM requests")
     assert rows == []
-    assert not server.state.services["carrier"].placed
+    assert not server.state.telephony.carrier.placed
 
 
 async def test_malformed_json_is_422(app_server):
@@ -106,7 +106,7 @@ async def test_missing_number_to_call_is_recorded_as_failed(app_server):
     data = (await get(server)).json()
     assert data["status"] == "failed"
     assert [e["type"] for e in data["events"]] == ["request_received", "error"]
-    assert not server.state.services["carrier"].placed
+    assert not server.state.telephony.carrier.placed
 
 
 async def test_outside_business_hours_is_scheduled_and_repeats_are_idempotent(app_server):
@@ -228,7 +228,7 @@ async def test_restart_outside_business_hours_calls_at_monday_opening(app_server
     second = await app_server(database_url=db, clock=clock)
     await asyncio.sleep(0.3)
     assert (await get(second)).json()["status"] == "outside_business_hours"
-    assert not second.state.services["carrier"].placed
+    assert not second.state.telephony.carrier.placed
     clock.advance(2)  # Monday 08:00:01
     data = await final_status(second)
     assert [e["type"] for e in data["events"]] == [
@@ -237,7 +237,7 @@ async def test_restart_outside_business_hours_calls_at_monday_opening(app_server
         "call_started",
         "call_failed",
     ]
-    assert len(second.state.services["carrier"].placed) == 1
+    assert len(second.state.telephony.carrier.placed) == 1
 
 
 @pytest.mark.postgres
@@ -252,7 +252,7 @@ async def test_two_app_instances_on_one_postgres_call_each_request_once(app_serv
         clock.advance(2 * 24 * 3600 - 3 * 3600 + 60)  # Monday 08:01: both schedulers see every job due
         for rid in ids:
             await final_status(servers[0], rid)
-        placed = [p[2]["request_id"] for s in servers for p in s.state.services["carrier"].placed]
+        placed = [p[2]["request_id"] for s in servers for p in s.state.telephony.carrier.placed]
         assert sorted(placed) == sorted(ids)
         for rid in ids:
             data = (await get(servers[1], rid)).json()

@@ -97,7 +97,7 @@ async def test_refused_numbers_over_http_store_and_dial_nothing(app_server, monk
         assert body["error"].startswith("number_to_call") and why in body["error"], (number, body)
         assert any("number_to_call" in d["loc"] for d in body["detail"])
     assert await server.state.db.fetchall("SELECT id FROM requests") == []
-    assert not server.state.services["carrier"].placed
+    assert not server.state.telephony.carrier.placed
     assert (await post(server, request("+49 30 7654321"))).status_code == 200
 
 
@@ -146,7 +146,7 @@ async def test_a_number_denied_after_scheduling_is_not_dialled(app_server):
     body = request("+49 30 7654321")
     r = await post(server, body)
     assert r.status_code == 200 and r.json()["status"] == "scheduled"
-    processor = server.state.services["requests"]
+    processor = server.state.requests.processor
     processor.settings = processor.settings.model_copy(update={"outbound_deny_numbers": "+49 30 765"})
     clock.advance(2 * 86400 - 2 * 3600 + 60)  # Monday 09:01: the job is due
 
@@ -160,6 +160,6 @@ async def test_a_number_denied_after_scheduling_is_not_dialled(app_server):
 
     row = await wait_for(failed, within=10)
     assert "deny list" in row["last_error"]
-    assert not server.state.services["carrier"].placed
+    assert not server.state.telephony.carrier.placed
     jobs = await server.state.db.fetchall("SELECT result FROM request_jobs")
     assert [j["result"] for j in jobs] == ["refused"]

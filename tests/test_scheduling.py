@@ -349,8 +349,10 @@ async def test_call_language(db, stt, forced, expected):
     from pipelines.settings import VoiceSettings
 
     carrier = RecordingCarrier()
-    p = make_processor(db, ManualClock("2026-11-23T09:15:00+01:00"), carrier, outbound_call_language=forced)
-    p.state.services["voice_settings"] = VoiceSettings(_env_file=None, lisa_stt=stt)
+    voice = VoiceSettings(_env_file=None, lisa_stt=stt)
+    p = make_processor(
+        db, ManualClock("2026-11-23T09:15:00+01:00"), carrier, voice=voice, outbound_call_language=forced
+    )
     await p.submit(body(), "de")
     await p.tick()
     await wait_for(lambda: carrier.placed)

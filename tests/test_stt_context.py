@@ -15,6 +15,7 @@ from fakes.deepgram_protocol_server import DeepgramProtocolServer
 
 from agent.business import load_business
 from agent.conversation import BookingRequest, Conversation, Language, Mode
+from api.state import Overrides
 from pipelines import inference, local_models
 from pipelines.audio import pcm16_to_float
 from pipelines.settings import VoiceSettings
@@ -189,10 +190,9 @@ async def _say(call: Any, text: str) -> None:
 async def test_local_call_biases_whisper_with_the_business_and_hands_word_confidences_to_the_engine(
     app_server, monkeypatch
 ):
-    server = await app_server()
-    server.state.services["voice_settings"] = VoiceSettings(_env_file=None)
     hooks = UserTurns()
-    server.state.services.setdefault("call_hooks", []).append(hooks)
+    overrides = Overrides(voice_settings=VoiceSettings(_env_file=None), call_hooks=[hooks])
+    server = await app_server(overrides=overrides)
     contexts: list[str] = []
     real = inference.transcribe
 
@@ -230,15 +230,14 @@ async def test_deepgram_gets_the_call_names_as_keyterms_and_its_word_confidences
     deepgram = DeepgramProtocolServer(api_key="dg-test-key", confidences={"park": 0.41})
     deepgram.script("My name is Joe Park.")
     async with deepgram:
-        server = await app_server()
-        server.state.services["voice_settings"] = VoiceSettings(
+        voice = VoiceSettings(
             _env_file=None,
             lisa_stt="deepgram",
             deepgram_api_key="dg-test-key",
             deepgram_base_url=deepgram.url,
         )
         hooks = UserTurns()
-        server.state.services.setdefault("call_hooks", []).append(hooks)
+        server = await app_server(overrides=Overrides(voice_settings=voice, call_hooks=[hooks]))
         async with app_stream(server) as call:
             await call.wait_lisa_speaking(10)
             await call.wait_lisa_done(20, new_utterance=False, settle=1.0)

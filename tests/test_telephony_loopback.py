@@ -27,6 +27,7 @@ from telephony.media_stream import (
     Start,
     StreamTracker,
 )
+from telephony.status import StatusBus
 
 SILENT = b"\xff" * FRAME_BYTES
 
@@ -101,9 +102,9 @@ def statuses():
 
 
 def carrier_for(lisa: FakeLisa, statuses: list) -> LoopbackCarrier:
-    services: dict = {"call_status_listeners": []}
-    record_call_statuses(services, statuses)
-    return LoopbackCarrier(lambda: lisa.url, services, from_number="+15005550006")
+    bus = StatusBus()
+    record_call_statuses(bus, statuses)
+    return LoopbackCarrier(lambda: lisa.url, statuses=bus, from_number="+15005550006")
 
 
 def of(statuses: list, sid: str) -> list[str]:
@@ -227,7 +228,7 @@ async def test_a_crashing_party_or_listener_does_not_disturb_other_calls(lisa, s
     async def broken_listener(call_sid, status, info):
         raise RuntimeError("listener bug")
 
-    carrier.services["call_status_listeners"].insert(0, broken_listener)
+    carrier.statuses.listeners.insert(0, broken_listener)
 
     async def crashing(call: MediaStreamClient) -> None:
         raise RuntimeError("party bug")
@@ -248,10 +249,8 @@ async def test_a_crashing_party_or_listener_does_not_disturb_other_calls(lisa, s
 
 
 async def test_unreachable_media_stream_fails_the_call(statuses) -> None:
-    carrier = LoopbackCarrier(
-        f"ws://127.0.0.1:{free_port()}/twilio/media", {"call_status_listeners": []}, from_number="+1500"
-    )
-    record_call_statuses(carrier.services, statuses)
+    carrier = LoopbackCarrier(f"ws://127.0.0.1:{free_port()}/twilio/media", from_number="+1500")
+    record_call_statuses(carrier.statuses, statuses)
 
     async def party(call: MediaStreamClient) -> None:
         raise AssertionError("never connected")

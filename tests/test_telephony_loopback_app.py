@@ -16,9 +16,9 @@ pytestmark = pytest.mark.voice
 
 async def test_party_reached_through_the_app_carrier_talks_with_lisa(app_server) -> None:
     server = await app_server()
-    carrier = server.state.services["carrier"]
+    carrier = server.state.telephony.carrier
     assert carrier.name == "loopback"
-    statuses = record_call_statuses(server.state.services)
+    statuses = record_call_statuses(server.state.telephony.statuses)
     question = await asyncio.to_thread(party_speech, "What are your opening hours?")
     seen: dict[str, object] = {}
 
@@ -61,8 +61,8 @@ async def test_party_reached_through_the_app_carrier_talks_with_lisa(app_server)
 
 async def test_lisa_hangs_up_through_the_loopback_carrier(app_server) -> None:
     server = await app_server()
-    carrier = server.state.services["carrier"]
-    statuses = record_call_statuses(server.state.services)
+    carrier = server.state.telephony.carrier
+    statuses = record_call_statuses(server.state.telephony.statuses)
     bye = await asyncio.to_thread(party_speech, "That's all, thank you. Goodbye!")
     closed_by_lisa: list[bool] = []
 
@@ -84,8 +84,8 @@ async def test_lisa_hangs_up_through_the_loopback_carrier(app_server) -> None:
 
 async def test_dtmf_zero_transfers_through_the_loopback_carrier(app_server) -> None:
     server = await app_server()
-    carrier = server.state.services["carrier"]
-    statuses = record_call_statuses(server.state.services)
+    carrier = server.state.telephony.carrier
+    statuses = record_call_statuses(server.state.telephony.statuses)
     transferred: list[bool] = []
 
     async def caller(call: MediaStreamClient) -> None:

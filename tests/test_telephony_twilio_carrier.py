@@ -207,9 +207,9 @@ async def test_status_callbacks_through_the_app(app_server, twilio, monkeypatch)
     }.items():
         monkeypatch.setenv(key, value)
     server = await app_server(api={"public_url": PUBLIC})
-    carrier = server.state.services["carrier"]
+    carrier = server.state.telephony.carrier
     assert carrier.name == "twilio"
-    heard = record_call_statuses(server.state.services)
+    heard = record_call_statuses(server.state.telephony.statuses)
     sid = await carrier.place_call(TO, {"request_id": "req-5"})
     codes = await twilio.answer(sid, answered_by="machine_start", rewrite_base=server.url)
     assert codes == [200, 200, 200, 200]

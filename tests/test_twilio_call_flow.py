@@ -63,9 +63,9 @@ async def test_inbound_call_through_the_voice_webhook(app_server, twilio) -> Non
 
 async def test_outbound_call_placed_and_ended_over_rest(app_server, twilio) -> None:
     server = await app_server(api={"public_url": PUBLIC})
-    carrier = server.state.services["carrier"]
+    carrier = server.state.telephony.carrier
     assert carrier.name == "twilio"
-    statuses = record_call_statuses(server.state.services)
+    statuses = record_call_statuses(server.state.telephony.statuses)
     bye = await asyncio.to_thread(party_speech, "That's all, thank you. Goodbye!")
     ended_by_lisa: list[bool] = []
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import xml.etree.ElementTree as ET
+from typing import Any, cast
 
 import httpx
 import pytest
 from call_support import record_call_statuses
 from twilio.request_validator import RequestValidator
 
+from agent.settings import AgentSettings
+from api.state import Core, Overrides
 from telephony.signature import is_valid, sign
 from telephony.twiml import connect_stream, dial, media_stream_url
 
@@ -175,8 +178,8 @@ async def test_status_callback_reaches_listeners(app_server, twilio_env) -> None
     async def broken(call_sid, status, info):  # a failing listener must not stop the others
         raise RuntimeError("boom")
 
-    server.state.services["call_status_listeners"].append(broken)
-    heard = record_call_statuses(server.state.services)
+    server.state.telephony.statuses.add(broken)
+    heard = record_call_statuses(server.state.telephony.statuses)
     form = {
         "CallSid": INBOUND["CallSid"],
         "CallStatus": "in-progress",
@@ -268,29 +271,32 @@ async def test_carrier_is_registered_at_startup(app_server, twilio_env) -> None:
     from telephony.carrier import Carrier
 
     server = await app_server()
-    carrier = server.state.services["carrier"]
+    carrier = server.state.telephony.carrier
     assert isinstance(carrier, Carrier) and carrier.name == "loopback"
     assert carrier.media_url == f"ws://127.0.0.1:{server.port}/twilio/media"
-    assert server.state.services["twilio_settings"].twilio_validate_signature is True
+    assert server.state.telephony.settings.twilio_validate_signature is True
+
+
+def core_of(api: Any) -> Core:
+    """What the telephony area starts from; it needs only the API settings before a call (no database)."""
+    return Core(api, AgentSettings(_env_file=None), db=cast(Any, None), engine=cast(Any, None))
 
 
 async def test_twilio_telephony_without_credentials_refuses_to_start(monkeypatch) -> None:
     """The start-up hook (uvicorn then exits with "Application startup failed") names what is missing."""
-    from types import SimpleNamespace
-
     from api.settings import ApiSettings
-    from api.twilio.lifespan import start_telephony
+    from api.twilio.lifespan import telephony_lifespan
     from telephony.carrier import CarrierError
 
     monkeypatch.setenv("LISA_TELEPHONY", "twilio")
     monkeypatch.setenv("LISA_ALLOW_UNAUTHENTICATED_TWILIO", "true")
     for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"):
         monkeypatch.delenv(key, raising=False)
-    state = SimpleNamespace(settings=ApiSettings(_env_file=None), services={}, db=None)
     with pytest.raises(
         CarrierError, match="TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER, PUBLIC_URL"
     ):
-        await start_telephony(state)
+        async with telephony_lifespan(core_of(ApiSettings(_env_file=None)), Overrides()):
+            pass
 
 
 @pytest.mark.parametrize(
@@ -305,10 +311,8 @@ async def test_real_telephony_refuses_to_start_with_an_open_door(
     monkeypatch, caplog, auth: bool, validate: bool, refused_for: str
 ) -> None:
     """LISA_TELEPHONY=twilio with auth or webhook signatures off: no start, unless explicitly (and loudly)."""
-    from types import SimpleNamespace
-
     from api.settings import ApiSettings
-    from api.twilio.lifespan import UnsafeTelephonyError, start_telephony
+    from api.twilio.lifespan import UnsafeTelephonyError, telephony_lifespan
 
     for key, value in {
         "LISA_TELEPHONY": "twilio",
@@ -320,28 +324,23 @@ async def test_real_telephony_refuses_to_start_with_an_open_door(
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("LISA_ALLOW_UNAUTHENTICATED_TWILIO", raising=False)
     api = ApiSettings(_env_file=None, public_url="https://lisa.example.com", auth_enabled=auth)
-    state = SimpleNamespace(settings=api, services={}, db=None)
+    started: list[Any] = []
     with pytest.raises(UnsafeTelephonyError, match=refused_for):
-        await start_telephony(state)
-    assert "carrier" not in state.services
+        async with telephony_lifespan(core_of(api), Overrides()) as telephony:
+            started.append(telephony)
+    assert not started  # no carrier was built
 
     monkeypatch.setenv("LISA_ALLOW_UNAUTHENTICATED_TWILIO", "true")
-    state = SimpleNamespace(settings=api, services={}, db=None)
     with caplog.at_level(logging.WARNING):
-        await start_telephony(state)
-    try:
-        assert state.services["carrier"].name == "twilio"
-        loud = [r for r in caplog.records if "LISA_ALLOW_UNAUTHENTICATED_TWILIO=true" in r.getMessage()]
-        assert loud and loud[0].levelno == logging.WARNING and refused_for in loud[0].getMessage()
-    finally:
-        await state.services["carrier"].close()
+        async with telephony_lifespan(core_of(api), Overrides()) as telephony:  # closes the carrier after
+            assert telephony.carrier.name == "twilio"
+    loud = [r for r in caplog.records if "LISA_ALLOW_UNAUTHENTICATED_TWILIO=true" in r.getMessage()]
+    assert loud and loud[0].levelno == logging.WARNING and refused_for in loud[0].getMessage()
 
 
 async def test_auth_on_and_signatures_on_start_real_telephony(monkeypatch) -> None:
-    from types import SimpleNamespace
-
     from api.settings import ApiSettings
-    from api.twilio.lifespan import start_telephony
+    from api.twilio.lifespan import telephony_lifespan
 
     for key, value in {
         "LISA_TELEPHONY": "twilio",
@@ -353,7 +352,5 @@ async def test_auth_on_and_signatures_on_start_real_telephony(monkeypatch) -> No
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("LISA_ALLOW_UNAUTHENTICATED_TWILIO", raising=False)
     api = ApiSettings(_env_file=None, public_url="https://lisa.example.com", auth_enabled=True)
-    state = SimpleNamespace(settings=api, services={}, db=None)
-    await start_telephony(state)
-    assert state.services["carrier"].name == "twilio"
-    await state.services["carrier"].close()
+    async with telephony_lifespan(core_of(api), Overrides()) as telephony:  # closes the carrier after
+        assert telephony.carrier.name == "twilio"

@@ -6,8 +6,7 @@ A stream is served only when (1) its upgrade carries a valid ``X-Twilio-Signatur
 issued for this call (``telephony/stream_tokens.py``). Otherwise the socket is closed with the reason before
 anything of a call or request is looked up, briefed or written.
 
-Also registers the voice area's start-up: the voice settings, the inference threads and warm models
-(loaded once per process, off the event loop), so the first call greets within its time budget.
+Each call's pipeline gets what it needs from the app as one :class:`~pipelines.call_deps.CallDeps`.
 """
 
 from __future__ import annotations
@@ -15,15 +14,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-from typing import Any
 
 from fastapi import APIRouter, WebSocket
 
-from api import app as app_module
-from api.calls.store import CallStore
+from api.deps import StateDep
 from api.state import AppState
+from pipelines.call_deps import CallDeps
 from telephony.media_stream import Start
-from telephony.settings import TwilioSettings
 from telephony.signature import media_stream_refusal
 from telephony.stream_tokens import TOKEN_PARAMETER, StreamRefused, StreamTokens
 
@@ -35,18 +32,6 @@ CLOSE_POLICY = 1008  # policy violation: signature or token refused
 CLOSE_TRY_LATER = 1013  # over the stream cap
 
 
-class StreamCount:
-    """Media streams open in this process (from the upgrade until the socket is done)."""
-
-    def __init__(self) -> None:
-        self.open = 0
-        self.refused_over_cap = 0
-
-
-def stream_count(services: dict[str, Any]) -> StreamCount:
-    return services.setdefault("media_stream_count", StreamCount())
-
-
 async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
     with contextlib.suppress(Exception):  # the client may be gone already
         await websocket.accept()
@@ -54,12 +39,12 @@ async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
 
 
 @router.websocket("/twilio/media")
-async def twilio_media(websocket: WebSocket) -> None:
+async def twilio_media(websocket: WebSocket, state: StateDep) -> None:
     from pipelines.call_pipeline import handle_media_stream
 
-    state = websocket.app.state.lisa
-    settings: TwilioSettings = state.services.get("twilio_settings") or TwilioSettings()
-    count = stream_count(state.services)
+    telephony, calls = state.telephony, state.calls
+    settings = telephony.settings
+    count = calls.stream_count
     if count.open >= settings.lisa_max_streams:
         count.refused_over_cap += 1
         log.warning("media stream refused: %d streams open (LISA_MAX_STREAMS)", count.open)
@@ -80,21 +65,31 @@ async def twilio_media(websocket: WebSocket) -> None:
         await websocket.accept()
 
         async def admit(start: Start) -> Start:
-            return await admit_stream(state.services, start)
+            return await admit_stream(telephony.stream_tokens, start)
 
         await handle_media_stream(
-            websocket, state, admit=admit, start_timeout_s=settings.lisa_stream_start_timeout_s
+            websocket, call_deps(state), admit=admit, start_timeout_s=settings.lisa_stream_start_timeout_s
         )
     finally:
         count.open -= 1
 
 
-async def admit_stream(services: dict[str, Any], start: Start) -> Start:
+def call_deps(state: AppState) -> CallDeps:
+    """What a call's pipeline gets from the app."""
+    return CallDeps(
+        engine=state.engine,
+        default_language=state.agent_settings.lisa_language,
+        voice_settings=state.calls.voice_settings,
+        call_records=state.calls.records,
+        carrier=state.telephony.carrier,
+        hooks=state.calls.hooks,
+        request_lookup=state.requests.lookup,
+    )
+
+
+async def admit_stream(tokens: StreamTokens, start: Start) -> Start:
     """Redeem the stream token of ``start`` for its direction, request id and call sid; the start without
     the token (it goes nowhere else). Raises :class:`StreamRefused` with the reason."""
-    tokens: StreamTokens | None = services.get("stream_tokens")
-    if tokens is None:
-        raise StreamRefused("stream tokens are not available")
     params = dict(start.custom_parameters)
     token = params.pop(TOKEN_PARAMETER, None)
     direction = "outbound" if params.get("direction") == "outbound" else "inbound"
@@ -108,24 +103,3 @@ async def admit_stream(services: dict[str, Any], start: Start) -> Start:
         log.warning("media stream token could not be checked: %s", type(exc).__name__)
         raise StreamRefused("stream token could not be checked") from None
     return dataclasses.replace(start, custom_parameters=params)
-
-
-async def start_voice(state: AppState) -> None:
-    from pipelines import inference
-    from pipelines.call_pipeline import end_live_call
-    from pipelines.settings import VoiceSettings
-
-    stream_count(state.services)  # media streams open in this process (LISA_MAX_STREAMS)
-    state.services["end_live_call"] = end_live_call  # a canceled request ends its call politely
-    state.services.setdefault("call_store", CallStore(state.db))  # where each call's record goes
-
-    settings = state.services.get("voice_settings") or VoiceSettings()
-    state.services["voice_settings"] = settings
-    inference.configure(settings.lisa_voice_threads)
-    if settings.lisa_stt == "local" or settings.lisa_tts == "local":
-        await inference.warm_up()
-    log.info("voice pipeline ready (stt=%s, tts=%s)", settings.lisa_stt, settings.lisa_tts)
-
-
-if start_voice not in app_module.STARTUP:
-    app_module.STARTUP.append(start_voice)

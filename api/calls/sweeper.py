@@ -12,12 +12,12 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api import app as app_module
 from api.calls.store import CallStore
-from api.state import AppState
 from api.storage.db import database_unavailable
 
 log = logging.getLogger(__name__)
@@ -56,31 +56,23 @@ async def _run(store: CallStore, settings: CallSweepSettings) -> None:
                 await store.flush()
 
 
-async def start_call_sweeper(state: AppState) -> None:
-    settings = state.services.get("call_sweep_settings") or CallSweepSettings()
+@asynccontextmanager
+async def call_sweeper(store: CallStore, settings: CallSweepSettings | None = None) -> AsyncIterator[None]:
+    """Sweep once now, then every heartbeat until the app stops; the ends still pending are written then."""
+    settings = settings or CallSweepSettings()
     least = 3 * settings.lisa_call_heartbeat_s  # a heartbeat or two may be late without closing a live call
     if settings.lisa_call_stale_s < least:
         log.warning(
             "LISA_CALL_STALE_S=%g is under 3 heartbeats: using %g s", settings.lisa_call_stale_s, least
         )
         settings = settings.model_copy(update={"lisa_call_stale_s": least})
-    store = state.services.setdefault("call_store", CallStore(state.db))
     await sweep_once(store, settings)
-    state.services["call_sweeper"] = asyncio.create_task(_run(store, settings), name="call-sweeper")
-
-
-async def stop_call_sweeper(state: AppState) -> None:
-    task = state.services.pop("call_sweeper", None)
-    if task is not None:
+    task = asyncio.create_task(_run(store, settings), name="call-sweeper")
+    try:
+        yield
+    finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-    store = state.services.get("call_store")
-    if isinstance(store, CallStore) and store.pending:
-        with contextlib.suppress(Exception):
-            await store.flush()
-
-
-if start_call_sweeper not in app_module.STARTUP:
-    app_module.STARTUP.append(start_call_sweeper)
-if stop_call_sweeper not in app_module.SHUTDOWN:
-    app_module.SHUTDOWN.append(stop_call_sweeper)
+        if store.pending:
+            with contextlib.suppress(Exception):
+                await store.flush()

@@ -1,45 +1,32 @@
-"""Start and stop the chat service with the app (STARTUP/SHUTDOWN hooks of api.app)."""
+"""The chat area's lifespan: the chat service (sessions, hub, idle sweep) and, across workers on PostgreSQL,
+its relay; stopped when the app stops."""
 
 from __future__ import annotations
 
-from fastapi import HTTPException, Request, WebSocket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from api.auth import check_settings
-from api.chat.service import ChatError, ChatService
-from api.state import AppState
+from api.chat.service import ChatService
+from api.state import Core
 
 
-async def start_chat(state: AppState) -> None:
-    check_settings(state.settings)
+@asynccontextmanager
+async def chat_lifespan(core: Core) -> AsyncIterator[ChatService]:
+    check_settings(core.settings)
     service = ChatService(
-        state.db, state.engine, state.settings, default_language=state.agent_settings.lisa_language
+        core.db, core.engine, core.settings, default_language=core.agent_settings.lisa_language
     )
-    state.services["chat"] = service
     if service.spans_workers:
         from api.chat.relay import PostgresRelay
 
-        relay = PostgresRelay(state.settings.database_url, service.hub.deliver_relayed)
+        relay = PostgresRelay(core.settings.database_url, service.hub.deliver_relayed)
         await relay.start()  # the other workers' chat events reach this process's sockets
         service.hub.relay = relay
-    service.start(state.settings.session_sweep_interval_s)
-
-
-async def stop_chat(state: AppState) -> None:
-    service: ChatService | None = state.services.pop("chat", None)
-    if service is not None:
+    service.start(core.settings.session_sweep_interval_s)
+    try:
+        yield service
+    finally:
         await service.stop()
         if service.hub.relay is not None:
             await service.hub.relay.stop()
-
-
-def chat_service(request: Request) -> ChatService:
-    """FastAPI dependency: the app's chat service."""
-    return request.app.state.lisa.services["chat"]
-
-
-def chat_service_ws(websocket: WebSocket) -> ChatService:
-    return websocket.app.state.lisa.services["chat"]
-
-
-def http_error(exc: ChatError) -> HTTPException:
-    return HTTPException(exc.status_code, detail=exc.detail)

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Depends, Query, WebSocket
 from fastapi.responses import HTMLResponse
 
 from api.auth import Principal, require_admin
-from api.chat.lifespan import chat_service, chat_service_ws, http_error
 from api.chat.models import (
     ChatListOut,
     ChatRefIn,
@@ -38,6 +37,7 @@ from api.chat.socket_routes import (
     websocket_principal,
     ws_error,
 )
+from api.deps import ChatDep
 from api.edge.rate_limit import rate_limited
 from api.edge.socket_admission import accept, refuse
 
@@ -75,7 +75,7 @@ async def manager_page() -> HTMLResponse:
 async def chats(
     _admin: Annotated[Principal, Depends(require_admin)],
     _limited: Annotated[Principal, Depends(rate_limited)],
-    service: Annotated[ChatService, Depends(chat_service)],
+    service: ChatDep,
     status: Annotated[str | None, Query(pattern="^(active|ended)$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> ChatListOut:
@@ -92,12 +92,9 @@ async def send(
     body: ManagerSendIn,
     admin: Annotated[Principal, Depends(require_admin)],
     _limited: Annotated[Principal, Depends(rate_limited)],
-    service: Annotated[ChatService, Depends(chat_service)],
+    service: ChatDep,
 ) -> ManagerSentOut:
-    try:
-        turn = await service.manager_send(body.chat_id, body.content, _manager_name(body.manager, admin))
-    except ChatError as exc:
-        raise http_error(exc) from exc
+    turn = await service.manager_send(body.chat_id, body.content, _manager_name(body.manager, admin))
     return ManagerSentOut(message=MessageOut.of(turn.message), taken_over_by=turn.session.taken_over_by)
 
 
@@ -111,12 +108,9 @@ async def takeover(
     body: ChatRefIn,
     admin: Annotated[Principal, Depends(require_admin)],
     _limited: Annotated[Principal, Depends(rate_limited)],
-    service: Annotated[ChatService, Depends(chat_service)],
+    service: ChatDep,
 ) -> SessionSummaryOut:
-    try:
-        session = await service.takeover(body.chat_id, _manager_name(body.manager, admin))
-    except ChatError as exc:
-        raise http_error(exc) from exc
+    session = await service.takeover(body.chat_id, _manager_name(body.manager, admin))
     return SessionSummaryOut.of(session)
 
 
@@ -130,12 +124,9 @@ async def release(
     body: ChatRefIn,
     _admin: Annotated[Principal, Depends(require_admin)],
     _limited: Annotated[Principal, Depends(rate_limited)],
-    service: Annotated[ChatService, Depends(chat_service)],
+    service: ChatDep,
 ) -> SessionSummaryOut:
-    try:
-        session = await service.release(body.chat_id)
-    except ChatError as exc:
-        raise http_error(exc) from exc
+    session = await service.release(body.chat_id)
     return SessionSummaryOut.of(session)
 
 
@@ -159,9 +150,8 @@ async def _act(service: ChatService, frame: dict, manager: str) -> None:
 
 @router.websocket("/ws")
 async def manager_socket(
-    websocket: WebSocket, manager: Annotated[str | None, Query(max_length=100)] = None
+    websocket: WebSocket, service: ChatDep, manager: Annotated[str | None, Query(max_length=100)] = None
 ) -> None:
-    service = chat_service_ws(websocket)
     if (principal := await websocket_principal(websocket)) is None:
         return
     if not principal.is_admin:

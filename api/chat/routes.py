@@ -1,15 +1,16 @@
 """The chat area's routes: health, the session API (seeds 000/001), the chat WebSocket and manager endpoints
-(seed 003). Also registers the chat service's start/stop with the app's lifespan."""
+(seed 003); and :func:`chat_error`, the app's answer to a :class:`ChatError` a route lets through."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from starlette.responses import Response
 
-from api import app as app_module
-from api.chat.lifespan import start_chat, stop_chat
 from api.chat.manager_routes import router as manager_router
+from api.chat.service import ChatError
 from api.chat.session_routes import router as sessions_router
 from api.chat.socket_routes import router as ws_router
+from api.edge.errors import http_error
 from api.edge.health_routes import router as health_router
 
 router = APIRouter()
@@ -18,6 +19,9 @@ router.include_router(sessions_router)
 router.include_router(ws_router)
 router.include_router(manager_router)
 
-if start_chat not in app_module.STARTUP:
-    app_module.STARTUP.append(start_chat)
-    app_module.SHUTDOWN.append(stop_chat)
+
+async def chat_error(request: Request, exc: Exception) -> Response:
+    """Exception handler of :class:`ChatError`: a chat request that cannot be carried out is the HTTP error its
+    class names (``{"detail": ...}`` with 400, 403, 404, 409 or 413)."""
+    assert isinstance(exc, ChatError)  # registered for ChatError only
+    return await http_error(request, exc.status_code, exc.detail)

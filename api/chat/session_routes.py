@@ -8,7 +8,6 @@ from fastapi import APIRouter, Body, Depends, Query
 
 from agent.conversation_codec import event_list
 from api.auth import Principal, require_admin
-from api.chat.lifespan import chat_service, http_error
 from api.chat.models import (
     ChatIn,
     ChatOut,
@@ -21,8 +20,9 @@ from api.chat.models import (
     SessionOut,
     SessionSummaryOut,
 )
-from api.chat.service import ChatError, ChatService, SessionEnded
+from api.chat.service import SessionEnded
 from api.chat.store import wire_time
+from api.deps import ChatDep
 from api.edge.openapi_docs import MAX_OFFSET
 from api.edge.rate_limit import rate_limited
 
@@ -52,7 +52,7 @@ def _responses(*codes: int) -> dict[int, dict[str, str]]:
 )
 async def create_session(
     principal: Annotated[Principal, Depends(rate_limited)],
-    service: Annotated[ChatService, Depends(chat_service)],
+    service: ChatDep,
     body: Annotated[CreateSessionIn | None, Body()] = None,
 ) -> SessionCreatedOut:
     body = body or CreateSessionIn()
@@ -79,12 +79,9 @@ async def chat(
     session_id: str,
     body: ChatIn,
     principal: Annotated[Principal, Depends(rate_limited)],
-    service: Annotated[ChatService, Depends(chat_service)],
+    service: ChatDep,
 ) -> ChatOut:
-    try:
-        turn = await service.send(session_id, body.message, principal, body.user_name)
-    except ChatError as exc:
-        raise http_error(exc) from exc
+    turn = await service.send(session_id, body.message, principal, body.user_name)
     return ChatOut(
         session_id=session_id,
         reply=turn.reply.content if turn.reply else None,
@@ -104,13 +101,10 @@ async def chat(
 async def get_session(
     session_id: str,
     principal: Annotated[Principal, Depends(rate_limited)],
-    service: Annotated[ChatService, Depends(chat_service)],
+    service: ChatDep,
 ) -> SessionOut:
-    try:
-        session = await service.get(session_id, principal)
-        history = await service.history(session_id, principal)
-    except ChatError as exc:
-        raise http_error(exc) from exc
+    session = await service.get(session_id, principal)
+    history = await service.history(session_id, principal)
     summary = SessionSummaryOut.of(session)
     events = event_list(session.conversation) if session.conversation else []
     return SessionOut(
@@ -130,14 +124,12 @@ async def get_session(
 async def end_session(
     session_id: str,
     principal: Annotated[Principal, Depends(rate_limited)],
-    service: Annotated[ChatService, Depends(chat_service)],
+    service: ChatDep,
 ) -> SessionSummaryOut:
     try:
         session = await service.end(session_id, principal)
     except SessionEnded:  # ended before (Lisa said goodbye, idle, an earlier DELETE): nothing left to do
         session = await service.get(session_id, principal)
-    except ChatError as exc:
-        raise http_error(exc) from exc
     return SessionSummaryOut.of(session)
 
 
@@ -150,7 +142,7 @@ async def end_session(
 async def list_sessions(
     principal: Annotated[Principal, Depends(require_admin)],
     _limited: Annotated[Principal, Depends(rate_limited)],
-    service: Annotated[ChatService, Depends(chat_service)],
+    service: ChatDep,
     status: Annotated[Literal["active", "ended"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,

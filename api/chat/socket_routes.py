@@ -25,9 +25,9 @@ from starlette.responses import JSONResponse
 
 from api.auth import Principal
 from api.chat.hub import Subscriber
-from api.chat.lifespan import chat_service, chat_service_ws, http_error
 from api.chat.models import HistoryOut, MessageOut
-from api.chat.service import ChatError, ChatService
+from api.chat.service import ChatError
+from api.deps import ChatDep
 from api.edge import json_input
 from api.edge.errors import new_error_id
 from api.edge.openapi_docs import responses
@@ -152,36 +152,34 @@ async def rate_check(websocket: WebSocket, principal: Principal) -> dict[str, An
 )
 async def history(
     principal: Annotated[Principal, Depends(rate_limited)],
-    service: Annotated[ChatService, Depends(chat_service)],
+    service: ChatDep,
     chat_id: Annotated[str, Query(description="the chat (= session) id")],
     limit: Annotated[int | None, Query(ge=1, le=10_000, description="only the last N messages")] = None,
 ) -> HistoryOut:
-    try:
-        messages = await service.history(chat_id, principal, limit)
-    except ChatError as exc:
-        raise http_error(exc) from exc
+    messages = await service.history(chat_id, principal, limit)
     return HistoryOut(chat_id=chat_id, messages=[MessageOut.of(m) for m in messages])
 
 
 @router.websocket("/ws/chat/{chat_id}")
 async def user_chat_by_path(
     websocket: WebSocket,
+    service: ChatDep,
     chat_id: str,
     language: Annotated[str | None, Query()] = None,
     user_name: Annotated[str | None, Query(max_length=100)] = None,
 ) -> None:
     """Seed 004's address of the same chat socket: ``/ws/chat/{chatId}?token=…``."""
-    await user_chat(websocket, chat_id, language, user_name)
+    await user_chat(websocket, service, chat_id, language, user_name)
 
 
 @router.websocket("/ws")
 async def user_chat(
     websocket: WebSocket,
+    service: ChatDep,
     chat_id: Annotated[str | None, Query()] = None,
     language: Annotated[str | None, Query()] = None,
     user_name: Annotated[str | None, Query(max_length=100)] = None,
 ) -> None:
-    service = chat_service_ws(websocket)
     if (principal := await websocket_principal(websocket)) is None:
         return
     if language not in (None, "en", "de"):

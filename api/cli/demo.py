@@ -87,13 +87,15 @@ async def demo(clock_value: str | None = None, timeout_s: float = 240.0, console
     import httpx
     from rich.console import Console
     from rich.table import Table
+    from telephony.party import ScriptedParty
 
     from agent.clock import Clock
     from agent.settings import AgentSettings
     from api.app import create_app
     from api.cli.inprocess_server import loopback_socket, loopback_telephony, serve_in_process
     from api.settings import ApiSettings
-    from telephony.party import ScriptedParty
+    from api.state import Overrides
+    from telephony.loopback import LoopbackCarrier
 
     console = console or Console()
     start = demo_clock(clock_value)
@@ -115,17 +117,21 @@ async def demo(clock_value: str | None = None, timeout_s: float = 240.0, console
             }
         )
         agent = AgentSettings(_env_file=None, lisa_language="en", lisa_timezone=DEMO_TIMEZONE)
-        app = create_app(api, agent, clock=Clock(start, DEMO_TIMEZONE))
+        view = LiveView()  # the call as it happens, told like any call hook
+        app = create_app(
+            api, agent, clock=Clock(start, DEMO_TIMEZONE), overrides=Overrides(call_hooks=[view])
+        )
         console.print(f"[bold]Lisa demo[/bold] · Lisa's clock: {start:%A %d.%m.%Y %H:%M} ({DEMO_TIMEZONE})")
         served = None
         try:
             with console.status("Starting the app and loading the speech models…"):
                 served = await serve_in_process(app, sock)
-                view = LiveView()
-                served.state.services.setdefault("call_hooks", []).append(view)
                 party = ScriptedParty(RECEPTIONIST, language="en", first_speaker="party")
                 await party.prepare()
-                served.state.services["carrier"].register_party(REQUEST["number_to_call"], party)
+                carrier = served.state.telephony.carrier
+                if not isinstance(carrier, LoopbackCarrier):
+                    raise RuntimeError(f"the demo needs the loopback carrier, not {carrier.name!r}")
+                carrier.register_party(REQUEST["number_to_call"], party)
             return await _follow(console, api, served.state, view, party, timeout_s, httpx, Table)
         finally:
             if served is not None:

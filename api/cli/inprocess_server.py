@@ -9,9 +9,12 @@ import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
+
+if TYPE_CHECKING:
+    from api.state import AppState
 
 
 def free_port() -> int:
@@ -69,9 +72,10 @@ class InProcessServer:
         return f"ws://127.0.0.1:{self.port}"
 
     @property
-    def state(self) -> Any:
-        """The app's :class:`api.state.AppState` (settings, db, engine, services)."""
-        return self.app.state.lisa
+    def state(self) -> AppState:
+        """The app's :class:`api.state.AppState` (settings, db, engine, each area's services)."""
+        state: AppState = self.app.state.lisa
+        return state
 
     async def stop(self) -> None:
         """Ask uvicorn to shut down gracefully; force it after 15 s."""

@@ -73,6 +73,12 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     return await http_exception_handler(request, exc)
 
 
+async def http_error(request: Request, status_code: int, detail: Any) -> Response:
+    """The answer an ``HTTPException(status_code, detail)`` raised by the route would get (domain errors'
+    handlers answer with it, so their bodies stay exactly those of the HTTP errors they stand for)."""
+    return await _http_error(request, StarletteHTTPException(status_code, detail))
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
     if seed_002(request.url.path):
         errors = exc.errors()

@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 from importlib import metadata
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.chat.models import HealthOut
+from api.deps import StateDep
 from api.state import AppState
 
 router = APIRouter(tags=["health"])
-_STARTED = time.monotonic()
 
 
 def version() -> str:
@@ -27,7 +27,7 @@ _TTS = {"local": "piper joe (local)", "elevenlabs": "elevenlabs"}
 
 
 def providers(state: AppState) -> dict[str, str]:
-    """Which provider serves each stage (names only). Areas may name theirs in ``state.services["providers"]``."""
+    """Which provider serves each stage (names only). Areas may name theirs in ``state.providers``."""
     found: dict[str, str] = {"brain": state.agent_settings.lisa_brain}
     if state.agent_settings.lisa_brain == "llm":
         found["brain"] = f"llm ({state.agent_settings.openai_model}; fallback rule)"
@@ -39,18 +39,9 @@ def providers(state: AppState) -> dict[str, str]:
         found["tts"] = _TTS.get(voice.lisa_tts, voice.lisa_tts)
     except Exception:  # the voice area may be absent; report what is known
         found["stt"], found["tts"] = _STT["local"], _TTS["local"]
-    carrier = state.services.get("carrier")
-    telephony = getattr(carrier, "name", None)
-    if not telephony:
-        try:
-            from telephony.settings import TwilioSettings
-
-            telephony = TwilioSettings().lisa_telephony
-        except Exception:
-            telephony = "loopback"
-    found["telephony"] = telephony
+    found["telephony"] = state.telephony.carrier.name
     found["storage"] = "postgresql" if state.db.dialect == "postgresql" else "sqlite"
-    found.update({k: str(v) for k, v in state.services.get("providers", {}).items()})
+    found.update({k: str(v) for k, v in state.providers.items()})
     return found
 
 
@@ -60,12 +51,11 @@ def providers(state: AppState) -> dict[str, str]:
     summary="Health: status, version, providers, database",
     responses={503: {"model": HealthOut, "description": "the database is not reachable"}},
 )
-async def health(request: Request) -> JSONResponse:
-    state: AppState = request.app.state.lisa
+async def health(state: StateDep) -> JSONResponse:
     reachable = await state.db.ping()
     sessions: dict[str, int] = {}
-    chat = state.services.get("chat")
-    if reachable and chat is not None:
+    chat = state.chat
+    if reachable:
         sessions["active"] = await chat.store.count("active")
     body = HealthOut(
         status="ok" if reachable else "degraded",
@@ -73,6 +63,6 @@ async def health(request: Request) -> JSONResponse:
         providers=providers(state),
         database={"kind": state.db.dialect, "reachable": reachable},
         sessions=sessions,
-        uptime_s=round(time.monotonic() - getattr(chat, "started", _STARTED), 1),
+        uptime_s=round(time.monotonic() - chat.started, 1),
     )
     return JSONResponse(body.model_dump(), status_code=200 if reachable else 503)

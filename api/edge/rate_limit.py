@@ -16,8 +16,11 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy import text
+from starlette.requests import HTTPConnection
 
 from api.auth import Principal, current_principal
+from api.settings import ApiSettings
+from api.state import app_state
 from api.storage import Database
 
 log = logging.getLogger(__name__)
@@ -111,16 +114,15 @@ def client_key(principal: Principal, host: str | None) -> str:
     return f"user:{principal.user_id}" if principal.user_id else f"ip:{host or 'unknown'}"
 
 
-def limiter_of(request_or_ws) -> RateLimiter | DatabaseRateLimiter:  # Request | WebSocket
+def build_limiter(settings: ApiSettings, db: Database) -> RateLimiter | DatabaseRateLimiter:
     """The app's limiter: in the database on PostgreSQL (shared by all workers), else in memory."""
-    state = request_or_ws.app.state.lisa
-    limiter = state.services.get("rate_limiter")
-    if limiter is None:
-        limit = state.settings.rate_limit_per_minute
-        shared = state.db.dialect == "postgresql"
-        limiter = DatabaseRateLimiter(state.db, limit) if shared else RateLimiter(limit)
-        state.services["rate_limiter"] = limiter
-    return limiter
+    limit = settings.rate_limit_per_minute
+    return DatabaseRateLimiter(db, limit) if db.dialect == "postgresql" else RateLimiter(limit)
+
+
+def limiter_of(conn: HTTPConnection) -> RateLimiter | DatabaseRateLimiter:
+    """The app's limiter (``AppState.rate_limiter``), for a request or a WebSocket."""
+    return app_state(conn).rate_limiter
 
 
 async def rate_limited(

@@ -15,14 +15,18 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+from telephony.party import ScriptedParty
 
 from api.replay.expectations import check
 from api.replay.result import ScenarioResult
 from api.replay.scenario import Scenario
-from telephony.party import ScriptedParty
+from telephony.loopback import LoopbackCarrier
+
+if TYPE_CHECKING:
+    from api.state import AppState
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +43,7 @@ class Target:
     """Where a scenario is replayed: an in-process app (``state`` set) or a running deployment."""
 
     url: str
-    state: Any = None
+    state: AppState | None = None
 
     @property
     def ws_url(self) -> str:
@@ -241,8 +245,8 @@ def _call_in(scenario: Scenario, target: Target) -> Any:
     through the app's loopback carrier; against a ``--server`` by ringing its ``/twilio/voice``, signed with
     ``TWILIO_AUTH_TOKEN`` from this environment (the server's own token)."""
     if target.state is not None:
-        carrier = target.state.services.get("carrier")
-        if carrier is None or not hasattr(carrier, "call_in"):
+        carrier = target.state.telephony.carrier
+        if not isinstance(carrier, LoopbackCarrier):
             raise ReplayError("inbound scenarios in process need the app's loopback carrier")
         return carrier.call_in(CALLER_NUMBER, BUSINESS_NUMBER, language=scenario.language)
     from telephony import inbound_call
@@ -303,9 +307,9 @@ async def replay_outbound(scenario: Scenario, target: Target, client: httpx.Asyn
     result.ids["request_id"] = request_id
     party = _party(scenario)
     await party.prepare()
-    carrier = target.state.services.get("carrier")
-    if carrier is None:
-        raise ReplayError("the app has no carrier (state.services['carrier'])")
+    carrier = target.state.telephony.carrier
+    if not isinstance(carrier, LoopbackCarrier):
+        raise ReplayError("outbound scenarios in process need the app's loopback carrier")
     if scenario.answer:
         carrier.register_party(_request_number(scenario.request), party)
     t0 = time.monotonic()

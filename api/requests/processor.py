@@ -12,9 +12,12 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from agent.business import BusinessProfile
+from agent.clock import Clock
 from agent.conversation import BookingRequest, Conversation, ConversationEvent, Status
 from api.requests.business_hours import BusinessHours
 from api.requests.dial_policy import DialPolicy, business_country
@@ -23,7 +26,10 @@ from api.requests.scheduler import ActiveCall, CallScheduler
 from api.requests.settings import RequestSettings
 from api.requests.store import Quota, QuotaExceeded, RequestStore
 from api.requests.summary import booked_summary, scheduled_message, when_text
+from pipelines.call_deps import EndLiveCall
 from pipelines.call_hooks import CallInfo, CallResult
+from pipelines.settings import VoiceSettings
+from telephony.carrier import Carrier
 from telephony.phone_numbers import mask_phone
 
 log = logging.getLogger(__name__)
@@ -49,13 +55,22 @@ RETRY_REASONS = {
 class RequestProcessor(CallScheduler):
     def __init__(
         self,
-        state: Any,
         settings: RequestSettings,
         store: RequestStore,
         hours: BusinessHours,
-        on_change: Any = None,
+        *,
+        clock: Clock,
+        carrier: Carrier | None,
+        business: BusinessProfile | None = None,
+        voice_settings: VoiceSettings | None = None,
+        end_live_call: EndLiveCall | None = None,
+        on_change: Callable[[], None] | None = None,
     ) -> None:
-        self.state = state
+        self.clock = clock  # Lisa's clock (tests and replays fix it)
+        self.carrier = carrier  # places the calls; None: every attempt fails with the reason
+        self.business = business  # its country is the default dial policy
+        self.voice_settings = voice_settings  # how the calls hear (the call language follows it)
+        self.end_live_call = end_live_call  # a canceled request's live call says goodbye
         self.settings = settings
         self.store = store
         self.hours = hours
@@ -69,7 +84,7 @@ class RequestProcessor(CallScheduler):
     # --- time ---------------------------------------------------------------------------------
     def now(self) -> datetime:
         """Lisa's clock (tests and replays fix it), in the business timezone."""
-        return self.state.engine.clock.now().astimezone(self.hours.tz)
+        return self.clock.now().astimezone(self.hours.tz)
 
     def _changed(self) -> None:
         if self._on_change:
@@ -80,8 +95,7 @@ class RequestProcessor(CallScheduler):
         """``OUTBOUND_ALLOWED_COUNTRIES`` (default: the business's country) and ``OUTBOUND_DENY_NUMBERS``."""
         countries = self.settings.outbound_allowed_countries.split(",")
         if not any(c.strip() for c in countries):
-            business = getattr(self.state.engine, "business", None)
-            countries = [business_country(business, self.settings.business_holidays_country or "DE")]
+            countries = [business_country(self.business, self.settings.business_holidays_country or "DE")]
         return DialPolicy.of(countries, self.settings.outbound_deny_numbers.split(","))
 
     def quotas(self, body: ProcessRequestBody) -> tuple[Quota, ...]:
@@ -245,8 +259,7 @@ class RequestProcessor(CallScheduler):
         await self.store.cancel_jobs(request_id)
         self._changed()
         if changed and row.get("call_sid") and row["status"] in ("calling", "in_progress"):
-            end_live_call = self.state.services.get("end_live_call")
-            carrier = self.state.services.get("carrier")
+            end_live_call, carrier = self.end_live_call, self.carrier
             if end_live_call is not None and end_live_call(row["call_sid"], "canceled"):
                 pass  # connected here: Lisa says goodbye, then hangs up through the carrier herself
             elif carrier is not None:
@@ -267,7 +280,7 @@ class RequestProcessor(CallScheduler):
         }
 
     async def lookup(self, request_id: str) -> BookingRequest | None:
-        """``state.services["request_lookup"]``: the brief the pipeline gives Lisa for an outbound call."""
+        """The brief the pipeline gives Lisa for an outbound call (``Requests.lookup``)."""
         row = await self.store.get(request_id)
         return booking_request_from_row(row) if row else None
 
@@ -276,7 +289,7 @@ class RequestProcessor(CallScheduler):
         when the voice pipeline hears with the embedded English-only Whisper (``LISA_STT=local``)."""
         if self.settings.outbound_call_language:
             return self.settings.outbound_call_language
-        voice = self.state.services.get("voice_settings")
+        voice = self.voice_settings
         if row["language"] != "en" and getattr(voice, "lisa_stt", None) == "local":
             return "en"
         return row["language"]
@@ -385,7 +398,7 @@ class RequestProcessor(CallScheduler):
         )
         self._changed()
         if not connected and await self.store.get(request_id):  # canceled (or done) while it rang
-            carrier = self.state.services.get("carrier")
+            carrier = self.carrier
             if carrier is not None:
                 with contextlib.suppress(Exception):
                     await carrier.hangup(call.call_sid)
@@ -443,7 +456,7 @@ class RequestProcessor(CallScheduler):
         answered_by = str(info.get("AnsweredBy") or info.get("answered_by") or "")
         if answered_by.startswith(MACHINE_PREFIXES):
             if await self.finish_attempt(request_id, call_sid, "retry", "machine", detail=answered_by):
-                carrier = self.state.services.get("carrier")
+                carrier = self.carrier
                 if carrier is not None:
                     try:
                         await carrier.hangup(call_sid)

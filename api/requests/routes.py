@@ -1,5 +1,5 @@
 """Outbound booking requests (seed 002): ``POST /api/process-request``, ``GET /api/requests/{id}``,
-``POST /api/requests/{id}/cancel``; and the services behind them, started with the app.
+``POST /api/requests/{id}/cancel`` (the services behind them start in ``api/requests/lifespan.py``).
 
 A bad body gets 422 naming the field(s) and nothing is stored. ``number_to_call: null`` passes validation
 (the seed allows it) but cannot be called: the request is recorded as ``failed`` with an ``error`` event
@@ -16,18 +16,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from api.app import SHUTDOWN, STARTUP
 from api.auth import Principal, current_principal
+from api.deps import ProcessorDep, RequestsDep
 from api.edge import json_input
 from api.edge.errors import new_error_id
 from api.edge.openapi_docs import json_body, responses
-from api.requests.business_hours import BusinessHours
 from api.requests.models import FINAL_STATUSES, ProcessRequestBody, guess_language
-from api.requests.outbox import Outbox
 from api.requests.processor import RequestProcessor
-from api.requests.settings import RequestSettings
-from api.requests.store import RequestStore
-from api.state import AppState
 from api.storage.db import database_unavailable
 
 log = logging.getLogger(__name__)
@@ -41,10 +36,6 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _processor(request: Request) -> RequestProcessor:
-    return request.app.state.lisa.services["requests"]
 
 
 def _error(status: int, request_id: Any, error: str, **extra: Any) -> JSONResponse:
@@ -64,7 +55,7 @@ def _error(status: int, request_id: Any, error: str, **extra: Any) -> JSONRespon
         described={409: "this request_id is already used by another user"},
     ),
 )
-async def process_request(request: Request, principal: Caller) -> JSONResponse:
+async def process_request(request: Request, principal: Caller, requests: RequestsDep) -> JSONResponse:
     """Seed 002: accept a booking request and call the business (now, or at the next opening)."""
     try:  # the edge (api/edge/body_limit.py) checked it already; parsed the same safe way here
         raw = json_input.loads(await request.body())
@@ -79,14 +70,14 @@ async def process_request(request: Request, principal: Caller) -> JSONResponse:
         detail = [{"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         message = "; ".join(f"{f}: {e['msg']}" for f, e in zip(fields, exc.errors(), strict=True))
         return _error(422, raw.get("request_id"), message, detail=detail)
-    if "request_outbox" in request.app.state.lisa.services:  # Supabase: ids are uuid columns there
+    if requests.outbox is not None:  # Supabase: ids are uuid columns there
         for name in ("request_id", "user_id"):
             if not _is_uuid(getattr(body, name)):
                 return _error(422, body.request_id, f"{name}: must be a UUID (Supabase is the outcome store)")
     if principal.authenticated and not principal.is_admin and principal.user_id != body.user_id:
         return _error(403, body.request_id, "user_id does not match the signed-in user")
     language = guess_language(body.title, body.description, body.preferred_time, hint=body.language)
-    processor = _processor(request)
+    processor = requests.processor
     known = await processor.store.get(body.request_id) is not None
     try:
         status, answer = await processor.submit(body, language)
@@ -125,18 +116,34 @@ async def _failed(
     return _error(500, request_id, message, error_id=error_id)
 
 
-async def _owned(request: Request, request_id: str, principal: Principal) -> JSONResponse | None:
-    row = await _processor(request).store.get(request_id)
+class RequestRefused(Exception):
+    """A request route cannot answer this caller (``status_code``: 403 or 404); answered by
+    :func:`request_refused` as ``{"detail": ...}``."""
+
+    def __init__(self, status_code: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+        self.detail = detail
+
+
+async def request_refused(request: Request, exc: Exception) -> JSONResponse:
+    """Exception handler of :class:`RequestRefused` (registered by the app)."""
+    assert isinstance(exc, RequestRefused)  # registered for RequestRefused only
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+
+async def _owned(processor: RequestProcessor, request_id: str, principal: Principal) -> None:
+    """Raises :class:`RequestRefused` unless ``request_id`` exists and ``principal`` may see it."""
+    row = await processor.store.get(request_id)
     if row is None:
-        return JSONResponse({"detail": f"unknown request {request_id}"}, status_code=404)
+        raise RequestRefused(404, f"unknown request {request_id}")
     if not principal.may_access(row["user_id"]):
-        return JSONResponse({"detail": "this request belongs to another user"}, status_code=403)
-    return None
+        raise RequestRefused(403, "this request belongs to another user")
 
 
 @router.get("/api/requests", responses=responses(401, 403))
 async def list_requests(
-    request: Request,
+    processor: ProcessorDep,
     principal: Caller,
     user_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -145,9 +152,9 @@ async def list_requests(
     anyone with auth off) may list all or filter by ``user_id``."""
     if not principal.is_admin:
         if user_id not in (None, principal.user_id):
-            return JSONResponse({"detail": "you may only list your own requests"}, status_code=403)
+            raise RequestRefused(403, "you may only list your own requests")
         user_id = principal.user_id
-    rows = await _processor(request).store.newest(user_id, limit)
+    rows = await processor.store.newest(user_id, limit)
     keys = (
         "id",
         "user_id",
@@ -163,62 +170,15 @@ async def list_requests(
 
 
 @router.get("/api/requests/{request_id}", responses=responses(401, 403, 404))
-async def get_request(request_id: str, request: Request, principal: Caller) -> JSONResponse:
+async def get_request(request_id: str, processor: ProcessorDep, principal: Caller) -> JSONResponse:
     """Status, events, summary and appointment of a request (for clients that do not read Supabase)."""
-    if refused := await _owned(request, request_id, principal):
-        return refused
-    return JSONResponse(await _processor(request).describe(request_id))
+    await _owned(processor, request_id, principal)
+    return JSONResponse(await processor.describe(request_id))
 
 
 @router.post("/api/requests/{request_id}/cancel", responses=responses(401, 403, 404))
-async def cancel_request(request_id: str, request: Request, principal: Caller) -> JSONResponse:
+async def cancel_request(request_id: str, processor: ProcessorDep, principal: Caller) -> JSONResponse:
     """Cancel a request: no further calls; a call in progress is ended."""
-    if refused := await _owned(request, request_id, principal):
-        return refused
-    status, answer = await _processor(request).cancel(request_id)
+    await _owned(processor, request_id, principal)
+    status, answer = await processor.cancel(request_id)
     return JSONResponse(answer, status_code=status)
-
-
-# --- services ---------------------------------------------------------------------------------
-async def start_requests(state: AppState) -> None:
-    """Register the request processor, its call hooks / status listener / lookup, scheduler and outbox."""
-    settings: RequestSettings = state.services.get("request_settings") or RequestSettings()
-    api = state.settings
-    remote = None
-    if api.supabase_url and api.supabase_service_key:
-        from api.requests.supabase_store import SupabaseOutcomeStore
-
-        remote = SupabaseOutcomeStore(api.supabase_url, api.supabase_service_key, settings.supabase_timeout_s)
-    store = RequestStore(state.db, remote=remote is not None)
-    outbox = (
-        Outbox(store, remote, settings.outbox_retry_s, settings.outbox_max_rejections) if remote else None
-    )
-    processor = RequestProcessor(
-        state,
-        settings,
-        store,
-        BusinessHours.from_settings(settings),
-        on_change=outbox.poke if outbox else None,
-    )
-    state.services["requests"] = processor
-    state.services["request_lookup"] = processor.lookup
-    state.services.setdefault("call_hooks", []).append(processor)
-    state.services.setdefault("call_status_listeners", []).append(processor.on_call_status)
-    if outbox:
-        state.services["request_outbox"] = outbox
-        outbox.start()
-    processor.start()
-
-
-async def stop_requests(state: AppState) -> None:
-    processor: RequestProcessor | None = state.services.get("requests")
-    if processor:
-        await processor.stop()
-    outbox: Outbox | None = state.services.get("request_outbox")
-    if outbox:
-        await outbox.stop()
-
-
-if start_requests not in STARTUP:
-    STARTUP.append(start_requests)
-    SHUTDOWN.append(stop_requests)

@@ -23,6 +23,7 @@ from telephony.phone_numbers import mask_phone
 
 if TYPE_CHECKING:
     from api.requests.business_hours import BusinessHours
+    from telephony.carrier import Carrier
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class ActiveCall:
 class CallScheduler:
     """The scheduler half of the request processor (see the module docstring)."""
 
-    state: Any
+    carrier: Carrier | None
     settings: RequestSettings
     store: RequestStore
     hours: BusinessHours
@@ -178,7 +179,7 @@ class CallScheduler:
     async def _place_and_watch(self, active: ActiveCall, row: dict[str, Any]) -> None:
         request_id = active.request_id
         try:
-            carrier = self.state.services.get("carrier")
+            carrier = self.carrier
             if carrier is None:
                 raise RuntimeError("no telephony carrier is configured")
             parameters = {

@@ -1,15 +1,19 @@
-"""Start-up of the telephony area: settings, the carrier in ``state.services["carrier"]``, status listeners."""
+"""The telephony area's lifespan: Twilio settings, stream tokens, the call status bus and the carrier
+(:class:`api.state.Telephony`)."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from api.settings import ApiSettings
-from telephony import status as call_status
+from api.state import Core, Overrides, Telephony
+from simulation.far_end import SimulatedFarEnd
 from telephony.carrier import Carrier
 from telephony.loopback import LoopbackCarrier
 from telephony.settings import TwilioSettings
+from telephony.status import StatusBus
 from telephony.stream_tokens import AppliedStatuses, StreamTokens
 from telephony.twiml import MEDIA_PATH, media_stream_url
 
@@ -26,15 +30,20 @@ def loopback_media_url(settings: ApiSettings) -> str:
     return f"ws://{host}:{settings.port}{MEDIA_PATH}"
 
 
-def build_carrier(settings: TwilioSettings, api: ApiSettings, services: dict[str, Any]) -> Carrier:
-    """The carrier; both issue each call's stream token from ``services["stream_tokens"]``."""
+def build_carrier(
+    settings: TwilioSettings, api: ApiSettings, tokens: StreamTokens, statuses: StatusBus
+) -> Carrier:
+    """The carrier; both issue each call's stream token from ``tokens`` (the loopback carrier reports its
+    calls' statuses to ``statuses``; Twilio's come back through ``POST /twilio/status``)."""
     if settings.use_twilio:
         from telephony.twilio_carrier import TwilioCarrier
 
-        return TwilioCarrier(settings, api.public_url or "", tokens=services["stream_tokens"])
+        return TwilioCarrier(settings, api.public_url or "", tokens=tokens)
     return LoopbackCarrier(
         lambda: loopback_media_url(api),
-        services,
+        far_end=SimulatedFarEnd(),
+        tokens=tokens,
+        statuses=statuses,
         ring_s=settings.loopback_ring_s,
         from_number=settings.twilio_from_number or "+15005550006",
         auth_token=settings.twilio_auth_token if settings.twilio_validate_signature else None,
@@ -72,37 +81,23 @@ def check_open_door(settings: TwilioSettings, api: ApiSettings) -> None:
     )
 
 
-async def start_telephony(state: Any) -> None:
-    """STARTUP hook: read ``TwilioSettings`` (refusing an open door), the stream token and status stores,
-    the carrier, the status listener list."""
-    settings: TwilioSettings = state.services.get("twilio_settings") or TwilioSettings()
-    state.services["twilio_settings"] = settings
-    check_open_door(settings, state.settings)
-    call_status.listeners(state.services)
-    state.services["stream_tokens"] = StreamTokens(state.db, settings.lisa_stream_token_ttl_s)
-    state.services["applied_statuses"] = AppliedStatuses(state.db)
+@asynccontextmanager
+async def telephony_lifespan(core: Core, overrides: Overrides) -> AsyncIterator[Telephony]:
+    """Read ``TwilioSettings`` (refusing an open door), the stream token and applied-status stores, the
+    status bus, the carrier; the carrier closes when the app stops."""
+    settings = overrides.twilio_settings or TwilioSettings()
+    check_open_door(settings, core.settings)
+    tokens = StreamTokens(core.db, settings.lisa_stream_token_ttl_s)
+    statuses = StatusBus()
     if not settings.twilio_validate_signature:
         log.warning(
             "TWILIO_VALIDATE_SIGNATURE=false: Twilio webhooks are NOT signature-checked (local development only)"
         )
     elif not settings.twilio_auth_token:
         log.info("TWILIO_AUTH_TOKEN not set: Twilio webhooks will be refused (403)")
-    carrier = build_carrier(settings, state.settings, state.services)
-    state.services["carrier"] = carrier
+    carrier = overrides.carrier or build_carrier(settings, core.settings, tokens, statuses)
     log.info("telephony: %s carrier", carrier.name)
-
-
-async def stop_telephony(state: Any) -> None:
-    carrier = state.services.get("carrier")
-    if carrier is not None:
+    try:
+        yield Telephony(settings, tokens, AppliedStatuses(core.db), statuses, carrier)
+    finally:
         await carrier.close()
-
-
-def register() -> None:
-    """Add the hooks to the app (first, so every other area finds the carrier at its own start-up)."""
-    from api.app import SHUTDOWN, STARTUP
-
-    if start_telephony not in STARTUP:
-        STARTUP.insert(0, start_telephony)
-    if stop_telephony not in SHUTDOWN:
-        SHUTDOWN.insert(0, stop_telephony)  # shutdown runs in reverse: the carrier closes last

@@ -6,15 +6,16 @@ Twilio (or anyone replaying it) sends again for the same call and status is appl
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from starlette.datastructures import FormData
 
+from api.deps import StateDep, TelephonyDep
 from api.edge.openapi_docs import responses
-from telephony import status as call_status
+from api.twilio.signed_form import twilio_form
 from telephony.phone_numbers import mask_phone
-from telephony.signature import public_base_url, twilio_form
-from telephony.stream_tokens import AppliedStatuses
+from telephony.signature import public_base_url
 from telephony.twiml import connect_call, media_stream_url, voice_parameters
 
 log = logging.getLogger(__name__)
@@ -31,18 +32,17 @@ WEBHOOK_ERRORS = responses(
 )
 
 XML = "application/xml"
+TwilioForm = Annotated[FormData, Depends(twilio_form)]  # signature-checked (403 with the reason if not)
 
 
 @router.post("/twilio/voice", response_class=Response, responses=WEBHOOK_ERRORS)
-async def voice(request: Request, form: FormData = Depends(twilio_form)) -> Response:  # noqa: B008
+async def voice(request: Request, form: TwilioForm, state: StateDep) -> Response:
     """A call reached our Twilio number (or an outbound call asks for its TwiML): connect it to Lisa."""
-    state = request.app.state.lisa
     call_sid = str(form.get("CallSid") or "")
     if not call_sid:
         raise HTTPException(422, "missing form field 'CallSid'")
     parameters = voice_parameters(form, request.query_params)
-    settings = state.services.get("twilio_settings")
-    if parameters["request_id"] and settings is not None and not settings.twilio_validate_signature:
+    if parameters["request_id"] and not state.telephony.settings.twilio_validate_signature:
         # unsigned webhooks (local development) must not hand out streams that brief Lisa from a request
         raise HTTPException(403, "outbound call TwiML needs signature-checked webhooks")
     stream_url = media_stream_url(public_base_url(request, state.settings.public_url))
@@ -54,12 +54,12 @@ async def voice(request: Request, form: FormData = Depends(twilio_form)) -> Resp
         mask_phone(parameters["to"]),
         stream_url,
     )
-    twiml = await connect_call(state.services["stream_tokens"], stream_url, parameters, call_sid=call_sid)
+    twiml = await connect_call(state.telephony.stream_tokens, stream_url, parameters, call_sid=call_sid)
     return Response(twiml, media_type=XML)
 
 
 @router.post("/twilio/status", responses=WEBHOOK_ERRORS)
-async def status(request: Request, form: FormData = Depends(twilio_form)) -> Response:  # noqa: B008
+async def status(request: Request, form: TwilioForm, telephony: TelephonyDep) -> Response:
     """A call status callback (or an async answering-machine result): tell the status listeners."""
     call_sid = str(form.get("CallSid") or "")
     if not call_sid:
@@ -71,19 +71,10 @@ async def status(request: Request, form: FormData = Depends(twilio_form)) -> Res
         if not form.get("AnsweredBy"):
             raise HTTPException(422, "missing form field 'CallStatus'")
         value = "in-progress"  # async machine detection: the call was answered, AnsweredBy says by whom
-    applied: AppliedStatuses = request.app.state.lisa.services["applied_statuses"]
+    applied = telephony.applied_statuses
     key = value + (f"/{form.get('AnsweredBy')}" if form.get("AnsweredBy") else "")
     if not await applied.first_time(call_sid, key):
         log.info("call %s: status callback %s applied before; ignored (a replay)", call_sid, key)
         return Response(status_code=200)
-    await call_status.notify(request.app.state.lisa.services, call_sid, value, info)
+    await telephony.statuses.notify(call_sid, value, info)
     return Response(status_code=200)
-
-
-def _register() -> None:
-    from api.twilio.lifespan import register
-
-    register()
-
-
-_register()
