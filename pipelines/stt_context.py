@@ -58,11 +58,11 @@ def speech_context(conv: Conversation, business: BusinessProfile | None = None) 
             sentences.append(callee)
     elif business is not None:
         lang = "de" if conv.language is Language.DE else "en"
-        services = [_clean(s.label(lang)) for s in business.services]
-        terms += [_clean(business.name), *services]
+        offered = [_clean(s.label(lang)) for s in business.services]
+        terms += [_clean(business.name), *offered]
         sentences.append(_clean(business.name))
-        if services:
-            sentences.append(", ".join(services[:-1]) + (" or " if len(services) > 1 else "") + services[-1])
+        if offered:
+            sentences.append(", ".join(offered[:-1]) + (" or " if len(offered) > 1 else "") + offered[-1])
     unique = tuple(dict.fromkeys(t for t in terms if t))[:MAX_TERMS]
     text = ". ".join(s for s in sentences if s)
     return SpeechContext(prompt=f"{text}." if text else "", terms=unique)

@@ -32,6 +32,7 @@ from api.auth import (
     socket_token,
 )
 from api.settings import ApiSettings
+from api.state import app_state
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def origin_allowed(settings: ApiSettings, origin: str | None, host: str | None) 
     if "*" in allowed or asked in allowed:
         return True
     netloc = urlsplit(asked).netloc
-    return bool(host) and netloc == host.lower() and _literal_or_localhost(netloc)
+    return bool(host and netloc == host.lower() and _literal_or_localhost(netloc))
 
 
 def accepted(websocket: WebSocket) -> bool:
@@ -113,7 +114,7 @@ async def _first_frame_token(websocket: WebSocket, timeout_s: float) -> str | No
 async def admit(websocket: WebSocket, timeout_s: float | None = None) -> Principal | None:
     """The caller of a browser-facing socket, or None once it has been refused (foreign Origin: closed 1008
     with a warning; bad or missing token: 401)."""
-    settings: ApiSettings = websocket.app.state.lisa.settings
+    settings = app_state(websocket).settings
     origin = websocket.headers.get("origin")
     if not origin_allowed(settings, origin, websocket.headers.get("host")):
         log.warning(
