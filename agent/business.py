@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from agent.paraphrase import ParaphraseIndex, shared_index
+from agent.phrases import phrase
 
 DEFAULT_PROFILE = Path(__file__).resolve().parent.parent / "prompts" / "business.yaml"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -154,31 +155,30 @@ class BusinessProfile:
                 groups[-1] = (groups[-1][0], wd, h)
             else:
                 groups.append((wd, wd, h))
+        and_ = f" {phrase(lang, 'business.and')} "
         open_parts, closed_days = [], []
         for first, last, h in groups:
             if first == last:
                 days = names[first]
             elif last == first + 1:
-                days = f"{names[first]} {'und' if lang == 'de' else 'and'} {names[last]}"
+                days = names[first] + and_ + names[last]
             else:
-                days = f"{names[first]} {'bis' if lang == 'de' else 'to'} {names[last]}"
+                days = phrase(lang, "business.day_range", first=names[first], last=names[last])
             if h is None:
                 closed_days.append(days)
-            elif lang == "de":
-                open_parts.append(f"{days} von {_fmt_time(h[0], lang)} bis {_fmt_time(h[1], lang)} Uhr")
             else:
-                open_parts.append(f"{days} from {_fmt_time(h[0], lang)} to {_fmt_time(h[1], lang)}")
-        if lang == "de":
-            text = (
-                "Wir haben " + ", ".join(open_parts) + " geöffnet" if open_parts else "Wir haben geschlossen"
+                opens, closes = _fmt_time(h[0], lang), _fmt_time(h[1], lang)
+                open_parts.append(phrase(lang, "business.hours", days=days, opens=opens, closes=closes))
+        if not open_parts:
+            return phrase(lang, "business.closed_week")
+        if closed_days:
+            return phrase(
+                lang,
+                "business.open_week_closed_days",
+                hours=", ".join(open_parts),
+                days=and_.join(closed_days),
             )
-            if closed_days and open_parts:
-                text += ", " + " und ".join(closed_days) + " ist geschlossen"
-        else:
-            text = "We're open " + ", ".join(open_parts) if open_parts else "We're closed"
-            if closed_days and open_parts:
-                text += "; closed on " + " and ".join(closed_days)
-        return text + "."
+        return phrase(lang, "business.open_week", hours=", ".join(open_parts))
 
     def day_hours_text(self, day: date | int, lang: str = "en") -> str:
         """One day's hours as a sentence: "On Saturday we're closed." / "Am Montag haben wir von 8 bis 18 Uhr geöffnet." """
@@ -189,13 +189,11 @@ class BusinessProfile:
             hours, weekday, holiday = self.hours_on(day), day, None
         name = DAY_NAMES[lang][weekday]
         if hours is None:
-            if lang == "de":
-                why = f" ({holiday})" if holiday else ""
-                return f"Am {name}{why} haben wir geschlossen."
-            return f"On {name}{f' ({holiday})' if holiday else ''} we're closed."
-        if lang == "de":
-            return f"Am {name} haben wir von {_fmt_time(hours[0], lang)} bis {_fmt_time(hours[1], lang)} Uhr geöffnet."
-        return f"On {name} we're open from {_fmt_time(hours[0], lang)} to {_fmt_time(hours[1], lang)}."
+            if holiday:
+                return phrase(lang, "business.holiday_closed", day=name, holiday=holiday)
+            return phrase(lang, "business.day_closed", day=name)
+        opens, closes = _fmt_time(hours[0], lang), _fmt_time(hours[1], lang)
+        return phrase(lang, "business.day_open", day=name, opens=opens, closes=closes)
 
     @property
     def default_service(self) -> Service:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from agent.conversation import BookingRequest
+from agent.phrases import phrase
 
 if TYPE_CHECKING:  # agent.when is imported where it is used
     from agent.when import When
@@ -308,9 +309,7 @@ def spoken_preference(preferred: str, lang: str) -> str:
     """The preferred time as Lisa says it: "next week, Monday 10-12" -> "next week, Monday between 10 and 12"."""
 
     def between(m: re.Match[str]) -> str:
-        a, b = m.group(1), m.group(2)
-        uhr = " Uhr" if lang == "de" else ""
-        return f"zwischen {a} und {b}{uhr}" if lang == "de" else f"between {a} and {b}"
+        return phrase(lang, "outbound.between", a=m.group(1), b=m.group(2))
 
     text = re.sub(
         r"(\d{1,2}(?:[:.]\d\d)?)\s*[-–]\s*(\d{1,2}(?:[:.]\d\d)?)(?:\s*uhr)?",
@@ -333,8 +332,8 @@ def preferred_day_phrase(preferred: str, lang: str) -> str:
     for i, word in enumerate(_WEEKDAY_WORDS["en"] + _WEEKDAY_WORDS["de"]):
         if re.search(rf"\b{word}", low):
             day = _WEEKDAY_WORDS[lang][i % 7].capitalize()
-            return f"am {day}" if lang == "de" else f"on {day}"
-    return "zu der Zeit" if lang == "de" else "then"
+            return phrase(lang, "outbound.on_day", day=day)
+    return phrase(lang, "outbound.then")
 
 
 def safe_parse_when(text: str, now: datetime, lang: str) -> When | None:

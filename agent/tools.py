@@ -19,6 +19,7 @@ from agent.business import DAY_NAMES, BusinessProfile
 from agent.calendar import Booking, Calendar
 from agent.clock import Clock
 from agent.conversation import Conversation, ConversationEvent, Language, Mode, Status
+from agent.phrases import phrase
 
 log = logging.getLogger(__name__)
 
@@ -562,8 +563,8 @@ class Toolbox:
                 answers.append(self.business.phone)
             elif re.search(r"\b(service|offer|treatment|angebot|leistung|behandlung|bieten)", low):
                 labels = [s.label(self.lang) for s in self.business.services]
-                joined = ", ".join(labels[:-1]) + (" und " if self._de() else " and ") + labels[-1]
-                answers.append(f"Wir bieten {joined} an." if self._de() else f"We offer {joined}.")
+                joined = ", ".join(labels[:-1]) + f" {phrase(self.lang, 'business.and')} " + labels[-1]
+                answers.append(phrase(self.lang, "business.we_offer", services=joined))
         if not answers:
             return {
                 "ok": False,
