@@ -166,3 +166,37 @@ async def test_login_without_a_way_is_422(app_server):
     async with httpx.AsyncClient(base_url=server.url) as client:
         response = await client.post("/auth/login", json={"email": "a@example.com"})
     assert response.status_code == 422 and "password" in response.text
+
+
+async def test_phone_code_through_twilio_messages(app_server, team_env):  # noqa: F811
+    """With Twilio configured the code goes out as an SMS through Twilio's Messages REST API (here a local
+    server speaking it), never to the outbox; a number Twilio refuses is a 502 and no code stays valid."""
+    from fakes.twilio_rest_protocol_server import TwilioRestProtocolServer
+
+    sid, secret = "AC" + "1" * 32, "twilio-auth-token"
+    with TwilioRestProtocolServer(sid, secret) as twilio:
+        for name, value in {
+            "TEAM_SMS_PROVIDER": "auto",
+            "TWILIO_ACCOUNT_SID": sid,
+            "TWILIO_AUTH_TOKEN": secret,
+            "TWILIO_API_BASE_URL": twilio.base_url,
+            "TEAM_SMS_FROM": "+15005550006",
+        }.items():
+            team_env.setenv(name, value)
+        server = await app_server()
+        phone = "+491701234567"
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            assert (await client.get("/api/v1/health")).json()["providers"]["sms"] == "twilio"
+            sent = await client.post("/auth/phone/code", json={"phone": phone})
+            assert sent.status_code == 200, sent.text
+            message = twilio.messages[-1]
+            assert message["to"] == phone and message["from"] == "+15005550006"
+            assert await server.state.team_chat.store.outbox(phone) == []
+            code = message["body"].split(": ")[1][:6]
+            login = await client.post("/auth/login", json={"phone": phone, "code": code})
+            assert login.status_code == 200 and login.json()["user"]["phone"] == phone
+
+            twilio.fail_next(400, code=21614, message="'To' number is not a valid mobile number")
+            refused = await client.post("/auth/phone/code", json={"phone": "+4930123456"})
+            assert refused.status_code == 502
+            assert await server.state.team_chat.store.code("+4930123456") is None

@@ -8,6 +8,9 @@ Not a mock of our code: the real ``twilio`` client talks HTTP to it (``client.ap
 - ``POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`` — update: ``Status=completed|canceled``
   ends it; ``Twiml``/``Url`` redirects a call in progress (else 400, code 21220).
 - ``GET`` of the same call URL → the call resource.
+- ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json`` — send an SMS (``To``, ``From``, ``Body``) → 201
+  and the message resource, status ``queued`` (kept in :attr:`messages`); 400 with Twilio's codes for a
+  missing or malformed ``To`` (21211), a missing ``From`` (21603) or ``Body`` (21602).
 - HTTP basic auth with the account sid and auth token (else 401, code 20003); Twilio's error format
   ``{"code", "message", "more_info", "status"}``; 404 code 20404 for unknown calls or paths.
 
@@ -42,6 +45,7 @@ from twilio.request_validator import RequestValidator
 
 API = "/2010-04-01"
 _CALLS = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Calls(?:/(?P<call>CA\w+))?\.json$")
+_MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Messages\.json$")
 FINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
 # The StatusCallbackEvent that asks for a callback of each call status; "completed" (every final status) is
 # always sent, the others only when the call asked for them, as Twilio does.
@@ -118,6 +122,7 @@ class TwilioRestProtocolServer:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.calls: dict[str, FakeCall] = {}
+        self.messages: list[dict[str, Any]] = []  # SMS sent through Messages.json, as their resources
         self.requests: list[RecordedRequest] = []
         self.callbacks: list[tuple[str, str, dict[str, str]]] = []  # (call sid, event or "amd", form) posted
         self._failures: list[tuple[int, int, str]] = []  # (status, code, message)
@@ -356,6 +361,9 @@ class TwilioRestProtocolServer:
             return _error(req, status, code, message)
         if auth != (self.account_sid, self.auth_token):
             return _error(req, 401, 20003, "Authenticate")
+        sms = _MESSAGES.match(path)
+        if sms is not None and sms["account"] == self.account_sid and method == "POST":
+            return self._create_message(req, form)
         match = _CALLS.match(path)
         if match is None or match["account"] != self.account_sid:
             return _error(req, 404, 20404, f"The requested resource {path} was not found")
@@ -400,6 +408,39 @@ class TwilioRestProtocolServer:
         with self._lock:
             self.calls[call.sid] = call
         return _json(req, 201, call.resource())
+
+    def _create_message(self, req: BaseHTTPRequestHandler, form: dict[str, list[str]]) -> None:
+        to, from_, body = (form[k][0] if form.get(k) else None for k in ("To", "From", "Body"))
+        if not to or not re.fullmatch(r"\+[1-9]\d{6,14}", to):
+            return _error(req, 400, 21211, f"Invalid 'To' Phone Number: {to}")
+        if not from_:
+            return _error(req, 400, 21603, "A 'From' phone number is required.")
+        if not body:
+            return _error(req, 400, 21602, "Message body is required.")
+        now = email.utils.formatdate(usegmt=True)
+        sid = "SM" + uuid.uuid4().hex
+        message = {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "to": to,
+            "from": from_,
+            "body": body,
+            "status": "queued",
+            "direction": "outbound-api",
+            "num_segments": "1",
+            "num_media": "0",
+            "api_version": "2010-04-01",
+            "date_created": now,
+            "date_updated": now,
+            "date_sent": None,
+            "error_code": None,
+            "error_message": None,
+            "price": None,
+            "uri": f"{API}/Accounts/{self.account_sid}/Messages/{sid}.json",
+        }
+        with self._lock:
+            self.messages.append(message)
+        return _json(req, 201, message)
 
     def _update(self, req: BaseHTTPRequestHandler, call: FakeCall, form: dict[str, list[str]]) -> None:
         call.updates.append(form)
