@@ -36,7 +36,7 @@ class MaskingFilter(logging.Filter):
             return True
         access = record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5
         access = access and isinstance(record.msg, str)
-        if access and scrub(record.msg) == record.msg:
+        if access and isinstance(record.args, tuple) and scrub(record.msg) == record.msg:
             record.args = tuple(scrub(a) if isinstance(a, str) else a for a in record.args)
         else:
             record.msg, record.args = masked, None

@@ -11,7 +11,8 @@ from api.chat.service import session_summary
 from api.chat.store import ChatMessage, SessionRecord, wire_time
 
 _SESSION_ID_EXAMPLE = "6f1c2b9e-8a4d-4f7b-9c3e-2d1a0b9c8d7e"
-_MESSAGE_EXAMPLE = {
+# examples in the OpenAPI schema (JSON values, as pydantic's json_schema_extra takes them)
+_MESSAGE_EXAMPLE: dict[str, Any] = {
     "id": "0b8e5a52-3f7e-4d1e-9a58-5a1f6d0f7c11",
     "chatId": _SESSION_ID_EXAMPLE,
     "userId": "lisa",
@@ -21,12 +22,12 @@ _MESSAGE_EXAMPLE = {
     "sender": "lisa",
     "createdAt": "2026-11-23T08:00:01.250Z",
 }
-_OUTCOME_EXAMPLE = {
+_OUTCOME_EXAMPLE: dict[str, Any] = {
     "status": "booked",
     "appointment": "2026-11-25T15:00",
     "summary": "Booked for Erika Musterfrau",
 }
-_OPEN_OUTCOME_EXAMPLE = {"status": "open", "appointment": None, "summary": ""}
+_OPEN_OUTCOME_EXAMPLE: dict[str, Any] = {"status": "open", "appointment": None, "summary": ""}
 
 
 class OutcomeOut(BaseModel):

@@ -18,7 +18,8 @@ ALWAYS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-ref
 
 
 def _hashes(html: bytes) -> tuple[list[str], list[str]]:
-    scripts, styles = [], []
+    scripts: list[str] = []
+    styles: list[str] = []
     for match in _INLINE.finditer(html):
         digest = base64.b64encode(hashlib.sha256(match.group(2)).digest()).decode()
         (scripts if match.group(1).lower() == b"script" else styles).append(f"'sha256-{digest}'")

@@ -47,14 +47,16 @@ def short_code(raw: str, region: str = "DE") -> bool:
     if len(national) <= 6 and not phonenumbers.is_valid_number(parsed):
         return True
     number_region = phonenumbers.region_code_for_number(parsed)
-    return bool(number_region) and shortnumberinfo.is_emergency_number(national, number_region)
+    if not number_region:
+        return False
+    return bool(shortnumberinfo.is_emergency_number(national, number_region))
 
 
 def never_dialled(e164: str) -> str | None:
     """Why a (normalised) number must never be dialled by a bot, or None."""
     parsed = phonenumbers.parse(e164, None)
     if phonenumbers.region_code_for_number(parsed) == NON_GEOGRAPHIC or (
-        phonenumbers.region_code_for_country_code(parsed.country_code) == NON_GEOGRAPHIC
+        phonenumbers.region_code_for_country_code(parsed.country_code or 0) == NON_GEOGRAPHIC
     ):
         return "a non-geographic number (satellite, international network or UIFN) is never called"
     kind = NEVER_TYPES.get(phonenumbers.number_type(parsed))
