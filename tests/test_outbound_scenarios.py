@@ -31,7 +31,7 @@ def test_shared_outbound_scenarios_are_there() -> None:
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 async def test_outbound_scenario(app_server, path):
-    from telephony.party import ScriptedParty
+    from simulation.scripted_party import ScriptedParty
 
     scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
     expect = scenario.get("expect", {})

@@ -16,17 +16,12 @@ from call_support import record_call_statuses
 from websockets.asyncio.server import ServerConnection, serve
 
 from api.cli.inprocess_server import free_port
-from pipelines.audio import pcm16_to_ulaw
+from simulation.far_end import SimulatedFarEnd
+from simulation.media_stream_client import MediaStreamClient
+from telephony.audio_codec import pcm16_to_ulaw
 from telephony.carrier import Carrier, CarrierError
 from telephony.loopback import LoopbackCarrier
-from telephony.media_stream import (
-    FRAME_BYTES,
-    Media,
-    MediaStreamClient,
-    OutboundMessages,
-    Start,
-    StreamTracker,
-)
+from telephony.media_stream import FRAME_BYTES, Media, OutboundMessages, Start, StreamTracker
 from telephony.status import StatusBus
 
 SILENT = b"\xff" * FRAME_BYTES
@@ -104,7 +99,9 @@ def statuses():
 def carrier_for(lisa: FakeLisa, statuses: list) -> LoopbackCarrier:
     bus = StatusBus()
     record_call_statuses(bus, statuses)
-    return LoopbackCarrier(lambda: lisa.url, statuses=bus, from_number="+15005550006")
+    return LoopbackCarrier(
+        lambda: lisa.url, far_end=SimulatedFarEnd(), statuses=bus, from_number="+15005550006"
+    )
 
 
 def of(statuses: list, sid: str) -> list[str]:
@@ -191,14 +188,14 @@ async def test_server_closing_the_socket_ends_the_call(lisa, statuses) -> None:
 
     lisa.on_start = close_socket
     carrier.register_party("+4930333", waits_forever)
-    import telephony.loopback as loopback
+    import simulation.far_end as far_end
 
-    loopback.PARTY_GRACE_S, old = 0.2, loopback.PARTY_GRACE_S
+    far_end.PARTY_GRACE_S, old = 0.2, far_end.PARTY_GRACE_S
     try:
         sid = await carrier.place_call("+4930333", {})
         await carrier.wait_idle(timeout=10)
     finally:
-        loopback.PARTY_GRACE_S = old
+        far_end.PARTY_GRACE_S = old
     assert of(statuses, sid)[-1] == "completed" and statuses[-1][2]["EndedBy"] == "lisa"
 
 
@@ -249,7 +246,9 @@ async def test_a_crashing_party_or_listener_does_not_disturb_other_calls(lisa, s
 
 
 async def test_unreachable_media_stream_fails_the_call(statuses) -> None:
-    carrier = LoopbackCarrier(f"ws://127.0.0.1:{free_port()}/twilio/media", from_number="+1500")
+    carrier = LoopbackCarrier(
+        f"ws://127.0.0.1:{free_port()}/twilio/media", far_end=SimulatedFarEnd(), from_number="+1500"
+    )
     record_call_statuses(carrier.statuses, statuses)
 
     async def party(call: MediaStreamClient) -> None:

@@ -14,7 +14,7 @@ import pytest
 from call_support import party_speech, record_call_statuses
 from fakes.twilio_rest_protocol_server import TwilioRestProtocolServer
 
-from telephony.media_stream import MediaStreamClient
+from simulation.media_stream_client import MediaStreamClient
 
 pytestmark = pytest.mark.voice
 

@@ -87,7 +87,6 @@ async def demo(clock_value: str | None = None, timeout_s: float = 240.0, console
     import httpx
     from rich.console import Console
     from rich.table import Table
-    from telephony.party import ScriptedParty
 
     from agent.clock import Clock
     from agent.settings import AgentSettings
@@ -95,6 +94,7 @@ async def demo(clock_value: str | None = None, timeout_s: float = 240.0, console
     from api.cli.inprocess_server import loopback_socket, loopback_telephony, serve_in_process
     from api.settings import ApiSettings
     from api.state import Overrides
+    from simulation.scripted_party import ScriptedParty
     from telephony.loopback import LoopbackCarrier
 
     console = console or Console()

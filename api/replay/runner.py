@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from telephony.party import ScriptedParty
 
 from api.replay.expectations import check
 from api.replay.result import ScenarioResult
 from api.replay.scenario import Scenario
+from simulation.scripted_party import ScriptedParty
 from telephony.loopback import LoopbackCarrier
 
 if TYPE_CHECKING:
@@ -249,7 +249,7 @@ def _call_in(scenario: Scenario, target: Target) -> Any:
         if not isinstance(carrier, LoopbackCarrier):
             raise ReplayError("inbound scenarios in process need the app's loopback carrier")
         return carrier.call_in(CALLER_NUMBER, BUSINESS_NUMBER, language=scenario.language)
-    from telephony import inbound_call
+    from simulation import inbound_call
     from telephony.settings import TwilioSettings
 
     return inbound_call.call_in(
