@@ -16,6 +16,7 @@ COPY agent ./agent
 COPY api ./api
 COPY pipelines ./pipelines
 COPY telephony ./telephony
+COPY simulation ./simulation
 COPY prompts ./prompts
 COPY supabase ./supabase
 # editable install: prompts/ and the business profile are read next to the packages
