@@ -85,6 +85,8 @@ class CallSession:
         default_factory=set
     )  # (reply, index) on the way to the TTS
     caller_speaking: bool = False
+    music_t: float | None = None  # when the caller's line last played music (hold music is not speech)
+    beeps_t: list[float] = field(default_factory=list)  # when each beep on the caller's line ended
     last_activity_t: float = field(default_factory=time.monotonic)
     ended_by: str | None = None
     end_reason: str = ""
@@ -171,6 +173,20 @@ class CallSession:
     def lisa_busy(self) -> bool:
         """Lisa is talking (or about to): a reply is being produced or her audio has not been played yet."""
         return self.generating or self.lisa_audio_pending
+
+    def music_playing(self, within_s: float = 1.0) -> bool:
+        """Whether the caller's line played music in the last ``within_s`` seconds."""
+        return self.music_t is not None and time.monotonic() - self.music_t <= within_s
+
+    async def wait_beep(self, after_t: float, limit_s: float) -> bool:
+        """Wait until a beep on the caller's line has ended after ``after_t`` (a mailbox's "speak after the
+        tone"); False after ``limit_s`` without one."""
+        deadline = time.monotonic() + limit_s
+        while not any(t > after_t for t in self.beeps_t):
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
 
     async def wait_played(self, limit_s: float) -> bool:
         """Wait until all of Lisa's speech so far was played (its marks came back); False after ``limit_s``."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from pipecat.frames.frames import (
     CancelFrame,
@@ -26,6 +26,7 @@ from pipecat.frames.frames import (
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
+from agent import call_situations
 from agent.conversation import ConversationEvent, Language, Message, Mode
 from agent.engine import Engine
 from agent.phrases import phrase
@@ -45,6 +46,7 @@ HUMAN_REQUEST = {
 EndCall = Callable[[str, str], Awaitable[None]]  # (ended_by, reason)
 EventHook = Callable[[ConversationEvent], Awaitable[None]]
 Transfer = Callable[[str], Awaitable[bool | None]]  # False: the carrier refused or failed the transfer
+SendDigits = Callable[[str], Awaitable[None]]  # press keys (DTMF) on the call, e.g. in a phone menu
 
 
 class LisaProcessor(FrameProcessor):
@@ -58,6 +60,7 @@ class LisaProcessor(FrameProcessor):
         transfer: Transfer,
         on_event: EventHook,
         prefetch: Callable[[str, int, bool], None] | None = None,
+        send_digits: SendDigits | None = None,
     ) -> None:
         super().__init__(name="lisa")
         self._session = session
@@ -67,6 +70,8 @@ class LisaProcessor(FrameProcessor):
         self._transfer = transfer
         self._on_event = on_event
         self._prefetch = prefetch
+        self._send_digits = send_digits
+        self._hold_since: float | None = None  # outbound: on hold since (music, a queue, "please hold")
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
         self._watchdog: asyncio.Task | None = None
@@ -150,13 +155,22 @@ class LisaProcessor(FrameProcessor):
 
     # ------------------------------------------------------------------ replies
 
+    def machine_answered(self) -> None:
+        """The carrier's answering-machine detection heard a mailbox's greeting end (``machine_end_*``):
+        Lisa leaves her message (or none) and the call ends."""
+        if not self.ending and not self.conv.ended:
+            log.info("call %s: answering machine, greeting over", self._session.call_sid)
+            self._spawn(self._reply(None, pieces=lambda: self._engine.machine_answered(self.conv)))
+
     async def _reply(
         self,
         text: str | None,
         user_end_t: float | None = None,
         stt_t: float | None = None,
         words: Sequence[tuple[str, float]] = (),
+        pieces: Callable[[], AsyncIterator[str]] | None = None,
     ) -> None:
+        """Lisa's reply to a caller turn (``text``), her opening (None), or what ``pieces`` says."""
         async with self._lock:
             if self.ending or self.conv.ended:
                 return
@@ -167,12 +181,16 @@ class LisaProcessor(FrameProcessor):
             failed: Exception | None = None
             s.generating = True
             try:
-                pieces = (  # inside the try: an engine may raise on the call as well as while iterating
-                    self._engine.opening(self.conv)
+                sentences = (  # inside the try: an engine may raise on the call as well as while iterating
+                    pieces()
+                    if pieces is not None
+                    else self._engine.opening(self.conv)
                     if text is None
                     else self._engine.respond(self.conv, text, list(words) or None)
                 )
-                async for sentence in pieces:
+                async for sentence in sentences:
+                    if not said and call_situations.voicemail_greeting(self.conv):
+                        await self._after_beep(user_end_t)
                     if timing.llm_first_t is None:
                         timing.llm_first_t = time.monotonic()
                     said.append(sentence)
@@ -194,6 +212,15 @@ class LisaProcessor(FrameProcessor):
                 await self.finish("system", reason, phrase(self.conv.language, "call.error_goodbye"))
                 return
             await self._after_reply()
+
+    async def _after_beep(self, greeting_end_t: float | None) -> None:
+        """A mailbox: Lisa's message starts after its beep (or after ``lisa_beep_wait_s`` without one)."""
+        after = greeting_end_t if greeting_end_t is not None else self._session.started_t
+        if not await self._session.wait_beep(after, self._settings.lisa_beep_wait_s):
+            log.info(
+                "call %s: mailbox without a beep heard; leaving the message anyway", self._session.call_sid
+            )
+        await asyncio.sleep(0.3)
 
     async def say(self, text: str) -> int:
         """Speak a line of the pipeline's own (re-prompt, goodbye); it goes into the history too."""
@@ -222,6 +249,9 @@ class LisaProcessor(FrameProcessor):
 
     async def _after_reply(self) -> None:
         conv = self.conv
+        if conv.send_digits:
+            digits, conv.send_digits = conv.send_digits, None
+            await self._press(digits)
         if conv.transfer_to:
             number = conv.transfer_to
             self.ending = True
@@ -234,6 +264,21 @@ class LisaProcessor(FrameProcessor):
             await self._end_call("lisa", "transferred")
         elif conv.end_requested:
             await self.finish("lisa", "completed")
+
+    async def _press(self, digits: str) -> None:
+        """Send DTMF keys through the carrier (a phone menu); a failure is logged and the call goes on."""
+        s = self._session
+        now = time.monotonic()
+        s.add_line("lisa", f"[DTMF {digits}]", now, now)
+        s.touch()
+        if self._send_digits is None:
+            log.warning("call %s: no way to send DTMF %s", s.call_sid, digits)
+            return
+        log.info("call %s: pressing %s", s.call_sid, digits)
+        try:
+            await self._send_digits(digits)
+        except Exception:  # a key that did not go through: the menu repeats, and Lisa tries again
+            log.warning("call %s: sending DTMF %s failed", s.call_sid, digits, exc_info=True)
 
     async def finish(self, ended_by: str, reason: str, goodbye: str | None = None) -> None:
         """End the call politely: optional goodbye, wait until it was played, then hang up."""
@@ -253,6 +298,29 @@ class LisaProcessor(FrameProcessor):
 
     # ------------------------------------------------------------------ idle caller, maximum duration
 
+    def _holding(self, now: float) -> bool:
+        """Outbound, on hold (music on the line, a queue message, "please hold"): Lisa stays quiet — no
+        re-prompt into the music — and after ``lisa_hold_max_s`` gives up politely. True while holding."""
+        conv, s = self.conv, self._session
+        if conv.mode is not Mode.OUTBOUND:
+            return False
+        if s.music_playing() and not call_situations.on_hold(conv):
+            log.info("call %s: music on the line; on hold", s.call_sid)
+            call_situations.put_on_hold(conv)
+        if not call_situations.on_hold(conv):
+            self._hold_since = None
+            return False
+        if self._hold_since is None:
+            self._hold_since = now
+        s.touch()
+        self._idle_prompts = 0
+        waited = now - self._hold_since
+        if waited >= self._settings.lisa_hold_max_s:
+            log.info("call %s: on hold for %.0f s; giving up", s.call_sid, waited)
+            self._hold_since = None
+            self._spawn(self._reply(None, pieces=lambda: self._engine.hold_expired(conv, waited)))
+        return True
+
     async def _watch(self) -> None:
         s = self._session
         while not self.ending:
@@ -265,6 +333,8 @@ class LisaProcessor(FrameProcessor):
                 )
                 return
             if s.lisa_busy or s.caller_speaking or self._lock.locked():
+                continue
+            if self._holding(now):
                 continue
             if now - s.last_activity_t < self._settings.lisa_idle_reprompt_s:
                 continue

@@ -25,5 +25,9 @@ class VoiceSettings(BaseSettings):
     lisa_min_interrupt_words: int = 2  # words the caller must say over Lisa to interrupt her
     lisa_idle_reprompt_s: float = 8.0  # caller silence before "Are you still there?" (second time: goodbye)
     lisa_max_call_s: float = 600.0  # calls are ended politely after this long
+    lisa_hold_max_s: float = (
+        300.0  # outbound: on hold (music, queue, silence) this long → she gives up politely
+    )
+    lisa_beep_wait_s: float = 4.0  # outbound: after a mailbox greeting, how long Lisa waits for its beep
     lisa_voice_threads: int = 2  # worker threads for local STT/TTS inference shared by all calls
     lisa_recording_dir: str | None = None  # when set: a WAV of both sides per call (caller left, Lisa right)

@@ -47,9 +47,11 @@ from pipecat.frames.frames import (
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
+from agent.call_situations import is_non_speech
 from pipelines import inference
 from pipelines.call_session import CallSession
 from pipelines.frames import ARRIVED, CallerTurnFrame, UtteranceEndFrame
+from pipelines.line_sounds import MUSIC_SHARE, LineSounds, music_share
 from pipelines.settings import VoiceSettings
 from pipelines.vad import WINDOW_BYTES, WINDOW_S, CallerVAD
 
@@ -91,6 +93,7 @@ class TurnDetector(FrameProcessor):
         self._settings = settings
         self._local_stt = local_stt
         self._vad: CallerVAD | None = None
+        self._sounds = LineSounds()  # hold music and beeps on the caller's line
         self._buffer = bytearray()
         self._pre_roll: deque[bytes] = deque(maxlen=PRE_ROLL_WINDOWS)
         self._speaking = False
@@ -165,8 +168,19 @@ class TurnDetector(FrameProcessor):
                 continue  # still loading: drop whole windows, so the window grid stays on the stream's start
             # the window's last sample came in before the bytes still buffered behind it
             at = None if arrived is None else arrived - len(self._buffer) / 16000
+            self._listen(window, at)
             speech = await self._vad.score(window) >= SPEECH_CONFIDENCE
             await self._on_window(window, speech, at)
+
+    def _listen(self, window: bytes, at: float | None) -> None:
+        """Music and beeps on the line (they are not speech: see :mod:`pipelines.line_sounds`)."""
+        beeps = self._sounds.beeps
+        self._sounds.feed(window)
+        now = time.monotonic() if at is None else at
+        if self._sounds.music:
+            self._session.music_t = now
+        if self._sounds.beeps > beeps:
+            self._session.beeps_t.append(now)
 
     async def _on_window(self, window: bytes, speech: bool, at: float | None = None) -> None:
         now = time.monotonic() if at is None else at
@@ -323,10 +337,25 @@ class TurnDetector(FrameProcessor):
                 words = tuple(self._cloud_words) if self._cloud_final else ()
             stt_final_t = time.monotonic()
             start_t, end_t = self._turn_start_t, self._speech_end_t
+            audio = bytes(self._audio)
             self._reset()
+            if self._not_speech(text, audio):
+                return
             await self._deliver(text, start_t, end_t, stt_final_t, words)
         finally:
             self._finishing = False
+
+    def _not_speech(self, text: str, audio: bytes) -> bool:
+        """A "turn" that was hold music or a tone, whatever speech recognition made of it ("[Music]", "♪",
+        or words it dreamt up in the melody): not a turn."""
+        if text.strip() and is_non_speech(text):
+            log.debug("call %s: %r is no speech", self._session.call_sid, text)
+            return True
+        if audio and music_share(audio) >= MUSIC_SHARE:
+            log.info("call %s: music on the line, not a turn (%r)", self._session.call_sid, text[:40])
+            self._session.music_t = time.monotonic()
+            return True
+        return False
 
     async def _cloud_text(self) -> str:
         """With cloud STT: wait briefly for the final transcript of what the caller just said (all its parts:
@@ -389,8 +418,8 @@ class TurnDetector(FrameProcessor):
     # ------------------------------------------------------------------ barge-in
 
     def _maybe_check_partial(self) -> None:
-        if not self._session.lisa_busy or self._interrupted:
-            return
+        if not self._session.lisa_busy or self._interrupted or self._sounds.music:
+            return  # music on the line never interrupts Lisa
         if self._partial and not self._partial.done():
             return
         if len(self._audio) - self._partial_at < PARTIAL_EVERY_S * 16000:
