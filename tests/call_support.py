@@ -1,4 +1,5 @@
-"""Helpers for the phone-call tests: the party's voice on the line, and the call statuses the app reports."""
+"""Helpers for the phone-call tests: a media stream into the app, and the call statuses the app reports
+(the party's voice: ``doubles.party_voice``)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,6 @@ from typing import Any
 from telephony.status import StatusBus
 
 CallStatus = tuple[str, str, dict[str, Any]]  # (call_sid, status, info)
-
-
-def party_speech(text: str) -> bytes:
-    """8 kHz PCM of the party's line (local Piper, the party's voice)."""
-    from pipelines.local_models import PARTY_STYLE, synthesize
-    from telephony.audio_codec import resample_pcm16
-
-    pcm, rate = synthesize(text, PARTY_STYLE)
-    return resample_pcm16(pcm, rate, 8000)
 
 
 def record_call_statuses(bus: StatusBus, statuses: list[CallStatus] | None = None) -> list[CallStatus]:
@@ -35,6 +27,7 @@ def app_stream(server: Any, custom_parameters: dict[str, str] | None = None, **c
     the app's loopback carrier places it (``LoopbackCarrier.connect_stream``: the stream token issued by the
     app's own store, the upgrade signed when the app has a ``TWILIO_AUTH_TOKEN``); the app refuses streams
     without one. ``connect``: further ``MediaStreamClient.connect`` options (numbers, call sid…)."""
+    from simulation.far_end import SimulatedFarEnd
     from telephony.loopback import LoopbackCarrier
 
     telephony = server.state.telephony
@@ -42,6 +35,7 @@ def app_stream(server: Any, custom_parameters: dict[str, str] | None = None, **c
     auth_token = settings.twilio_auth_token if settings.twilio_validate_signature else None
     carrier = LoopbackCarrier(
         f"{server.ws_url}/twilio/media",
+        far_end=SimulatedFarEnd(),
         tokens=telephony.stream_tokens,
         statuses=telephony.statuses,
         auth_token=auth_token,

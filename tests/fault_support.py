@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import glob
 import os
@@ -20,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from doubles.processes import children
 from fakes.deepgram_protocol_server import DeepgramProtocolServer
 from fakes.elevenlabs_protocol_server import ElevenLabsProtocolServer
 from prerequisites import missing
 
+from api.cli.inprocess_server import free_port
 from pipelines.settings import VoiceSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,32 +32,6 @@ LISA = ROOT / ".venv" / "bin" / "lisa"
 DEEPGRAM_KEY = "dg-fault-test"
 ELEVENLABS_KEY = "xi-fault-test"
 TWILIO_TOKEN = "fault-test-twilio-auth-token"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-_LINES: dict[str, bytes] = {}
-
-
-async def caller_line(text: str) -> bytes:
-    """8 kHz PCM of the caller saying ``text`` (Piper, the party's voice; made once per test process)."""
-    if text not in _LINES:
-        from call_support import party_speech
-
-        _LINES[text] = await asyncio.to_thread(party_speech, text)
-    return _LINES[text]
-
-
-async def say(call: Any, text: str) -> float:  # a MediaStreamClient
-    """The caller says ``text`` and falls silent (the end of the turn); returns when (ms) the line was said."""
-    assert await call.send_audio(await caller_line(text), sample_rate=8000)
-    said_ms = call.audio_sends[-1][1]
-    assert await call.send_silence(800)
-    return said_ms
 
 
 class CloudVoice:
@@ -92,20 +67,6 @@ class CloudVoice:
 
 
 # ------------------------------------------------------------------------------------------ lisa serve
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            cmd = Path(stat.parent, "cmdline").read_bytes()
-            if b"resource_tracker" not in cmd:
-                found.append(int(stat.parent.name))
-    return found
 
 
 class LisaServe:

@@ -9,27 +9,19 @@ import asyncio
 import time
 from typing import Any
 
-import httpx
 import numpy as np
 import pytest
 from call_support import app_stream
+from doubles.app_calls import call_record
+from doubles.party_voice import say
 
 from api.state import Overrides
-from pipelines import local_models
 from pipelines.settings import VoiceSettings
-from telephony.media_stream import MediaStreamClient
+from simulation.media_stream_client import MediaStreamClient
 
 pytestmark = [pytest.mark.voice, pytest.mark.timeout(120)]
 
 QUESTION = "What services do you offer?"  # a long answer (~8 s): room for noises over it
-_SPEECH: dict[str, tuple[bytes, int]] = {}
-
-
-async def say(call: MediaStreamClient, text: str) -> None:
-    if text not in _SPEECH:
-        _SPEECH[text] = await asyncio.to_thread(local_models.synthesize, text, local_models.PARTY_STYLE)
-    pcm, rate = _SPEECH[text]
-    assert await call.send_audio(pcm, sample_rate=rate)
 
 
 def cough(seed: int = 11) -> bytes:
@@ -49,16 +41,6 @@ def cough(seed: int = 11) -> bytes:
 
 async def start(app_server: Any) -> Any:
     return await app_server(overrides=Overrides(voice_settings=VoiceSettings(_env_file=None)))
-
-
-async def record_of(server: Any, call_sid: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=server.url) as client:
-        for _ in range(100):
-            record = (await client.get(f"/api/calls/{call_sid}")).json()
-            if record.get("ended_at"):
-                return record
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"call {call_sid} never ended in storage")
 
 
 async def wait_clear(call: MediaStreamClient, after_ms: float, limit_s: float) -> float:
@@ -102,7 +84,7 @@ async def test_one_word_and_a_cough_do_not_interrupt_lisa_two_words_do(app_serve
         await call.wait_lisa_done(20, new_utterance=False, settle=0.8)
         sid = call.call_sid
 
-    record = await record_of(server, sid)
+    record = await call_record(server, sid)
     party = [line["text"].lower() for line in record["transcript"] if line["speaker"] == "party"]
     assert len(party) == 2 and "services" in party[0] and "wait" in party[1], party  # no yeah/right/cough
     interrupted = [line for line in record["transcript"] if line.get("interrupted")]

@@ -12,31 +12,20 @@ from typing import Any
 import httpx
 import pytest
 from call_support import app_stream
+from doubles.app_calls import lisa_text
+from doubles.call_hooks import ExplodingHooks, RecordingHooks
+from doubles.carriers import RefusingCarrier
+from doubles.party_voice import exchange, say
 
 from api.state import Overrides
-from pipelines import inference, local_models
+from pipelines import inference
 from pipelines.settings import VoiceSettings
-from telephony.carrier import CarrierError
-from telephony.media_stream import MediaStreamClient
+from simulation.media_stream_client import MediaStreamClient
 
 pytestmark = [pytest.mark.voice, pytest.mark.timeout(150)]
 
 GOOD_LINE = "What are your opening hours on Saturday?"
 BAD_LINE = "How much does a session cost?"  # the failing call's question (its answer names the price)
-_SPEECH: dict[str, tuple[bytes, int]] = {}
-
-
-async def say(call: MediaStreamClient, text: str) -> None:
-    if text not in _SPEECH:
-        _SPEECH[text] = await asyncio.to_thread(local_models.synthesize, text, local_models.PARTY_STYLE)
-    pcm, rate = _SPEECH[text]
-    assert await call.send_audio(pcm, sample_rate=rate)
-
-
-async def exchange(call: MediaStreamClient, text: str) -> None:
-    await say(call, text)
-    await call.wait_lisa_speaking(20, after_ms=call.audio_sends[-1][1])
-    await call.wait_lisa_done(25, new_utterance=False, settle=0.8)
 
 
 async def start(app_server: Any, **overrides: Any) -> Any:
@@ -54,28 +43,6 @@ async def record_of(server: Any, call_sid: str) -> tuple[int, dict[str, Any]]:
     return response.status_code, response.json()
 
 
-def lisa_said(record: dict[str, Any]) -> str:
-    return " ".join(line["text"] for line in record["transcript"] if line["speaker"] == "lisa")
-
-
-class Hooks:
-    """Call hooks that record what the pipeline reported, per call sid."""
-
-    def __init__(self) -> None:
-        self.started: list[str] = []
-        self.events: dict[str, list[str]] = {}
-        self.ended: dict[str, tuple[str, str]] = {}
-
-    async def on_call_started(self, call: Any, conversation: Any) -> None:
-        self.started.append(call.call_sid)
-
-    async def on_conversation_event(self, call: Any, event: Any) -> None:
-        self.events.setdefault(call.call_sid, []).append(event.type)
-
-    async def on_call_ended(self, call: Any, result: Any) -> None:
-        self.ended[call.call_sid] = (result.ended_by, result.reason)
-
-
 async def good_call_completes(server: Any, call: MediaStreamClient) -> str:
     """The unaffected call: a question, an answer about Saturday, then the caller hangs up."""
     await call.wait_lisa_done(20, new_utterance=False)
@@ -88,7 +55,7 @@ async def good_call_completes(server: Any, call: MediaStreamClient) -> str:
 async def test_an_engine_exception_ends_only_its_call_with_an_apology(app_server, caplog, mid_reply):
     """The engine raises when asked (or after its first sentence): that call apologises and ends
     (``ended_by=system`` with the reason), the other call is served as if nothing happened."""
-    hooks = Hooks()
+    hooks = RecordingHooks()
     server = await start(app_server, call_hooks=[hooks])
     engine = server.state.engine
     respond = engine.respond
@@ -116,13 +83,13 @@ async def test_an_engine_exception_ends_only_its_call_with_an_apology(app_server
         bad_sid = bad.call_sid
     _, record = await record_of(server, bad_sid)
     assert record["ended_by"] == "system" and record["reason"] == "error: engine failed (RuntimeError)"
-    assert "something went wrong" in lisa_said(record)  # she said so before hanging up
-    assert ("Let me see." in lisa_said(record)) == mid_reply
+    assert "something went wrong" in lisa_text(record)  # she said so before hanging up
+    assert ("Let me see." in lisa_text(record)) == mid_reply
     _, other = await record_of(server, good_sid)
     assert other["ended_by"] == "party" and "saturday" in " ".join(
         line["text"].lower() for line in other["transcript"] if line["speaker"] == "party"
     )
-    assert hooks.ended[bad_sid][0] == "system" and hooks.ended[good_sid][0] == "party"
+    assert hooks.ended[bad_sid].ended_by == "system" and hooks.ended[good_sid].ended_by == "party"
     assert any("engine failed" in r.getMessage() and bad_sid in r.getMessage() for r in caplog.records)
 
 
@@ -176,28 +143,6 @@ class FailingStore:
         return await self.store.ended(call_sid, *args, **fields)
 
 
-class ExplodingHooks:
-    """Call hooks that raise on everything for one call."""
-
-    def __init__(self) -> None:
-        self.bad: set[str] = set()
-        self.calls = 0
-
-    def _boom(self, call: Any) -> None:
-        self.calls += 1
-        if call.call_sid in self.bad:
-            raise RuntimeError("hook exploded (injected)")
-
-    async def on_call_started(self, call: Any, conversation: Any) -> None:
-        self._boom(call)
-
-    async def on_conversation_event(self, call: Any, event: Any) -> None:
-        self._boom(call)
-
-    async def on_call_ended(self, call: Any, result: Any) -> None:
-        self._boom(call)
-
-
 async def test_storage_and_hook_exceptions_stay_in_their_call(app_server, caplog):
     caplog.set_level(logging.ERROR)
     stores: list[FailingStore] = []
@@ -206,7 +151,7 @@ async def test_storage_and_hook_exceptions_stay_in_their_call(app_server, caplog
         stores.append(FailingStore(records))
         return stores[-1]
 
-    exploding, hooks = ExplodingHooks(), Hooks()
+    exploding, hooks = ExplodingHooks(), RecordingHooks()
     # the failing hook first
     server = await start(app_server, call_records=failing, call_hooks=[exploding, hooks])
     [store] = stores
@@ -226,7 +171,7 @@ async def test_storage_and_hook_exceptions_stay_in_their_call(app_server, caplog
     assert status == 200 and other["ended_by"] == "party"
     # the other hook heard everything of both calls, the failing hook did not stop it
     assert set(hooks.started) == {good_sid, bad_sid}
-    assert hooks.ended[bad_sid][0] == "party" and hooks.ended[good_sid][0] == "party"
+    assert hooks.ended[bad_sid].ended_by == "party" and hooks.ended[good_sid].ended_by == "party"
     assert exploding.calls >= 4
     messages = [r.getMessage() for r in caplog.records]
     assert any("could not store the call start" in m for m in messages)
@@ -234,37 +179,12 @@ async def test_storage_and_hook_exceptions_stay_in_their_call(app_server, caplog
     assert any("call hook ExplodingHooks.on_call_started failed" in m for m in messages)
 
 
-class RefusingCarrier:
-    """A carrier that refuses every transfer (a carrier error, as Twilio answers for a call it will not
-    redirect) and records what was asked."""
-
-    name = "refusing"
-
-    def __init__(self, status: int) -> None:
-        self.status = status
-        self.transfers: list[str] = []
-        self.hangups: list[str] = []
-
-    async def place_call(self, to: str, parameters: dict[str, str]) -> str:
-        raise AssertionError("no outbound call expected")
-
-    async def hangup(self, call_sid: str) -> None:
-        self.hangups.append(call_sid)
-
-    async def transfer(self, call_sid: str, number: str) -> None:
-        self.transfers.append(number)
-        raise CarrierError("Call is not in-progress. Cannot redirect.", status=self.status, code=21220)
-
-    async def close(self) -> None:
-        pass
-
-
 @pytest.mark.parametrize(("status", "attempts"), [(503, 3), (400, 1)])
 async def test_a_refused_transfer_is_reported_and_lisa_says_so(app_server, status, attempts):
     """README: ``carrier.transfer`` is retried, a failure becomes a ``transfer_failed`` event. The caller is
     not left hanging: Lisa says she could not put them through and the call goes on (a 4xx is not retried)."""
-    carrier = RefusingCarrier(status)
-    hooks = Hooks()
+    carrier = RefusingCarrier(status=status)
+    hooks = RecordingHooks()
     server = await start(app_server, carrier=carrier, call_hooks=[hooks])
     async with app_stream(server) as call:
         await call.wait_lisa_speaking(5)
@@ -274,10 +194,10 @@ async def test_a_refused_transfer_is_reported_and_lisa_says_so(app_server, statu
         await call.wait_lisa_done(25, new_utterance=False, settle=1.5)
         assert not call.closed, "the caller was hung up on after a failed transfer"
         sid = call.call_sid
-    assert len(carrier.transfers) == attempts and not carrier.hangups
-    assert "transfer_failed" in hooks.events[sid]
+    assert len(carrier.transfers) == attempts and not carrier.hung_up and not carrier.placed
+    assert "transfer_failed" in hooks.event_types(sid)
     _, record = await record_of(server, sid)
-    said = lisa_said(record)
+    said = lisa_text(record)
     assert "couldn't put you through" in said and record["reason"] != "transferred"
     assert record["ended_by"] == "party"
 

@@ -14,18 +14,18 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import numpy as np
 import pytest
 from call_support import app_stream
+from doubles.app_calls import call_record
+from doubles.call_hooks import RecordingHooks
+from doubles.party_voice import say, speech
 from fakes.deepgram_protocol_server import DeepgramProtocolServer
 from fakes.elevenlabs_protocol_server import ElevenLabsProtocolServer
 from fakes.openai_protocol_server import OpenAIProtocolServer, stream, tool_call
 
 from api.state import Overrides
-from pipelines import local_models
 from pipelines.settings import VoiceSettings
-from telephony.media_stream import MediaStreamClient
 
 pytestmark = [pytest.mark.voice, pytest.mark.timeout(120)]
 
@@ -40,19 +40,6 @@ BOOKING_LINES = [
     "I would like to book an appointment for tomorrow at ten.",
     "My name is Anna Miller.",
 ]
-_SPEECH: dict[str, tuple[bytes, int]] = {}
-
-
-async def speech(text: str) -> tuple[bytes, int]:
-    """The party's voice saying ``text`` (Piper, 16-bit PCM, rate), synthesized once per test process."""
-    if text not in _SPEECH:
-        _SPEECH[text] = await asyncio.to_thread(local_models.synthesize, text, local_models.PARTY_STYLE)
-    return _SPEECH[text]
-
-
-async def say(call: MediaStreamClient, text: str) -> None:
-    pcm, rate = await speech(text)
-    assert await call.send_audio(pcm, sample_rate=rate)
 
 
 def dominant_hz(pcm: bytes, rate: int = 8000) -> float:
@@ -109,18 +96,6 @@ async def start(app_server: Any, cloud: Cloud, hooks: Sequence[Any] = (), **voic
     """The app on the cloud providers (``voice``: further voice settings), ``hooks`` told of every call."""
     overrides = Overrides(voice_settings=cloud.voice(**voice), call_hooks=hooks)
     return await app_server(agent=cloud.agent(), overrides=overrides)
-
-
-async def call_record(server: Any, call_sid: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=server.url) as client:
-        for _ in range(100):
-            response = await client.get(f"/api/calls/{call_sid}")
-            assert response.status_code == 200, response.text
-            record = response.json()
-            if record["ended_at"]:
-                return record
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"call {call_sid} was never completed in storage: {record}")
 
 
 def script_booking(cloud: Cloud) -> None:
@@ -200,23 +175,6 @@ async def test_cloud_call_greets_understands_books_and_hangs_up(app_server, clou
         assert (
             turn["user_end_ms"] <= turn["stt_final_ms"] <= turn["llm_first_ms"] <= turn["first_audio_out_ms"]
         )
-
-
-class RecordingHooks:
-    """Call hooks that keep what the pipeline reported, per call sid."""
-
-    def __init__(self) -> None:
-        self.events: dict[str, list[Any]] = {}
-        self.ended: dict[str, Any] = {}
-
-    async def on_call_started(self, call: Any, conversation: Any) -> None:
-        self.events.setdefault(call.call_sid, [])
-
-    async def on_conversation_event(self, call: Any, event: Any) -> None:
-        self.events.setdefault(call.call_sid, []).append(event)
-
-    async def on_call_ended(self, call: Any, result: Any) -> None:
-        self.ended[call.call_sid] = result
 
 
 async def wait_for(condition: Any, limit_s: float, what: str) -> None:

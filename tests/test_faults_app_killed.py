@@ -17,10 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
-from fault_support import TWILIO_TOKEN, CloudVoice, LisaServe, caller_line, say
+from doubles.party_voice import phone_line, say_on_the_line
+from fault_support import TWILIO_TOKEN, CloudVoice, LisaServe
 
-from telephony.inbound_call import call_in
-from telephony.media_stream import MediaStreamClient
+from simulation.inbound_call import call_in
+from simulation.media_stream_client import MediaStreamClient
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.xdist_group("faults_app_killed")]
 
@@ -54,7 +55,7 @@ async def open_call(stack: contextlib.AsyncExitStack, app: LisaServe) -> MediaSt
 
 async def test_kill_9_of_a_worker_and_of_the_server_closes_their_calls(tmp_path):
     db = tmp_path / "lisa.db"
-    await caller_line("When are you open?")
+    await phone_line("When are you open?")
     voice = CloudVoice(*["When are you open?"] * 4)
     async with voice.running(), contextlib.AsyncExitStack() as stack:
         env = voice.env() | {
@@ -101,7 +102,7 @@ async def test_kill_9_of_a_worker_and_of_the_server_closes_their_calls(tmp_path)
 
         # the other call goes on: the caller speaks, Lisa answers; a sweep later it is still open
         await going_on.wait_lisa_done(15, new_utterance=False, settle=0.3)
-        said_ms = await say(going_on, "When are you open?")
+        said_ms = await say_on_the_line(going_on, "When are you open?", silence_ms=800)
         await going_on.wait_lisa_speaking(15, after_ms=said_ms)
         await asyncio.sleep(2.5)  # > two heartbeats and sweeps of the new worker
         assert calls(db)[going_on.call_sid]["ended_at"] is None

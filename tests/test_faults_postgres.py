@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 import pytest
 from call_support import app_stream
-from fault_support import CloudVoice, caller_line, say, throwaway_postgres
+from doubles.party_voice import phone_line, say_on_the_line
+from fault_support import CloudVoice, throwaway_postgres
 from requests_support import SAMPLE
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -47,7 +48,7 @@ async def next_frame(ws: ClientConnection, match: Any, timeout_s: float = 15) ->
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["restart", "crash"])
 async def test_postgres_outage_mid_chat_and_mid_call(app_server, stop):
-    await caller_line("When are you open?")
+    await phone_line("When are you open?")
     voice = CloudVoice("When are you open?")
     with throwaway_postgres() as pg:
         async with voice.running(), contextlib.AsyncExitStack() as stack:
@@ -92,7 +93,7 @@ async def test_postgres_outage_mid_chat_and_mid_call(app_server, stop):
                     assert (frame["code"], frame["detail"]) == (503, "database unavailable")  # socket stays
 
                     # the call goes on: the caller asks, Lisa answers; then the caller hangs up
-                    said_ms = await say(call, "When are you open?")
+                    said_ms = await say_on_the_line(call, "When are you open?", silence_ms=800)
                     await call.wait_lisa_speaking(15, after_ms=said_ms)
                     await call.wait_lisa_done(15, new_utterance=False, settle=0.3)
                     assert not call.closed

@@ -10,24 +10,15 @@ import os
 import uuid
 from pathlib import Path
 
-import httpx
 import pytest
 from call_support import app_stream
-from fault_support import CloudVoice, say
+from doubles.app_calls import call_record
+from doubles.party_voice import say_on_the_line
+from fault_support import CloudVoice
 
 from api.state import Overrides
 
 pytestmark = pytest.mark.timeout(60)
-
-
-async def record_of(server, call_sid: str) -> dict:
-    async with httpx.AsyncClient(base_url=server.url) as client:
-        for _ in range(100):
-            record = (await client.get(f"/api/calls/{call_sid}")).json()
-            if record.get("ended_at"):
-                return record
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"call {call_sid} never completed in storage")
 
 
 async def talk(server, call_sid: str) -> None:
@@ -35,7 +26,7 @@ async def talk(server, call_sid: str) -> None:
     async with app_stream(server, call_sid=call_sid) as call:
         await call.wait_lisa_speaking(10)
         await call.wait_lisa_done(15, new_utterance=False, settle=0.3)
-        said_ms = await say(call, "When are you open?")
+        said_ms = await say_on_the_line(call, "When are you open?", silence_ms=800)
         await call.wait_lisa_speaking(15, after_ms=said_ms)  # her answer
         await call.wait_lisa_done(15, new_utterance=False, settle=0.3)
         await call.stop()
@@ -74,7 +65,7 @@ async def test_call_goes_on_without_a_recording(app_server, tmp_path, caplog, ca
         server = await app_server(overrides=overrides)
         with caplog.at_level(logging.WARNING):
             await talk(server, call_sid)
-            record = await record_of(server, call_sid)
+            record = await call_record(server, call_sid)
     assert record["recording"] is None
     assert record["ended_by"] == "party"
     said = " ".join(line["text"] for line in record["transcript"] if line["speaker"] == "lisa")
@@ -101,9 +92,9 @@ async def test_the_next_call_is_recorded_once_the_directory_works(app_server, tm
         server = await app_server(overrides=overrides)
         first, second = "CA" + uuid.uuid4().hex, "CA" + uuid.uuid4().hex
         await talk(server, first)
-        assert (await record_of(server, first))["recording"] is None
+        assert (await call_record(server, first))["recording"] is None
         blocker.unlink()
         await talk(server, second)
-        record = await record_of(server, second)
+        record = await call_record(server, second)
     assert record["recording"] == str(blocker / f"{second}.wav")
     assert await asyncio.to_thread(os.path.getsize, record["recording"]) > 8000  # both sides, seconds

@@ -19,8 +19,8 @@ from requests_support import SAMPLE
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
-from telephony import inbound_call
-from telephony.media_stream import MediaStreamClient
+from simulation import inbound_call
+from simulation.media_stream_client import MediaStreamClient
 from telephony.signature import SIGNATURE_HEADER, sign
 from telephony.stream_tokens import TOKEN_PARAMETER, StreamRefused, StreamTokens
 
@@ -243,7 +243,7 @@ async def test_token_store_binds_and_is_single_use(db_url) -> None:
 async def test_a_call_the_app_places_is_served(app_server, no_twilio_env) -> None:
     """The legitimate path: the scheduler places the request's call on the loopback carrier, which streams
     with the token it was issued; Lisa is briefed and talks, the token is spent on that call."""
-    from call_support import party_speech
+    from doubles.party_voice import party_speech
 
     server = await app_server(clock=ManualClock("2026-11-23T09:15:00+01:00"))
     carrier = server.state.telephony.carrier

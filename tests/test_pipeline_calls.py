@@ -13,36 +13,16 @@ import httpx
 import numpy as np
 import pytest
 from call_support import app_stream
+from doubles.app_calls import call_record, lisa_text
+from doubles.call_hooks import RecordingHooks
+from doubles.carriers import RecordingCarrier
+from doubles.party_voice import exchange, say, speech
 
 from agent.conversation import BookingRequest
 from api.state import Overrides
-from pipelines import local_models
 from pipelines.settings import VoiceSettings
-from telephony.media_stream import MediaStreamClient
 
 pytestmark = [pytest.mark.voice, pytest.mark.timeout(120)]
-
-_SPEECH: dict[str, tuple[bytes, int]] = {}
-
-
-async def speech(text: str) -> tuple[bytes, int]:
-    """The party's voice saying ``text`` (16-bit PCM, rate), synthesized once per test process."""
-    if text not in _SPEECH:
-        _SPEECH[text] = await asyncio.to_thread(local_models.synthesize, text, local_models.PARTY_STYLE)
-    return _SPEECH[text]
-
-
-async def say(call: MediaStreamClient, text: str) -> None:
-    pcm, rate = await speech(text)
-    assert await call.send_audio(pcm, sample_rate=rate)
-
-
-async def exchange(call: MediaStreamClient, text: str) -> None:
-    """Say ``text``, then wait for Lisa's reply that starts after the whole line was said, to its end."""
-    await say(call, text)
-    said_ms = call.audio_sends[-1][1]
-    await call.wait_lisa_speaking(20, after_ms=said_ms)
-    await call.wait_lisa_done(25, new_utterance=False, settle=0.8)
 
 
 async def start(app_server: Any, overrides: Overrides | None = None, **voice: Any) -> Any:
@@ -55,62 +35,6 @@ async def start(app_server: Any, overrides: Overrides | None = None, **voice: An
 
 def media_url(server: Any) -> str:
     return f"{server.ws_url}/twilio/media"
-
-
-async def call_record(server: Any, call_sid: str, ended: bool = True) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=server.url) as client:
-        for _ in range(100):
-            response = await client.get(f"/api/calls/{call_sid}")
-            assert response.status_code == 200, response.text
-            record = response.json()
-            if record["ended_at"] or not ended:
-                return record
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"call {call_sid} was never completed in storage: {record}")
-
-
-def lisa_text(record: dict[str, Any]) -> str:
-    return " ".join(line["text"] for line in record["transcript"] if line["speaker"] == "lisa")
-
-
-class RecordingHooks:
-    """Call hooks that record what the pipeline reported (the contract used by outbound requests)."""
-
-    def __init__(self) -> None:
-        self.started: list[str] = []
-        self.events: list[str] = []
-        self.ended: list[tuple[str, str, str]] = []
-
-    async def on_call_started(self, call: Any, conversation: Any) -> None:
-        self.started.append(call.call_sid)
-
-    async def on_conversation_event(self, call: Any, event: Any) -> None:
-        self.events.append(event.type)
-
-    async def on_call_ended(self, call: Any, result: Any) -> None:
-        self.ended.append((call.call_sid, result.ended_by, str(result.conversation.outcome.status)))
-
-
-class RecordingCarrier:
-    """A carrier that only records what the app asked of it (for the transfer test)."""
-
-    name = "recording"
-
-    def __init__(self) -> None:
-        self.hangups: list[str] = []
-        self.transfers: list[tuple[str, str]] = []
-
-    async def place_call(self, to: str, parameters: dict[str, str]) -> str:
-        raise AssertionError("no outbound call expected")
-
-    async def hangup(self, call_sid: str) -> None:
-        self.hangups.append(call_sid)
-
-    async def transfer(self, call_sid: str, number: str) -> None:
-        self.transfers.append((call_sid, number))
-
-    async def close(self) -> None:
-        pass
 
 
 async def test_caller_books_an_appointment_and_lisa_hangs_up(app_server):
@@ -141,8 +65,10 @@ async def test_caller_books_an_appointment_and_lisa_hangs_up(app_server):
         sid = call.call_sid
 
     record = await call_record(server, sid)
-    assert hooks.started == [sid] and hooks.ended == [(sid, "lisa", "booked")]
-    assert "booking_confirmed" in hooks.events
+    assert hooks.started == [sid] and list(hooks.ended) == [sid]
+    ended = hooks.ended[sid]
+    assert (ended.ended_by, str(ended.conversation.outcome.status)) == ("lisa", "booked")
+    assert "booking_confirmed" in hooks.event_types(sid)
     assert record["direction"] == "inbound"
     assert record["ended_by"] == "lisa" and record["reason"] == "completed"
     assert record["outcome"]["status"] == "booked"
@@ -275,7 +201,7 @@ async def test_dtmf_zero_transfers_to_a_human(app_server):
         assert await call.send_dtmf("0")
         await call.wait_closed(20)
         sid = call.call_sid
-    assert carrier.transfers == [(sid, server.state.engine.business.transfer_number)]
+    assert carrier.transfers == [(sid, server.state.engine.business.transfer_number)] and not carrier.placed
     record = await call_record(server, sid)
     assert record["ended_by"] == "lisa" and record["reason"] == "transferred"
     assert "put you through" in lisa_text(record)

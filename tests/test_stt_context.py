@@ -10,7 +10,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from call_support import app_stream, party_speech
+from call_support import app_stream
+from doubles.call_hooks import RecordingHooks
+from doubles.party_voice import party_speech, say_on_the_line
 from fakes.deepgram_protocol_server import DeepgramProtocolServer
 
 from agent.business import load_business
@@ -160,29 +162,10 @@ _RESULT_FIELDS = {
 }
 
 
-class UserTurns:
-    """Call hooks keeping the conversation of each ended call (its user messages carry ``meta["words"]``)."""
-
-    def __init__(self) -> None:
-        self.conversations: list[Any] = []
-
-    async def on_call_started(self, call: Any, conversation: Any) -> None:
-        pass
-
-    async def on_conversation_event(self, call: Any, event: Any) -> None:
-        pass
-
-    async def on_call_ended(self, call: Any, result: Any) -> None:
-        self.conversations.append(result.conversation)
-
-    def user_words(self) -> list[list[list[Any]]]:
-        (conv,) = self.conversations
-        return [m.meta.get("words") for m in conv.history if m.role == "user"]
-
-
-async def _say(call: Any, text: str) -> None:
-    pcm = await asyncio.to_thread(party_speech, text)
-    assert await call.send_audio(pcm, sample_rate=8000)
+def user_words(hooks: RecordingHooks) -> list[list[list[Any]]]:
+    """The words with confidences (``meta["words"]``) of each user message of the one call that ended."""
+    (result,) = hooks.ended.values()
+    return [m.meta.get("words") for m in result.conversation.history if m.role == "user"]
 
 
 @pytest.mark.voice
@@ -190,7 +173,7 @@ async def _say(call: Any, text: str) -> None:
 async def test_local_call_biases_whisper_with_the_business_and_hands_word_confidences_to_the_engine(
     app_server, monkeypatch
 ):
-    hooks = UserTurns()
+    hooks = RecordingHooks()
     overrides = Overrides(voice_settings=VoiceSettings(_env_file=None), call_hooks=[hooks])
     server = await app_server(overrides=overrides)
     contexts: list[str] = []
@@ -205,18 +188,18 @@ async def test_local_call_biases_whisper_with_the_business_and_hands_word_confid
     async with app_stream(server) as call:
         await call.wait_lisa_speaking(10)
         await call.wait_lisa_done(20, new_utterance=False, settle=1.0)
-        await _say(call, line)
+        await say_on_the_line(call, line)
         await call.wait_lisa_speaking(20, after_ms=call.audio_sends[-1][1])
         await call.wait_lisa_done(25, new_utterance=False, settle=0.8)
         await call.stop()
     for _ in range(100):
-        if hooks.conversations:
+        if hooks.ended:
             break
         await asyncio.sleep(0.1)
     business = server.state.engine.business
     end_of_turn = [c for c in contexts if c]
     assert end_of_turn and all(business.name in c and "massage" in c for c in end_of_turn), contexts
-    (words,) = hooks.user_words()
+    (words,) = user_words(hooks)
     assert words, "the engine got no words"
     heard = [w.lower() for w, _ in words]
     assert "massage" in heard and "wednesday" in heard, words
@@ -236,17 +219,17 @@ async def test_deepgram_gets_the_call_names_as_keyterms_and_its_word_confidences
             deepgram_api_key="dg-test-key",
             deepgram_base_url=deepgram.url,
         )
-        hooks = UserTurns()
+        hooks = RecordingHooks()
         server = await app_server(overrides=Overrides(voice_settings=voice, call_hooks=[hooks]))
         async with app_stream(server) as call:
             await call.wait_lisa_speaking(10)
             await call.wait_lisa_done(20, new_utterance=False, settle=1.0)
-            await _say(call, "My name is Joe Park.")
+            await say_on_the_line(call, "My name is Joe Park.")
             await call.wait_lisa_speaking(20, after_ms=call.audio_sends[-1][1])
             await call.wait_lisa_done(25, new_utterance=False, settle=0.8)
             await call.stop()
         for _ in range(100):
-            if hooks.conversations:
+            if hooks.ended:
                 break
             await asyncio.sleep(0.1)
     (listen,) = deepgram.sessions
@@ -255,5 +238,5 @@ async def test_deepgram_gets_the_call_names_as_keyterms_and_its_word_confidences
     assert business.name in keyterms and {s.label("en") for s in business.services} <= set(keyterms), keyterms
     assert "keywords" not in listen.query  # Nova-3 takes keyterm; keywords is for older models
     assert listen.finals == ["My name is Joe Park."]
-    (words,) = hooks.user_words()
+    (words,) = user_words(hooks)
     assert words == [["My", 0.98], ["name", 0.98], ["is", 0.98], ["Joe", 0.98], ["Park", 0.41]]

@@ -7,9 +7,10 @@ import asyncio
 
 import httpx
 import pytest
-from call_support import party_speech, record_call_statuses
+from call_support import record_call_statuses
+from doubles.party_voice import party_speech
 
-from telephony.media_stream import MediaStreamClient
+from simulation.media_stream_client import MediaStreamClient
 
 pytestmark = pytest.mark.voice
 
