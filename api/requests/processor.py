@@ -417,7 +417,7 @@ class RequestProcessor(CallScheduler):
             return
         outcome = result.conversation.outcome
         duration = _duration_s(result)
-        common = {"duration_s": duration, "completed": True}
+        common: dict[str, Any] = {"duration_s": duration, "completed": True}
         if outcome.status is Status.BOOKED:
             await self.finish_attempt(
                 request_id, call.call_sid, "booked", appointment=self._local(outcome.appointment), **common
@@ -482,5 +482,5 @@ def _request_id(info: dict[str, Any]) -> str | None:
 
 
 def _duration_s(result: CallResult) -> float | None:
-    ends = [t.get("end_ms") for t in result.transcript if isinstance(t.get("end_ms"), int | float)]
+    ends = [end for t in result.transcript if isinstance(end := t.get("end_ms"), int | float)]
     return max(ends) / 1000 if ends else None

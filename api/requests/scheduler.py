@@ -11,8 +11,9 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from api.requests.models import FINAL_STATUSES, display_phone
@@ -23,6 +24,7 @@ from telephony.phone_numbers import mask_phone
 
 if TYPE_CHECKING:
     from api.requests.business_hours import BusinessHours
+    from api.requests.dial_policy import DialPolicy
     from telephony.carrier import Carrier
 
 log = logging.getLogger(__name__)
@@ -53,10 +55,15 @@ class CallScheduler:
     owner: str
     active: dict[str, ActiveCall]
     _wake: asyncio.Event
-    _tasks: set[asyncio.Task]
-    _loop_task: asyncio.Task | None
-    dial_policy: Any  # () -> DialPolicy (the processor's)
-    _retry: Any  # the processor's: retry the request or give up (async)
+    _tasks: set[asyncio.Task[None]]
+    _loop_task: asyncio.Task[None] | None
+    # the processor's methods this half calls
+    now: Callable[[], datetime]
+    _changed: Callable[[], None]
+    dial_policy: Callable[[], DialPolicy]
+    call_language: Callable[[dict[str, Any]], str]
+    finish_attempt: Callable[..., Awaitable[bool]]  # record how the attempt ended, exactly once
+    _retry: Callable[[dict[str, Any], str, str, list[tuple[str, str]]], Awaitable[None]]  # retry or give up
 
     def start(self) -> None:
         self._loop_task = asyncio.create_task(self.run(), name="request-scheduler")
