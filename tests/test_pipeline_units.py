@@ -21,11 +21,11 @@ from pipecat.frames.frames import (
 from agent.conversation import Conversation, Language, Mode
 from api.calls.store import CallStore
 from api.storage import Database
-from pipelines.audio import pcm16_to_ulaw, ulaw_to_pcm16
 from pipelines.call_session import CallSession
 from pipelines.local_tts import first_phrase_split, pad_to_frames
 from pipelines.serializer import TwilioStreamSerializer
 from pipelines.turn_detector import sentence_finished, word_count
+from telephony.audio_codec import pcm16_to_ulaw, ulaw_to_pcm16
 from telephony.media_stream import OutboundMessages, StreamTracker, TwilioMessages
 
 

@@ -399,7 +399,8 @@ async def warm_up_speech() -> None:
 
     await warm_up()
     pcm, rate = await asyncio.to_thread(synthesize, "Hello there.", PARTY_STYLE)
-    from pipelines.audio import pcm16_to_float, resample_pcm16
+    from pipelines.audio import pcm16_to_float
+    from telephony.audio_codec import resample_pcm16
 
     await asyncio.to_thread(transcribe, pcm16_to_float(resample_pcm16(pcm, rate, 16000)))
 
