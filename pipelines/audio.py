@@ -9,11 +9,6 @@ import wave
 
 import numpy as np
 
-# moved to telephony.audio_codec; re-exported until the last importers have moved (issue 12 step 4)
-from telephony.audio_codec import pcm16_to_ulaw as pcm16_to_ulaw
-from telephony.audio_codec import resample_pcm16 as resample_pcm16
-from telephony.audio_codec import ulaw_to_pcm16 as ulaw_to_pcm16
-
 QUIET_RMS = 60.0  # 16-bit RMS below this is a quiet line (no speech, at most faint line noise)
 
 
