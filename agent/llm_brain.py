@@ -187,11 +187,12 @@ class LLMBrain:
 
     @classmethod
     def from_settings(cls, settings: AgentSettings, **overrides: Any) -> LLMBrain:
-        base_url = settings.openai_base_url or DEFAULT_BASE_URL
+        api_key, endpoint, model = settings.llm_endpoint()  # OpenAI's, or Gemini's OpenAI-compatible one
+        base_url = endpoint or DEFAULT_BASE_URL
         options: dict[str, Any] = {
-            "model": settings.openai_model,
-            "api_key": settings.openai_api_key,
-            "base_url": settings.openai_base_url,
+            "model": model,
+            "api_key": api_key,
+            "base_url": endpoint,
             "timeout_s": settings.openai_timeout_s,
             "max_retries": settings.openai_max_retries,
             "limiter": shared_limiter(base_url, settings.openai_requests_per_minute),

@@ -30,3 +30,15 @@ class AgentSettings(BaseSettings):
     openai_backoff_base_s: float = 0.5  # first retry waits ~this long, doubling per retry (with jitter)
     openai_backoff_max_s: float = 8.0  # cap of one backoff wait
     openai_max_retry_after_s: float = 20.0  # a longer Retry-After hands the turn to the rule brain at once
+    # Gemini through its OpenAI-compatible endpoint (seeds 000/001): used when GEMINI_API_KEY is set and
+    # OPENAI_API_KEY is not; GEMINI_BASE_URL is overridable (tests: the OpenAI protocol server)
+    gemini_api_key: str | None = None
+    gemini_model: str = "gemini-2.0-flash"
+    gemini_base_url: str = "https://generativelanguage.googleapis.com/v1beta/openai/"
+
+    def llm_endpoint(self) -> tuple[str | None, str | None, str]:
+        """(api key, base URL or None for OpenAI's, model) of the LLM brain: OpenAI's settings, or Gemini's
+        when only ``GEMINI_API_KEY`` is set."""
+        if self.gemini_api_key and not self.openai_api_key:
+            return self.gemini_api_key, self.gemini_base_url, self.gemini_model
+        return self.openai_api_key, self.openai_base_url, self.openai_model
