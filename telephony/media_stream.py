@@ -424,18 +424,3 @@ class TwilioMessages:
                 "stop": {"accountSid": self.account_sid, "callSid": self.call_sid},
             }
         )
-
-
-_MOVED = frozenset(
-    {"MediaStreamClient", "LisaUtterance", "ReceivedChunk", "MarkEcho", "FrameHook", "ALIGN_FRAMES"}
-)
-
-
-def __getattr__(name: str) -> object:
-    """Transitional (issue 12 step 4): the simulated client moved to :mod:`simulation.media_stream_client`;
-    the last importers here move with the loopback carrier's split, then this goes."""
-    if name in _MOVED:
-        from simulation import media_stream_client
-
-        return getattr(media_stream_client, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
