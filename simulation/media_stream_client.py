@@ -129,6 +129,8 @@ class MediaStreamClient:
         self.audio_sends: list[tuple[float, float]] = []  # (start_ms, end_ms) of each send_audio
         self._last_audio_send_start = -1.0
         self.dtmf_sent: list[tuple[str, float]] = []
+        self.digits_heard: list[tuple[str, float]] = []  # keys Lisa pressed, as this end heard them
+        self._digits_changed = asyncio.Event()
         # state
         self._closed = asyncio.Event()
         self.closed_by_server = False
@@ -297,6 +299,28 @@ class MediaStreamClient:
             self._frames = deque(f for f in self._frames if f[2] is not done)
             raise
         return True
+
+    def hear_digits(self, digits: str) -> None:
+        """Keys Lisa pressed on the call (the carrier delivers them, as the line carries DTMF tones)."""
+        for digit in digits:
+            if digit not in "wW":
+                self.digits_heard.append((digit, self.now_ms()))
+        self._digits_changed.set()
+
+    async def wait_digits(self, expected: str, since: int = 0, timeout: float = 10.0) -> str:  # noqa: ASYNC109
+        """Wait until the keys heard after the first ``since`` ones are ``expected`` (or end with them); returns
+        what was heard after ``since`` (TimeoutError after ``timeout`` s without them)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            heard = "".join(d for d, _ in self.digits_heard[since:])
+            if heard.endswith(expected):
+                return heard
+            left = deadline - time.monotonic()
+            if left <= 0 or self.closed:
+                raise TimeoutError(heard)
+            self._digits_changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._digits_changed.wait(), min(left, 0.5))
 
     async def send_dtmf(self, digit: str) -> bool:
         """Press a key (``0``-``9``, ``*``, ``#``); False when the call is already closed."""
@@ -490,6 +514,13 @@ class MediaStreamClient:
     def lisa_speaking(self) -> bool:
         """Lisa's audio is playing, or she has marks not yet played."""
         return time.monotonic() < self._play_end or bool(self._pending_marks)
+
+    @property
+    def lisa_quiet_for_s(self) -> float:
+        """Seconds since Lisa's last audio arrived or finished playing (0 while she is speaking)."""
+        if self.lisa_speaking:
+            return 0.0
+        return max(0.0, time.monotonic() - max(self._play_end, self._last_media_at))
 
     async def wait_lisa_speaking(
         self,

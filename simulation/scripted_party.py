@@ -10,6 +10,9 @@ runs it for outbound calls. A turn is one of
 - ``dtmf: "0"`` — the party presses keys (a runner extension),
 - ``hangup: true`` — the party hangs up,
 
+with ``expect_dtmf: "1"`` on a turn (a phone menu) Lisa must press those keys within :data:`EXPECT_DTMF_S`
+before the party goes on (the party hangs up with an error otherwise; keys come from the loopback carrier),
+
 and starts after Lisa has finished speaking (her audio stopped and her marks came back), or with
 ``barge_in_after_ms`` that long after Lisa starts her next utterance, interrupting her. Like a real line,
 the client sends a 20 ms frame every 20 ms for the whole call (silence between the party's turns); the
@@ -41,6 +44,7 @@ log = logging.getLogger(__name__)
 
 RATE = 8000
 ACTIONS = ("say", "audio", "silence_ms", "dtmf", "hangup")
+EXPECT_DTMF_S = 10.0  # how long a turn with expect_dtmf waits for Lisa's keys
 
 
 class PartyTurn(BaseModel):
@@ -54,6 +58,7 @@ class PartyTurn(BaseModel):
     dtmf: str | None = Field(default=None, pattern=r"^[0-9*#wW]+$")
     hangup: bool | None = None
     barge_in_after_ms: int | None = Field(default=None, ge=0)
+    expect_dtmf: str | None = Field(default=None, pattern=r"^[0-9*#]+$")
 
     @model_validator(mode="after")
     def _one_action(self) -> PartyTurn:
@@ -236,23 +241,47 @@ class ScriptedParty:
                     wait = lisa_start + turn.barge_in_after_ms - call.now_ms()
                     if wait > 0:
                         await asyncio.sleep(wait / 1000)
-            elif i > 0 and self.turns[i - 1].silence_ms is not None:
-                # after a silence there is nothing to answer: only finish hearing a re-prompt, if any
+            elif i > 0 and (self.turns[i - 1].silence_ms is not None or self.turns[i - 1].expect_dtmf):
+                # after a silence (or keys Lisa pressed) there is nothing to answer: only finish hearing a
+                # re-prompt, if any
                 await self._wait_lisa_reply(last_end, timeout_s=0.3)
             elif not (i == 0 and self.first_speaker == "party"):
                 await self._wait_lisa_reply(last_end)
             if call.closed:
                 return
+            keys_before = len(getattr(call, "digits_heard", ()))
             timing = await self._perform(i, turn)
             self.record.turns.append(timing)
+            if turn.expect_dtmf and not await self._keys_pressed(i, turn.expect_dtmf, keys_before):
+                return
             if turn.hangup:
                 return
             # after a silence, Lisa's re-prompt counts from its start (she may speak up during it)
             last_end = timing.start_ms if turn.silence_ms is not None else timing.end_ms
-        # the script is over: hear Lisa's reply out, then give her time to hang up
+        # the script is over: hear Lisa's reply out, then give her time to hang up. Like a person on the
+        # line, the party does not put the phone down while Lisa is still talking: the linger counts from
+        # her last audio (on a loaded machine her goodbye may come late, after the reply timeout)
         await self._wait_lisa_reply(last_end)
-        with contextlib.suppress(TimeoutError):
-            await call.wait_closed(self.linger_s)
+        while not call.closed:
+            wait_s = self.linger_s - call.lisa_quiet_for_s
+            if wait_s <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await call.wait_closed(wait_s)
+
+    async def _keys_pressed(self, index: int, expected: str, since: int) -> bool:
+        """Wait for Lisa to press ``expected`` (the keys heard after the first ``since``); False (with the
+        error recorded) after :data:`EXPECT_DTMF_S` without them."""
+        try:
+            heard = await self.call.wait_digits(expected, since, EXPECT_DTMF_S)
+        except TimeoutError as exc:
+            self.record.error = (
+                f"party[{index}].expect_dtmf: Lisa did not press {expected!r} within {EXPECT_DTMF_S:g} s "
+                f"(pressed {str(exc) or 'nothing'!r})"
+            )
+            return False
+        self.record.lines.append(_line(f"[hears keys {heard}]", self.call.now_ms(), self.call.now_ms()))
+        return True
 
     async def _perform(self, index: int, turn: PartyTurn) -> TurnTiming:
         call = self.call
