@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from call_support import party_speech, record_call_statuses
+from call_support import record_call_statuses
+from doubles.party_voice import party_speech
 from fakes.twilio_rest_protocol_server import TwilioRestProtocolServer
 
 from simulation.media_stream_client import MediaStreamClient
