@@ -13,7 +13,7 @@ chat back to Lisa; she answers the user's next message. With auth on, all of thi
 from __future__ import annotations
 
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, WebSocket
 from fastapi.responses import HTMLResponse
@@ -43,7 +43,7 @@ from api.edge.socket_admission import accept, refuse
 
 router = APIRouter(prefix="/manager", tags=["manager (seed 003)"])
 
-_ADMIN_ERRORS = {
+_ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "auth is on and the bearer token is missing or invalid"},
     403: {"description": "needs the service role"},
     404: {"description": "unknown chat"},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query
 
@@ -28,7 +28,7 @@ from api.edge.rate_limit import rate_limited
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
 
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "auth is on and the bearer token is missing or invalid"},
     403: {"description": "the session belongs to another user, or the endpoint needs the service role"},
     404: {"description": "unknown session"},
@@ -39,7 +39,7 @@ _ERRORS = {
 }
 
 
-def _responses(*codes: int) -> dict[int, dict[str, str]]:
+def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {c: _ERRORS[c] for c in codes}
 
 

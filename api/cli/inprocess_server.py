@@ -96,7 +96,7 @@ async def serve_in_process(app: Any, sock: socket.socket, *, name: str | None = 
     start-up done); raises the app's start-up error if it cannot start. Signals stay with the caller."""
     config = uvicorn.Config(app, log_level="warning", lifespan="on", ws_ping_interval=20)
     server = uvicorn.Server(config)
-    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]  # the caller keeps Ctrl-C
+    server.capture_signals = contextlib.nullcontext  # type: ignore[assignment]  # the caller keeps Ctrl-C
     task = asyncio.create_task(server.serve(sockets=[sock]), name=name)
     while not server.started:
         if task.done():

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -56,7 +57,7 @@ def error_response(
     status: int,
     message: str,
     detail: Any = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
     return JSONResponse(error_body(path, message, detail, **extra), status_code=status, headers=headers)
@@ -121,6 +122,7 @@ def install(app: FastAPI) -> None:
                             responses.setdefault(code, answer)
                     if isinstance(operation, dict) and "responses" in operation:  # any route may need it
                         operation["responses"].setdefault("503", UNAVAILABLE_RESPONSE)
+        assert app.openapi_schema is not None  # FastAPI's openapi() keeps the schema it built
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
