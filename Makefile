@@ -25,6 +25,7 @@ lint: install
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports  # the layers of .importlinter
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 bench: install
