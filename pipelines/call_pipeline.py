@@ -50,7 +50,9 @@ _LIVE: dict[str, MediaCall] = {}
 
 
 def end_live_call(call_sid: str, reason: str) -> bool:
-    """Ask a call running in this process to end politely (Lisa's goodbye, then hang-up).
+    """Ask a call running in this process to end politely (Lisa's goodbye, then hang-up). A ``reason``
+    starting with "voicemail" (answering-machine detection heard a mailbox greeting end) has Lisa leave her
+    short message instead of the goodbye (or none, see ``LISA_LEAVE_VOICEMAIL``).
 
     False when the call is not connected here (still ringing, or on another instance): the caller should
     then hang up through the carrier. A call that is ending already is left to finish its goodbye.
@@ -60,7 +62,10 @@ def end_live_call(call_sid: str, reason: str) -> bool:
         return False
     if not (call._ending or call.lisa.ending):
         log.info("call %s: ending politely (%s)", call_sid, reason)
-        call.lisa.end_politely(reason)
+        if reason.startswith("voicemail"):
+            call.lisa.machine_answered()
+        else:
+            call.lisa.end_politely(reason)
     return True
 
 
@@ -256,6 +261,7 @@ class MediaCall:
             self.settings,
             end_call=self._end_call,
             transfer=self._transfer,
+            send_digits=self._send_digits,
             on_event=self._on_event,
             prefetch=tts.prefetch if isinstance(tts, LocalTTS) else None,
         )
@@ -335,6 +341,13 @@ class MediaCall:
                 log.warning("call %s: hang-up failed", self.info.call_sid, exc_info=True)
         if self.task:
             await self.task.queue_frame(EndFrame())
+
+    async def _send_digits(self, digits: str) -> None:
+        """Press keys on the call (a phone menu) through the carrier."""
+        send = getattr(self.deps.carrier, "send_digits", None)
+        if send is None:
+            raise CarrierError("the carrier cannot send digits")
+        await send(self.info.call_sid, digits)
 
     async def _transfer(self, number: str) -> bool | None:
         """Hand the call to ``number`` through the carrier (retried); False when it failed (a

@@ -50,6 +50,8 @@ class LoopbackCall(Protocol):
 
     async def stop(self, *, remote: bool = False) -> None: ...
 
+    def hear_digits(self, digits: str) -> None: ...
+
 
 CallT = TypeVar("CallT", bound=LoopbackCall)
 
@@ -98,19 +100,27 @@ class LoopbackCarrier(Generic[CallT]):
         self.from_number = from_number
         self.no_answer_after_s = no_answer_after_s
         self._parties: dict[str, Callable[[CallT], Awaitable[None]]] = {}
+        self._answered_by: dict[str, str] = {}  # number -> what answering-machine detection reports
         self._calls: dict[str, CallT] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._ended: dict[str, str] = {}  # call sid -> how it ended ("hangup" | "transfer")
         self.transfers: list[tuple[str, str]] = []  # (call sid, number) in order
         self.placed: list[tuple[str, str, dict[str, str]]] = []  # (call sid, to, parameters)
+        self.digits: list[tuple[str, str]] = []  # (call sid, keys) pressed on our side, in order
 
     @property
     def media_url(self) -> str:
         return self._media_url() if callable(self._media_url) else self._media_url
 
-    def register_party(self, number: str, party: Callable[[CallT], Awaitable[None]]) -> None:
-        """Whoever calls ``number`` (any formatting) reaches ``party``."""
+    def register_party(
+        self, number: str, party: Callable[[CallT], Awaitable[None]], *, answered_by: str = "human"
+    ) -> None:
+        """Whoever calls ``number`` (any formatting) reaches ``party``. ``answered_by``: what Twilio's
+        answering-machine detection would report (``human``, ``machine_start``, ``fax``, ``unknown`` when the
+        call is answered; ``machine_end_beep|silence|other`` once the party's first turn — the mailbox
+        greeting — is over)."""
         self._parties[normalize_number(number)] = party
+        self._answered_by[normalize_number(number)] = answered_by
 
     def unregister_party(self, number: str) -> None:
         self._parties.pop(normalize_number(number), None)
@@ -273,12 +283,21 @@ class LoopbackCarrier(Generic[CallT]):
         self._calls[call_sid] = call
         answered = time.monotonic()
 
+        answered_by = self._answered_by.get(normalize_number(to), "human")
+        detection: asyncio.Task[None] | None = None
+
         async def in_progress() -> None:
-            await self._notify(call_sid, "in-progress", self._info(to, params, AnsweredBy="human"))
+            nonlocal detection
+            at_answer = "human" if answered_by.startswith("machine_end") else answered_by
+            await self._notify(call_sid, "in-progress", self._info(to, params, AnsweredBy=at_answer))
+            if answered_by.startswith("machine_end"):
+                detection = asyncio.create_task(self._greeting_over(call_sid, to, params, party, answered_by))
 
         try:
             await self.far_end.converse(call, party, in_progress)
         finally:
+            if detection is not None:
+                detection.cancel()
             with contextlib.suppress(BaseException):
                 await client_cm.__aexit__(None, None, None)
         ended = self._ended.get(call_sid)
@@ -292,6 +311,33 @@ class LoopbackCarrier(Generic[CallT]):
         if ended == "transfer":
             info["TransferredTo"] = next((n for sid, n in reversed(self.transfers) if sid == call_sid), "")
         await self._notify(call_sid, "completed", info)
+
+    async def _greeting_over(
+        self, call_sid: str, to: str, params: dict[str, str], party: Any, answered_by: str
+    ) -> None:
+        """Asynchronous answering-machine detection: ``machine_end_*`` once the mailbox greeting is over
+        (the party's first turn done; a party that keeps no record of its turns: after 3 s)."""
+        record = getattr(party, "record", None)
+        if record is None:
+            await asyncio.sleep(3.0)
+        else:
+            deadline = time.monotonic() + 60
+            while not getattr(record, "turns", None) and time.monotonic() < deadline:  # noqa: ASYNC110 - a record, no event
+                await asyncio.sleep(0.1)
+        await asyncio.sleep(0.2)
+        if call_sid not in self._ended:
+            await self._notify(call_sid, "in-progress", self._info(to, params, AnsweredBy=answered_by))
+
+    async def send_digits(self, call_sid: str, digits: str) -> None:
+        """Press keys on a live call (DTMF, ``w`` = 0.5 s pause): the far end hears them."""
+        call = self._calls.get(call_sid)
+        if call is None or call.closed:
+            raise CarrierError(
+                f"call {call_sid} is not in progress; cannot send digits", status=400, code=21220
+            )
+        self.digits.append((call_sid, digits))
+        log.info("loopback call %s: keys %s pressed", call_sid, digits)
+        call.hear_digits(digits)
 
     async def hangup(self, call_sid: str) -> None:
         """End the call: its stream stops (harmless if it already ended or never existed)."""

@@ -53,6 +53,8 @@ def check(expect: Expect, result: ScenarioResult, *, voice: bool = True, latency
         if cleared != expect.lisa_interrupted:
             seen = f"{len(result.clears_ms)} clear(s)" if cleared else "no clear"
             failures.append(f"lisa_interrupted: expected {expect.lisa_interrupted}, saw {seen}")
+    if expect.dtmf_sent is not None and voice and "".join(result.dtmf_sent) != "".join(expect.dtmf_sent):
+        failures.append(f"dtmf_sent: expected {expect.dtmf_sent}, Lisa pressed {result.dtmf_sent}")
     if expect.ended_by is not None and result.ended_by != expect.ended_by:
         failures.append(f"ended_by: expected {expect.ended_by!r}, got {result.ended_by!r}")
     return failures

@@ -14,6 +14,8 @@ from agent.settings import AgentSettings
 from api.cli.inprocess_server import InProcessServer, loopback_socket, serve_in_process
 from api.replay.scenario import Scenario
 from api.settings import ApiSettings
+from api.state import Overrides
+from pipelines.settings import VoiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +55,15 @@ def scenario_settings(scenario: Scenario, port: int, database_url: str) -> tuple
     )
     api = api.model_copy(update={"auth_enabled": False, "supabase_url": None, "supabase_service_key": None})
     agent = AgentSettings(lisa_timezone=scenario.timezone, lisa_language=scenario.language)
-    agent = agent.model_copy(update={"lisa_clock": scenario.clock})
+    own = {k: v for k, v in scenario.settings.items() if k in AgentSettings.model_fields}
+    agent = agent.model_copy(update={"lisa_clock": scenario.clock, **own})
     return api, agent
+
+
+def scenario_overrides(scenario: Scenario) -> Overrides:
+    """What the scenario sets of the voice pipeline (``settings:`` keys of ``VoiceSettings``)."""
+    voice = {k: v for k, v in scenario.settings.items() if k in VoiceSettings.model_fields}
+    return Overrides(voice_settings=VoiceSettings(**voice)) if voice else Overrides()
 
 
 async def start_local_server(scenario: Scenario) -> LocalServer:
@@ -65,7 +74,9 @@ async def start_local_server(scenario: Scenario) -> LocalServer:
     sock = loopback_socket()
     api, agent = scenario_settings(scenario, sock.getsockname()[1], f"sqlite:///{Path(tmp.name) / 'lisa.db'}")
     try:
-        served = await serve_in_process(create_app(api, agent), sock, name=f"replay-server-{scenario.name}")
+        served = await serve_in_process(
+            create_app(api, agent, overrides=scenario_overrides(scenario)), sock, name=f"replay-server-{scenario.name}"
+        )
     except BaseException:
         tmp.cleanup()
         raise

@@ -26,6 +26,7 @@ class ScenarioResult:
     party_turn_ends_ms: list[float] = field(default_factory=list)
     lisa_first_audio_ms: list[float | None] = field(default_factory=list)
     clears_ms: list[float] = field(default_factory=list)
+    dtmf_sent: list[str] = field(default_factory=list)  # keys Lisa pressed, one entry per press, in order
     error: str | None = None
     # audio for the stereo WAV (not in the JSON): (ms since stream start, 8 kHz 16-bit PCM)
     party_audio: list[tuple[float, bytes]] = field(default_factory=list, repr=False)
@@ -51,5 +52,6 @@ class ScenarioResult:
             "server_turns": list(self.server_turns),
             "party_lines": list(self.party_lines),
             "clears_ms": [round(c) for c in self.clears_ms],
+            "dtmf_sent": list(self.dtmf_sent),
             "error": self.error,
         }

@@ -222,6 +222,7 @@ def _fill_from_call(result: ScenarioResult, party: ScriptedParty, record: dict[s
     if call is not None:
         result.ids["call_sid"] = call.call_sid
         result.clears_ms = list(call.clears)
+        result.dtmf_sent = _presses(getattr(call, "digits_heard", []))
         result.lisa_audio = [(u.play_start_ms, u.played_pcm()) for u in call.utterances]
         result.duration_ms = round(call.now_ms())
     if record_.error:
@@ -238,6 +239,19 @@ def _fill_from_call(result: ScenarioResult, party: ScriptedParty, record: dict[s
         result.transcript = list(record_.lines)
     if result.ended_by is None:
         result.ended_by = "lisa" if record_.lisa_hung_up else ("party" if record_.hung_up else None)
+
+
+def _presses(digits: list[tuple[str, float]], gap_ms: float = 400.0) -> list[str]:
+    """Keys as pressed: digits heard within ``gap_ms`` of each other are one press ("12")."""
+    presses: list[str] = []
+    last = None
+    for digit, at in digits:
+        if last is not None and at - last <= gap_ms and presses:
+            presses[-1] += digit
+        else:
+            presses.append(digit)
+        last = at
+    return presses
 
 
 def _call_in(scenario: Scenario, target: Target) -> Any:
@@ -311,7 +325,7 @@ async def replay_outbound(scenario: Scenario, target: Target, client: httpx.Asyn
     if not isinstance(carrier, LoopbackCarrier):
         raise ReplayError("outbound scenarios in process need the app's loopback carrier")
     if scenario.answer:
-        carrier.register_party(_request_number(scenario.request), party)
+        carrier.register_party(_request_number(scenario.request), party, answered_by=scenario.answered_by)
     t0 = time.monotonic()
     accepted = await client.post("/api/process-request", json=scenario.request)
     await _json(accepted, "POST /api/process-request")

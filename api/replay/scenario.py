@@ -9,11 +9,17 @@ file raises :class:`ScenarioError` naming the file and the field. Our extensions
 - ``cancel_after_ms`` (outbound) — cancel the request that long after posting it,
 - ``answer: false`` (outbound) — nobody picks up (the loopback carrier reports ``no-answer``),
 - ``timeout_s`` — how long the runner waits for the conversation to end (default 90),
+- ``settings`` — Lisa's settings for this scenario (``AgentSettings``/``VoiceSettings`` fields, e.g.
+  ``lisa_hold_max_s: 20``, ``lisa_leave_voicemail: false``),
 - ``expect.lisa_interrupted: true`` — Lisa stopped talking for a barge-in (a Twilio ``clear`` arrived).
+
+SCENARIOS.md's ``answered_by`` (what answering-machine detection reports; the loopback carrier reports it),
+party turn ``expect_dtmf`` and ``expect.dtmf_sent`` are supported as specified.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -54,6 +60,17 @@ class Expect(BaseModel):
     ended_by: Literal["lisa", "party"] | None = None
     # runner extension: Lisa was interrupted at least once (she received a barge-in and sent a clear)
     lisa_interrupted: bool | None = None
+    dtmf_sent: list[str] | None = None  # keys Lisa pressed during the call, in order
+
+    @field_validator("dtmf_sent", mode="before")
+    @classmethod
+    def _keys(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        keys = [value] if isinstance(value, str | int) else value
+        if not isinstance(keys, list) or not all(re.fullmatch(r"[0-9*#]+", str(k)) for k in keys):
+            raise ValueError(f"must be a list of keys ('0'-'9', '*', '#'), got {value!r}")
+        return [str(k) for k in keys]
 
     @field_validator("appointment")
     @classmethod
@@ -82,11 +99,22 @@ class Scenario(BaseModel):
     request: dict[str, Any] | None = None
     party: list[PartyTurn] = Field(default_factory=list)
     channel: ChannelSpec | None = None
+    answered_by: Literal[
+        "human",
+        "machine_start",
+        "machine_end_beep",
+        "machine_end_silence",
+        "machine_end_other",
+        "fax",
+        "unknown",
+    ] = "human"
     expect: Expect = Field(default_factory=Expect)
     # runner extensions
     cancel_after_ms: int | None = Field(default=None, ge=0)
     answer: bool = True
     timeout_s: float = Field(default=90.0, gt=0)
+    # Lisa's settings for this scenario (AgentSettings / VoiceSettings fields, e.g. lisa_hold_max_s: 20)
+    settings: dict[str, Any] = Field(default_factory=dict)
     # where the file is (audio paths are relative to it); set by the loader
     path: Path | None = Field(default=None, exclude=True)
 
@@ -109,6 +137,20 @@ class Scenario(BaseModel):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown timezone {value!r}") from None
+        return value
+
+    @field_validator("settings")
+    @classmethod
+    def _known_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from agent.settings import AgentSettings
+        from pipelines.settings import VoiceSettings
+
+        known = set(AgentSettings.model_fields) | set(VoiceSettings.model_fields)
+        unknown = sorted(k for k in value if k not in known)
+        if unknown:
+            raise ValueError(
+                f"unknown setting(s) {', '.join(unknown)} (AgentSettings or VoiceSettings fields)"
+            )
         return value
 
     @model_validator(mode="after")

@@ -34,7 +34,17 @@ from telephony.phone_numbers import mask_phone
 
 log = logging.getLogger(__name__)
 
-FORWARDED_EVENTS = ("booking_in_progress", "booking_confirmed")
+FORWARDED_EVENTS = (
+    "booking_in_progress",
+    "booking_confirmed",
+    # before the person (agent/call_situations.py): phone menus, screeners, mailboxes, holding
+    "phone_menu",
+    "phone_menu_failed",
+    "screened",
+    "message_left",
+    "voicemail_reached",
+    "hold_timeout",
+)
 MACHINE_PREFIXES = ("machine", "fax")
 RETRY_REASONS = {
     "busy": "The line was busy",
@@ -454,6 +464,13 @@ class RequestProcessor(CallScheduler):
         if not request_id:
             return
         answered_by = str(info.get("AnsweredBy") or info.get("answered_by") or "")
+        live = self.end_live_call
+        if (
+            answered_by.startswith("machine_end")
+            and live is not None
+            and live(call_sid, f"voicemail ({answered_by})")
+        ):
+            return  # the greeting is over: Lisa leaves her message (or none); the call's end settles the request
         if answered_by.startswith(MACHINE_PREFIXES):
             if await self.finish_attempt(request_id, call_sid, "retry", "machine", detail=answered_by):
                 carrier = self.carrier
