@@ -6,6 +6,7 @@ Below both the call pipeline (``pipelines``) and the simulated far end (``simula
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import soxr
 
 _BIAS = 0x84
@@ -28,7 +29,7 @@ def _build_decode_table() -> np.ndarray:
 _DECODE = _build_decode_table()
 
 
-def _build_encode_table() -> np.ndarray:
+def _build_encode_table() -> npt.NDArray[np.uint8]:
     """μ-law code for every 16-bit sample value (64 K entries: encoding becomes one lookup)."""
     pcm = np.arange(-32768, 32768, dtype=np.int32)
     sign = np.where(pcm < 0, 0x80, 0)
@@ -36,7 +37,8 @@ def _build_encode_table() -> np.ndarray:
     exponent = np.floor(np.log2(magnitude)).astype(np.int32) - 7
     exponent = np.clip(exponent, 0, 7)
     mantissa = (magnitude >> (exponent + 3)) & 0x0F
-    return (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8)
+    table: npt.NDArray[np.uint8] = (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8)
+    return table
 
 
 _ENCODE = _build_encode_table()
@@ -55,4 +57,5 @@ def resample_pcm16(data: bytes, rate_in: int, rate_out: int) -> bytes:
     if rate_in == rate_out or not data:
         return data
     samples = np.frombuffer(data, dtype=np.int16)
-    return soxr.resample(samples, rate_in, rate_out, quality="HQ").astype(np.int16).tobytes()
+    resampled: np.ndarray = soxr.resample(samples, rate_in, rate_out, quality="HQ")
+    return resampled.astype(np.int16).tobytes()

@@ -249,7 +249,8 @@ def parse_message(raw: str | bytes) -> InboundMessage:
     if event == "connected":
         return Connected(protocol=str(data.get("protocol", "Call")), version=str(data.get("version", "")))
     if event == "stop":
-        stop = data.get("stop") if isinstance(data.get("stop"), dict) else {}
+        stop_field = data.get("stop")
+        stop: dict[str, Any] = stop_field if isinstance(stop_field, dict) else {}
         return Stop(
             stream_sid=_text(data, "streamSid", "stop"),
             call_sid=_text(stop, "callSid", "stop", required=False),
