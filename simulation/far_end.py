@@ -44,7 +44,11 @@ class SimulatedFarEnd:
         """Run ``party`` on ``call`` until it returns, or until the call closed and the grace period is over;
         ``answered`` is awaited once the party runs (the carrier reports ``in-progress``). A failing party is
         logged, never raised."""
-        party_task = asyncio.create_task(party(call), name=f"loopback-party-{call.call_sid}")
+
+        async def play() -> None:  # a task needs a coroutine; ``party`` may return any awaitable
+            await party(call)
+
+        party_task = asyncio.create_task(play(), name=f"loopback-party-{call.call_sid}")
         try:
             await answered()
             closed = asyncio.create_task(call.wait_closed())

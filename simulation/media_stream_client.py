@@ -280,8 +280,9 @@ class MediaStreamClient:
         return await self._enqueue(ULAW_SILENCE * (SAMPLE_RATE * ms // 1000), paced)
 
     async def _enqueue(self, ulaw: bytes, paced: bool) -> bool:
-        if self.closed or not ulaw or self._line_task is None or self._line_task.done():
-            return not self.closed and bool(self._line_task) and not self._line_task.done()
+        line = self._line_task
+        if self.closed or not ulaw or line is None or line.done():
+            return not self.closed and line is not None and not line.done()
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
         count = (len(ulaw) + FRAME_BYTES - 1) // FRAME_BYTES
