@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo serve test lint bench
+.PHONY: install demo serve test lint bench chromium
 
 $(BIN)/lisa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,14 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install
+# The console's browser tests drive the system's Chromium (Debian's package); installed here when missing and
+# this runs as root (CI does). Without it the browser tests skip, or fail under CI=true (tests/prerequisites.py).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || { \
+		echo "installing chromium (apt-get) for the console's browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: install chromium
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports  # the layers of .importlinter
 	$(BIN)/pytest -q -n 2 --dist loadgroup

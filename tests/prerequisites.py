@@ -35,3 +35,22 @@ def require_shared_scenarios(pattern: str = "*.yaml") -> list[Path]:
     if not found:
         missing(f"no shared scenarios {pattern} at {SHARED_SCENARIOS}")
     return found
+
+
+CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+
+def chromium() -> str:
+    """The system's Chromium for the browser tests (``make test`` installs Debian's ``chromium`` when it
+    runs as root); :func:`missing` when there is none, or when the ``playwright`` package is absent."""
+    import importlib.util
+    import shutil
+
+    if importlib.util.find_spec("playwright") is None:
+        missing("the playwright package is not installed (pip install -e '.[dev]')")
+    found = os.environ.get("LISA_CHROMIUM") or next(
+        (p for p in CHROMIUM_PATHS if Path(p).is_file()), shutil.which("chromium")
+    )
+    if not found:
+        missing("no system Chromium (apt-get install -y chromium, as root; `make test` does it)")
+    return found

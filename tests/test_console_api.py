@@ -113,6 +113,7 @@ async def test_with_auth_off_the_console_opens_directly_and_the_page_has_a_stric
         csp = page.headers["content-security-policy"]
         assert "default-src 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
         assert "sha256-" not in csp  # no inline script or style at all
+        assert "media-src 'self'" in csp  # the recordings' audio player
         assert page.headers["x-frame-options"] == "DENY"
         for name, kind in (("console.js", "javascript"), ("console.css", "css")):
             asset = await client.get(f"/console/static/{name}")

@@ -14,13 +14,15 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from starlette.requests import HTTPConnection
+
 from api.chat.service import ChatService
 from api.console.bus import LiveBus
 from api.console.service import ConsoleService
 from api.console.sessions import ConsoleSessions
 from api.console.settings import ConsoleSettings
 from api.console.sources import CallFeed, RequestFeed, chat_tap
-from api.state import Calls, Core, Requests, Telephony
+from api.state import Calls, Core, Requests, Telephony, app_state
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,14 @@ class ConsoleServices:
     requests: RequestFeed
     chat: ChatService
     timezone: str
+
+
+def console_services(conn: HTTPConnection) -> ConsoleServices:
+    """The console's services (FastAPI dependency; for a request or the event stream)."""
+    services = app_state(conn).console
+    if services is None:
+        raise RuntimeError("the console is not started (api.app.lifespan_of enters console_lifespan)")
+    return services
 
 
 @contextlib.asynccontextmanager

@@ -23,7 +23,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.auth import SERVICE_ROLE, AuthError, verify_token
-from api.console.lifespan import ConsoleServices
+from api.console.lifespan import ConsoleServices, console_services
 from api.console.service import ActionError, ConsoleService
 from api.console.sessions import (
     ANONYMOUS_OPERATOR,
@@ -45,7 +45,7 @@ KEEP_ALIVE_S = 15.0
 
 
 def services(request: Request) -> ConsoleServices:
-    return app_state(request).console
+    return console_services(request)
 
 
 def console(request: Request) -> ConsoleService:
@@ -99,6 +99,7 @@ def _session_body(request: Request, operator: Operator) -> dict[str, Any]:
         "business": getattr(getattr(state.engine, "business", None), "name", "") or "",
         "can_transfer": bool(service.transfer_number()),
         "recordings": bool(service.settings.lisa_recording_dir),
+        "demo_calls": service.can_place_demo_call,
     }
 
 
@@ -271,6 +272,14 @@ async def call_action(
         if action == "hang-up":
             return await service.hang_up(call_sid)
         return await service.transfer(call_sid)
+    except ActionError as exc:
+        raise _fail(exc) from exc
+
+
+@router.post("/api/demo-call", summary="Place the demo's outbound call (loopback carrier only)")
+async def demo_call(_operator: Writer, service: Service) -> dict[str, Any]:
+    try:
+        return await service.demo_call()
     except ActionError as exc:
         raise _fail(exc) from exc
 

@@ -218,7 +218,8 @@ class ConsoleService:
     async def request_list(
         self, status: str | None = None, day: date | None = None, limit: int = 200
     ) -> list[dict[str, Any]]:
-        where, params = [], {"limit": limit}
+        where: list[str] = []
+        params: dict[str, Any] = {"limit": limit}
         if status:
             if status not in STATUSES:
                 raise ActionError(422, f"status: one of {', '.join(STATUSES)}")
@@ -319,6 +320,32 @@ class ConsoleService:
         processor._wake.set()
         return {"request_id": request_id, "action": "retry", "due_at": _utc(due)}
 
+    @property
+    def can_place_demo_call(self) -> bool:
+        """A demo call needs the loopback carrier (it never dials a real number)."""
+        return getattr(self.carrier, "name", "") == "loopback" and self.processor is not None
+
+    async def demo_call(self) -> dict[str, Any]:
+        """The demo's outbound request (seed 002's sample) with the scripted receptionist on the loopback
+        carrier, under a new request id: the console shows it being called and booked."""
+        if not self.can_place_demo_call:
+            raise ActionError(409, "demo calls need the loopback carrier (LISA_TELEPHONY=loopback)")
+        import uuid
+
+        from api.cli.demo import RECEPTIONIST, REQUEST
+        from api.requests.models import ProcessRequestBody, guess_language
+        from simulation.scripted_party import ScriptedParty
+
+        party = ScriptedParty(RECEPTIONIST, language="en", first_speaker="party")
+        await party.prepare()
+        self.carrier.register_party(REQUEST["number_to_call"], party)
+        body = ProcessRequestBody.model_validate({**REQUEST, "request_id": str(uuid.uuid4())})
+        language = guess_language(body.title, body.description, body.preferred_time, hint=body.language)
+        status, answer = await self.processor.submit(body, language)
+        if status != 200:
+            raise ActionError(status, str(answer.get("error") or answer))
+        return answer
+
     # --- bookings -------------------------------------------------------------------------------------
     async def bookings(self, day: date, days: int) -> list[dict[str, Any]]:
         start, end = self._day_bounds(day, days, timespec="seconds")
@@ -327,7 +354,39 @@ class ConsoleService:
             "WHERE start_at >= :s AND start_at < :e ORDER BY start_at",
             {"s": start, "e": end},
         )
-        return [{**r, "phone": _mask(r["phone"])} for r in rows]
+        booked = [{**r, "phone": _mask(r["phone"]), "kind": "calendar"} for r in rows]
+        return sorted(booked + await self._request_appointments(day, days), key=lambda b: b["start_at"])
+
+    async def _request_appointments(self, day: date, days: int) -> list[dict[str, Any]]:
+        """Appointments Lisa booked on outbound calls (``requests.appointment``) in the range."""
+        first = datetime.combine(day, time.min, self.tz)
+        last = first + timedelta(days=days)
+        rows = await self.db.fetchall(
+            "SELECT id, title, appointment, number_to_call FROM requests "
+            "WHERE status = 'booked' AND appointment IS NOT NULL"
+        )
+        found = []
+        for r in rows:
+            try:
+                at = datetime.fromisoformat(r["appointment"])
+            except (TypeError, ValueError):
+                continue
+            at = at if at.tzinfo else at.replace(tzinfo=self.tz)
+            if first <= at < last:
+                found.append(
+                    {
+                        "id": r["id"],
+                        "start_at": _utc(at, "seconds"),
+                        "end_at": None,
+                        "name": r["title"],
+                        "service": "outbound request",
+                        "conversation_id": None,
+                        "phone": _mask(r["number_to_call"]),
+                        "kind": "request",
+                        "request_id": r["id"],
+                    }
+                )
+        return found
 
 
 def _mask(number: str | None) -> str | None:

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
 
-from api.state import app_state
 from api.storage.db import Database, utcnow
 
 COOKIE = "lisa_console"
@@ -88,7 +87,9 @@ class ConsoleSessions:
 
 
 def sessions_of(request: Request) -> ConsoleSessions:
-    return app_state(request).console.sessions
+    from api.console.lifespan import console_services
+
+    return console_services(request).sessions
 
 
 async def current_operator(request: Request) -> Operator:

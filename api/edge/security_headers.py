@@ -41,6 +41,7 @@ def content_security_policy(html: bytes, docs: bool = False, host: str | None = 
             + (" https://fonts.googleapis.com" if docs else ""),
             "img-src 'self' data:" + (" https://fastapi.tiangolo.com https://cdn.redoc.ly" if docs else ""),
             "font-src 'self'" + (" https://fonts.gstatic.com" if docs else ""),
+            "media-src 'self'",  # the console's call recordings
             f"connect-src 'self'{sockets}",
             "worker-src blob:" if docs else "worker-src 'none'",
             "base-uri 'none'",

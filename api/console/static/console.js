@@ -206,9 +206,17 @@ window.addEventListener("hashchange", () => { render(); $("#main").focus(); });
 // Now
 async function showNow() {
   counters = await api("/console/api/counters");
-  $("#view").innerHTML = `<h1>Now</h1><div class="counters" id="counters"></div>
+  $("#view").innerHTML = `<h1>Now</h1>${session.demo_calls ? `<div class="actions"><button id="demo-call" type="button">Place demo call</button>
+    <span class="muted">the demo's booking request, answered by a scripted receptionist on the loopback carrier</span></div>` : ""}
+    <div class="counters" id="counters"></div>
     <div class="card"><h2>Live</h2><ul class="feed" id="feed"></ul></div>`;
   renderCounters(); renderFeed();
+  $("#demo-call")?.addEventListener("click", async (ev) => {
+    ev.target.disabled = true;
+    const r = await act("/console/api/demo-call", undefined, "Demo request placed");
+    ev.target.disabled = false;
+    if (r?.request_id) location.hash = `#/requests/${encodeURIComponent(r.request_id)}`;
+  });
 }
 function renderCounters() {
   const box = $("#counters");
@@ -407,8 +415,8 @@ async function showBookings() {
   $("#view").innerHTML = `<h1>Bookings</h1><form class="filters" id="b-form"><label>From <input id="b-day" type="date" value="${esc(day)}"></label>
     <label>Show <select id="b-range"><option value="1" ${days === 1 ? "selected" : ""}>day</option><option value="7" ${days === 7 ? "selected" : ""}>week</option></select></label>
     <button type="submit">Show</button></form>
-    ${[...byDay].map(([k, list]) => `<div class="card"><h2>${esc(k)}</h2><table><tbody>${list.map((b) => `<tr data-booking="${esc(b.id)}"><td>${timeEl(b.start_at, { timeStyle: "short" })}–${timeEl(b.end_at, { timeStyle: "short" })}</td>
-      <td>${esc(b.name)}</td><td>${esc(b.service)}</td><td class="wide">${esc(b.phone || "")}</td></tr>`).join("")}</tbody></table></div>`).join("")
+    ${[...byDay].map(([k, list]) => `<div class="card"><h2>${esc(k)}</h2><table><tbody>${list.map((b) => `<tr data-booking="${esc(b.id)}"><td>${timeEl(b.start_at, { timeStyle: "short" })}${b.end_at ? `–${timeEl(b.end_at, { timeStyle: "short" })}` : ""}</td>
+      <td>${b.request_id ? `<a href="#/requests/${encodeURIComponent(b.request_id)}">${esc(b.name)}</a>` : esc(b.name)}</td><td>${esc(b.service)}</td><td class="wide">${esc(b.phone || "")}</td></tr>`).join("")}</tbody></table></div>`).join("")
       || `<div class="card muted" id="no-bookings">No bookings ${days === 1 ? "on this day" : "in this week"}.</div>`}`;
   $("#b-form").addEventListener("submit", (ev) => { ev.preventDefault(); showBookings(); });
 }
