@@ -226,7 +226,7 @@ class _Inbound(RuleTurn):
             return [self.t("no_transfer")]
         return [self.t("transfer_chat" if self.conv.mode is Mode.CHAT else "transfer")]
 
-    async def _hours(self, text: str, when: Any) -> list[str]:
+    async def _hours(self, text: str, when: When | None) -> list[str]:
         day = when.day if when is not None else None
         result = await self.tools.lookup_business_info(question=text, day=day)
         self.st["pending"] = "anything_else"
@@ -477,7 +477,7 @@ class _Inbound(RuleTurn):
     def _service(self) -> str | None:
         return (self.st.get("booking") or {}).get("service")
 
-    async def _booking(self, text: str, when: Any) -> list[str]:
+    async def _booking(self, text: str, when: When | None) -> list[str]:
         st = self.st
         st["misses"] = 0
         b: dict[str, Any] = st.setdefault("booking", {})
@@ -574,7 +574,7 @@ class _Inbound(RuleTurn):
             return [self.t("ask_name")]
         return await self._book()
 
-    async def _resolve(self, when: Any) -> list[str] | None:
+    async def _resolve(self, when: When) -> list[str] | None:
         """Turn what was said into a free start (``booking.start``), or say what to ask/offer next."""
         b = self.st["booking"]
         tz = self.ctx.business.tz
@@ -604,7 +604,7 @@ class _Inbound(RuleTurn):
             b["offered_reason"] = "closed_day"
         return self._offer_alternative(result, max(first, self.now))
 
-    def _offer_day(self, day: date, slots: list[datetime], when: Any) -> list[str]:
+    def _offer_day(self, day: date, slots: list[datetime], when: When) -> list[str]:
         b = self.st["booking"]
         picks = [slots[0]]
         for candidate in (slots[len(slots) // 2], slots[-1]):

@@ -13,13 +13,16 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.business import DAY_NAMES, BusinessProfile
 from agent.calendar import Booking, Calendar
 from agent.clock import Clock
 from agent.conversation import Conversation, ConversationEvent, Language, Mode, Status
 from agent.phrases import phrase
+
+if TYPE_CHECKING:  # agent.when is imported where it is used
+    from agent.when import When
 
 log = logging.getLogger(__name__)
 
@@ -385,8 +388,8 @@ class Toolbox:
         return None
 
     # ------------------------------------------------------------------ outbound: the user's preferred time
-    def preferred_window(self) -> Any:
-        """The request's preferred time parsed relative to now (an ``agent.when.When``), or None."""
+    def preferred_window(self) -> When | None:
+        """The request's preferred time parsed relative to now, or None."""
         request = self.conv.request
         if request is None or not request.preferred_time:
             return None
