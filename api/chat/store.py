@@ -209,7 +209,8 @@ class SessionStore:
     async def list_sessions(
         self, user_id: str | None = None, status: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[SessionRecord]:
-        where, params = [], {"limit": limit, "offset": offset}
+        where: list[str] = []
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
         if user_id is not None:
             where.append("user_id = :user_id")
             params["user_id"] = user_id
