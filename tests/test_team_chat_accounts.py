@@ -200,3 +200,21 @@ async def test_phone_code_through_twilio_messages(app_server, team_env):  # noqa
             refused = await client.post("/auth/phone/code", json={"phone": "+4930123456"})
             assert refused.status_code == 502
             assert await server.state.team_chat.store.code("+4930123456") is None
+
+
+def test_every_team_chat_setting_is_documented_in_env_example(monkeypatch):
+    from pathlib import Path
+
+    from api.team_chat.settings import TeamChatSettings
+
+    names = {}
+    for line in (Path(__file__).parents[1] / ".env.example").read_text(encoding="utf-8").splitlines():
+        name, sep, value = line.strip().partition("=")
+        if sep and not name.startswith("#"):
+            names[name] = value
+            if not value:
+                monkeypatch.setenv(name, "")
+    missing = [f.upper() for f in TeamChatSettings.model_fields if f.upper() not in names]
+    assert not missing, f"not in .env.example: {missing}"
+    settings = TeamChatSettings()  # empty values copied from .env.example mean the defaults
+    assert settings.team_jwt_secret is None and settings.jitsi_base_url == "https://meet.jit.si"
