@@ -1,8 +1,10 @@
 """Lisa's phrase files (``prompts/<lang>/phrases.yaml``): the same keys and placeholders in every language,
-and the loader's answers for a phrase, a missing one and a malformed file."""
+every phrase the code asks for exists and none is unused, and the loader's answers for a phrase, a missing one
+and a malformed file."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -83,3 +85,59 @@ def test_a_malformed_phrase_file_is_a_clear_error(
             phrases._load("xx")
     finally:
         phrases._load.cache_clear()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+# helpers that prefix a section to the name they are given: (module, function or method name) -> section
+SECTION_HELPERS = {
+    ("agent/rule_brain.py", "self.t"): "inbound",
+    ("agent/rule_brain.py", "say"): "inbound",
+    ("agent/rule_outbound.py", "self.t"): "outbound",
+    ("agent/call_situations.py", "_t"): "phone",
+}
+
+
+def _code() -> dict[str, ast.Module]:
+    files = sorted((ROOT / "agent").rglob("*.py")) + sorted((ROOT / "pipelines").rglob("*.py"))
+    return {str(p.relative_to(ROOT)): ast.parse(p.read_text(encoding="utf-8")) for p in files}
+
+
+def _names(node: ast.expr) -> list[str]:
+    """The literal names an argument can be ("a", or "a" if x else "b"); none for anything computed."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _names(node.body) + _names(node.orelse)
+    return []
+
+
+def test_every_phrase_the_code_asks_for_exists() -> None:
+    table = phrase_table("en")
+    asked: set[str] = set()
+    for path, tree in _code().items():
+        for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+            func = call.func
+            name = getattr(func, "id", "")
+            if isinstance(func, ast.Attribute):
+                name = f"self.{func.attr}" if getattr(func.value, "id", "") == "self" else func.attr
+            if name == "phrase" and len(call.args) >= 2:
+                asked.update(_names(call.args[1]))
+            section = SECTION_HELPERS.get((path, name))
+            if section and call.args:
+                first = call.args[1] if name == "say" and len(call.args) > 1 else call.args[0]
+                asked.update(f"{section}.{key}" for key in _names(first))
+    assert len(asked) > 100
+    assert sorted(asked - set(table)) == []
+
+
+def test_no_phrase_is_left_unused() -> None:
+    literals = {
+        n.value
+        for tree in _code().values()
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    }
+    unused = [
+        key for key in phrase_table("en") if key not in literals and key.split(".", 1)[1] not in literals
+    ]
+    assert unused == []
