@@ -61,4 +61,4 @@ async def create_meet(user: Account, team: TeamChatDep, body: MeetIn | None = No
     meeting = await team.meetings.create(user, title)
     if body.chatId is not None:
         await team.chats.post_lisa(body.chatId, meeting.url, {"meetUrl": meeting.url})
-    return MeetOut(meetUrl=meeting.url, provider=meeting.provider)  # type: ignore[arg-type]
+    return MeetOut(meetUrl=meeting.url, provider=meeting.provider)

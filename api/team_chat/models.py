@@ -218,7 +218,7 @@ class ChatOut(BaseModel):
         return cls(
             id=chat.id,
             name=name if name is not None else chat.name,
-            type=chat.kind,  # type: ignore[arg-type]
+            type=chat.kind,
             participantIds=chat.participant_ids,
             inviteCode=chat.invite_code if chat.kind == "group" else None,
             createdAt=wire_time(chat.created_at),

@@ -20,8 +20,9 @@ router.include_router(socket_router)
 router.include_router(ai_router)
 
 
-async def team_error(request: Request, exc: TeamError) -> Response:
+async def team_error(request: Request, exc: Exception) -> Response:
     """Exception handler: the HTTP error the refusal names (``{"detail": ...}``; 429 with Retry-After)."""
+    assert isinstance(exc, TeamError)  # registered for TeamError only
     response = await http_error(request, exc.status_code, exc.detail)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
