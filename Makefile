@@ -33,6 +33,7 @@ chromium:
 test: install chromium
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports  # the layers of .importlinter
+	$(BIN)/mypy  # the packages named in pyproject's [tool.mypy]
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 bench: install
