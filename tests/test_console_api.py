@@ -316,3 +316,35 @@ async def test_calls_list_detail_and_actions_on_an_unknown_or_ended_call(app_ser
         ).status_code == 422
         assert (await client.get("/console/api/calls/CA1/recording")).status_code == 404
         assert (await client.get("/console/api/calls/nope")).status_code == 404
+
+
+async def read_stream(response: httpx.Response, into: list[dict]) -> None:
+    async for line in response.aiter_lines():
+        if line.startswith("data: "):
+            into.append(json.loads(line[6:]))
+
+
+async def test_one_request_followed_live_by_its_owner_until_its_status_is_final(app_server):
+    server = await auth_on(app_server, clock=ManualClock(SATURDAY))
+    owner = {"Authorization": f"Bearer {token('authenticated', SAMPLE['user_id'], aud='authenticated')}"}
+    stranger = {"Authorization": f"Bearer {token('authenticated', 'someone-else', aud='authenticated')}"}
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        assert (await client.post("/api/process-request", json=SAMPLE, headers=owner)).status_code == 200
+        resource = (await client.get(f"/api/requests/{RID}", headers=owner)).json()
+        assert resource["status"] == "outside_business_hours"
+        assert resource["next_attempt_at"] == "2026-11-30T07:00:00.000+00:00"  # Monday 08:00 Berlin
+        path = f"/api/requests/{RID}/events"
+        assert (await client.get(path)).status_code == 401
+        assert (await client.get(path, headers=stranger)).status_code == 403
+        assert (await client.get("/api/requests/unknown/events", headers=owner)).status_code == 404
+        seen: list[dict] = []
+        async with client.stream("GET", path, headers=owner) as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            reader = asyncio.create_task(read_stream(stream, seen))
+            await wait_for(lambda: seen or None, within=5)
+            assert seen[0]["status"] == "outside_business_hours" and seen[0]["next_attempt_at"]
+            canceled = await client.post(f"/api/requests/{RID}/cancel", headers=owner)
+            assert canceled.status_code == 200
+            await asyncio.wait_for(reader, 5)  # the stream ends after the final status
+        assert seen[-1]["status"] == "canceled" and seen[-1]["next_attempt_at"] is None
+        assert seen[-1]["events"][: len(resource["events"])] == resource["events"]  # the timeline only grows

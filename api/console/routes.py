@@ -23,6 +23,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.auth import SERVICE_ROLE, AuthError, verify_token
+from api.console import request_stream_routes
 from api.console.lifespan import ConsoleServices, console_services
 from api.console.service import ActionError, ConsoleService
 from api.console.sessions import (
@@ -36,7 +37,7 @@ from api.console.sessions import (
 from api.edge.rate_limit import limiter_of
 from api.state import app_state
 
-router = APIRouter(prefix="/console", tags=["console"])
+pages = APIRouter(prefix="/console", tags=["console"])
 Reader = Annotated[Operator, Depends(current_operator)]
 Writer = Annotated[Operator, Depends(operator_for_write)]
 STATIC = {"console.js": "text/javascript", "console.css": "text/css", "icon.svg": "image/svg+xml"}
@@ -64,12 +65,12 @@ def _static(name: str) -> bytes:
     return resources.files("api.console").joinpath("static", name).read_bytes()
 
 
-@router.get("", response_class=HTMLResponse, include_in_schema=False)
+@pages.get("", response_class=HTMLResponse, include_in_schema=False)
 async def page() -> HTMLResponse:
     return HTMLResponse(_static("index.html"), headers={"Cache-Control": "no-store"})
 
 
-@router.get("/static/{name}", include_in_schema=False)
+@pages.get("/static/{name}", include_in_schema=False)
 async def static(name: str) -> Response:
     if name not in STATIC:
         raise HTTPException(404, detail=f"no console file {name!r}")
@@ -124,7 +125,7 @@ async def _open(request: Request, name: str, role: str) -> JSONResponse:
     return _with_cookie(request, _session_body(request, operator), token)
 
 
-@router.get("/api/session", summary="Who is signed in to the console (with auth off: opens a session)")
+@pages.get("/api/session", summary="Who is signed in to the console (with auth off: opens a session)")
 async def session(request: Request) -> Response:
     operator = await services(request).sessions.lookup(request.cookies.get(COOKIE))
     if operator is not None:
@@ -167,7 +168,7 @@ async def _account(request: Request, email: str, password: str) -> tuple[str, st
     return user.display_name, user.role
 
 
-@router.post(
+@pages.post(
     "/api/session", summary="Sign in: exchange a token (or an operator's password) for a session cookie"
 )
 async def sign_in(body: SignInIn, request: Request) -> JSONResponse:
@@ -186,7 +187,7 @@ async def sign_in(body: SignInIn, request: Request) -> JSONResponse:
     return await _open(request, name, role)
 
 
-@router.delete("/api/session", summary="Sign out (ends the session everywhere)")
+@pages.delete("/api/session", summary="Sign out (ends the session everywhere)")
 async def sign_out(request: Request, _operator: Writer) -> JSONResponse:
     await services(request).sessions.revoke(request.cookies.get(COOKIE))
     response = JSONResponse({"signed_out": True})
@@ -199,7 +200,7 @@ def _sse(event: dict[str, Any]) -> str:
     return f"data: {json.dumps(event, default=str, separators=(',', ':'))}\n\n"
 
 
-@router.get("/api/events", summary="The live stream (server-sent events)")
+@pages.get("/api/events", summary="The live stream (server-sent events)")
 async def events(request: Request, operator: Reader, service: Service) -> StreamingResponse:
     bus = services(request).bus
     sessions = services(request).sessions
@@ -232,7 +233,7 @@ async def events(request: Request, operator: Reader, service: Service) -> Stream
     )
 
 
-@router.get(
+@pages.get(
     "/api/counters", summary="Calls in progress, chats active, requests waiting/calling, bookings today"
 )
 async def counters(_operator: Reader, service: Service) -> dict[str, int]:
@@ -240,14 +241,14 @@ async def counters(_operator: Reader, service: Service) -> dict[str, int]:
 
 
 # --- calls -----------------------------------------------------------------------------------------------
-@router.get("/api/calls", summary="Recent calls, newest first (numbers masked)")
+@pages.get("/api/calls", summary="Recent calls, newest first (numbers masked)")
 async def calls(
     _operator: Reader, service: Service, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> dict[str, Any]:
     return {"calls": await service.call_list(limit)}
 
 
-@router.get("/api/calls/{call_sid}", summary="One call: live transcript while it runs, then the record")
+@pages.get("/api/calls/{call_sid}", summary="One call: live transcript while it runs, then the record")
 async def call(call_sid: str, _operator: Reader, service: Service) -> dict[str, Any]:
     try:
         return await service.call_detail(call_sid)
@@ -255,7 +256,7 @@ async def call(call_sid: str, _operator: Reader, service: Service) -> dict[str, 
         raise _fail(exc) from exc
 
 
-@router.get("/api/calls/{call_sid}/recording", summary="The call's stereo recording (LISA_RECORDING_DIR)")
+@pages.get("/api/calls/{call_sid}/recording", summary="The call's stereo recording (LISA_RECORDING_DIR)")
 async def recording(call_sid: str, _operator: Reader, service: Service) -> FileResponse:
     try:
         path = await service.recording_of(call_sid)
@@ -264,7 +265,7 @@ async def recording(call_sid: str, _operator: Reader, service: Service) -> FileR
     return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "no-store"})
 
 
-@router.post("/api/calls/{call_sid}/{action}", summary="hang-up | transfer (to the business's number)")
+@pages.post("/api/calls/{call_sid}/{action}", summary="hang-up | transfer (to the business's number)")
 async def call_action(
     call_sid: str, action: Literal["hang-up", "transfer"], _operator: Writer, service: Service
 ) -> dict[str, Any]:
@@ -276,7 +277,7 @@ async def call_action(
         raise _fail(exc) from exc
 
 
-@router.post("/api/demo-call", summary="Place the demo's outbound call (loopback carrier only)")
+@pages.post("/api/demo-call", summary="Place the demo's outbound call (loopback carrier only)")
 async def demo_call(_operator: Writer, service: Service) -> dict[str, Any]:
     try:
         return await service.demo_call()
@@ -285,7 +286,7 @@ async def demo_call(_operator: Writer, service: Service) -> dict[str, Any]:
 
 
 # --- requests ----------------------------------------------------------------------------------------------
-@router.get("/api/requests", summary="Outbound requests, newest first; filter by status and day")
+@pages.get("/api/requests", summary="Outbound requests, newest first; filter by status and day")
 async def requests(
     _operator: Reader,
     service: Service,
@@ -299,7 +300,7 @@ async def requests(
         raise _fail(exc) from exc
 
 
-@router.get("/api/requests/{request_id}", summary="One request: events, call attempts, summary, next call")
+@pages.get("/api/requests/{request_id}", summary="One request: events, call attempts, summary, next call")
 async def request_detail(request_id: str, _operator: Reader, service: Service) -> dict[str, Any]:
     try:
         return await service.request_detail(request_id)
@@ -307,7 +308,7 @@ async def request_detail(request_id: str, _operator: Reader, service: Service) -
         raise _fail(exc) from exc
 
 
-@router.post("/api/requests/{request_id}/{action}", summary="cancel | call-now | retry")
+@pages.post("/api/requests/{request_id}/{action}", summary="cancel | call-now | retry")
 async def request_action(
     request_id: str, action: Literal["cancel", "call-now", "retry"], _operator: Writer, service: Service
 ) -> dict[str, Any]:
@@ -330,7 +331,7 @@ class ChatSendIn(BaseModel):
     content: str = Field(min_length=1, max_length=20_000)
 
 
-@router.get("/api/chats", summary="Chats, newest activity first")
+@pages.get("/api/chats", summary="Chats, newest activity first")
 async def chats(
     request: Request,
     _operator: Reader,
@@ -341,7 +342,7 @@ async def chats(
     return (await chat_list(_chat(request), status)).model_dump()
 
 
-@router.get("/api/chats/{chat_id}/messages", summary="A chat's messages (seed 004 shape)")
+@pages.get("/api/chats/{chat_id}/messages", summary="A chat's messages (seed 004 shape)")
 async def chat_messages(chat_id: str, request: Request, _operator: Reader) -> dict[str, Any]:
     from api.chat.models import MessageOut
     from api.chat.service import ChatError
@@ -380,19 +381,19 @@ async def _chat_act(
     return {"chat_id": chat_id, "taken_over_by": session.taken_over_by}
 
 
-@router.post("/api/chats/{chat_id}/send", summary="Write into a chat as the manager (takes it over)")
+@pages.post("/api/chats/{chat_id}/send", summary="Write into a chat as the manager (takes it over)")
 async def chat_send(chat_id: str, body: ChatSendIn, request: Request, operator: Writer) -> Any:
     return await _chat_act(request, chat_id, operator, "send", body.content)
 
 
-@router.post("/api/chats/{chat_id}/{action}", summary="takeover | release")
+@pages.post("/api/chats/{chat_id}/{action}", summary="takeover | release")
 async def chat_action(
     chat_id: str, action: Literal["takeover", "release"], request: Request, operator: Writer
 ) -> Any:
     return await _chat_act(request, chat_id, operator, action)
 
 
-@router.get("/api/groups", summary="The team chat's groups (read-only), when the team chat is installed")
+@pages.get("/api/groups", summary="The team chat's groups (read-only), when the team chat is installed")
 async def groups(request: Request, _operator: Reader) -> dict[str, Any]:
     listed = await app_state(request).team_chat.store.groups()
     return {
@@ -411,7 +412,7 @@ async def groups(request: Request, _operator: Reader) -> dict[str, Any]:
 
 
 # --- bookings --------------------------------------------------------------------------------------------
-@router.get("/api/bookings", summary="What Lisa booked: one day or a week from ``day`` (business timezone)")
+@pages.get("/api/bookings", summary="What Lisa booked: one day or a week from ``day`` (business timezone)")
 async def bookings(
     _operator: Reader,
     service: Service,
@@ -420,3 +421,9 @@ async def bookings(
 ) -> dict[str, Any]:
     first = day or service.today()
     return {"day": first.isoformat(), "days": days, "bookings": await service.bookings(first, days)}
+
+
+# what create_app includes: the console, and the request stream it serves for the requests area
+router = APIRouter()
+router.include_router(pages)
+router.include_router(request_stream_routes.router)

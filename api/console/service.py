@@ -19,13 +19,13 @@ from api.calls.store import CallStore
 from api.console.bus import LiveBus
 from api.console.settings import ConsoleSettings
 from api.console.sources import CallFeed
-from api.requests.models import FINAL_STATUSES, STATUSES
+from api.requests.models import FINAL_STATUSES, STATUSES, WAITING_STATUSES
 from api.state import Core
 from api.storage.db import Database
 
 log = logging.getLogger(__name__)
 
-WAITING = ("queued", "outside_business_hours", "waiting_for_callback")
+WAITING = tuple(sorted(WAITING_STATUSES))
 CALLING = ("calling", "in_progress")
 COUNTERS_DELAY_S = 0.3  # several events in a burst give one counters event
 
@@ -259,11 +259,9 @@ class ConsoleService:
             "ORDER BY started_at",
             {"id": request_id},
         )
-        job = await self._next_job(request_id)
         described["number_to_call"] = _mask(described.get("number_to_call"))
         described.pop("user_id", None)
         described["calls"] = calls
-        described["next_attempt_at"] = job["due_at"] if job and not job["claimed_by"] else None
         return described
 
     async def cancel_request(self, request_id: str) -> dict[str, Any]:

@@ -22,6 +22,9 @@ STATUSES = (
     "canceled",
 )
 FINAL_STATUSES = frozenset({"booked", "failed", "canceled"})
+WAITING_STATUSES = frozenset(
+    {"queued", "outside_business_hours", "waiting_for_callback"}
+)  # a call is due later
 EVENT_TYPES = (
     "request_received",
     "scheduled",

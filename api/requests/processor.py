@@ -21,7 +21,12 @@ from agent.clock import Clock
 from agent.conversation import BookingRequest, Conversation, ConversationEvent, Status
 from api.requests.business_hours import BusinessHours
 from api.requests.dial_policy import DialPolicy, business_country
-from api.requests.models import FINAL_STATUSES, ProcessRequestBody, booking_request_from_row
+from api.requests.models import (
+    FINAL_STATUSES,
+    WAITING_STATUSES,
+    ProcessRequestBody,
+    booking_request_from_row,
+)
 from api.requests.scheduler import ActiveCall, CallScheduler
 from api.requests.settings import RequestSettings
 from api.requests.store import Quota, QuotaExceeded, RequestStore
@@ -232,6 +237,7 @@ class RequestProcessor(CallScheduler):
             return None
         events = await self.store.events(request_id)
         appointment = row.get("appointment")
+        job = await self.store.next_job(request_id) if row["status"] in WAITING_STATUSES else None
         return {
             "request_id": row["id"],
             "user_id": row["user_id"],
@@ -245,6 +251,8 @@ class RequestProcessor(CallScheduler):
             "call_sid": row["call_sid"],
             "created_at": row["created_at"],
             "updated_at": row["updated_at"],
+            # while outside_business_hours / waiting_for_callback (/ queued): when the next call is due (UTC)
+            "next_attempt_at": job["due_at"] if job else None,
             "events": [
                 {"type": e["type"], "message": e["message"], "created_at": e["created_at"]} for e in events
             ],

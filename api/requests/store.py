@@ -270,6 +270,14 @@ class RequestStore:
             {"id": request_id},
         )
 
+    async def next_job(self, request_id: str) -> Row | None:
+        """The request's next call waiting to be placed (not finished, not claimed), if any."""
+        return await self.db.fetchone(
+            "SELECT id, due_at, attempt FROM request_jobs WHERE request_id = :id AND done_at IS NULL "
+            "AND claimed_by IS NULL ORDER BY due_at LIMIT 1",
+            {"id": request_id},
+        )
+
     async def set_job_call_sid(self, job_id: str, call_sid: str) -> None:
         await self.db.execute(
             "UPDATE request_jobs SET call_sid = :sid WHERE id = :id AND call_sid IS NULL",

@@ -70,7 +70,7 @@ function showSignIn(message = "") {
 
 async function start(data) {
   session = data;
-  $("#sign-in").hidden = true; $("#nav").hidden = false; $("#sign-out").hidden = false;
+  $("#sign-in").hidden = true; $("#nav").hidden = false; $("#sign-out").hidden = data.auth === "off";
   $("#auth-badge").hidden = data.auth !== "off";
   $("#operator").textContent = data.auth === "off" ? "" : data.operator;
   $("#business").textContent = data.business || "";
@@ -265,7 +265,9 @@ function applyLines(e) {
 }
 function renderCallEvents() {
   const box = $("#call-events");
-  if (box) box.innerHTML = (current.events || (current.outcome?.events) || []).map((ev) => `<li><b>${esc(ev.type)}</b> ${esc(ev.message || "")}</li>`).join("");
+  const events = current.events || current.outcome?.events || [];
+  if (box) box.innerHTML = events.map((ev) => `<li>${timeEl(ev.at, { timeStyle: "medium" })} <b>${esc(ev.type)}</b> ${esc(ev.message || "")}</li>`).join("")
+    || `<li class="muted">No events${current.state === "ended" ? "" : " yet"}.</li>`;
 }
 
 function latencyChart(turns) {
