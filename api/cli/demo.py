@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from agent.conversation import Conversation, ConversationEvent
+from pipelines.call_hooks import CallInfo, CallResult
 
 DEMO_TIMEZONE = "Europe/Berlin"
 REQUEST: dict[str, Any] = {  # seed 002's sample request, in English for the embedded (English) voices
@@ -73,13 +74,13 @@ class LiveView:
         self.events: list[ConversationEvent] = []
         self.ended = asyncio.Event()
 
-    async def on_call_started(self, call: Any, conversation: Conversation) -> None:
+    async def on_call_started(self, call: CallInfo, conversation: Conversation) -> None:
         self.conversation = conversation
 
-    async def on_conversation_event(self, call: Any, event: ConversationEvent) -> None:
+    async def on_conversation_event(self, call: CallInfo, event: ConversationEvent) -> None:
         self.events.append(event)
 
-    async def on_call_ended(self, call: Any, result: Any) -> None:
+    async def on_call_ended(self, call: CallInfo, result: CallResult) -> None:
         self.ended.set()
 
 
