@@ -75,7 +75,7 @@ async def test_one_word_and_a_cough_do_not_interrupt_lisa_two_words_do(app_serve
 
         said_ms = call.now_ms()
         await say(call, "Sorry, wait.")  # two words: she stops
-        cleared_ms = await wait_clear(call, said_ms, 10)
+        await wait_clear(call, said_ms, 10)
         cleared = [u for u in call.utterances if u.cleared]  # the piece of the answer playing then
         assert cleared and cleared[-1].first_media_ms >= answer.first_media_ms
         assert cleared[-1].played_bytes < len(cleared[-1].ulaw)

@@ -117,7 +117,7 @@ async def test_cloud_call_greets_understands_books_and_hangs_up(app_server, clou
     server = await start(app_server, cloud)
     script_booking(cloud)
     async with app_stream(server, from_number="+4915112345678", to_number="+493055501000") as call:
-        greeting = await call.wait_lisa_speaking(10)
+        await call.wait_lisa_speaking(10)
         await call.wait_lisa_done(20, new_utterance=False)
         for line in BOOKING_LINES:
             await say(call, line)
