@@ -32,6 +32,7 @@ class Situation(StrEnum):
     MENU = "menu"  # "For appointments press 1, …"
     VOICEMAIL = "voicemail"  # "… leave a message after the tone"
     SCREENER = "screener"  # "Please say your name and why you're calling"
+    SCREENER_NOTICE = "screener_notice"  # "The person you're calling is using a screening service."
     QUEUE = "queue"  # a recorded hold message: "All our staff are busy, please stay on the line"
     HOLD = "hold"  # a person putting Lisa on hold: "One moment, I'll put you on hold"
     NONE = "none"  # a person talking
@@ -77,6 +78,9 @@ _DIGIT_FIRST = (
 )
 
 
+_JOINED = _rx(r"[.;:!?]\s+(?=(?:please\s+)?(?:press|dial|select|choose|enter|push|drücken|wählen|tippen)\b)")
+
+
 @dataclass(frozen=True)
 class MenuOption:
     digit: str
@@ -87,6 +91,9 @@ def menu_options(text: str) -> list[MenuOption]:
     """The options a phone menu announces, in order ("For appointments press 1, for billing press 2"). A
     menu says them one way ("for X press N" or "press N for X"): the way of its first option wins where
     the two readings overlap ("press 1 for billing, press 2 …" is not "billing, press 2")."""
+    text = _JOINED.sub(
+        ", ", text
+    )  # speech recognition ends sentences inside options: "For appointments. Press 1"
     readings = []
     for patterns in (_LABEL_FIRST, _DIGIT_FIRST):
         readings.append(sorted((m for p in patterns for m in p.finditer(text)), key=lambda m: m.start()))
@@ -112,7 +119,7 @@ def _option(m: re.Match[str]) -> MenuOption:
 
 
 _BOOKING = _rx(
-    r"\b(appointments?|book\w*|schedul\w*|reserv\w*|make an? (appointment|booking)|new patients?|consultations?|"
+    r"\b(appoint\w*|book\w*|schedul\w*|reserv\w*|make an? (appointment|booking)|new patients?|consultations?|"
     r"termin\w*|buch\w*|vereinbar\w*|reservier\w*|neupatient\w*)\b|termin"
 )
 _OPERATOR = _rx(
@@ -186,13 +193,18 @@ _LEAVE_MESSAGE = _rx(
     r"(hinterlassen|sprechen) sie (uns |mir )?(bitte )?(eine|ihre) nachricht|nachricht hinterlassen|"
     r"(ihren|ihre) namen? und (ihre )?(nummer|telefonnummer))\b"
 )
+# a call screener asking who is calling and why (Lisa answers) …
 _SCREENER = _rx(
     r"(\b(say|state|tell (me|us)|record) your name\b.*\b(why|reason|purpose|what)\b|"
-    r"\b(screening (service|calls)|call screen\w*|call assist\w*|google assistant|"
-    r"the person you'?re calling (is using|will)|before i (try to )?connect you|"
-    r"who'?s calling and (why|what)|who is calling and (why|what)|"
+    r"\b(who'?s calling and (why|what)|who is calling and (why|what)|"
     r"(nennen|sagen) sie (bitte )?(ihren|mir ihren) namen\b.*\b(grund|worum|anliegen|warum)|"
-    r"wer (ist|spricht) (da )?und (warum|worum|was)|anrufassistent\w*|anruf ?filter)\b)"
+    r"wer (ist|spricht) (da )?und (warum|worum|was))\b)"
+)
+# … or only saying that it screens (Lisa waits for the question)
+_SCREENER_NOTICE = _rx(
+    r"\b(screening (service|calls)|call screen\w*|call assist\w*|google assistant|"
+    r"the person you'?re calling (is using|will)|before i (try to )?connect you|anrufassistent\w*|"
+    r"anruf ?filter)\b"
 )
 _QUEUE = _rx(
     r"\b(all (of )?our (staff|agents|lines|team members|representatives|colleagues|operators)\b.{0,30}\b(busy|engaged|"
@@ -250,6 +262,8 @@ def classify(text: str) -> Situation:
         return Situation.MENU
     if _SCREENER.search(text):
         return Situation.SCREENER
+    if _SCREENER_NOTICE.search(text):
+        return Situation.SCREENER_NOTICE
     if _QUEUE.search(text):
         return Situation.QUEUE
     if _HOLD.search(text) and len(text.split()) <= 14 and not _ANY_TIME_OR_DAY.search(text):
@@ -389,6 +403,8 @@ async def respond(conv: Conversation, text: str, tools: Any, leave_messages: boo
         state["screened"] = int(state.get("screened", 0)) + 1
         await tools.note_event("screened", "A call screener asked who is calling; Lisa said who and why.")
         return _t(conv, "screener", user=_user(conv), purpose=_purpose(conv))
+    if situation is Situation.SCREENER_NOTICE and not person:
+        return ""  # its question follows
     if situation is Situation.QUEUE:
         state["on_hold"] = True
         return ""
@@ -421,6 +437,12 @@ async def _menu(conv: Conversation, text: str, tools: Any) -> str:
             choice = MenuChoice(
                 operator.digit if operator and operator.digit not in pressed else "0", "operator"
             )
+    fallback = choice.digits in (None, "0") or choice.why == "operator" or not _BOOKING.search(choice.why)
+    if not same and fallback and state.get("fitted"):
+        # the rest of a menu whose fitting key Lisa has pressed already ("… For billing, press 2."): wait
+        # for what the key brings instead of asking for a person
+        state["fitted"] = False
+        return ""
     if state["menus"] > MAX_MENUS or choice.why == "loop":
         state["on_hold"] = False
         de = str(conv.language) == "de"
@@ -436,6 +458,7 @@ async def _menu(conv: Conversation, text: str, tools: Any) -> str:
         await tools.note_event("phone_menu", "Phone menu: waiting on the line for a person.")
         return ""
     pressed.append(choice.digits)
+    state["fitted"] = not fallback
     conv.send_digits = (conv.send_digits or "") + choice.digits
     state["on_hold"] = True  # after a key: music, another menu or a person
     await tools.note_event("phone_menu", f"Phone menu: pressed {choice.digits} ({choice.why}).")

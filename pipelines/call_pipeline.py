@@ -26,7 +26,7 @@ from pipecat.workers.runner import WorkerRunner
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from agent.agreement import on_hangup
-from agent.conversation import BookingRequest, ConversationEvent, Language, Mode, Status
+from agent.conversation import BookingRequest, Conversation, ConversationEvent, Language, Mode, Status
 from agent.conversation_codec import event_list
 from pipelines.call_deps import CallDeps
 from pipelines.call_hooks import CallInfo, CallResult
@@ -47,6 +47,10 @@ log = logging.getLogger(__name__)
 START_TIMEOUT_S = 10.0
 ACTIVE_CALLS: dict[str, CallSession] = {}
 _LIVE: dict[str, MediaCall] = {}
+# Conversations of calls whose stream the carrier restarts after pressing keys (Twilio's <Play digits>):
+# call sid -> (when suspended, conversation); the call's next stream (``resume=1``) takes it up.
+_SUSPENDED: dict[str, tuple[float, Conversation]] = {}
+RESUME_WITHIN_S = 60.0
 
 
 def end_live_call(call_sid: str, reason: str) -> bool:
@@ -163,6 +167,8 @@ class MediaCall:
         self.lisa: LisaProcessor | None = None
         self._finalized = False
         self._ending = False
+        self._resuming = False  # keys pressed: the carrier ends this stream and opens the call's next
+        self._suspended = False  # this stream ended for the next one: no record, no hooks
 
     # ------------------------------------------------------------------ setup
 
@@ -193,8 +199,20 @@ class MediaCall:
                 mode = Mode.INBOUND
         return engine.new_conversation(mode, language, request=request)
 
+    def _resumed(self) -> Conversation | None:
+        """The conversation this stream continues (``resume=1`` after keys were pressed), if any."""
+        now = time.monotonic()
+        for sid, (at, _) in list(_SUSPENDED.items()):
+            if now - at > RESUME_WITHIN_S:
+                _SUSPENDED.pop(sid, None)
+        if self.info.parameters.get("resume") != "1":
+            return None
+        held = _SUSPENDED.pop(self.info.call_sid, None)
+        return held[1] if held else None
+
     async def run(self) -> None:
-        conv = await self._conversation()
+        resumed = self._resumed()
+        conv = resumed or await self._conversation()
         session = CallSession(
             call_sid=self.info.call_sid,
             stream_sid=self.info.stream_sid,
@@ -220,20 +238,23 @@ class MediaCall:
             mask_phone(self.info.parameters.get("from")),
             mask_phone(self.info.parameters.get("to")),
         )
-        try:
-            await self.deps.call_records.started(
-                call_sid=session.call_sid,
-                stream_sid=session.stream_sid,
-                direction=self.direction,
-                from_masked=mask_phone(self.info.parameters.get("from")),
-                to_masked=mask_phone(self.info.parameters.get("to")),
-                request_id=self.info.request_id,
-                conversation_id=conv.id,
-                language=str(conv.language),
-            )
-        except Exception:  # a storage hiccup must not drop the caller
-            log.exception("call %s: could not store the call start", session.call_sid)
-        await self._hooks("on_call_started", self.info, conv)
+        if resumed is not None:  # the call's record and hooks know it already
+            log.info("call %s: stream resumed after pressing keys", session.call_sid)
+        else:
+            try:
+                await self.deps.call_records.started(
+                    call_sid=session.call_sid,
+                    stream_sid=session.stream_sid,
+                    direction=self.direction,
+                    from_masked=mask_phone(self.info.parameters.get("from")),
+                    to_masked=mask_phone(self.info.parameters.get("to")),
+                    request_id=self.info.request_id,
+                    conversation_id=conv.id,
+                    language=str(conv.language),
+                )
+            except Exception:  # a storage hiccup must not drop the caller
+                log.exception("call %s: could not store the call start", session.call_sid)
+            await self._hooks("on_call_started", self.info, conv)
 
         serializer = TwilioStreamSerializer(self.tracker, session, self._end_soon)
         transport = FastAPIWebsocketTransport(
@@ -262,6 +283,7 @@ class MediaCall:
             end_call=self._end_call,
             transfer=self._transfer,
             send_digits=self._send_digits,
+            events_seen=len(conv.events),
             on_event=self._on_event,
             prefetch=tts.prefetch if isinstance(tts, LocalTTS) else None,
         )
@@ -308,6 +330,11 @@ class MediaCall:
         if self._ending:
             return
         self._ending = True
+        if self._resuming and ended_by == "party" and self.session is not None:
+            # keys pressed through a carrier that restarts the stream: the call goes on in the next one
+            _SUSPENDED[self.info.call_sid] = (time.monotonic(), self.session.conversation)
+            self._suspended = True
+            ended_by, reason = "lisa", "stream handed over after pressing keys"
         if self._transferred_to and ended_by == "party":  # the carrier took the call away to the transfer
             ended_by, reason = "lisa", f"transferred to {mask_phone(self._transferred_to)}"
         self.ended_by, self.reason = ended_by, reason
@@ -344,10 +371,16 @@ class MediaCall:
 
     async def _send_digits(self, digits: str) -> None:
         """Press keys on the call (a phone menu) through the carrier."""
-        send = getattr(self.deps.carrier, "send_digits", None)
+        carrier = self.deps.carrier
+        send = getattr(carrier, "send_digits", None)
         if send is None:
             raise CarrierError("the carrier cannot send digits")
-        await send(self.info.call_sid, digits)
+        self._resuming = bool(getattr(carrier, "digits_restart_stream", False))
+        try:
+            await send(self.info.call_sid, digits)
+        except Exception:
+            self._resuming = False
+            raise
 
     async def _transfer(self, number: str) -> bool | None:
         """Hand the call to ``number`` through the carrier (retried); False when it failed (a
@@ -400,6 +433,8 @@ class MediaCall:
         session = self.session
         ACTIVE_CALLS.pop(session.call_sid, None)
         _LIVE.pop(session.call_sid, None)
+        if self._suspended:  # the call goes on in its next stream, which records and reports it
+            return
         conv = session.conversation
         if conv.mode is not Mode.OUTBOUND and conv.outcome.status is Status.OPEN:
             # the caller left (or the call broke) before anything was decided: answered or abandoned

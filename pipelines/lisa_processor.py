@@ -61,6 +61,7 @@ class LisaProcessor(FrameProcessor):
         on_event: EventHook,
         prefetch: Callable[[str, int, bool], None] | None = None,
         send_digits: SendDigits | None = None,
+        events_seen: int = 0,
     ) -> None:
         super().__init__(name="lisa")
         self._session = session
@@ -75,7 +76,7 @@ class LisaProcessor(FrameProcessor):
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
         self._watchdog: asyncio.Task | None = None
-        self._events_seen = 0
+        self._events_seen = events_seen  # conversation events already reported (a resumed call's)
         self._idle_prompts = 0
         self._heard_applied: set[int] = set()
         self.ending = False

@@ -35,6 +35,8 @@ from telephony.twiml import connect_call, stream_of, voice_parameters
 
 log = logging.getLogger(__name__)
 
+DETECTION_S = 1.5  # how long simulated answering-machine detection listens before it says machine/fax
+
 
 class LoopbackCall(Protocol):
     """What the carrier needs of a live call's stream (the far end's Twilio side of it)."""
@@ -288,10 +290,12 @@ class LoopbackCarrier(Generic[CallT]):
 
         async def in_progress() -> None:
             nonlocal detection
-            at_answer = "human" if answered_by.startswith("machine_end") else answered_by
-            await self._notify(call_sid, "in-progress", self._info(to, params, AnsweredBy=at_answer))
-            if answered_by.startswith("machine_end"):
-                detection = asyncio.create_task(self._greeting_over(call_sid, to, params, party, answered_by))
+            if answered_by == "human":
+                await self._notify(call_sid, "in-progress", self._info(to, params, AnsweredBy="human"))
+                return
+            # asynchronous detection, as Twilio's: the answer first, the machine's verdict later
+            await self._notify(call_sid, "in-progress", self._info(to, params))
+            detection = asyncio.create_task(self._detected(call_sid, to, params, party, answered_by))
 
         try:
             await self.far_end.converse(call, party, in_progress)
@@ -312,13 +316,16 @@ class LoopbackCarrier(Generic[CallT]):
             info["TransferredTo"] = next((n for sid, n in reversed(self.transfers) if sid == call_sid), "")
         await self._notify(call_sid, "completed", info)
 
-    async def _greeting_over(
+    async def _detected(
         self, call_sid: str, to: str, params: dict[str, str], party: Any, answered_by: str
     ) -> None:
-        """Asynchronous answering-machine detection: ``machine_end_*`` once the mailbox greeting is over
-        (the party's first turn done; a party that keeps no record of its turns: after 3 s)."""
+        """Asynchronous answering-machine detection: ``machine_start``/``fax``/``unknown`` after
+        :data:`DETECTION_S`, ``machine_end_*`` once the mailbox greeting is over (the party's first turn done;
+        a party that keeps no record of its turns: after 3 s)."""
         record = getattr(party, "record", None)
-        if record is None:
+        if not answered_by.startswith("machine_end"):
+            await asyncio.sleep(DETECTION_S)
+        elif record is None:
             await asyncio.sleep(3.0)
         else:
             deadline = time.monotonic() + 60

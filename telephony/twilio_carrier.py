@@ -5,6 +5,9 @@ stream token for the call's request, bound to the call sid once Twilio returned 
 callbacks to ``/twilio/status`` (with our parameters on the URL) and, if configured, asynchronous
 answering-machine detection reported to the same route. ``hangup``: ``calls(sid).update(status="completed")``
 (``canceled`` if it is still ringing; an already ended call is fine). ``transfer``: ``calls(sid).update(twiml=<Dial>)``.
+``send_digits`` (a phone menu): ``calls(sid).update(twiml=<Play digits>…<Connect><Stream>)`` — what Twilio
+documents for DTMF on a live call; the update ends the media stream, so the TwiML opens it again with a fresh
+stream token and ``resume=1``, and the pipeline carries the conversation over (``digits_restart_stream``).
 Transient failures (429, 5xx, connection refused) are retried with backoff; ``calls.create`` is not retried
 after a timeout, which could have placed the call already.
 """
@@ -26,7 +29,7 @@ from telephony.carrier import CarrierError
 from telephony.phone_numbers import mask_phone, mask_text
 from telephony.settings import TwilioSettings
 from telephony.stream_tokens import TOKEN_PARAMETER, StreamTokens
-from telephony.twiml import STATUS_PATH, connect_stream, dial, media_stream_url
+from telephony.twiml import STATUS_PATH, connect_stream, dial, media_stream_url, play_digits_and_stream
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ T = TypeVar("T")
 
 class TwilioCarrier:
     name = "twilio"
+    digits_restart_stream = True  # send_digits ends the call's media stream; a new one resumes the call
 
     def __init__(
         self, settings: TwilioSettings, public_url: str, *, tokens: StreamTokens, backoff_s: float = 0.5
@@ -61,6 +65,7 @@ class TwilioCarrier:
             raise CarrierError(f"Twilio calls need these settings: {', '.join(missing)}")
         self.settings = settings
         self.tokens = tokens
+        self._streams: dict[str, dict[str, str]] = {}  # call sid -> its stream's parameters (send_digits)
         self.public_url = public_url.rstrip("/")
         self.from_number = settings.twilio_from_number or ""
         self.backoff_s = backoff_s
@@ -127,7 +132,7 @@ class TwilioCarrier:
         }
         if self.settings.twilio_machine_detection:
             options.update(
-                machine_detection="Enable",
+                machine_detection="DetectMessageEnd",  # machine_end_beep etc.: Lisa speaks after the beep
                 async_amd="true",
                 async_amd_status_callback=callback,
                 async_amd_status_callback_method="POST",
@@ -136,6 +141,7 @@ class TwilioCarrier:
             "calls.create", lambda: self.client.calls.create(**options), retry_timeouts=False
         )
         await self.tokens.bind_call(token, str(call.sid))  # the stream must then come for this call
+        self._streams[str(call.sid)] = params
         log.info("twilio call %s to %s placed", call.sid, mask_phone(to))
         return str(call.sid)
 
@@ -159,6 +165,21 @@ class TwilioCarrier:
                 log.info("twilio call %s: hang-up not needed (%s)", call_sid, exc)
                 return
             raise
+
+    async def send_digits(self, call_sid: str, digits: str) -> None:
+        """Press keys on a call this carrier placed: ``<Play digits>``, then its stream again (``resume=1``)."""
+        params = self._streams.get(call_sid)
+        if params is None:
+            raise CarrierError(f"call {call_sid} was not placed here; cannot send digits", status=400)
+        direction = "outbound" if params.get("direction") == "outbound" else "inbound"
+        token = await self.tokens.issue(direction, request_id=params.get("request_id"), call_sid=call_sid)
+        twiml = play_digits_and_stream(
+            digits, media_stream_url(self.public_url), {**params, "resume": "1", TOKEN_PARAMETER: token}
+        )
+        await self._call(
+            "send digits", lambda: self.client.calls(call_sid).update(twiml=twiml), retry_timeouts=True
+        )
+        log.info("twilio call %s: keys %s pressed", call_sid, digits)
 
     async def transfer(self, call_sid: str, number: str) -> None:
         twiml = dial(number, caller_id=None)

@@ -35,6 +35,20 @@ def connect_stream(stream_url: str, parameters: dict[str, str | None]) -> str:
     return str(response)
 
 
+def play_digits_and_stream(digits: str, stream_url: str, parameters: dict[str, str | None]) -> str:
+    """``<Response><Play digits=…/><Connect><Stream …>``: Twilio's documented way to press keys on a live
+    call (``w`` = 0.5 s pause) — the new TwiML ends the call's stream, so a new one follows the keys."""
+    response = VoiceResponse()
+    response.play(digits=digits)
+    connect = Connect()
+    stream = connect.stream(url=stream_url)
+    for name, value in parameters.items():
+        if value:
+            stream.parameter(name=name, value=str(value))
+    response.append(connect)
+    return str(response)
+
+
 async def connect_call(
     tokens: StreamTokens, stream_url: str, parameters: dict[str, str | None], *, call_sid: str | None = None
 ) -> str:

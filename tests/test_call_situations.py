@@ -52,6 +52,11 @@ async def _turn(engine, conv, text: str) -> str:
             "9",
         ),
         ("If you would like to book a dental cleaning, press 4. For emergencies, press 5.", "4"),
+        (
+            "Thank you for calling for appointments. Press 1, for billing. Press 2.",
+            "1",
+        ),  # as Whisper heard it
+        ("Für Rechnungen. Drücken Sie die 1. Für Terminvereinbarungen. Drücken Sie die 2.", "2"),
     ],
 )
 def test_menu_choice(text: str, digits: str) -> None:
@@ -88,6 +93,7 @@ def test_menu_without_fit_that_says_stay_on_the_line_waits() -> None:
             "screener",
         ),
         ("Please state your name and the reason for your call.", "screener"),
+        ("Hi, the person you're calling is using a screening service.", "screener_notice"),
         ("Bitte nennen Sie Ihren Namen und den Grund Ihres Anrufs.", "screener"),
         (
             "All of our staff are currently busy. Your call is important to us, please stay on the line.",

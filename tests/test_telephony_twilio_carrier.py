@@ -66,7 +66,7 @@ async def test_place_call_creates_call_with_stream_twiml(twilio, stream_tokens) 
     assert req.auth == (ACCOUNT, TOKEN)
     assert req.one("To") == TO and req.one("From") == FROM
     assert req.form["StatusCallbackEvent"] == STATUS_EVENTS
-    assert req.one("MachineDetection") == "Enable" and req.one("AsyncAmd") == "true"
+    assert req.one("MachineDetection") == "DetectMessageEnd" and req.one("AsyncAmd") == "true"
     callback = urlsplit(req.one("StatusCallback") or "")
     assert f"{callback.scheme}://{callback.netloc}{callback.path}" == f"{PUBLIC}/twilio/status"
     query = parse_qs(callback.query)
@@ -173,6 +173,26 @@ async def test_transfer_redirects_with_dial(twilio) -> None:
     twilio.set_status(sid, "in-progress")
     await carrier.transfer(sid, "+4930999999")
     assert ET.fromstring(twilio.calls[sid].twiml or "").findtext("Dial") == "+4930999999"
+
+
+async def test_send_digits_plays_them_and_opens_the_stream_again(twilio, stream_tokens) -> None:
+    """Keys on a live call the way Twilio documents: <Play digits>, then the call's stream again with a fresh
+    token and resume=1 (the update ends the old stream)."""
+    carrier = make_carrier(twilio.base_url)
+    sid = await carrier.place_call(TO, {"request_id": "req-7"})
+    twilio.set_status(sid, "in-progress")
+    await carrier.send_digits(sid, "w1")
+    response = ET.fromstring(twilio.calls[sid].twiml or "")
+    assert [child.tag for child in response] == ["Play", "Connect"]
+    assert response.find("Play").get("digits") == "w1"
+    stream = response.find("./Connect/Stream")
+    assert stream is not None and stream.get("url") == "wss://lisa.example.com/twilio/media"
+    params = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
+    assert params["resume"] == "1" and params["request_id"] == "req-7" and params["direction"] == "outbound"
+    await stream_tokens.redeem(params["stream_token"], direction="outbound", request_id="req-7", call_sid=sid)
+    with pytest.raises(CarrierError, match="not placed here"):
+        await carrier.send_digits("CA" + "0" * 32, "1")
+    await carrier.close()
 
 
 def test_missing_settings_are_named() -> None:
