@@ -9,7 +9,15 @@ from fastapi import APIRouter, Query
 from api.deps import TeamChatDep
 from api.edge.openapi_docs import responses
 from api.team_chat.caller import Account
-from api.team_chat.models import ID_PATTERN, AskIn, MeetIn, MeetOut, MessageOut, OneMessageOut, SuggestionsOut
+from api.team_chat.models import (
+    ID_PATTERN,
+    AskIn,
+    MeetIn,
+    MeetOut,
+    OneMessageOut,
+    SuggestionsOut,
+    TeamMessageOut,
+)
 
 router = APIRouter(tags=["team chat: Lisa and meetings (seed 004)"])
 MEMBERS_ONLY = {403: "you are not a member of this chat", 404: "no chat with this id"}
@@ -23,7 +31,7 @@ MEMBERS_ONLY = {403: "you are not a member of this chat", 404: "no chat with thi
 )
 async def ask(body: AskIn, user: Account, team: TeamChatDep) -> OneMessageOut:
     message = await team.lisa.ask(body.chatId, user, body.question)
-    return OneMessageOut(message=MessageOut.of(message))
+    return OneMessageOut(message=TeamMessageOut.of(message))
 
 
 @router.get(
@@ -38,7 +46,7 @@ async def suggestions(
     team: TeamChatDep,
 ) -> SuggestionsOut:
     found = await team.lisa.suggestions(chat_id, user)
-    return SuggestionsOut(suggestions=[MessageOut.of(m) for m in found])
+    return SuggestionsOut(suggestions=[TeamMessageOut.of(m) for m in found])
 
 
 @router.post(

@@ -14,16 +14,16 @@ from api.team_chat.caller import Account, client_of
 from api.team_chat.models import (
     ID_PATTERN,
     ChatCreatedOut,
-    ChatOut,
     ChatsOut,
     DirectChatIn,
     GroupIn,
     GroupOut,
     JoinIn,
-    MessageOut,
     MessagesOut,
     OneMessageOut,
     PostMessageIn,
+    TeamChatOut,
+    TeamMessageOut,
 )
 from api.team_chat.service import MAX_PAGE
 from api.team_chat.store import TeamChat, User
@@ -33,9 +33,9 @@ ChatId = Annotated[str, Path(pattern=ID_PATTERN, description="the chat's id")]
 MEMBERS_ONLY = {403: "you are not a member of this chat", 404: "no chat with this id"}
 
 
-async def _out(team: TeamChatDep, chat: TeamChat, user: User) -> ChatOut:
+async def _out(team: TeamChatDep, chat: TeamChat, user: User) -> TeamChatOut:
     names = await team.chats.display_names([chat], user)
-    return ChatOut.of(chat, names[chat.id])
+    return TeamChatOut.of(chat, names[chat.id])
 
 
 @router.get(
@@ -47,7 +47,7 @@ async def _out(team: TeamChatDep, chat: TeamChat, user: User) -> ChatOut:
 async def list_chats(user: Account, team: TeamChatDep) -> ChatsOut:
     chats = await team.chats.chats_of(user)
     names = await team.chats.display_names(chats, user)
-    return ChatsOut(chats=[ChatOut.of(c, names[c.id]) for c in chats])
+    return ChatsOut(chats=[TeamChatOut.of(c, names[c.id]) for c in chats])
 
 
 @router.post(
@@ -77,7 +77,7 @@ async def list_messages(
     ] = None,
 ) -> MessagesOut:
     page, has_more = await team.chats.messages(chat_id, user, limit, before)
-    return MessagesOut(messages=[MessageOut.of(m) for m in page], hasMore=has_more)
+    return MessagesOut(messages=[TeamMessageOut.of(m) for m in page], hasMore=has_more)
 
 
 @router.post(
@@ -90,7 +90,7 @@ async def post_message(
     chat_id: ChatId, body: PostMessageIn, user: Account, team: TeamChatDep
 ) -> OneMessageOut:
     message = await team.chats.post(chat_id, user, body.content)
-    return OneMessageOut(message=MessageOut.of(message))
+    return OneMessageOut(message=TeamMessageOut.of(message))
 
 
 @router.post(
@@ -101,7 +101,7 @@ async def post_message(
 )
 async def create_group(body: GroupIn, user: Account, team: TeamChatDep) -> GroupOut:
     chat = await team.chats.create_group(user, body.name, body.participantIds)
-    return GroupOut(group=ChatOut.of(chat))
+    return GroupOut(group=TeamChatOut.of(chat))
 
 
 @router.post(
@@ -114,4 +114,4 @@ async def create_group(body: GroupIn, user: Account, team: TeamChatDep) -> Group
 )
 async def join_group(body: JoinIn, request: Request, user: Account, team: TeamChatDep) -> GroupOut:
     chat = await team.chats.join(user, body.inviteCode, client_of(request))
-    return GroupOut(group=ChatOut.of(chat))
+    return GroupOut(group=TeamChatOut.of(chat))

@@ -184,7 +184,7 @@ class MeOut(BaseModel):
 
 
 # --- chats --------------------------------------------------------------------------------------------
-class MessageOut(BaseModel):
+class TeamMessageOut(BaseModel):
     """One message in seed 004's shape (``sender`` is extra: user | lisa | system)."""
 
     id: str
@@ -198,11 +198,11 @@ class MessageOut(BaseModel):
     sender: str | None = None
 
     @classmethod
-    def of(cls, message: ChatMessage) -> MessageOut:
+    def of(cls, message: ChatMessage) -> TeamMessageOut:
         return cls(**message.as_wire())
 
 
-class ChatOut(BaseModel):
+class TeamChatOut(BaseModel):
     id: str
     name: str
     type: Literal["direct", "group"]
@@ -213,7 +213,7 @@ class ChatOut(BaseModel):
     lastMessage: str | None = None
 
     @classmethod
-    def of(cls, chat: TeamChat, name: str | None = None) -> ChatOut:
+    def of(cls, chat: TeamChat, name: str | None = None) -> TeamChatOut:
         last = chat.last_message
         return cls(
             id=chat.id,
@@ -228,24 +228,24 @@ class ChatOut(BaseModel):
 
 
 class ChatsOut(BaseModel):
-    chats: list[ChatOut]
+    chats: list[TeamChatOut]
 
 
 class ChatCreatedOut(BaseModel):
-    chat: ChatOut
+    chat: TeamChatOut
 
 
 class GroupOut(BaseModel):
-    group: ChatOut
+    group: TeamChatOut
 
 
 class MessagesOut(BaseModel):
-    messages: list[MessageOut]
+    messages: list[TeamMessageOut]
     hasMore: bool = Field(description="older messages exist: ask again with before=<id of the first one>")
 
 
 class OneMessageOut(BaseModel):
-    message: MessageOut
+    message: TeamMessageOut
 
 
 class DirectChatIn(_Strict):
@@ -301,7 +301,7 @@ class AskIn(_Strict):
 
 
 class SuggestionsOut(BaseModel):
-    suggestions: list[MessageOut]
+    suggestions: list[TeamMessageOut]
 
 
 class MeetIn(_Strict):
