@@ -11,25 +11,11 @@ import jwt
 import pytest
 import websockets
 from cryptography.hazmat.primitives import serialization
+from doubles.tokens import SECRET, bearer, token
 from websockets.asyncio.client import connect
 
 from api.auth import AuthError, check_settings, decode_token
 from api.settings import ApiSettings
-
-SECRET = "test-only-jwt-secret-0123456789abcdef"
-
-
-def token(sub: str | None = "user-a", role: str = "authenticated", secret: str = SECRET, **claims) -> str:
-    payload = {"role": role, "iat": int(time.time()), "exp": int(time.time()) + 3600, **claims}
-    if role != "service_role":
-        payload.setdefault("aud", "authenticated")
-    if sub:
-        payload["sub"] = sub
-    return jwt.encode(payload, secret, algorithm="HS256")
-
-
-def bearer(tok: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {tok}"}
 
 
 def test_user_and_service_tokens_are_recognised():

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 
 import httpx
-import jwt
 import pytest
 import websockets
+from doubles.tokens import SECRET, token
 from websockets.asyncio.client import connect
 
 from api.chat.staff_names import reserved_name
 
-SECRET = "test-only-jwt-secret-0123456789abcdef"
 BUSINESS = "Parkside Physiotherapy"
 
 RESERVED = [
@@ -34,12 +32,6 @@ def test_staff_names_are_reserved_in_their_variants(name):
 @pytest.mark.parametrize("name", ALLOWED)
 def test_customers_keep_their_names(name):
     assert not reserved_name(name, BUSINESS, ["Dr. Weber"])
-
-
-def token(sub: str) -> str:
-    now = int(time.time())
-    claims = {"sub": sub, "role": "authenticated", "aud": "authenticated", "exp": now + 600}
-    return jwt.encode(claims, SECRET, algorithm="HS256")
 
 
 async def frame(ws, predicate) -> dict:

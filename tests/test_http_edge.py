@@ -6,27 +6,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 
 import httpx
-import jwt
 import pytest
 from conftest import ManualClock
+from doubles.tokens import SECRET, token
 from requests_support import SAMPLE
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from api.edge.json_input import BadJson, loads, nesting_depth
 
-SECRET = "test-only-jwt-secret-0123456789abcdef"
 DEEP = "[" * 100_000
 MONDAY = "2026-11-23T09:15:00+01:00"
-
-
-def token(sub: str = "user-a", role: str = "authenticated") -> str:
-    now = int(time.time())
-    claims = {"sub": sub, "role": role, "aud": "authenticated", "iat": now, "exp": now + 3600}
-    return jwt.encode(claims, SECRET, algorithm="HS256")
 
 
 async def frame(ws, match, within_s: float = 10) -> dict:

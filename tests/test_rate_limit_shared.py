@@ -8,14 +8,12 @@ import json
 import time
 
 import httpx
-import jwt
 import pytest
+from doubles.tokens import SECRET, bearer, token
 from websockets.asyncio.client import connect
 
 from api.edge.rate_limit import DatabaseRateLimiter
 from api.storage import Database
-
-SECRET = "test-only-jwt-secret-0123456789abcdef"
 
 
 class Clock:
@@ -52,12 +50,6 @@ async def test_database_limiter_slides_over_window_boundaries(db_url):
         await db.close()
 
 
-def bearer(sub: str) -> dict[str, str]:
-    now = int(time.time())
-    claims = {"sub": sub, "role": "authenticated", "aud": "authenticated", "exp": now + 600}
-    return {"Authorization": "Bearer " + jwt.encode(claims, SECRET, algorithm="HS256")}
-
-
 @pytest.mark.postgres
 async def test_two_servers_on_one_postgres_share_the_budget(app_server, postgres_url):
     api = {"auth_enabled": True, "supabase_jwt_secret": SECRET, "rate_limit_per_minute": 4, "lisa_workers": 2}
@@ -70,13 +62,11 @@ async def test_two_servers_on_one_postgres_share_the_budget(app_server, postgres
         for i in range(3):
             server = (one, two)[i % 2]
             codes.append(
-                (await http.post(f"{server.url}/api/v1/sessions", headers=bearer("alice"))).status_code
+                (await http.post(f"{server.url}/api/v1/sessions", headers=bearer(token("alice")))).status_code
             )
         assert codes == [201, 201, 201]
         # the fourth request (a chat socket opened on the other server) is the last one allowed
-        async with connect(
-            f"{two.ws_url}/ws", subprotocols=["bearer", bearer("alice")["Authorization"][7:]]
-        ) as ws:
+        async with connect(f"{two.ws_url}/ws", subprotocols=["bearer", token("alice")]) as ws:
             while json.loads(await ws.recv()).get("sender") != "lisa":
                 pass
             await ws.send(json.dumps({"type": "message", "content": "Hello"}))
@@ -84,6 +74,8 @@ async def test_two_servers_on_one_postgres_share_the_budget(app_server, postgres
                 pass
             assert frame["code"] == 429 and frame["retry_after"] >= 1
         for server in (one, two):
-            r = await http.post(f"{server.url}/api/v1/sessions", headers=bearer("alice"))
+            r = await http.post(f"{server.url}/api/v1/sessions", headers=bearer(token("alice")))
             assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
-        assert (await http.post(f"{one.url}/api/v1/sessions", headers=bearer("bob"))).status_code == 201
+        assert (
+            await http.post(f"{one.url}/api/v1/sessions", headers=bearer(token("bob")))
+        ).status_code == 201
