@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from api.requests.business_hours import BusinessHours
@@ -27,30 +25,6 @@ SAMPLE = {
     "preferred_time": "nächste Woche, Montag 10-12 Uhr",
     "user_profile": {"username": "Max Mustermann", "city": "Berlin", "country": "Germany"},
 }
-
-
-@dataclass
-class RecordingCarrier:
-    """Stands in for the phone network at the Carrier boundary: records calls; the test plays the network
-    by reporting statuses to the processor (as Twilio's status callbacks do)."""
-
-    name: str = "recording"
-    placed: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-    hung_up: list[str] = field(default_factory=list)
-    fail: bool = False
-    _ids: Any = field(default_factory=lambda: itertools.count(1))
-
-    async def place_call(self, to: str, parameters: dict[str, str]) -> str:
-        if self.fail:
-            raise ConnectionError("carrier unreachable")
-        self.placed.append((to, dict(parameters)))
-        return f"CA{next(self._ids):032d}"
-
-    async def hangup(self, call_sid: str) -> None:
-        self.hung_up.append(call_sid)
-
-    async def transfer(self, call_sid: str, number: str) -> None:  # pragma: no cover - unused here
-        raise NotImplementedError
 
 
 def make_processor(

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 from conftest import ManualClock
-from requests_support import SAMPLE, RecordingCarrier, body, make_processor, wait_for
+from doubles.carriers import RecordingCarrier
+from requests_support import SAMPLE, body, make_processor, wait_for
 
 from api.requests.scheduler import CLAIM_MARGIN_S
 

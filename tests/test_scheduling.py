@@ -11,7 +11,8 @@ from datetime import datetime
 
 import pytest
 from conftest import ManualClock
-from requests_support import SAMPLE, RecordingCarrier, body, database_url, make_processor, wait_for
+from doubles.carriers import RecordingCarrier
+from requests_support import SAMPLE, body, database_url, make_processor, wait_for
 
 from agent.conversation import Conversation, ConversationEvent, Language, Mode, Status
 from api.requests.business_hours import BusinessHours
@@ -19,6 +20,7 @@ from api.storage import Database
 from pipelines.call_hooks import CallInfo, CallResult
 
 RID = SAMPLE["request_id"]
+MONDAY_9_15 = "2026-11-23T09:15:00+01:00"
 
 
 def at(text: str) -> datetime:
@@ -62,6 +64,44 @@ async def db(db_url):
     await database.close()
 
 
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(MONDAY_9_15)
+
+
+@pytest.fixture
+def carrier() -> RecordingCarrier:
+    return RecordingCarrier()
+
+
+@pytest.fixture
+async def processors(db, clock, carrier):
+    """``processors(**settings)``: a request processor on ``db`` with ``clock`` and ``carrier`` unless given;
+    each one is stopped after the test."""
+    made = []
+
+    def make(*, clock=clock, carrier=carrier, **settings):
+        made.append(make_processor(db, clock, carrier, **settings))
+        return made[-1]
+
+    yield make
+    for p in made:
+        await p.stop()
+
+
+@pytest.fixture
+def processor(processors):
+    """A request processor with the default settings (see :func:`processors`)."""
+    return processors()
+
+
+async def call_placed(p, lang: str = "de") -> str:
+    """Submit the sample request and let the scheduler place its call; the call's sid."""
+    await p.submit(body(), lang)
+    await p.tick()
+    return await wait_for(lambda: _sid(p))
+
+
 async def _sid(processor, rid=RID):
     job = await processor.store.open_job(rid)
     return job and job["call_sid"]
@@ -92,9 +132,8 @@ def ended(status: Status, appointment: datetime | None = None, summary: str = ""
     )
 
 
-async def test_booked_flow_through_call_hooks(db):
-    carrier = RecordingCarrier()
-    p = make_processor(db, ManualClock("2026-11-23T09:15:00+01:00"), carrier)
+async def test_booked_flow_through_call_hooks(processor, carrier):
+    p = processor
     status, answer = await p.submit(body(), "de")
     assert (status, answer) == (
         200,
@@ -140,14 +179,11 @@ async def test_booked_flow_through_call_hooks(db):
     assert (answer["status"], answer["request_status"]) == ("completed", "booked") and len(
         carrier.placed
     ) == 1
-    await p.stop()
 
 
-async def test_no_slot_fails_with_the_reason(db):
-    p = make_processor(db, ManualClock("2026-11-24T14:00:00+01:00"), RecordingCarrier())
-    await p.submit(body(), "en")
-    await p.tick()
-    sid = await wait_for(lambda: _sid(p))
+async def test_no_slot_fails_with_the_reason(processors):
+    p = processors(clock=ManualClock("2026-11-24T14:00:00+01:00"))
+    sid = await call_placed(p, "en")
     await p.on_call_started(outbound_call(sid), Conversation(mode=Mode.OUTBOUND, language=Language.EN))
     await p.on_call_ended(outbound_call(sid), ended(Status.FAILED, summary="Fully booked this week"))
     row = await p.store.get(RID)
@@ -155,13 +191,10 @@ async def test_no_slot_fails_with_the_reason(db):
     events = await p.store.events(RID)
     assert [e["type"] for e in events][-2:] == ["call_completed", "call_failed"]
     assert events[-1]["message"] == "Fully booked this week"
-    await p.stop()
 
 
-async def test_busy_and_no_answer_are_retried_then_failed(db):
-    clock = ManualClock("2026-11-23T09:15:00+01:00")
-    carrier = RecordingCarrier()
-    p = make_processor(db, clock, carrier, outbound_max_attempts=3, outbound_retry_delay_s=60)
+async def test_busy_and_no_answer_are_retried_then_failed(processors, clock, carrier):
+    p = processors(outbound_max_attempts=3, outbound_retry_delay_s=60)
     await p.submit(body(), "de")
     for attempt, signal in enumerate(["busy", "no-answer", "no-answer"], start=1):
         assert await p.tick() == 1
@@ -181,51 +214,38 @@ async def test_busy_and_no_answer_are_retried_then_failed(db):
     assert failures[-1].startswith("Nobody answered (attempt 3 of 3); giving up")
     clock.advance(3600)
     assert await p.tick() == 0
-    await p.stop()
 
 
-async def test_voicemail_is_hung_up_and_retried(db):
-    carrier = RecordingCarrier()
-    p = make_processor(db, ManualClock("2026-11-23T09:15:00+01:00"), carrier)
-    await p.submit(body(), "de")
-    await p.tick()
-    sid = await wait_for(lambda: _sid(p))
+async def test_voicemail_is_hung_up_and_retried(processor, carrier):
+    p = processor
+    sid = await call_placed(p)
     await p.on_call_status(sid, "in-progress", {"AnsweredBy": "machine_end_beep", "request_id": RID})
     assert carrier.hung_up == [sid]
     assert await _status(p) == "waiting_for_callback"
     assert "voicemail" in (await p.store.events(RID))[-1]["message"]
-    await p.stop()
 
 
-async def test_retry_due_after_closing_waits_for_the_next_opening(db):
-    clock = ManualClock("2026-11-27T17:58:00+01:00")  # Friday
-    p = make_processor(db, clock, RecordingCarrier(), outbound_retry_delay_s=300)
-    await p.submit(body(), "de")
-    await p.tick()
-    sid = await wait_for(lambda: _sid(p))
+async def test_retry_due_after_closing_waits_for_the_next_opening(processors):
+    p = processors(clock=ManualClock("2026-11-27T17:58:00+01:00"), outbound_retry_delay_s=300)  # Friday
+    sid = await call_placed(p)
     await p.on_call_status(sid, "busy", {"request_id": RID})
     events = await p.store.events(RID)
     assert "Monday, 30 November, 08:00" in events[-1]["message"]
     jobs = await p.store.jobs(RID)
     assert jobs[-1]["due_at"].startswith("2026-11-30T07:00:00")  # 08:00 Berlin in UTC
-    await p.stop()
 
 
-async def test_carrier_error_is_reported_and_retried(db):
-    carrier = RecordingCarrier(fail=True)
-    p = make_processor(db, ManualClock("2026-11-23T09:15:00+01:00"), carrier)
+async def test_carrier_error_is_reported_and_retried(processors):
+    p = processors(carrier=RecordingCarrier(fail=True))
     await p.submit(body(), "de")
     await p.tick()
     await wait_for(lambda: not p.active)
     assert await _status(p) == "waiting_for_callback"
     assert "telephony provider refused the call" in (await p.store.events(RID))[-1]["message"]
-    await p.stop()
 
 
-async def test_concurrency_and_duration_limits(db):
-    clock = ManualClock("2026-11-23T09:15:00+01:00")
-    carrier = RecordingCarrier()
-    p = make_processor(db, clock, carrier, outbound_max_concurrent_calls=1, outbound_max_call_duration_s=0.5)
+async def test_concurrency_and_duration_limits(processors, carrier):
+    p = processors(outbound_max_concurrent_calls=1, outbound_max_call_duration_s=0.5)
     await p.submit(body(), "de")
     other = "0e6c2b7a-1111-4a4a-9b9b-222233334444"
     await p.submit(body(request_id=other), "de")
@@ -241,15 +261,11 @@ async def test_concurrency_and_duration_limits(db):
     assert await p.tick() == 1
     await wait_for(lambda: len(carrier.placed) == 2)
     assert {c[1]["request_id"] for c in carrier.placed} == {RID, other}
-    await p.stop()
 
 
-async def test_cancel_during_a_call_hangs_up_and_stays_canceled(db):
-    carrier = RecordingCarrier()
-    p = make_processor(db, ManualClock("2026-11-23T09:15:00+01:00"), carrier)
-    await p.submit(body(), "de")
-    await p.tick()
-    sid = await wait_for(lambda: _sid(p))
+async def test_cancel_during_a_call_hangs_up_and_stays_canceled(processor, carrier):
+    p = processor
+    sid = await call_placed(p)
     await p.on_call_started(outbound_call(sid), Conversation(mode=Mode.OUTBOUND, language=Language.EN))
     status, answer = await p.cancel(RID)
     assert (status, answer["status"]) == (200, "canceled")
@@ -266,21 +282,16 @@ async def test_cancel_during_a_call_hangs_up_and_stays_canceled(db):
         },
     )
     assert (await p.cancel("unknown"))[0] == 404
-    await p.stop()
 
 
-async def test_a_call_answered_after_cancel_is_hung_up(db):
-    carrier = RecordingCarrier()
-    p = make_processor(db, ManualClock("2026-11-23T09:15:00+01:00"), carrier)
-    await p.submit(body(), "de")
-    await p.tick()
-    sid = await wait_for(lambda: _sid(p))
+async def test_a_call_answered_after_cancel_is_hung_up(processor, carrier):
+    p = processor
+    sid = await call_placed(p)
     assert (await p.cancel(RID))[0] == 200  # while it rings
     await p.on_call_started(outbound_call(sid), Conversation(mode=Mode.OUTBOUND, language=Language.EN))
     assert sid in carrier.hung_up
     assert await _status(p) == "canceled"
     assert "call_connected" not in await _types(p)
-    await p.stop()
 
 
 async def test_restart_outside_business_hours_calls_at_the_next_opening(db_url):
@@ -313,7 +324,7 @@ async def test_two_instances_on_one_postgres_never_call_twice(tmp_path):
 
 async def _two_instances(postgres_url: str) -> None:
     dbs = [await Database.connect(postgres_url) for _ in range(2)]
-    clock = ManualClock("2026-11-23T09:15:00+01:00")
+    clock = ManualClock(MONDAY_9_15)
     carriers = [RecordingCarrier(), RecordingCarrier()]
     procs = [
         # 12 requests of one user to one number: the daily limits are not what this test is about
@@ -345,44 +356,33 @@ async def _two_instances(postgres_url: str) -> None:
 @pytest.mark.parametrize(
     ("stt", "forced", "expected"), [("local", None, "en"), ("deepgram", None, "de"), ("local", "de", "de")]
 )
-async def test_call_language(db, stt, forced, expected):
+async def test_call_language(processors, carrier, stt, forced, expected):
     from pipelines.settings import VoiceSettings
 
-    carrier = RecordingCarrier()
     voice = VoiceSettings(_env_file=None, lisa_stt=stt)
-    p = make_processor(
-        db, ManualClock("2026-11-23T09:15:00+01:00"), carrier, voice=voice, outbound_call_language=forced
-    )
+    p = processors(voice=voice, outbound_call_language=forced)
     await p.submit(body(), "de")
     await p.tick()
     await wait_for(lambda: carrier.placed)
     assert carrier.placed[0][1]["language"] == expected
-    await p.stop()
 
 
-async def test_a_crashed_instances_claim_is_taken_over_after_the_claim_timeout(db):
-    clock = ManualClock("2026-11-23T09:15:00+01:00")
+async def test_a_crashed_instances_claim_is_taken_over_after_the_claim_timeout(processors, clock, carrier):
     short = {"scheduler_claim_timeout_s": 300, "outbound_max_call_duration_s": 280}  # calls end before 300 s
-    dead = make_processor(db, clock, RecordingCarrier(), **short)
+    dead = processors(carrier=RecordingCarrier(), **short)
     await dead.submit(body(), "de")
     [job] = await dead.store.due_jobs(clock.now(), clock.now(), limit=5)
     assert await dead.store.claim(job, "crashed-instance", clock.now(), clock.now())  # then it dies
-    carrier = RecordingCarrier()
-    alive = make_processor(db, clock, carrier, **short)
+    alive = processors(**short)
     assert await alive.tick() == 0  # the claim is fresh: maybe that instance is still calling
     clock.advance(301)
     assert await alive.tick() == 1
     await wait_for(lambda: carrier.placed)
-    await alive.stop()
 
 
-async def test_carrier_completed_without_a_call_end_is_retried(db):
-    carrier = RecordingCarrier()
-    p = make_processor(db, ManualClock("2026-11-23T09:15:00+01:00"), carrier)
-    await p.submit(body(), "de")
-    await p.tick()
-    sid = await wait_for(lambda: _sid(p))
+async def test_carrier_completed_without_a_call_end_is_retried(processor):
+    p = processor
+    sid = await call_placed(p)
     await p._completed_without_result(RID, sid, grace_s=0)  # what on_call_status("completed") runs later
     assert await _status(p) == "waiting_for_callback"
     assert "ended without a result" in (await p.store.events(RID))[-1]["message"]
-    await p.stop()

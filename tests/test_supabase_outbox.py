@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 from conftest import ManualClock
+from doubles.carriers import RecordingCarrier
 from fakes.postgrest_protocol_server import PostgrestProtocolServer
-from requests_support import SAMPLE, RecordingCarrier, body, make_processor
+from requests_support import SAMPLE, body, make_processor
 
 from api.requests.outbox import Outbox
 from api.requests.supabase_store import SupabaseOutcomeStore
