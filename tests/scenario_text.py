@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from doubles.conversations import rule_engine
 from prerequisites import SHARED_SCENARIOS
 
-from agent.business import load_business
 from agent.calendar import InMemoryCalendar
 from agent.clock import Clock
 from agent.conversation import BookingRequest, Conversation
 from agent.engine import Engine
-from agent.rule_brain import RuleBrain
 
 SCENARIOS = SHARED_SCENARIOS  # ../shared/scenarios beside the repository
 # events the call layer adds around an outbound conversation (not the engine's business)
@@ -46,7 +45,7 @@ def load_scenario(path: str | Path) -> dict[str, Any]:
 
 def engine_for(scenario: dict[str, Any], calendar: InMemoryCalendar | None = None) -> Engine:
     clock = Clock(scenario["clock"], scenario.get("timezone", "Europe/Berlin"))
-    return Engine(RuleBrain(), load_business(), clock, calendar or InMemoryCalendar())
+    return rule_engine(clock, calendar or InMemoryCalendar())
 
 
 async def run_text(scenario: dict[str, Any], engine: Engine | None = None) -> TextRun:

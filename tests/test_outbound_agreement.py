@@ -13,15 +13,12 @@ from pathlib import Path
 
 import pytest
 from conftest import ManualClock
+from doubles.conversations import Talk, rule_engine
 from scenario_text import failures, load_scenario, run_text
 
 from agent.agreement import Agreement, agreed_slot, on_hangup
-from agent.business import load_business
-from agent.calendar import InMemoryCalendar
 from agent.conversation import BookingRequest, Conversation, Language, Mode, Status
-from agent.engine import Engine
 from agent.outcome_check import mismatches, names_slot, settle
-from agent.rule_brain import RuleBrain
 from agent.when import say_datetime
 
 CLOCK = "2026-11-23T09:15:00+01:00"  # Monday
@@ -43,16 +40,11 @@ def request(preferred: str, lang: str = "en", user: str = "Max Mustermann") -> B
     )
 
 
-class Call:
-    def __init__(self, preferred: str, lang: str = "en") -> None:
-        self.engine = Engine(RuleBrain(), load_business(), ManualClock(CLOCK), InMemoryCalendar())
-        self.conv = self.engine.new_conversation("outbound", lang, request=request(preferred, lang))
-        self.said: list[str] = []
+class Call(Talk):
+    """An outbound call about ``request(preferred, lang)``, on a fresh engine at ``CLOCK``."""
 
-    async def __call__(self, text: str) -> str:
-        reply = await self.engine.reply(self.conv, text)
-        self.said.append(reply)
-        return reply
+    def __init__(self, preferred: str, lang: str = "en") -> None:
+        super().__init__(rule_engine(ManualClock(CLOCK)), "outbound", lang, request(preferred, lang))
 
     @property
     def now(self) -> datetime:
@@ -108,7 +100,7 @@ async def test_an_offer_taken_back_before_the_goodbye_is_not_booked():
 @pytest.mark.parametrize("lang", ["en", "de"])
 async def test_mismatches_names_what_contradicts(lang):
     conv = Conversation(Mode.OUTBOUND, Language(lang), request=request("Friday morning", lang))
-    engine = Engine(RuleBrain(), load_business(), ManualClock(CLOCK), InMemoryCalendar())
+    engine = rule_engine(ManualClock(CLOCK))
     tools = engine.toolbox(conv)
     now = engine.business.local(engine.clock.now())
     slot = datetime(2026, 11, 27, 10, 0, tzinfo=engine.business.tz)
@@ -125,7 +117,7 @@ async def test_mismatches_names_what_contradicts(lang):
 
 
 async def test_settle_books_an_agreed_slot_nobody_recorded_and_releases_an_unconfirmed_yes():
-    engine = Engine(RuleBrain(), load_business(), ManualClock(CLOCK), InMemoryCalendar())
+    engine = rule_engine(ManualClock(CLOCK))
     now = engine.business.local(engine.clock.now())
     slot = datetime(2026, 11, 27, 10, 0, tzinfo=engine.business.tz)
     conv = Conversation(Mode.OUTBOUND, Language.EN, request=request("Friday morning"))
@@ -142,7 +134,7 @@ async def test_settle_books_an_agreed_slot_nobody_recorded_and_releases_an_uncon
 
 
 async def test_end_conversation_derives_the_booking_from_the_agreement():
-    engine = Engine(RuleBrain(), load_business(), ManualClock(CLOCK), InMemoryCalendar())
+    engine = rule_engine(ManualClock(CLOCK))
     conv = Conversation(Mode.OUTBOUND, Language.EN, request=request("Friday morning"))
     slot = datetime(2026, 11, 27, 10, 0, tzinfo=engine.business.tz)
     Agreement.of(conv).accept(slot)

@@ -7,33 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import ManualClock
+from doubles.conversations import Talk, rule_engine, talk
 
-from agent.business import load_business
 from agent.calendar import Booking, InMemoryCalendar
 from agent.conversation import Status
-from agent.engine import Engine
-from agent.rule_brain import RuleBrain
 
 TZ = ZoneInfo("Europe/Berlin")
 MONDAY_9 = "2026-11-23T09:00:00+01:00"
-
-
-class Talk:
-    """One conversation: ``await talk("...")`` returns Lisa's reply."""
-
-    def __init__(self, engine: Engine, mode: str = "chat", lang: str = "en") -> None:
-        self.engine = engine
-        self.conv = engine.new_conversation(mode, lang)
-
-    async def open(self) -> str:
-        return await self.engine.reply(self.conv, None)
-
-    async def __call__(self, text: str) -> str:
-        return await self.engine.reply(self.conv, text)
-
-    @property
-    def status(self) -> Status:
-        return self.conv.outcome.status
 
 
 @pytest.fixture
@@ -43,13 +23,7 @@ def calendar():
 
 @pytest.fixture
 def engine(calendar):
-    return Engine(RuleBrain(), load_business(), ManualClock(MONDAY_9), calendar)
-
-
-async def talk(engine, mode="chat", lang="en") -> Talk:
-    t = Talk(engine, mode, lang)
-    await t.open()
-    return t
+    return rule_engine(ManualClock(MONDAY_9), calendar)
 
 
 async def test_greeting_names_lisa_and_the_business(engine):

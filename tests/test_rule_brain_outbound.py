@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import pytest
 from conftest import ManualClock
+from doubles.conversations import Talk, rule_engine
 
-from agent.business import load_business
-from agent.calendar import InMemoryCalendar
 from agent.conversation import BookingRequest, Status
-from agent.engine import Engine
-from agent.rule_brain import RuleBrain
 from agent.rule_nlu import callee_name, purpose, spoken_preference
 
 CLOCK = "2026-11-23T09:15:00+01:00"  # Monday
@@ -36,20 +33,11 @@ def dentist(lang: str = "en") -> BookingRequest:
     )
 
 
-class Call:
+class Call(Talk):
+    """An outbound call about ``request`` (the dentist's by default), on a fresh engine at ``CLOCK``."""
+
     def __init__(self, lang: str = "en", request: BookingRequest | None = None) -> None:
-        self.engine = Engine(RuleBrain(), load_business(), ManualClock(CLOCK), InMemoryCalendar())
-        self.conv = self.engine.new_conversation("outbound", lang, request=request or dentist(lang))
-        self.said: list[str] = []
-
-    async def __call__(self, text: str) -> str:
-        reply = await self.engine.reply(self.conv, text)
-        self.said.append(reply)
-        return reply
-
-    @property
-    def status(self) -> Status:
-        return self.conv.outcome.status
+        super().__init__(rule_engine(ManualClock(CLOCK)), "outbound", lang, request or dentist(lang))
 
 
 async def test_lisa_waits_for_the_callee_then_introduces_herself():

@@ -9,31 +9,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import ManualClock
+from doubles.conversations import rule_engine, talk
 
 from agent import rule_nlu as nlu
-from agent.business import load_business
 from agent.calendar import InMemoryCalendar
-from agent.engine import Engine
-from agent.rule_brain import RuleBrain
 
 TZ = ZoneInfo("Europe/Berlin")
 MONDAY_9 = "2026-11-23T09:00:00+01:00"
-
-
-class Talk:
-    def __init__(self, engine: Engine, mode: str, lang: str) -> None:
-        self.engine = engine
-        self.conv = engine.new_conversation(mode, lang)
-        self.replies: list[str] = []
-
-    async def __call__(self, text: str, words: list[tuple[str, float]] | None = None) -> str:
-        reply = " ".join([s async for s in self.engine.respond(self.conv, text, words)])
-        self.replies.append(reply)
-        return reply
-
-    @property
-    def outcome(self) -> dict:
-        return self.conv.outcome.as_dict()
 
 
 @pytest.fixture
@@ -43,13 +25,7 @@ def calendar():
 
 @pytest.fixture
 def engine(calendar):
-    return Engine(RuleBrain(), load_business(), ManualClock(MONDAY_9), calendar)
-
-
-async def talk(engine, mode="chat", lang="en") -> Talk:
-    t = Talk(engine, mode, lang)
-    await engine.reply(t.conv, None)
-    return t
+    return rule_engine(ManualClock(MONDAY_9), calendar)
 
 
 async def bookings(calendar) -> list:
@@ -74,7 +50,7 @@ async def test_a_new_request_after_an_offer_to_transfer_is_that_request(
     t = await talk(engine, mode, lang)
     for miss in misses:
         await t(miss)
-    assert ("colleague" in t.replies[-1]) or ("Mitarbeiter" in t.replies[-1])  # the transfer offer
+    assert ("colleague" in t.said[-1]) or ("Mitarbeiter" in t.said[-1])  # the transfer offer
     reply = await t(ask)
     assert t.conv.transfer_to is None and t.outcome["status"] == "open"
     assert "name" in reply.lower()
@@ -183,7 +159,7 @@ async def test_never_the_same_reply_three_times(engine, lang, start, chatter, wa
     await t(start)
     for text in chatter:
         await t(text)
-    replies = t.replies
+    replies = t.said
     assert replies[1] == replies[0]  # the brain repeats its offer once...
     assert replies[2] != replies[1] and way_out in replies[2]  # ...then rephrases with a way out
     assert replies[3] not in replies[:3] and way_out in replies[3]  # ...then offers the way out
@@ -195,7 +171,7 @@ async def test_repeated_noise_is_not_answered_the_same_way_three_times(engine):
     t = await talk(engine, "inbound")
     for _ in range(5):
         await t("...")
-    for a, b, c in zip(t.replies, t.replies[1:], t.replies[2:], strict=False):
+    for a, b, c in zip(t.said, t.said[1:], t.said[2:], strict=False):
         assert not (a == b == c)
 
 
@@ -292,7 +268,7 @@ async def test_a_name_heard_unsure_is_spelled_back_and_a_spelled_correction_take
 async def test_a_yes_confirms_the_name_and_a_bare_surname_corrects_it(engine, calendar):
     t = await talk(engine, "inbound")
     await t("My name is Joe Park, appointment Thursday at 9 please", words("My name is Joe Park,", {"park"}))
-    assert "P-A-R-K" in t.replies[-1] and "is free" in t.replies[-1]
+    assert "P-A-R-K" in t.said[-1] and "is free" in t.said[-1]
     assert "Joe Park" in await t("Yes, that's right", words("Yes, that's right", set()))
     t2 = await talk(engine, "inbound")
     await t2("appointment Thursday at 11")
