@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from conftest import ManualClock
+from doubles.brains import CrashingBrain
 
 from agent.brain import BrainUnavailable, TurnContext
 from agent.business import load_business
@@ -143,17 +144,6 @@ async def test_toolbox_of_the_engine_settles_a_dropped_call():
     await engine.reply(conv, None)
     await engine.toolbox(conv).end_conversation("caller hung up")
     assert conv.outcome.status is Status.ABANDONED
-
-
-class CrashingBrain:
-    """A brain with a bug: raises something other than BrainUnavailable."""
-
-    name = "crashing"
-
-    async def reply(self, conv: Conversation, user_text: str | None, ctx: TurnContext) -> AsyncIterator[str]:
-        if user_text is not None:
-            raise KeyError("bug")
-        yield "Hello, this is Lisa."
 
 
 async def test_a_crashing_brain_never_leaves_the_caller_in_silence(caplog):
