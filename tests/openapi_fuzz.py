@@ -22,7 +22,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,8 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events
 from schemathesis.engine import from_schema as engine_for
+
+from api.cli.inprocess_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 JWT_SECRET = "fuzz-jwt-secret-0123456789abcdef0123456789"  # only ever known to the fuzzed server
@@ -57,12 +58,6 @@ _APP_ENV_PREFIXES = ("LISA_", "SUPABASE_", "TWILIO_", "DEEPGRAM_", "ELEVENLABS_"
 
 
 # --- the server ------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class LisaServe:
     """``lisa serve`` in a child process on the embedded default: a temp dir (its SQLite file, no ``.env``),
     a free loopback port, loopback telephony, rate limit off; ``auth`` turns bearer-token auth on (HS256 with

@@ -17,27 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import jwt
 import pytest
 import websockets
+from doubles.tokens import SECRET, token
 from websockets.asyncio.client import connect
+
+from api.cli.inprocess_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 LISA = ROOT / ".venv" / "bin" / "lisa"
-SECRET = "test-only-jwt-secret-0123456789abcdef"
 MB = 1024 * 1024
-
-
-def token(sub: str = "user-a", role: str = "authenticated") -> str:
-    now = int(time.time())
-    claims = {"sub": sub, "role": role, "aud": "authenticated", "iat": now, "exp": now + 3600}
-    return jwt.encode(claims, SECRET, algorithm="HS256")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
