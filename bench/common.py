@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
+import sys
 from pathlib import Path
 from typing import Any
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+SHARED_SCENARIOS = (Path(__file__).resolve().parents[1] / ".." / "shared" / "scenarios").resolve()
+
+
+def shared_scenarios(pattern: str = "*.yaml") -> list[Path]:
+    """The shared scenario files (``../shared/scenarios`` beside the repository) matching ``pattern``, sorted.
+    None there: a note on stderr, or under ``CI=true`` an exit with that note (as ``tests/prerequisites.py``
+    fails a test): a benchmark in CI never measures less than it names."""
+    found = sorted(SHARED_SCENARIOS.glob(pattern)) if SHARED_SCENARIOS.is_dir() else []
+    if not found:
+        note = f"no shared scenarios {pattern} at {SHARED_SCENARIOS}"
+        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+            raise SystemExit(f"{note} (CI=true: a missing prerequisite fails the benchmark)")
+        print(f"{note}: measuring without them", file=sys.stderr)
+    return found
 
 
 def latency_ms(seconds: list[float], digits: int = 3) -> dict[str, float]:

@@ -30,11 +30,11 @@ from typing import Any
 import numpy as np
 import yaml
 
-from bench.common import RESULTS_DIR, latency_ms, write_result
+from bench.common import RESULTS_DIR, latency_ms, shared_scenarios, write_result
 
 RESULTS = RESULTS_DIR / "stt_wer.json"
 REPO = Path(__file__).resolve().parents[1]
-SCENARIO_DIRS = [REPO / "tests" / "scenarios", REPO / ".." / "shared" / "scenarios"]
+SCENARIOS = REPO / "tests" / "scenarios"
 CONDITIONS: dict[str, dict[str, float]] = {
     "clean": {},
     "snr_25db": {"snr_db": 25},
@@ -101,7 +101,7 @@ def load_lines(limit: int | None = None) -> list[Line]:
     business = load_business()
     lines: list[Line] = []
     readback_users: set[str] = set()
-    files = sorted(p for d in SCENARIO_DIRS if d.is_dir() for p in d.glob("*.yaml"))
+    files = sorted(SCENARIOS.glob("*.yaml")) + shared_scenarios()
     for path in files:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))

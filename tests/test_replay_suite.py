@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from prerequisites import SHARED_SCENARIOS, require_shared_scenarios
+from prerequisites import SHARED_SCENARIOS, require_shared_scenarios, shared_scenarios
 
 from api.replay.report import class_summary, write_json, write_scenario_files
 from api.replay.result import ScenarioResult
@@ -38,10 +38,7 @@ KNOWN_ISSUES: dict[str, str] = {}
 
 
 def _files() -> list[Path]:
-    files = sorted(OURS.glob("*.yaml"))
-    if SHARED.is_dir():
-        files += sorted(SHARED.glob("*.yaml"))
-    return files
+    return sorted(OURS.glob("*.yaml")) + shared_scenarios()  # test_shared_scenarios_are_there: when none
 
 
 try:
