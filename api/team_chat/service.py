@@ -142,13 +142,15 @@ class TeamChatService:
         has_more = len(page) > limit
         return page[-limit:] if has_more else page, has_more
 
-    async def post(self, chat_id: str, user: User, content: str) -> ChatMessage:
-        """A member's message: stored, then sent to every connected member."""
+    async def post(self, chat_id: str, user: User, content: str, member: bool = False) -> ChatMessage:
+        """A member's message: stored, then sent to every connected member. ``member``: the caller's membership
+        was checked already (a socket checks it once, when it opens; members are never removed)."""
         if len(content) > self.settings.team_max_message_chars:
             raise TeamError(422, f"content: at most {self.settings.team_max_message_chars} characters")
         if not content.strip():
             raise TeamError(422, "content: a message needs some text")
-        await self.member_chat(chat_id, user)
+        if not member:
+            await self.member_chat(chat_id, user)
         message = ChatMessage(
             session_id=chat_id,
             sender="user",

@@ -115,7 +115,7 @@ async def chat_socket(
                 await sub.answer(limited)
                 continue
             try:
-                await team.chats.post(chat_id, user, content)
+                await team.chats.post(chat_id, user, content, member=True)
             except TeamError as exc:
                 await sub.answer(lisa_socket.ws_error(exc.status_code, exc.detail))
             except Exception as exc:  # one failed frame is answered; the socket stays open
