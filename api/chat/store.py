@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agent.conversation import Conversation
 from agent.conversation_codec import dumps, loads
@@ -160,7 +161,9 @@ class SessionStore:
             "end_reason": s.end_reason,
         }
 
-    async def _insert_messages(self, conn, session_id: str, messages: list[ChatMessage]) -> None:
+    async def _insert_messages(
+        self, conn: AsyncConnection, session_id: str, messages: list[ChatMessage]
+    ) -> None:
         """Append messages numbered after the session's last one (one round trip for all of them)."""
         if not messages:
             return
