@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import logging
@@ -15,7 +16,7 @@ from agent.brain import Brain, BrainUnavailable, TurnContext
 from agent.business import BusinessProfile
 from agent.calendar import Calendar, DryRunCalendar, InMemoryCalendar
 from agent.clock import Clock
-from agent.conversation import BookingRequest, Conversation, Language, Message, Mode
+from agent.conversation import BookingRequest, Conversation, ConversationEvent, Language, Message, Mode
 from agent.phrases import phrase
 from agent.sentences import sentence_chunks
 from agent.tools import Toolbox
@@ -53,9 +54,12 @@ class Engine:
         fallback: Brain | None = None,
         max_input_chars: int = 1000,
         leave_voicemail: bool = True,
+        brain_stall_s: float = 0.0,
     ) -> None:
         self.brain = brain
         self.leave_voicemail = leave_voicemail  # False: a mailbox gets no message (the call just ends)
+        # on a phone call, a brain with no first sentence after this long is given up for the fallback (0: off)
+        self.brain_stall_s = brain_stall_s
         self.fallback = fallback
         self.business = business
         self.clock = clock or Clock()
@@ -245,11 +249,18 @@ class Engine:
     async def _run(self, conv: Conversation, text: str | None) -> AsyncIterator[str]:
         said: list[str] = []
         brains = [self.brain] + ([self.fallback] if self.fallback and self.fallback is not self.brain else [])
+        phone = conv.mode in (Mode.INBOUND, Mode.OUTBOUND)
+        if phone and conv.state.get("failover") and len(brains) > 1:
+            brains = brains[1:]  # this call switched to the fallback for good
         # After two identical replies the next one is held back whole and compared before it is spoken.
         hold = text is not None and self._loop_ahead(conv)
         for index, brain in enumerate(brains):
+            stall = (
+                self.brain_stall_s if phone and index + 1 < len(brains) and self.brain_stall_s > 0 else None
+            )
             try:
-                async for sentence in sentence_chunks(brain.reply(conv, text, self._context(conv))):
+                pieces = sentence_chunks(brain.reply(conv, text, self._context(conv)))
+                async for sentence in _first_within(pieces, stall):
                     said.append(sentence)
                     if not hold:
                         yield sentence
@@ -268,6 +279,8 @@ class Engine:
                         if not hold:
                             yield said[-1]
                     break
+                if phone:
+                    self._failover(conv, brain, brains[index + 1], exc)
                 if not said:
                     said.append(phrase(conv.language, "engine.apology"))
                     if not hold:
@@ -281,6 +294,53 @@ class Engine:
                 yield sentence
         conv.history.append(Message("assistant", reply, self.clock.now(), meta))
 
+    def _failover(self, conv: Conversation, failed: Brain, fallback: Brain, exc: Exception) -> None:
+        """A phone call's brain failed or stalled: the fallback (the rule brain, from the same conversation
+        state) answers for the rest of the call; a ``provider_failover`` event says so."""
+        if conv.state.get("failover"):
+            return
+        why = str(exc) if isinstance(exc, BrainUnavailable) else type(exc).__name__
+        conv.state["failover"] = {"from": failed.name, "to": fallback.name}
+        message = (
+            f"{failed.name} brain failed ({why}); the {fallback.name} brain answers for the rest of the call"
+        )
+        conv.events.append(ConversationEvent("provider_failover", message[:300], self.clock.now()))
+        log.warning("provider_failover: conversation %s: %s", conv.id, message)
+
 
 async def _once(text: str) -> AsyncIterator[str]:
     yield text
+
+
+async def _first_within(pieces: AsyncIterator[str], limit_s: float | None) -> AsyncIterator[str]:
+    """``pieces``, but :class:`BrainUnavailable` when the first does not come within ``limit_s`` (a stalled
+    endpoint: the caller would hear silence). The stalled brain is cancelled and closed in the background,
+    so its cleanup (a connection to drop) adds no silence."""
+    iterator = aiter(pieces)
+    if limit_s is not None:
+        first = asyncio.ensure_future(anext(iterator))
+        done, _ = await asyncio.wait({first}, timeout=limit_s)
+        if not done:
+            first.cancel()
+            closing = asyncio.ensure_future(_close_stalled(first, iterator))
+            _CLOSING.add(closing)
+            closing.add_done_callback(_CLOSING.discard)
+            raise BrainUnavailable(f"no reply within {limit_s:g} s")
+        try:
+            yield first.result()
+        except StopAsyncIteration:
+            return
+    async for piece in iterator:
+        yield piece
+
+
+_CLOSING: set[asyncio.Future[None]] = set()  # stalled brains being closed
+
+
+async def _close_stalled(first: asyncio.Future[str], iterator: AsyncIterator[str]) -> None:
+    with contextlib.suppress(BaseException):
+        await first
+    close = getattr(iterator, "aclose", None)
+    if close is not None:
+        with contextlib.suppress(Exception):
+            await close()

@@ -29,6 +29,7 @@ def build_engine(
             fallback=rule,
             max_input_chars=settings.lisa_max_input_chars,
             leave_voicemail=settings.lisa_leave_voicemail,
+            brain_stall_s=settings.lisa_brain_stall_s,
         )
     return Engine(
         rule,

@@ -18,6 +18,8 @@ class AgentSettings(BaseSettings):
     lisa_business_profile: Path | None = None  # YAML file; default: prompts/business.yaml
     lisa_max_input_chars: int = 1000
     lisa_leave_voicemail: bool = True  # outbound: leave a short message on a mailbox (false: never)
+    # phone calls: no first sentence from the LLM brain after this long → the rule brain takes over (0: off)
+    lisa_brain_stall_s: float = 2.0
 
     openai_api_key: str | None = None
     openai_base_url: str | None = None

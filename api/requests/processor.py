@@ -49,6 +49,7 @@ FORWARDED_EVENTS = (
     "message_left",
     "voicemail_reached",
     "hold_timeout",
+    "provider_failover",  # the call's LLM failed or stalled; the rule brain took over
 )
 MACHINE_PREFIXES = ("machine", "fax")
 RETRY_REASONS = {
