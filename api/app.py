@@ -189,6 +189,9 @@ def create_app(
     app.add_middleware(BodyGuard, settings=settings)
     errors.install(app)  # adds the catch-all middleware: outside the body guard, inside the headers
     app.add_middleware(SecurityHeaders)
+    from api.edge import cors
+
+    cors.install(app, settings)  # outermost: preflights are answered before body limits and auth
     # one handler per domain error: the areas' services raise them, the answer is the HTTP error they name
     app.add_exception_handler(ChatError, chat_routes.chat_error)
     app.add_exception_handler(request_routes.RequestRefused, request_routes.request_refused)

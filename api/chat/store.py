@@ -1,4 +1,6 @@
-"""Chat sessions and their messages in the database (tables of migration 0003)."""
+"""Chat sessions and their messages in the database (tables of migration 0003). Lisa's one-to-one chats are
+the rows of ``kind`` 'lisa'; the team chat's direct and group chats (api/team_chat, migration 0010) share the
+tables but are never seen here."""
 
 from __future__ import annotations
 
@@ -205,14 +207,14 @@ class SessionStore:
     async def get(self, session_id: str, with_conversation: bool = True) -> SessionRecord | None:
         columns = "*" if with_conversation else _SUMMARY_COLUMNS
         row = await self.db.fetchone(
-            f"SELECT {columns} FROM chat_sessions WHERE id = :id", {"id": session_id}
+            f"SELECT {columns} FROM chat_sessions WHERE id = :id AND kind = 'lisa'", {"id": session_id}
         )
         return _record(row, with_conversation) if row else None
 
     async def list_sessions(
         self, user_id: str | None = None, status: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[SessionRecord]:
-        where: list[str] = []
+        where = ["kind = 'lisa'"]
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         if user_id is not None:
             where.append("user_id = :user_id")
@@ -265,9 +267,9 @@ class SessionStore:
 
     async def count(self, status: str | None = None) -> int:
         if status is None:
-            row = await self.db.fetchone("SELECT COUNT(*) AS n FROM chat_sessions")
+            row = await self.db.fetchone("SELECT COUNT(*) AS n FROM chat_sessions WHERE kind = 'lisa'")
         else:
             row = await self.db.fetchone(
-                "SELECT COUNT(*) AS n FROM chat_sessions WHERE status = :s", {"s": status}
+                "SELECT COUNT(*) AS n FROM chat_sessions WHERE kind = 'lisa' AND status = :s", {"s": status}
             )
         return int(row["n"]) if row else 0

@@ -41,6 +41,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
     )
     # the workers read their settings from the environment: the same host and port as this process
     os.environ["HOST"], os.environ["PORT"] = str(options["host"]), str(options["port"])
+    os.environ["LISA_WORKERS"] = str(workers)  # `--workers N`: each worker knows it has siblings (chat relay)
     asyncio.run(_migrate(settings.database_url))  # once, before the workers race to do it
     uvicorn.run("api.cli.server:worker_app", factory=True, workers=workers, **options)
     return 0

@@ -30,7 +30,7 @@ def providers(state: AppState) -> dict[str, str]:
     """Which provider serves each stage (names only). Areas may name theirs in ``state.providers``."""
     found: dict[str, str] = {"brain": state.agent_settings.lisa_brain}
     if state.agent_settings.lisa_brain == "llm":
-        found["brain"] = f"llm ({state.agent_settings.openai_model}; fallback rule)"
+        found["brain"] = f"llm ({state.agent_settings.llm_endpoint()[2]}; fallback rule)"
     try:
         from pipelines.settings import VoiceSettings
 
