@@ -172,7 +172,7 @@ class MediaCall:
 
     # ------------------------------------------------------------------ setup
 
-    async def _conversation(self):  # Conversation
+    async def _conversation(self) -> Conversation:
         params = self.info.parameters
         engine = self.deps.engine
         language = params.get("language") or self.deps.default_language

@@ -27,7 +27,7 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from agent import call_situations
-from agent.conversation import ConversationEvent, Language, Message, Mode
+from agent.conversation import Conversation, ConversationEvent, Language, Message, Mode
 from agent.engine import Engine
 from agent.phrases import phrase
 from pipelines.call_session import CallSession
@@ -82,7 +82,7 @@ class LisaProcessor(FrameProcessor):
         self.ending = False
 
     @property
-    def conv(self):  # Conversation
+    def conv(self) -> Conversation:
         return self._session.conversation
 
     # ------------------------------------------------------------------ frames

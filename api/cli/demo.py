@@ -17,11 +17,20 @@ import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from agent.conversation import Conversation, ConversationEvent
 from pipelines.call_hooks import CallInfo, CallResult
+
+if TYPE_CHECKING:  # imported where they are used: the command line starts without them
+    from rich.console import Console
+    from rich.table import Table
+
+    from api.settings import ApiSettings
+    from api.state import AppState
+    from simulation.scripted_party import ScriptedParty
 
 DEMO_TIMEZONE = "Europe/Berlin"
 REQUEST: dict[str, Any] = {  # seed 002's sample request, in English for the embedded (English) voices
@@ -84,7 +93,9 @@ class LiveView:
         self.ended.set()
 
 
-async def demo(clock_value: str | None = None, timeout_s: float = 240.0, console: Any = None) -> int:
+async def demo(
+    clock_value: str | None = None, timeout_s: float = 240.0, console: Console | None = None
+) -> int:
     import httpx
     from rich.console import Console
     from rich.table import Table
@@ -139,7 +150,16 @@ async def demo(clock_value: str | None = None, timeout_s: float = 240.0, console
                 await served.stop()
 
 
-async def _follow(console, api, state, view, party, timeout_s, httpx, Table) -> int:
+async def _follow(
+    console: Console,
+    api: ApiSettings,
+    state: AppState,
+    view: LiveView,
+    party: ScriptedParty,
+    timeout_s: float,
+    httpx: ModuleType,
+    Table: type[Table],  # the class (imported where it is used)
+) -> int:
     base = f"http://127.0.0.1:{api.port}"
     rid = REQUEST["request_id"]
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:

@@ -103,7 +103,7 @@ class Database:
             engine = create_async_engine(url, connect_args={"timeout": 30})
 
             @event.listens_for(engine.sync_engine, "connect")
-            def _sqlite_pragmas(dbapi_conn, _record):
+            def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:  # sqlite3's connection
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
