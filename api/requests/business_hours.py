@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
+import phonenumbers
+from phonenumbers import timezone
 
 from api.requests.settings import RequestSettings
+
+
+def _zone_of(number: str | None) -> tuple[str | None, str | None]:
+    """The one time zone of a phone number and its country (None when unknown or several)."""
+    if not number:
+        return None, None
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return None, None
+    zones = [z for z in timezone.time_zones_for_number(parsed) if z != "Etc/Unknown"]
+    if len(zones) != 1:
+        return None, None
+    return zones[0], phonenumbers.region_code_for_number(parsed)
+
+
+def _holidays(region: str | None) -> Any:
+    try:
+        return holidays.country_holidays(region) if region else {}
+    except NotImplementedError:  # a country the holidays package does not know
+        return {}
 
 
 def _hhmm(value: str) -> time:
@@ -34,6 +59,7 @@ class BusinessHours:
             raise ValueError("business_close must be after business_open")
         self.days = frozenset(days)
         self.holidays = holidays.country_holidays(country, subdiv=subdiv or None) if country else {}
+        self._elsewhere: dict[tuple[str, str | None], BusinessHours] = {}  # for_number, by zone and country
 
     @classmethod
     def from_settings(cls, settings: RequestSettings) -> BusinessHours:
@@ -45,6 +71,22 @@ class BusinessHours:
             country=settings.business_holidays_country or None,
             subdiv=settings.business_holidays_subdiv,
         )
+
+    def for_number(self, number: str | None) -> BusinessHours:
+        """These hours where the called number is: a number in another single time zone (from
+        ``phonenumbers``: "+1 212 …" is New York) gets the same opening hours in its own time zone, with its
+        country's public holidays; a number of our zone, of several zones, or unknown keeps these."""
+        zone, region = _zone_of(number)
+        if zone is None or zone == self.tz.key:
+            return self
+        key = (zone, region)
+        if key not in self._elsewhere:
+            other = copy.copy(self)
+            other.tz = ZoneInfo(zone)
+            other.holidays = _holidays(region)
+            other._elsewhere = {}
+            self._elsewhere[key] = other
+        return self._elsewhere[key]
 
     def is_open_day(self, day: date) -> bool:
         return day.weekday() in self.days and day not in self.holidays

@@ -149,7 +149,8 @@ class RequestProcessor(CallScheduler):
                 "detail": [{"loc": ["body", "number_to_call"], "msg": refusal, "type": "value_error"}],
             }
         now = self.now()
-        opening = self.hours.next_opening(now)
+        hours = self.hours.for_number(body.number_to_call)  # the callee's local hours
+        opening = hours.next_opening(now)
         row = {
             "id": body.request_id,
             "user_id": body.user_id,
@@ -170,7 +171,7 @@ class RequestProcessor(CallScheduler):
             events.append(("error", error))
         elif opening > now:
             row["status"] = "outside_business_hours"
-            events.append(("scheduled", scheduled_message(opening, language, self.hours.tz.key)))
+            events.append(("scheduled", scheduled_message(opening, language, hours.tz.key)))
         job_due = opening if body.number_to_call else None
         try:
             created = await self.store.create(row, events, job_due=job_due, quotas=self.quotas(body))
@@ -385,8 +386,9 @@ class RequestProcessor(CallScheduler):
                 unless_status=FINAL_STATUSES,
             )
             return
-        due = self.hours.next_opening(self.now() + timedelta(seconds=self.settings.outbound_retry_delay_s))
-        local_due = due.astimezone(self.hours.tz)
+        hours = self.hours.for_number(row.get("number_to_call"))
+        due = hours.next_opening(self.now() + timedelta(seconds=self.settings.outbound_retry_delay_s))
+        local_due = due.astimezone(hours.tz)
         events.append(
             (
                 "call_failed",

@@ -120,13 +120,14 @@ class CallScheduler:
             await self._take_over(job, row)
             return False
         now = self.now()
-        if not self.hours.is_open(now):  # e.g. a retry that came due after closing time
-            opening = self.hours.next_opening(now)
+        hours = self.hours.for_number(row["number_to_call"])  # the callee's local hours
+        if not hours.is_open(now):  # e.g. a retry that came due after closing time
+            opening = hours.next_opening(now)
             await self.store.reschedule_job(job["id"], opening)
             await self.store.update(
                 request_id,
                 {"status": "outside_business_hours"},
-                [("scheduled", scheduled_message(opening, row["language"], self.hours.tz.key))],
+                [("scheduled", scheduled_message(opening, row["language"], hours.tz.key))],
                 unless_status=FINAL_STATUSES,
             )
             self._changed()
