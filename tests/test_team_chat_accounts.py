@@ -218,3 +218,29 @@ def test_every_team_chat_setting_is_documented_in_env_example(monkeypatch):
     assert not missing, f"not in .env.example: {missing}"
     settings = TeamChatSettings()  # empty values copied from .env.example mean the defaults
     assert settings.team_jwt_secret is None and settings.jitsi_base_url == "https://meet.jit.si"
+
+
+async def test_one_principal_model_with_auth_on(app_server):
+    """With AUTH_ENABLED our access tokens are accepted by the other areas like Supabase's (the user is the
+    owner of what they make, not an admin), and a Supabase user gets a team chat account on first use."""
+    from doubles.tokens import SECRET
+    from doubles.tokens import bearer as supabase_bearer
+    from doubles.tokens import token as supabase_token
+
+    server = await app_server(api={"auth_enabled": True, "supabase_jwt_secret": SECRET})
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        anna = await register(client, "Anna")
+        session = await client.post("/api/v1/sessions", json={"language": "en"}, headers=anna["headers"])
+        assert session.status_code == 201, session.text
+        sid = session.json()["session_id"]
+        assert (await server.state.chat.store.get(sid)).user_id == anna["user"]["id"]
+        assert (await client.get("/api/v1/sessions", headers=anna["headers"])).status_code == 403
+        assert (await client.get("/api/v1/sessions")).status_code == 401
+
+        supabase = supabase_bearer(supabase_token("supabase-user-7"))
+        me = await client.get("/auth/me", headers=supabase)
+        assert me.status_code == 200 and me.json()["user"]["id"] == "supabase-user-7"
+        group = await client.post(
+            "/groups", json={"name": "Mixed", "participantIds": [anna["user"]["id"]]}, headers=supabase
+        )
+        assert group.status_code == 200 and anna["user"]["id"] in group.json()["group"]["participantIds"]
