@@ -1,7 +1,8 @@
 """The FastAPI app: chat API (seeds 000/001/003), Twilio webhooks and media streams, outbound requests (seed 002).
 
 Start-up is composed in one place, :func:`lifespan_of`: the core (database, Lisa's engine), then each area's
-lifespan in order — telephony → calls (voice) → requests → chat → call sweeper — entered on one
+lifespan in order — telephony → calls (voice) → requests → chat → team chat → call sweeper → console — each
+given what it needs from the ones before, all entered on one
 ``AsyncExitStack``, so shutdown runs in reverse by construction (a failing stop is logged, the rest still
 stop). What they yield becomes the typed :class:`api.state.AppState` that routes get through ``api/deps.py``.
 
