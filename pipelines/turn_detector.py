@@ -34,6 +34,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from pipecat.frames.frames import (
@@ -48,10 +49,12 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from agent.call_situations import is_non_speech
+from agent.conversation import ConversationEvent
 from pipelines import inference
 from pipelines.call_session import CallSession
 from pipelines.frames import ARRIVED, CallerTurnFrame, UtteranceEndFrame
 from pipelines.line_sounds import MUSIC_SHARE, LineSounds, music_share
+from pipelines.providers import ProviderErrorFrame
 from pipelines.settings import VoiceSettings
 from pipelines.vad import WINDOW_BYTES, WINDOW_S, CallerVAD
 
@@ -62,6 +65,7 @@ START_WINDOWS = 3  # ~100 ms of speech starts a caller turn
 PRE_ROLL_WINDOWS = 10  # ~320 ms of audio before the detected start goes to STT
 PARTIAL_EVERY_S = 0.35  # while Lisa talks: transcribe the caller this often to count words
 MAX_TURN_S = 28.0  # a turn longer than this is cut (Whisper's window)
+STALL_SPEECH_S = 0.8  # cloud STT: this much speech without a word back within 1 s is a stalled service
 SPECULATE_WINDOWS = 3  # ~100 ms into a pause the transcription starts (before the turn is known to end)
 
 
@@ -144,6 +148,8 @@ class TurnDetector(FrameProcessor):
         if isinstance(frame, InterimTranscriptionFrame) and not self._local_stt:
             self._cloud_interim = frame.text
             return
+        if isinstance(frame, ProviderErrorFrame) and frame.stage == "stt" and frame.permanent:
+            self._fail_over(f"{frame.provider} failed ({frame.error[:120]})")
         if isinstance(frame, StartFrame):
             self._vad = await asyncio.to_thread(CallerVAD)
         elif isinstance(frame, (EndFrame, CancelFrame)):
@@ -335,6 +341,12 @@ class TurnDetector(FrameProcessor):
             else:
                 text = await self._cloud_text()
                 words = tuple(self._cloud_words) if self._cloud_final else ()
+                if not text.strip() and self._speech_end_t - self._turn_start_t >= STALL_SPEECH_S:
+                    # speech (longer than a cough), but not a word from the cloud within a second: it
+                    # stalled; local Whisper hears this turn and the rest of the call
+                    self._fail_over("no transcript within 1 s of the end of speech")
+                    heard = await inference.transcribe(bytes(self._audio), self._context_prompt())
+                    text, words = heard.text, heard.words
             stt_final_t = time.monotonic()
             start_t, end_t = self._turn_start_t, self._speech_end_t
             audio = bytes(self._audio)
@@ -344,6 +356,17 @@ class TurnDetector(FrameProcessor):
             await self._deliver(text, start_t, end_t, stt_final_t, words)
         finally:
             self._finishing = False
+
+    def _fail_over(self, why: str) -> None:
+        """The cloud speech recognition failed or stalled: this call's turns are transcribed by the local
+        Whisper from now on (a ``provider_failover`` event of the call)."""
+        if self._local_stt:
+            return
+        self._local_stt = True
+        message = f"stt: {why}; local Whisper transcribes the rest of the call"
+        log.warning("provider_failover: call %s: %s", self._session.call_sid, message)
+        conversation = self._session.conversation
+        conversation.events.append(ConversationEvent("provider_failover", message, datetime.now(UTC)))
 
     def _not_speech(self, text: str, audio: bytes) -> bool:
         """A "turn" that was hold music or a tone, whatever speech recognition made of it ("[Music]", "♪",
