@@ -79,7 +79,6 @@ async def test_one_word_and_a_cough_do_not_interrupt_lisa_two_words_do(app_serve
         cleared = [u for u in call.utterances if u.cleared]  # the piece of the answer playing then
         assert cleared and cleared[-1].first_media_ms >= answer.first_media_ms
         assert cleared[-1].played_bytes < len(cleared[-1].ulaw)
-        assert cleared_ms - said_ms < 4000
         await call.wait_lisa_speaking(20, after_ms=call.audio_sends[-1][1])  # the two words were a turn
         await call.wait_lisa_done(20, new_utterance=False, settle=0.8)
         sid = call.call_sid
