@@ -75,7 +75,9 @@ async def start_local_server(scenario: Scenario) -> LocalServer:
     api, agent = scenario_settings(scenario, sock.getsockname()[1], f"sqlite:///{Path(tmp.name) / 'lisa.db'}")
     try:
         served = await serve_in_process(
-            create_app(api, agent, overrides=scenario_overrides(scenario)), sock, name=f"replay-server-{scenario.name}"
+            create_app(api, agent, overrides=scenario_overrides(scenario)),
+            sock,
+            name=f"replay-server-{scenario.name}",
         )
     except BaseException:
         tmp.cleanup()
