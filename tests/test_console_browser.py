@@ -22,7 +22,7 @@ from conftest import ManualClock
 from prerequisites import chromium
 from requests_support import SAMPLE, wait_for
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("console-browser")]  # one Chromium at a time
 
 SECRET = "console-browser-secret-0123456789abcdef"
 SATURDAY = "2026-11-28T11:00:00+01:00"
@@ -36,8 +36,9 @@ def service_token() -> str:
 @pytest.fixture
 async def browser() -> AsyncIterator[object]:
     path = chromium()
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
 
+    expect.set_options(timeout=15_000)  # a loaded CI machine (two workers, speech models) answers slower
     async with async_playwright() as pw:
         launched = await pw.chromium.launch(executable_path=path, headless=True)
         try:
@@ -114,6 +115,7 @@ async def test_sign_in_refusals_csrf_and_sign_out(app_server, browser, tmp_path)
     assert op.clean(allow=("401", "403")) == []
 
 
+@pytest.mark.xdist_group("replay-suite")  # one speech pipeline at a time (see test_outbound_scenarios)
 async def test_a_demo_call_books_live_in_two_operators_browsers(app_server, browser, tmp_path, monkeypatch):
     """The README's demo path: "Place demo call" on the Now page; the request page, then the call's page
     with its transcript growing turn by turn; a second operator on a phone sees the badge change live."""

@@ -15,12 +15,13 @@ import json
 from collections.abc import AsyncIterator
 from datetime import date
 from importlib import resources
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import jwt
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from api.auth import SERVICE_ROLE, AuthError, verify_token
 from api.console import request_stream_routes
@@ -30,19 +31,45 @@ from api.console.sessions import (
     ANONYMOUS_OPERATOR,
     COOKIE,
     COOKIE_PATH,
+    OPERATOR_ROLES,
     Operator,
+    bearer_operator,
     current_operator,
     operator_for_write,
 )
+from api.edge import json_input
+from api.edge.openapi_docs import json_body, responses
 from api.edge.rate_limit import limiter_of
 from api.state import app_state
 
-pages = APIRouter(prefix="/console", tags=["console"])
+pages = APIRouter(
+    prefix="/console",
+    tags=["console"],
+    responses=responses(
+        described={
+            401: "not signed in to the console (or, signing in: a bad token or password)",
+            403: "a write without the session's CSRF token or from another origin; a sign-in that is no operator",
+            404: "unknown call, request, chat or file",
+            409: "the action does not fit now (the call ended, outside business hours, not failed…)",
+            429: "too many sign-in attempts",
+        }
+    ),
+)
 Reader = Annotated[Operator, Depends(current_operator)]
 Writer = Annotated[Operator, Depends(operator_for_write)]
 STATIC = {"console.js": "text/javascript", "console.css": "text/css", "icon.svg": "image/svg+xml"}
-OPERATOR_ROLES = ("operator", "admin")  # team-chat accounts (claim lisa_role) that may use the console
 KEEP_ALIVE_S = 15.0
+BodyModel = TypeVar("BodyModel", bound=BaseModel)
+RequestStatus = Literal[
+    "queued",
+    "outside_business_hours",
+    "calling",
+    "in_progress",
+    "waiting_for_callback",
+    "booked",
+    "failed",
+    "canceled",
+]  # seed 002's statuses (api.requests.models.STATUSES)
 
 
 def services(request: Request) -> ConsoleServices:
@@ -132,6 +159,8 @@ async def session(request: Request) -> Response:
         return JSONResponse(_session_body(request, operator))
     if not app_state(request).settings.auth_enabled:
         return await _open(request, ANONYMOUS_OPERATOR, "anonymous")
+    if request.headers.get("authorization"):  # a script: who its token is, no session
+        return JSONResponse(_session_body(request, await bearer_operator(request)))
     return JSONResponse({"detail": "not signed in to the console", "auth": "on"}, status_code=401)
 
 
@@ -168,22 +197,41 @@ async def _account(request: Request, email: str, password: str) -> tuple[str, st
     return user.display_name, user.role
 
 
+async def _body(request: Request, model: type[BodyModel]) -> BodyModel:
+    """The JSON body as ``model``, read after the caller was checked (a stranger gets 401, not 422)."""
+    try:
+        raw = json_input.loads(await request.body() or b"{}")
+        return model.model_validate(raw)
+    except json_input.BadJson as exc:
+        raise RequestValidationError(exc.detail()) from exc
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        ) from exc
+
+
 @pages.post(
-    "/api/session", summary="Sign in: exchange a token (or an operator's password) for a session cookie"
+    "/api/session",
+    summary="Sign in: exchange a token (or an operator's password) for a session cookie",
+    openapi_extra=json_body(SignInIn, required=False),
 )
-async def sign_in(body: SignInIn, request: Request) -> JSONResponse:
+async def sign_in(request: Request) -> JSONResponse:
     client = request.client.host if request.client else "unknown"
     wait = await limiter_of(request).take(f"console-sign-in:{client}")
     if wait:
         raise HTTPException(429, detail="too many sign-in attempts; retry later")
     if not app_state(request).settings.auth_enabled:
         return await _open(request, ANONYMOUS_OPERATOR, "anonymous")
+    if request.headers.get("authorization"):  # the token in the header instead of the body
+        operator = await bearer_operator(request)
+        return await _open(request, operator.name, operator.role)
+    body = await _body(request, SignInIn)
     if body.token:
         name, role = await _role_of(request, body.token.strip())
     elif body.email:
         name, role = await _account(request, body.email.strip(), body.password or "")
     else:
-        raise HTTPException(422, detail="token: give a token, or email and password")
+        raise HTTPException(401, detail="sign-in refused: give a token, or email and password")
     return await _open(request, name, role)
 
 
@@ -200,7 +248,7 @@ def _sse(event: dict[str, Any]) -> str:
     return f"data: {json.dumps(event, default=str, separators=(',', ':'))}\n\n"
 
 
-@pages.get("/api/events", summary="The live stream (server-sent events)")
+@pages.get("/api/events", summary="The live stream (server-sent events)", include_in_schema=False)
 async def events(request: Request, operator: Reader, service: Service) -> StreamingResponse:
     bus = services(request).bus
     sessions = services(request).sessions
@@ -290,7 +338,7 @@ async def demo_call(_operator: Writer, service: Service) -> dict[str, Any]:
 async def requests(
     _operator: Reader,
     service: Service,
-    status: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[RequestStatus | None, Query()] = None,
     day: date | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
@@ -381,8 +429,13 @@ async def _chat_act(
     return {"chat_id": chat_id, "taken_over_by": session.taken_over_by}
 
 
-@pages.post("/api/chats/{chat_id}/send", summary="Write into a chat as the manager (takes it over)")
-async def chat_send(chat_id: str, body: ChatSendIn, request: Request, operator: Writer) -> Any:
+@pages.post(
+    "/api/chats/{chat_id}/send",
+    summary="Write into a chat as the manager (takes it over)",
+    openapi_extra=json_body(ChatSendIn),
+)
+async def chat_send(chat_id: str, request: Request, operator: Writer) -> Any:
+    body = await _body(request, ChatSendIn)
     return await _chat_act(request, chat_id, operator, "send", body.content)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+import jwt
 from fastapi import HTTPException, Request
 
 from api.storage.db import Database, utcnow
@@ -24,6 +25,7 @@ COOKIE = "lisa_console"
 CSRF_HEADER = "x-csrf-token"
 COOKIE_PATH = "/console"
 ANONYMOUS_OPERATOR = "auth off"
+OPERATOR_ROLES = ("operator", "admin")  # team-chat accounts (claim ``lisa_role``) that may use the console
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Operator:
     role: str  # service_role | operator | admin | anonymous (auth off)
     csrf: str
     expires_at: str
+    bearer: bool = False  # signed in by an Authorization header (a script): no cookie, so no CSRF to fear
 
 
 def _hash(token: str) -> str:
@@ -92,12 +95,31 @@ def sessions_of(request: Request) -> ConsoleSessions:
     return console_services(request).sessions
 
 
+async def bearer_operator(request: Request) -> Operator:
+    """The caller of an ``Authorization: Bearer`` request as an operator: the service role (anyone with auth
+    off); 401 for a bad token, 403 for a user who is no operator."""
+    from api.auth import current_principal
+
+    principal = await current_principal(request)
+    if principal.is_admin:
+        return Operator(principal.user_id or "Manager", principal.role, "", "", bearer=True)
+    token = (request.headers.get("authorization") or "").partition(" ")[2].strip()
+    claims = jwt.decode(token, options={"verify_signature": False})  # verified by current_principal
+    role = str(claims.get("lisa_role") or "")
+    if role not in OPERATOR_ROLES:
+        raise HTTPException(403, detail="the console needs the service role or an operator account")
+    return Operator(str(claims.get("name") or principal.user_id or "Operator"), role, "", "", bearer=True)
+
+
 async def current_operator(request: Request) -> Operator:
-    """FastAPI dependency: the signed-in operator (401 without a valid session cookie)."""
+    """FastAPI dependency: the operator of the session cookie, else of an ``Authorization`` header (scripts);
+    401 without either."""
     operator = await sessions_of(request).lookup(request.cookies.get(COOKIE))
-    if operator is None:
-        raise HTTPException(401, detail="not signed in to the console")
-    return operator
+    if operator is not None:
+        return operator
+    if request.headers.get("authorization"):
+        return await bearer_operator(request)
+    raise HTTPException(401, detail="not signed in to the console")
 
 
 def same_origin(request: Request) -> bool:
@@ -111,6 +133,8 @@ def same_origin(request: Request) -> bool:
 async def operator_for_write(request: Request) -> Operator:
     """FastAPI dependency for write actions: a session, its CSRF token in ``X-CSRF-Token``, our own origin."""
     operator = await current_operator(request)
+    if operator.bearer:  # a header the browser never adds by itself: not forgeable by another site
+        return operator
     given = request.headers.get(CSRF_HEADER) or ""
     if not given or not hmac.compare_digest(given, operator.csrf):
         raise HTTPException(403, detail="missing or wrong CSRF token (header X-CSRF-Token)")
