@@ -81,9 +81,10 @@ async function start(data) {
 $("#sign-in-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const token = $("#token").value.trim();
-  $("#token").value = "";
+  const body = token ? { token } : { email: $("#email").value.trim(), password: $("#password").value };
+  $("#token").value = ""; $("#password").value = "";
   const r = await fetch("/console/api/session", {
-    method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token }),
+    method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
   });
   const data = await r.json().catch(() => ({}));
   if (!r.ok) { $("#sign-in-error").textContent = typeof data.detail === "string" ? data.detail : "sign-in refused"; return; }
