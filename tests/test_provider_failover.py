@@ -57,7 +57,8 @@ async def test_a_stalled_llm_hands_the_call_to_the_rule_brain_which_books(llm_se
         if not sentences:
             silence_s = time.monotonic() - started  # what the caller hears as silence
         sentences.append(sentence)
-    assert 1.0 <= silence_s < 1.6
+    # the stall limit (1 s), not the client's 10 s timeout, decided it (no speed figure: see bench/)
+    assert 1.0 <= silence_s < 5.0
     said = " ".join(sentences)
     assert said.startswith(phrase(Language.EN, "engine.apology")) and "Thursday" in said
     assert [e.type for e in conv.events].count("provider_failover") == 1
