@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.storage import Database
 from api.storage.db import Row, utcnow
@@ -163,7 +164,7 @@ class RequestStore:
         self._changed(row["id"])
         return True
 
-    async def _check_quota(self, conn: Any, quota: Quota) -> None:
+    async def _check_quota(self, conn: AsyncConnection, quota: Quota) -> None:
         if quota.limit <= 0:
             return
         if self.db.dialect == "postgresql":
@@ -237,7 +238,7 @@ class RequestStore:
             {"id": request_id},
         )
 
-    async def _event(self, conn: Any, request_id: str, event_type: str, message: str) -> None:
+    async def _event(self, conn: AsyncConnection, request_id: str, event_type: str, message: str) -> None:
         event = {
             "id": str(uuid.uuid4()),
             "request_id": request_id,
@@ -344,7 +345,7 @@ class RequestStore:
         )
 
     # --- outbox -------------------------------------------------------------------------------
-    async def _enqueue(self, conn: Any, op: str, payload: dict[str, Any]) -> None:
+    async def _enqueue(self, conn: AsyncConnection, op: str, payload: dict[str, Any]) -> None:
         await conn.execute(
             text(
                 "INSERT INTO request_outbox (id, seq, op, payload, created_at) "
