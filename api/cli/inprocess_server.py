@@ -9,11 +9,13 @@ import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from api.state import AppState
 
 
@@ -58,7 +60,7 @@ class InProcessServer:
     """An app served by uvicorn on 127.0.0.1:<port> in this event loop; :meth:`stop` is idempotent."""
 
     port: int
-    app: Any
+    app: FastAPI
     server: uvicorn.Server
     task: asyncio.Task[None]
     _stopped: bool = field(default=False, repr=False)
@@ -91,7 +93,7 @@ class InProcessServer:
             await asyncio.gather(self.task, return_exceptions=True)
 
 
-async def serve_in_process(app: Any, sock: socket.socket, *, name: str | None = None) -> InProcessServer:
+async def serve_in_process(app: FastAPI, sock: socket.socket, *, name: str | None = None) -> InProcessServer:
     """Serve ``app`` on ``sock`` (from :func:`loopback_socket`) and return once uvicorn has started (lifespan
     start-up done); raises the app's start-up error if it cannot start. Signals stay with the caller."""
     config = uvicorn.Config(app, log_level="warning", lifespan="on", ws_ping_interval=20)
