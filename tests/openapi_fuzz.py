@@ -281,6 +281,14 @@ class Fuzzer:
             for method, op in item.items()
         }
         self.report.operations = sorted(self.documents_401)
+        # ``security: []`` marks an operation that takes no bearer token (a sign-in): its 401 is about the
+        # credentials in its body, so the token callers' rules do not apply there
+        self.public = {
+            f"{method.upper()} {path}"
+            for path, item in self.raw["paths"].items()
+            for method, op in item.items()
+            if op.get("security") == []
+        }
 
     def run(self) -> FuzzReport:
         started = time.monotonic()
@@ -395,7 +403,7 @@ class Fuzzer:
     def auth_problem(self, variant: Variant, label: str, status: int, uri: str) -> str | None:
         """The refused caller's answer is 401, unless the HTTP edge (api/edge/body_limit.py) refused the request
         before anyone looked at the token, as it does by design: 408/413/415, and 422 for a NUL in the URL."""
-        if not self.server.auth:
+        if not self.server.auth or label in self.public:
             return None
         edge = status in EDGE_FIRST or (status == 422 and "%00" in uri)
         if variant.refused and self.documents_401.get(label) and status != 401 and not edge:

@@ -177,14 +177,14 @@ async def test_google_token_kept_encrypted_and_meet_created_through_calendar(app
             assert stale.status_code == 401 and "gmail/token" in stale.json()["detail"]
 
 
-async def test_gmail_token_without_an_encryption_key_is_503(app_server):
+async def test_gmail_token_without_an_encryption_key_is_409(app_server):
     server = await app_server()
     async with httpx.AsyncClient(base_url=server.url) as client:
         a = await register(client, "Anna")
         response = await client.post(
             "/auth/gmail/token", json={"token": "ya29.whatever"}, headers=a["headers"]
         )
-    assert response.status_code == 503 and "TEAM_TOKEN_ENCRYPTION_KEY" in response.json()["detail"]
+    assert response.status_code == 409 and "TEAM_TOKEN_ENCRYPTION_KEY" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,7 @@ from api.edge.errors import error_response
 from api.settings import ApiSettings
 
 TWILIO_PREFIX = "/twilio"
-TOKEN_PREFIXES = ("/api/", "/manager", "/history")
+TOKEN_PREFIXES = ("/api/", "/manager", "/history", "/chats", "/groups", "/ai/", "/google/", "/auth/gmail/")
 NO_TOKEN_PATHS: set[str] = set()  # bodies accepted without a token (e.g. a sign-in route)
 JSON_TYPES = ("application/json",)
 

@@ -187,7 +187,7 @@ class AccountService:
     # --- Google -----------------------------------------------------------------------------------------
     async def keep_google_token(self, user: User, token: str) -> None:
         if self.vault is None:
-            raise TeamError(503, "Google tokens cannot be kept: TEAM_TOKEN_ENCRYPTION_KEY is not set")
+            raise TeamError(409, "this server keeps no Google tokens: TEAM_TOKEN_ENCRYPTION_KEY is not set")
         try:
             info = await self.google.token_info(token)
         except GoogleError as exc:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 
 from api.deps import TeamChatDep
@@ -25,6 +27,9 @@ from api.team_chat.models import (
 )
 
 router = APIRouter(prefix="/auth", tags=["team chat: accounts (seed 004)"])
+NO_TOKEN: dict[str, Any] = {
+    "security": []
+}  # OpenAPI: no bearer token; a 401 here is about the credentials in the body
 
 
 def _signed_in(result: SignedIn, services: TeamChatServices) -> AuthOut:
@@ -38,6 +43,7 @@ def _signed_in(result: SignedIn, services: TeamChatServices) -> AuthOut:
 
 @router.post(
     "/register",
+    openapi_extra=NO_TOKEN,
     response_model=AuthOut,
     status_code=201,
     summary="Make an account (email + password, optional name and phone) and sign in",
@@ -52,6 +58,7 @@ async def register(body: RegisterIn, request: Request, services: TeamChatDep) ->
 
 @router.post(
     "/login",
+    openapi_extra=NO_TOKEN,
     response_model=AuthOut,
     summary="Sign in with email + password, or phone + the code of /auth/phone/code",
     responses=responses(422, 429, described={401: "wrong email or password, or wrong or expired code"}),
@@ -66,6 +73,7 @@ async def login(body: LoginIn, request: Request, services: TeamChatDep) -> AuthO
 
 @router.post(
     "/phone/code",
+    openapi_extra=NO_TOKEN,
     response_model=CodeSentOut,
     summary="Text a 6-digit sign-in code to a phone (E.164); the first sign-in of a number makes its account",
     responses=responses(422, 429, described={502: "the text message could not be sent"}),
@@ -77,6 +85,7 @@ async def phone_code(body: PhoneCodeIn, request: Request, services: TeamChatDep)
 
 @router.post(
     "/refresh",
+    openapi_extra=NO_TOKEN,
     response_model=RefreshOut,
     summary="Trade a refresh token for a new access token and a new refresh token (the old one is used up)",
     responses=responses(422, described={401: "unknown, expired, revoked or replayed refresh token"}),
@@ -92,6 +101,7 @@ async def refresh(body: RefreshIn, services: TeamChatDep) -> RefreshOut:
 
 @router.post(
     "/logout",
+    openapi_extra=NO_TOKEN,
     response_model=SuccessOut,
     summary="Revoke a refresh token and every token rotated from it (access tokens run out on their own)",
     responses=responses(422),
@@ -116,7 +126,7 @@ async def me(user: Account, services: TeamChatDep) -> MeOut:
         described={
             401: "no access token, or Google does not accept the token",
             502: "Google could not be reached",
-            503: "TEAM_TOKEN_ENCRYPTION_KEY is not set",
+            409: "this server keeps no Google tokens (TEAM_TOKEN_ENCRYPTION_KEY is not set)",
         },
     ),
 )

@@ -14,7 +14,7 @@ class TeamChatSettings(BaseSettings):
     team_jwt_secret: str | None = Field(default=None, repr=False)
     team_access_token_ttl_s: int = 900
     team_refresh_token_ttl_s: int = 30 * 24 * 3600
-    # Fernet key (cryptography) that encrypts users' Google tokens at rest; unset: /auth/gmail/token answers 503
+    # Fernet key (cryptography) that encrypts users' Google tokens at rest; unset: /auth/gmail/token answers 409
     team_token_encryption_key: str | None = Field(default=None, repr=False)
 
     # attempts per minute: per account (email / phone / invite code) and per client address
