@@ -68,6 +68,7 @@ class ConsoleService:
         self.processor = processor
         self.tz = ZoneInfo(core.agent_settings.lisa_timezone)
         self._counters_task: asyncio.Task[None] | None = None
+        self._demo: tuple[asyncio.Task[None], str] | None = None  # the demo call being placed, its request
 
     def today(self) -> date:
         return self.engine.clock.now().astimezone(self.tz).date()
@@ -117,9 +118,10 @@ class ConsoleService:
             log.warning("console: counters could not be read", exc_info=True)
 
     async def stop(self) -> None:
-        if self._counters_task is not None:
-            self._counters_task.cancel()
-            await asyncio.gather(self._counters_task, return_exceptions=True)
+        for task in (self._counters_task, self._demo[0] if self._demo else None):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
     # --- calls ----------------------------------------------------------------------------------------
     async def call_list(self, limit: int = 100) -> list[dict[str, Any]]:
@@ -325,24 +327,36 @@ class ConsoleService:
 
     async def demo_call(self) -> dict[str, Any]:
         """The demo's outbound request (seed 002's sample) with the scripted receptionist on the loopback
-        carrier, under a new request id: the console shows it being called and booked."""
+        carrier, under a new request id: the console shows it being called and booked. Answers at once (the
+        receptionist's voice is synthesized meanwhile); one demo request at a time (409 while one is open)."""
         if not self.can_place_demo_call:
             raise ActionError(409, "demo calls need the loopback carrier (LISA_TELEPHONY=loopback)")
+        if self._demo is not None:
+            task, request_id = self._demo
+            row = await self.processor.store.get(request_id)
+            if not task.done() or (row is not None and row["status"] not in FINAL_STATUSES):
+                raise ActionError(409, "a demo call is under way; wait until its request is final")
         import uuid
 
+        request_id = str(uuid.uuid4())
+        task = asyncio.get_running_loop().create_task(self._place_demo_call(request_id), name="console-demo")
+        self._demo = (task, request_id)
+        return {"status": "placing", "request_id": request_id}
+
+    async def _place_demo_call(self, request_id: str) -> None:
         from api.cli.demo import RECEPTIONIST, REQUEST
         from api.requests.models import ProcessRequestBody, guess_language
         from simulation.scripted_party import ScriptedParty
 
-        party = ScriptedParty(RECEPTIONIST, language="en", first_speaker="party")
-        await party.prepare()
-        self.carrier.register_party(REQUEST["number_to_call"], party)
-        body = ProcessRequestBody.model_validate({**REQUEST, "request_id": str(uuid.uuid4())})
-        language = guess_language(body.title, body.description, body.preferred_time, hint=body.language)
-        status, answer = await self.processor.submit(body, language)
-        if status != 200:
-            raise ActionError(status, str(answer.get("error") or answer))
-        return answer
+        try:
+            party = ScriptedParty(RECEPTIONIST, language="en", first_speaker="party")
+            await party.prepare()
+            self.carrier.register_party(REQUEST["number_to_call"], party)
+            body = ProcessRequestBody.model_validate({**REQUEST, "request_id": request_id})
+            language = guess_language(body.title, body.description, body.preferred_time, hint=body.language)
+            await self.processor.submit(body, language)
+        except Exception:  # the console shows no request; the log says why
+            log.exception("console: the demo call could not be placed")
 
     # --- bookings -------------------------------------------------------------------------------------
     async def bookings(self, day: date, days: int) -> list[dict[str, Any]]:

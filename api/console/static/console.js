@@ -16,6 +16,7 @@ let route = { page: "now", id: null };
 let counters = {};
 const feed = [];
 let current = null; // what the open page shows (a call, a request, a chat), for live updates
+let pendingDemo = null; // the demo request being placed: its page opens when it exists
 
 // --- time in the business's timezone -----------------------------------------------------------------
 const fmt = (iso, opts = { dateStyle: "short", timeStyle: "medium" }) => {
@@ -136,6 +137,10 @@ function onEvent(e) {
   if (e.kind === "counters") { counters = e.counters; renderCounters(); return; }
   if (e.kind === "signed_out") { showSignIn("Your session ended."); return; }
   if (e.kind === "resync") { render(); return; }
+  if (e.kind === "request" && e.request_id === pendingDemo) {
+    pendingDemo = null;
+    location.hash = `#/requests/${encodeURIComponent(e.request_id)}`;
+  }
   const text = describe(e);
   if (text) {
     feed.unshift({ at: e.at, text, href: link(e) });
@@ -214,9 +219,9 @@ async function showNow() {
   renderCounters(); renderFeed();
   $("#demo-call")?.addEventListener("click", async (ev) => {
     ev.target.disabled = true;
-    const r = await act("/console/api/demo-call", undefined, "Demo request placed");
+    const r = await act("/console/api/demo-call", undefined, "Placing the demo call…");
     ev.target.disabled = false;
-    if (r?.request_id) location.hash = `#/requests/${encodeURIComponent(r.request_id)}`;
+    if (r?.request_id) pendingDemo = r.request_id;  // opened once it exists (its first live event)
   });
 }
 function renderCounters() {
