@@ -89,15 +89,17 @@ class MenuOption:
 
 def menu_options(text: str) -> list[MenuOption]:
     """The options a phone menu announces, in order ("For appointments press 1, for billing press 2"). A
-    menu says them one way ("for X press N" or "press N for X"): the way of its first option wins where
-    the two readings overlap ("press 1 for billing, press 2 …" is not "billing, press 2")."""
-    text = _JOINED.sub(
-        ", ", text
-    )  # speech recognition ends sentences inside options: "For appointments. Press 1"
+    menu says them one way ("for X press N" or "press N for X"): that way wins where
+    the two readings overlap ("press 1 for billing, press 2 …" is not "billing, press 2"); the reading with
+    more options, then the one that ends with the menu, is the menu's way."""
+    # speech recognition ends sentences inside options: "For appointments. Press 1"
+    text = _JOINED.sub(", ", text)
     readings = []
     for patterns in (_LABEL_FIRST, _DIGIT_FIRST):
         readings.append(sorted((m for p in patterns for m in p.finditer(text)), key=lambda m: m.start()))
-    readings.sort(key=lambda ms: ms[0].start() if ms else len(text) + 1)
+    # the reading with more options wins; on a tie the one that runs to the end of the menu ("…, press 3 for
+    # opening hours" read label-first leaves "for opening hours" over)
+    readings.sort(key=lambda ms: (len(ms), ms[-1].end() if ms else 0), reverse=True)
     chosen = list(readings[0])
     for m in readings[1]:
         if all(m.end() <= c.start() or m.start() >= c.end() for c in chosen):

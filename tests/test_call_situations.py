@@ -57,6 +57,11 @@ async def _turn(engine, conv, text: str) -> str:
             "1",
         ),  # as Whisper heard it
         ("Für Rechnungen. Drücken Sie die 1. Für Terminvereinbarungen. Drücken Sie die 2.", "2"),
+        (
+            "Welcome to Parkside Vets. Press 1 for the pharmacy. Press 2 to make an appointment. Press 3 for hours.",
+            "2",
+        ),
+        ("Welcome to Parkside Vets, press 1 for the pharmacy, press 2 to make an appointment.", "2"),
     ],
 )
 def test_menu_choice(text: str, digits: str) -> None:
