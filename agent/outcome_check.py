@@ -13,11 +13,15 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from agent.agreement import KEY, Agreement, agreed_slot, iso
 from agent.conversation import Conversation, Status
 from agent.phrases import phrase
 from agent.when import parse_offers, say_datetime
+
+if TYPE_CHECKING:
+    from agent.tools import Toolbox
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +65,7 @@ def mismatches(conv: Conversation, last_words: str, now: datetime) -> list[str]:
     return out
 
 
-async def settle(conv: Conversation, tools: object, last_words: str, now: datetime, user: str) -> str:
+async def settle(conv: Conversation, tools: Toolbox, last_words: str, now: datetime, user: str) -> str:
     """Lisa's last words on an ending outbound call, made to agree with the outcome derived from the agreement.
 
     ``tools`` is the turn's :class:`agent.tools.Toolbox`. Mismatches that had to be repaired are logged:
@@ -71,7 +75,7 @@ async def settle(conv: Conversation, tools: object, last_words: str, now: dateti
     agreed = agreed_slot(conv)
     slot = conv.outcome.appointment
     if agreed and (conv.outcome.status is not Status.BOOKED or slot is None or iso(slot) != agreed):
-        await tools.book_appointment(start=agreed)  # type: ignore[attr-defined]
+        await tools.book_appointment(start=agreed)
     words = last_words
     problems = mismatches(conv, words, now)
     if not problems:

@@ -47,7 +47,9 @@ class RateLimiter:
         self._paused_until = float("-inf")
 
     @classmethod
-    def per_minute(cls, requests_per_minute: float, **kwargs: object) -> RateLimiter | None:
+    def per_minute(
+        cls, requests_per_minute: float, *, time_fn: TimeFn = time.monotonic, sleep: SleepFn = asyncio.sleep
+    ) -> RateLimiter | None:
         """A limiter for a (possibly fractional) requests-per-minute rate; ``None`` when ``rate <= 0``.
 
         ``15`` -> 15 per 60 s; ``0.5`` -> 1 per 120 s; ``7.5`` -> 7 per 56 s.
@@ -55,7 +57,7 @@ class RateLimiter:
         if requests_per_minute <= 0:
             return None
         count = max(1, math.floor(requests_per_minute))
-        return cls(count, 60.0 * count / requests_per_minute, **kwargs)  # type: ignore[arg-type]
+        return cls(count, 60.0 * count / requests_per_minute, time_fn=time_fn, sleep=sleep)
 
     def reserve(self) -> float:
         """Reserve the next admission and return how many seconds the caller has to wait for it."""

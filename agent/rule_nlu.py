@@ -478,7 +478,7 @@ def name_confidence(name: str, words: list[list[object]] | None) -> float | None
         return None
     wanted = {w.lower() for w in re.findall(r"[^\W\d_]+", name)}
     found = [
-        float(p)  # type: ignore[arg-type]
+        float(p)  # type: ignore[arg-type]  # a confidence: a number in the engine's stored meta
         for w, p in words
         if (key := re.sub(r"[^\w]", "", str(w)).lower()) and key in wanted
     ]
