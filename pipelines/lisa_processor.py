@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from typing import Any
 
 from pipecat.frames.frames import (
     CancelFrame,
@@ -125,8 +126,8 @@ class LisaProcessor(FrameProcessor):
         if sentence and self._prefetch is not None and not self.ending:
             self._prefetch(sentence, 1, True)
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        task = self.create_task(coro, "lisa-reply")  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = self.create_task(coro, "lisa-reply")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

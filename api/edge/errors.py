@@ -67,7 +67,8 @@ def new_error_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)  # registered for it (Starlette types handlers loosely)
     if seed_002(request.url.path):
         message = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
         return error_response(request.url.path, exc.status_code, message, headers=exc.headers)
@@ -80,7 +81,8 @@ async def http_error(request: Request, status_code: int, detail: Any) -> Respons
     return await _http_error(request, StarletteHTTPException(status_code, detail))
 
 
-async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)  # registered for it
     if seed_002(request.url.path):
         errors = exc.errors()
         message = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
@@ -106,8 +108,8 @@ UNAVAILABLE_RESPONSE = {
 def install(app: FastAPI) -> None:
     """Route-aware handlers for HTTP and validation errors, the catch-all for everything else, and the edge's
     answers in the OpenAPI schema."""
-    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(UnexpectedErrors)
     generate = app.openapi
 
@@ -125,7 +127,7 @@ def install(app: FastAPI) -> None:
         assert app.openapi_schema is not None  # FastAPI's openapi() keeps the schema it built
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
 
 
 class UnexpectedErrors:

@@ -56,7 +56,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.limit_concurrency = None  # checked below, with a JSON answer
         self._header_timer: asyncio.TimerHandle | None = None
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as uvicorn's
         super().connection_made(transport)
         self._arm_header_timer()
 

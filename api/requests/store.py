@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -200,7 +200,7 @@ class RequestStore:
         self,
         request_id: str,
         fields: dict[str, Any],
-        events: list[tuple[str, str]] = (),  # type: ignore[assignment]
+        events: Sequence[tuple[str, str]] = (),
         unless_status: frozenset[str] | set[str] = frozenset(),
     ) -> bool:
         """Change fields (``updated_at`` too) and add events in one transaction.
