@@ -179,6 +179,7 @@ def create_app(
     from api.chat import routes as chat_routes
     from api.chat.service import ChatError
     from api.console import routes as console_routes
+    from api.console.sessions import COOKIE as console_cookie
     from api.edge import errors
     from api.edge.body_limit import BodyGuard
     from api.edge.security_headers import SecurityHeaders
@@ -187,7 +188,12 @@ def create_app(
     from api.team_chat.accounts import TeamError
     from api.twilio import routes as twilio_routes
 
-    app.add_middleware(BodyGuard, settings=settings)
+    app.add_middleware(
+        BodyGuard,
+        settings=settings,
+        cookie_sessions={"/console/api/": console_cookie},  # the console's writes: cookie, else a token first
+        open_paths={"/console/api/session"},  # its sign-in takes the credentials in the body
+    )
     errors.install(app)  # adds the catch-all middleware: outside the body guard, inside the headers
     app.add_middleware(SecurityHeaders)
     from api.edge import cors

@@ -213,7 +213,8 @@ async def _body(request: Request, model: type[BodyModel]) -> BodyModel:
 @pages.post(
     "/api/session",
     summary="Sign in: exchange a token (or an operator's password) for a session cookie",
-    openapi_extra=json_body(SignInIn, required=False),
+    # no bearer token needed: the credentials come in the body (a 401 here is about them)
+    openapi_extra={**json_body(SignInIn, required=False), "security": []},
 )
 async def sign_in(request: Request) -> JSONResponse:
     client = request.client.host if request.client else "unknown"

@@ -13,13 +13,15 @@ In this order, each refused with a JSON error (seed 002's shape on ``/api/proces
 6. a JSON body must parse safely (:mod:`api.edge.json_input`: nesting, UTF-8, no unpaired surrogates or NUL)
    -> 422 naming the field.
 The route then gets the buffered body as one message. Paths that take a body without a token (a sign-in)
-are registered in :data:`NO_TOKEN_PATHS`.
+are given to the middleware as ``open_paths``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Collection, Mapping
+from http.cookies import SimpleCookie
 from typing import Any
 
 from fastapi import HTTPException
@@ -32,7 +34,6 @@ from api.settings import ApiSettings
 
 TWILIO_PREFIX = "/twilio"
 TOKEN_PREFIXES = ("/api/", "/manager", "/history", "/chats", "/groups", "/ai/", "/google/", "/auth/gmail/")
-NO_TOKEN_PATHS: set[str] = set()  # bodies accepted without a token (e.g. a sign-in route)
 JSON_TYPES = ("application/json",)
 
 
@@ -57,9 +58,20 @@ class BodyTooLarge(Exception):
 class BodyGuard:
     """ASGI middleware for HTTP requests (see the module docstring); WebSockets only get the NUL check."""
 
-    def __init__(self, app: ASGIApp, settings: ApiSettings) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: ApiSettings,
+        cookie_sessions: Mapping[str, str] | None = None,
+        open_paths: Collection[str] = (),
+    ) -> None:
+        """``cookie_sessions``: path prefix -> session cookie of a browser area (the console). A request there
+        without its cookie must bring a valid token before its body is read, like the token paths.
+        ``open_paths``: paths that take a body without a token (sign-in routes)."""
         self.app = app
         self.settings = settings
+        self.cookie_sessions = dict(cookie_sessions or {})
+        self.open_paths = frozenset(open_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -102,7 +114,7 @@ class BodyGuard:
         if not has_body:
             await self.app(scope, receive, send)
             return
-        if not twilio and self._needs_token(path):
+        if not twilio and self._needs_token(path, scope):
             try:
                 await _authenticate(scope)
             except HTTPException as exc:
@@ -126,8 +138,16 @@ class BodyGuard:
                 return
         await self.app(scope, _replay(body, receive), send)
 
-    def _needs_token(self, path: str) -> bool:
-        return self.settings.auth_enabled and path.startswith(TOKEN_PREFIXES) and path not in NO_TOKEN_PATHS
+    def _needs_token(self, path: str, scope: Scope) -> bool:
+        if not self.settings.auth_enabled or path in self.open_paths:
+            return False
+        if path.startswith(TOKEN_PREFIXES):
+            return True
+        for prefix, cookie in self.cookie_sessions.items():
+            if path.startswith(prefix):
+                cookies = SimpleCookie(_header(scope, b"cookie") or "")
+                return cookie not in cookies  # with the cookie the route checks the session itself
+        return False
 
     async def _read(self, receive: Receive, limit: int) -> bytes | None:
         """The whole body (None when the client disconnected); raises BodyTooLarge or TimeoutError."""
