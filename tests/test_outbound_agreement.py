@@ -482,9 +482,16 @@ async def test_property_last_words_and_outcome_always_agree(seed):
 # --------------------------------------------------------------------------------------------- the scenarios
 
 
+def _needs_the_line(scenario: dict) -> bool:
+    """Sounds (music, beeps, a recorded greeting) or answering-machine detection: only a voice replay has them."""
+    return "answered_by" in scenario or any("audio" in turn for turn in scenario.get("party") or [])
+
+
 def _issue10_scenarios() -> list[Path]:
     return sorted(
-        p for p in SCENARIO_DIR.glob("outbound_*.yaml") if "classes:" in p.read_text(encoding="utf-8")
+        p
+        for p in SCENARIO_DIR.glob("outbound_*.yaml")
+        if "classes:" in p.read_text(encoding="utf-8") and not _needs_the_line(load_scenario(p))
     )
 
 
