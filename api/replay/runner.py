@@ -1,10 +1,10 @@
 """Replays scenarios end to end and checks their expectations.
 
 Chat: the party's ``say`` lines are typed into the chat API (``/api/v1/sessions``). Inbound: the party calls
-``WS /twilio/media`` through :class:`~telephony.media_stream.MediaStreamClient` with the stream token of the
-app's TwiML for the call, as Twilio would (Lisa greets first). Outbound:
-the party is registered with the app's loopback carrier for the request's number, the request is POSTed to
-``/api/process-request`` and the runner waits for it to settle. Outcomes come from the app's own API
+``WS /twilio/media`` through :class:`~simulation.media_stream_client.MediaStreamClient` with the stream token
+of the app's TwiML for the call, as Twilio would (Lisa greets first). Outbound: the party is registered with
+the app's loopback carrier for the request's number, the request is POSTed to ``/api/process-request`` and
+the runner waits for it to settle. Outcomes come from the app's own API
 (``/api/v1/sessions/{id}``, ``/api/calls/{sid}``, ``/api/requests/{id}``).
 """
 
