@@ -329,11 +329,12 @@ async def replay_outbound(scenario: Scenario, target: Target, client: httpx.Asyn
     t0 = time.monotonic()
     accepted = await client.post("/api/process-request", json=scenario.request)
     await _json(accepted, "POST /api/process-request")
-    canceled = scenario.cancel_after_ms is None
+    cancel_after_ms = scenario.cancel_after_ms
+    canceled = cancel_after_ms is None
     data: Any = None
     deadline = t0 + scenario.timeout_s
     while True:
-        if not canceled and time.monotonic() - t0 >= scenario.cancel_after_ms / 1000:  # type: ignore[operator]
+        if cancel_after_ms is not None and not canceled and time.monotonic() - t0 >= cancel_after_ms / 1000:
             await _cancel(client, request_id)
             canceled = True
         data = await _json(await client.get(f"/api/requests/{request_id}"), f"GET /api/requests/{request_id}")
