@@ -319,11 +319,14 @@ def test_report_dir_has_wav_transcript_and_timeline(tmp_path: Path) -> None:
     assert written == {"call.wav", "transcript.txt", "result.json", "timeline.png"}
     folder = tmp_path / "s"
     assert "lisa: Hello, this is Lisa." in (folder / "transcript.txt").read_text(encoding="utf-8")
+    png = (folder / "timeline.png").read_bytes()
+    # a real PNG of a sensible size, drawn by matplotlib
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and 5_000 < len(png) < 500_000
     with Image.open(folder / "timeline.png") as image:
-        assert image.size[0] == 900 and image.size[1] > 100
-        # the STT segment of turn 1 is drawn in its colour
+        assert image.format == "PNG" and image.size[0] == 900 and 150 < image.size[1] < 600
+        # the STT segment of turn 1 is drawn in its colour, and so is the first audio the party heard
         colours = {c for _, c in image.convert("RGB").getcolors(maxcolors=100000)}
-        assert (91, 141, 239) in colours
+        assert (91, 141, 239) in colours and (120, 120, 120) in colours
     chat = ScenarioResult("c", "chat", passed=True)
     assert {p.name for p in write_scenario_files(tmp_path, chat)} == {"transcript.txt", "result.json"}
 
