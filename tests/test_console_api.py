@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from datetime import datetime, timedelta
 from typing import get_args
@@ -57,6 +58,7 @@ async def test_sign_in_exchanges_a_token_once_for_an_httponly_samesite_cookie(ap
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
         assert (await client.get("/console/api/session")).status_code == 401
         assert (await client.get("/console/api/calls")).status_code == 401
+        assert (await client.get("/console/api/calls/CA1/timeline.svg")).status_code == 401
         bad = await client.post("/console/api/session", json={"token": "not-a-jwt"})
         assert bad.status_code == 401 and "sign-in refused" in bad.json()["detail"]
         user = await client.post(
@@ -317,8 +319,13 @@ async def test_calls_list_detail_and_actions_on_an_unknown_or_ended_call(app_ser
         [call] = (await client.get("/console/api/calls")).json()["calls"]
         assert call["state"] == "in_progress" and call["from_masked"] == "+49******321"
         assert (await client.get("/console/api/counters")).json()["calls_in_progress"] == 1
+        turns = [
+            {"user_end_ms": 1000 + 4000 * i, "stt_final_ms": 1200 + 4000 * i, "llm_first_ms": 1500 + 4000 * i,
+             "tts_first_ms": 1800 + 4000 * i, "first_audio_out_ms": 1820 + 4000 * i, "latency_ms": 820}
+            for i in range(3)
+        ]  # fmt: skip
         await store.ended(
-            "CA1", ended_by="party", reason="caller hung up", transcript=[], turns=[], outcome={}
+            "CA1", ended_by="party", reason="caller hung up", transcript=[], turns=turns, outcome={}
         )
         detail = (await client.get("/console/api/calls/CA1")).json()
         assert (
@@ -334,6 +341,16 @@ async def test_calls_list_detail_and_actions_on_an_unknown_or_ended_call(app_ser
         ).status_code == 422
         assert (await client.get("/console/api/calls/CA1/recording")).status_code == 404
         assert (await client.get("/console/api/calls/nope")).status_code == 404
+        chart = await client.get("/console/api/calls/CA1/timeline.svg")
+        assert chart.status_code == 200 and chart.headers["content-type"] == "image/svg+xml"
+        svg = chart.text
+        assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "<script" not in svg.lower()
+        # one stacked bar per turn: four segments each (end of speech → STT → token → audio → sent)
+        assert {f"turn {n}" for n in (1, 2, 3)} <= set(re.findall(r"turn \d", svg))
+        for n in (1, 2, 3):
+            assert len(re.findall(rf'id="turn-{n}-stage-\d"', svg)) == 4
+        assert "STT final" in svg and "first byte sent" in svg and "820 ms" in svg
+        assert (await client.get("/console/api/calls/nope/timeline.svg")).status_code == 404
 
 
 async def read_stream(response: httpx.Response, into: list[dict]) -> None:

@@ -59,6 +59,7 @@ Reader = Annotated[Operator, Depends(current_operator)]
 Writer = Annotated[Operator, Depends(operator_for_write)]
 STATIC = {"console.js": "text/javascript", "console.css": "text/css", "icon.svg": "image/svg+xml"}
 KEEP_ALIVE_S = 15.0
+SVG_CSP = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}  # opened on its own
 BodyModel = TypeVar("BodyModel", bound=BaseModel)
 RequestStatus = Literal[
     "queued",
@@ -312,6 +313,20 @@ async def recording(call_sid: str, _operator: Reader, service: Service) -> FileR
     except ActionError as exc:
         raise _fail(exc) from exc
     return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "no-store"})
+
+
+@pages.get(
+    "/api/calls/{call_sid}/timeline.svg",
+    summary="The call's per-turn latency chart (SVG drawn with matplotlib)",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}, "description": "one stacked bar per turn"}},
+)
+async def latency_timeline(call_sid: str, _operator: Reader, service: Service) -> Response:
+    try:
+        svg = await service.latency_svg(call_sid)
+    except ActionError as exc:
+        raise _fail(exc) from exc
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store", **SVG_CSP})
 
 
 @pages.post("/api/calls/{call_sid}/{action}", summary="hang-up | transfer (to the business's number)")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from api.calls import latency_chart
 from api.calls.store import CallStore
 from api.console.bus import LiveBus
 from api.console.settings import ConsoleSettings
@@ -158,6 +159,15 @@ class ConsoleService:
         )
         call["state"] = "ended" if call.get("ended_at") else "in_progress"
         return call
+
+    async def latency_svg(self, call_sid: str) -> bytes:
+        """The call's per-turn latency chart (matplotlib SVG, drawn in a thread off the event loop)."""
+        call = await CallStore(self.db).get(call_sid)
+        if call is None:
+            raise ActionError(404, f"unknown call {call_sid!r}")
+        rows = latency_chart.turn_rows(call.get("turns") or [])
+        title = "Per turn: end of speech → STT → first token → first audio → sent (ms)"
+        return await asyncio.to_thread(latency_chart.render, rows, title, "svg")
 
     def recording_path(self, recording: str | None) -> Path | None:
         """The recording's file when LISA_RECORDING_DIR is set and it lies inside it."""
