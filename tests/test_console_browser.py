@@ -149,13 +149,18 @@ async def test_a_demo_call_books_live_in_two_operators_browsers(app_server, brow
     await expect(call_link).to_be_visible(timeout=30_000)
     await call_link.click()
     transcript = first.page.locator("#transcript li")
-    timeline = first.page.locator("#latency .bar")
+    timeline = first.page.locator("img#latency-chart")
     sizes: list[int] = []
     deadline = time.monotonic() + 150
     while time.monotonic() < deadline and not await timeline.count():
         sizes.append(await transcript.count())
         await asyncio.sleep(0.2)
     await expect(timeline.first).to_be_visible()
+    # the server-drawn chart (matplotlib SVG) loads under the page's CSP; the text figures stay beside it
+    await first.page.wait_for_function(
+        "() => { const i = document.querySelector('img#latency-chart'); return i && i.complete && i.naturalWidth > 0; }"
+    )
+    await expect(first.page.locator("#latency li").first).to_contain_text("turn 1")
     final = await transcript.count()
     grown = sorted(set(sizes))
     assert len(grown) >= 3 and grown[0] < final, f"the transcript did not grow turn by turn: {sizes}"

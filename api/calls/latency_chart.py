@@ -76,9 +76,11 @@ def turn_rows(
     return rows
 
 
-def render(rows: list[dict[str, Any]], title: str, fmt: Literal["png", "svg"]) -> bytes:
+def render(
+    rows: list[dict[str, Any]], title: str, fmt: Literal["png", "svg"], width_in: float = WIDTH_IN
+) -> bytes:
     """The chart of ``rows`` (from :func:`turn_rows`) as PNG or SVG bytes. In the SVG the text stays text
-    and each segment is ``<g id="turn-N-stage-K">``; it holds no scripts."""
+    and each segment is ``<g id="turn-N-stage-K">``; it holds no scripts. ``width_in`` at 100 dpi."""
     from matplotlib import rc_context
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -86,12 +88,12 @@ def render(rows: list[dict[str, Any]], title: str, fmt: Literal["png", "svg"]) -
     from matplotlib.patches import Patch
 
     with _LOCK, rc_context({"svg.fonttype": "none", "svg.hashsalt": "lisa", "font.size": 9}):
-        figure = Figure(figsize=(WIDTH_IN, 1.9 + 0.42 * max(1, len(rows))), dpi=DPI, layout="constrained")
+        figure = Figure(figsize=(width_in, 1.9 + 0.42 * max(1, len(rows))), dpi=DPI, layout="constrained")
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
         axes.set_title(title, loc="left", fontsize=10)
         axes.set_xlabel("ms after the end of the party's speech")
-        longest = 1000.0
+        longest = 0.0
         for n, row in enumerate(rows):
             previous = 0.0
             for k, (_label, ms, colour) in enumerate(row["stages"]):
@@ -133,7 +135,7 @@ def render(rows: list[dict[str, Any]], title: str, fmt: Literal["png", "svg"]) -
             axes.text(0.02, 0.5, "no turns recorded", transform=axes.transAxes, va="center")
         axes.set_yticks(range(len(rows)), [f"turn {row['turn']}" for row in rows])
         axes.set_ylim(max(1, len(rows)) - 0.4, -0.6)  # turn 1 on top
-        axes.set_xlim(0, 500 * (int(longest * 1.12 // 500) + 1))
+        axes.set_xlim(0, 500 * (int(longest * 1.12 // 500) + 1))  # room for the labels
         axes.grid(axis="x", color="#e1e1e1")
         axes.set_axisbelow(True)
         handles: list[Any] = [Patch(color=colour, label=label) for _, label, colour in STAGES]

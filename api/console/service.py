@@ -167,7 +167,7 @@ class ConsoleService:
             raise ActionError(404, f"unknown call {call_sid!r}")
         rows = latency_chart.turn_rows(call.get("turns") or [])
         title = "Per turn: end of speech → STT → first token → first audio → sent (ms)"
-        return await asyncio.to_thread(latency_chart.render, rows, title, "svg")
+        return await asyncio.to_thread(latency_chart.render, rows, title, "svg", 6.4)
 
     def recording_path(self, recording: str | None) -> Path | None:
         """The recording's file when LISA_RECORDING_DIR is set and it lies inside it."""

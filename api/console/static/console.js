@@ -276,27 +276,16 @@ function renderCallEvents() {
     || `<li class="muted">No events${current.state === "ended" ? "" : " yet"}.</li>`;
 }
 
-function latencyChart(turns) {
+function latencyChart(sid, turns) {
+  // the chart is drawn on the server (matplotlib SVG); the figures stay here as text
   const rows = turns.filter((t) => t.user_end_ms != null);
   if (!rows.length) return `<p class="muted">No turn timing recorded.</p>`;
-  const max = Math.max(...rows.map((t) => (t.first_audio_out_ms ?? t.tts_first_ms ?? t.llm_first_ms ?? t.user_end_ms) - t.user_end_ms), 1);
-  const html = rows.map((t, i) => `<div class="bar" data-turn="${i + 1}"><span>turn ${i + 1}</span><span class="track" data-turn="${i + 1}"></span><span>${t.latency_ms != null ? `${Math.round(t.latency_ms)} ms` : "—"}</span></div>`).join("");
-  queueMicrotask(() => rows.forEach((t, i) => {
-    const track = $(`.track[data-turn="${i + 1}"]`);
-    if (!track) return;
-    const points = [["stt", t.user_end_ms, t.stt_final_ms], ["llm", t.stt_final_ms, t.llm_first_ms], ["tts", t.llm_first_ms, t.tts_first_ms], ["send", t.tts_first_ms, t.first_audio_out_ms]];
-    for (const [cls, a, b] of points) {
-      if (a == null || b == null) continue;
-      const seg = document.createElement("span");
-      seg.className = `seg ${cls}`;
-      seg.title = `${cls}: ${Math.round(b - a)} ms`;
-      seg.style.left = `${((a - t.user_end_ms) / max) * 100}%`;
-      seg.style.width = `${Math.max(0.5, ((b - a) / max) * 100)}%`;
-      track.append(seg);
-    }
-  }));
-  return `<div class="legend"><span><i class="seg stt"></i>end of speech → STT</span><span><i class="seg llm"></i>→ first token</span>
-    <span><i class="seg tts"></i>→ first audio</span><span><i class="seg send"></i>→ sent</span></div><div class="bars" id="latency">${html}</div>`;
+  const span = (a, b) => (a != null && b != null ? `${Math.round(b - a)}` : "—");
+  const figures = rows.map((t, i) => `<li data-turn="${i + 1}">turn ${i + 1}: <b>${t.latency_ms != null ? `${Math.round(t.latency_ms)} ms` : "—"}</b>
+    <span class="muted">STT ${span(t.user_end_ms, t.stt_final_ms)} · first token ${span(t.stt_final_ms, t.llm_first_ms)} · first audio ${span(t.llm_first_ms, t.tts_first_ms)} · sent ${span(t.tts_first_ms, t.first_audio_out_ms)} ms</span></li>`).join("");
+  return `<img id="latency-chart" class="chart" src="${esc(`/console/api/calls/${encodeURIComponent(sid)}/timeline.svg`)}"
+    alt="Latency per turn: end of speech → STT → first token → first audio → sent, one stacked bar per turn">
+    <ul class="figures" id="latency">${figures}</ul>`;
 }
 
 async function showCall(sid) {
@@ -315,7 +304,7 @@ async function showCall(sid) {
       <button id="transfer" type="button" ${session.can_transfer ? "" : "disabled"}>Transfer to the business</button></div>` : ""}</div>
     <div class="split"><div class="card"><h2>Transcript</h2><ul class="transcript" id="transcript">${(c.transcript || []).map(lineHtml).join("")}</ul></div>
     <div><div class="card"><h2>Events</h2><ul class="timeline" id="call-events"></ul></div>
-    ${running ? "" : `<div class="card"><h2>Latency per turn</h2>${latencyChart(c.turns || [])}</div>`}
+    ${running ? "" : `<div class="card"><h2>Latency per turn</h2>${latencyChart(sid, c.turns || [])}</div>`}
     ${!running && c.recording_url ? `<div class="card"><h2>Recording</h2><audio id="recording" controls preload="none" src="${esc(c.recording_url)}"></audio>
       <p class="muted">Stereo: caller left, Lisa right.</p></div>` : ""}</div></div>`;
   current.events = running ? [] : (c.outcome?.events || []);
