@@ -131,6 +131,9 @@ def transcribe_short(audio_16k: np.ndarray, context: str = "") -> str:
     return recognise_short(audio_16k, context).text
 
 
+RETRY_EMPTY_S = 0.5  # speech this long that the short window decodes to no word is decoded again
+
+
 def recognise_short(audio_16k: np.ndarray, context: str = "", *, always: bool = False) -> Recognised:
     """Transcribe one short utterance (float32 mono 16 kHz, up to 28 s; blocking) fast, with word confidences.
 
@@ -164,6 +167,11 @@ def recognise_short(audio_16k: np.ndarray, context: str = "", *, always: bool = 
     if always and context:
         return _decode(encoded, seconds, context)
     plain = _decode(encoded, seconds)
+    if not plain.words and seconds >= RETRY_EMPTY_S:
+        # now and then tiny.en closes a short window at once ("." and no word) on clear speech ("Optik Sommer,
+        # good morning."): the full 30 s window it was trained on hears it (~0.5 s more, only then), and its
+        # no-speech check keeps a burst of line noise from becoming words
+        return Recognised(transcribe(audio_16k))
     if not context or not wants_context(plain.words):
         return plain
     biased = _decode(encoded, seconds, context)
