@@ -93,12 +93,18 @@ async def run(fn: Callable[..., T], *args: Any, priority: int = URGENT) -> T:
 
 # ----------------------------------------------------------------------------------------------- STT
 
-_NOISE_TRANSCRIPTS = {"you", "thank you", "bye", "so", "uh", "um", ""}
+_NOISE_TRANSCRIPTS = {"you", "bye", "so", "uh", "um", ""}  # what tiny.en makes of a noise burst, alone
+_NOISE_SURE = 0.2  # Whisper's confidence in such a word from which on it was said (noise: ~0.05-0.15)
 
 
-def _clean(text: str) -> str:
-    words = re.sub(r"[^\w\s']", " ", text.lower()).split()
-    return "" if " ".join(words) in _NOISE_TRANSCRIPTS and len(words) <= 1 else text.strip()
+def _clean(text: str, words: tuple[tuple[str, float], ...] = ()) -> str:
+    """The transcript, or "" when it is one of the words Whisper hears in noise and it was unsure of it (a
+    clipped "Goodbye." comes out as "Bye" at 0.29-0.77 and is kept)."""
+    said = re.sub(r"[^\w\s']", " ", text.lower()).split()
+    if len(said) <= 1 and " ".join(said) in _NOISE_TRANSCRIPTS:
+        sure = bool(words) and min(confidence for _, confidence in words) >= _NOISE_SURE
+        return text.strip() if sure else ""
+    return text.strip()
 
 
 def transcribe_8k(pcm_8k: bytes, context: str = "") -> local_models.Recognised:
@@ -106,7 +112,7 @@ def transcribe_8k(pcm_8k: bytes, context: str = "") -> local_models.Recognised:
     confidences; ``context`` biases recognition towards what the call is about (``pipelines.stt_context``)."""
     audio = pcm16_to_float(resample_pcm16(pcm_8k, 8000, 16000))
     heard = local_models.recognise_short(audio, context)
-    text = _clean(heard.text)
+    text = _clean(heard.text, heard.words)
     return local_models.Recognised(text, heard.words if text else ())
 
 
