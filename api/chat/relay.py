@@ -39,8 +39,10 @@ class PostgresRelay:
 
     CHECK_S = 2.0
 
-    def __init__(self, database_url: str, deliver: Deliver) -> None:
+    def __init__(self, database_url: str, deliver: Deliver, name: str = "lisa-chat-relay") -> None:
+        """``name``: the connection's application_name prefix in pg_stat_activity (one per area using it)."""
         self._dsn = asyncpg_dsn(database_url)
+        self._name = name
         self._deliver = deliver
         self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._queue: asyncio.Queue[str] = asyncio.Queue(QUEUE_SIZE)
@@ -55,7 +57,7 @@ class PostgresRelay:
         import asyncpg
 
         conn = await asyncpg.connect(
-            self._dsn, server_settings={"application_name": f"lisa-chat-relay-{self.origin}"}
+            self._dsn, server_settings={"application_name": f"{self._name}-{self.origin}"}
         )
         await conn.add_listener(CHANNEL, self._on_notify)
         self._conn = conn

@@ -81,7 +81,7 @@ async def console_lifespan(
     if core.settings.lisa_workers > 1 and core.db.dialect == "postgresql":
         from api.chat.relay import PostgresRelay
 
-        relay = PostgresRelay(core.settings.database_url, bus.deliver_relayed)
+        relay = PostgresRelay(core.settings.database_url, bus.deliver_relayed, name="lisa-console-relay")
         await relay.start()
         bus.relay = relay
     call_feed.start()
