@@ -106,7 +106,8 @@ def _record(row: Row, with_conversation: bool) -> SessionRecord:
     )
 
 
-def _message(row: Row) -> ChatMessage:
+def message_of(row: Row) -> ChatMessage:
+    """A ``chat_messages`` row as a message (Lisa's chats and team chats share the table)."""
     return ChatMessage(
         id=row["id"],
         session_id=row["session_id"],
@@ -118,6 +119,20 @@ def _message(row: Row) -> ChatMessage:
         created_at=datetime.fromisoformat(row["created_at"]),
         metadata=json.loads(row["metadata"] or "{}"),
     )
+
+
+async def last_messages(db: Database, chat_ids: list[str]) -> dict[str, ChatMessage]:
+    """The latest message of each of the given chats (Lisa's sessions or team chats), by chat id."""
+    if not chat_ids:
+        return {}
+    names = {f"s{i}": cid for i, cid in enumerate(chat_ids)}
+    rows = await db.fetchall(
+        "SELECT m.* FROM chat_messages m JOIN (SELECT session_id, MAX(seq) AS seq FROM chat_messages"
+        f" WHERE session_id IN ({', '.join(':' + n for n in names)}) GROUP BY session_id) last"
+        " ON m.session_id = last.session_id AND m.seq = last.seq",
+        names,
+    )
+    return {r["session_id"]: message_of(r) for r in rows}
 
 
 _COLUMNS = (
@@ -242,20 +257,11 @@ class SessionStore:
                 {"id": session_id, "limit": limit},
             )
             rows.reverse()
-        return [_message(r) for r in rows]
+        return [message_of(r) for r in rows]
 
     async def last_messages(self, session_ids: list[str]) -> dict[str, ChatMessage]:
         """The latest message of each of the given sessions."""
-        if not session_ids:
-            return {}
-        names = {f"s{i}": sid for i, sid in enumerate(session_ids)}
-        rows = await self.db.fetchall(
-            "SELECT m.* FROM chat_messages m JOIN (SELECT session_id, MAX(seq) AS seq FROM chat_messages"
-            f" WHERE session_id IN ({', '.join(':' + n for n in names)}) GROUP BY session_id) last"
-            " ON m.session_id = last.session_id AND m.seq = last.seq",
-            names,
-        )
-        return {r["session_id"]: _message(r) for r in rows}
+        return await last_messages(self.db, session_ids)
 
     async def idle_since(self, before: datetime) -> list[str]:
         """Ids of active sessions whose last activity is older than ``before``."""

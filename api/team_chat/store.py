@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from agent.conversation import Conversation, Language, Mode
 from agent.conversation_codec import dumps
-from api.chat.store import ChatMessage, to_utc_text
+from api.chat.store import ChatMessage, last_messages, message_of, to_utc_text
 from api.storage.db import Database, Row
 
 _CHAT_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
@@ -71,20 +71,6 @@ def _user(row: Row) -> User:
         role=row["role"],
         created_at=datetime.fromisoformat(row["created_at"]),
         password_hash=row["password_hash"],
-    )
-
-
-def _message(row: Row) -> ChatMessage:
-    return ChatMessage(
-        id=row["id"],
-        session_id=row["session_id"],
-        seq=row["seq"],
-        sender=row["sender"],
-        user_id=row["user_id"],
-        user_name=row["user_name"],
-        content=row["content"],
-        created_at=datetime.fromisoformat(row["created_at"]),
-        metadata=json.loads(row["metadata"] or "{}"),
     )
 
 
@@ -438,7 +424,7 @@ class TeamStore:
         row = await self.db.fetchone(
             "SELECT * FROM chat_messages WHERE session_id = :c AND id = :id", {"c": chat_id, "id": message_id}
         )
-        return _message(row) if row else None
+        return message_of(row) if row else None
 
     async def messages(self, chat_id: str, limit: int, before_seq: int | None = None) -> list[ChatMessage]:
         """The last ``limit`` messages (before ``before_seq`` when given), oldest first."""
@@ -448,16 +434,7 @@ class TeamStore:
             {"c": chat_id, "before": before_seq, "n": limit},
         )
         rows.reverse()
-        return [_message(r) for r in rows]
+        return [message_of(r) for r in rows]
 
     async def last_messages(self, chat_ids: list[str]) -> dict[str, ChatMessage]:
-        if not chat_ids:
-            return {}
-        names = {f"c{i}": cid for i, cid in enumerate(chat_ids)}
-        rows = await self.db.fetchall(
-            "SELECT m.* FROM chat_messages m JOIN (SELECT session_id, MAX(seq) AS seq FROM chat_messages"
-            f" WHERE session_id IN ({', '.join(':' + n for n in names)}) GROUP BY session_id) last"
-            " ON m.session_id = last.session_id AND m.seq = last.seq",
-            names,
-        )
-        return {r["session_id"]: _message(r) for r in rows}
+        return await last_messages(self.db, chat_ids)
