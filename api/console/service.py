@@ -20,6 +20,7 @@ from api.calls.store import CallStore
 from api.console.bus import LiveBus
 from api.console.settings import ConsoleSettings
 from api.console.sources import CallFeed
+from api.requests.business_hours import NeverOpen
 from api.requests.models import FINAL_STATUSES, STATUSES, WAITING_STATUSES
 from api.state import Core
 from api.storage.db import Database
@@ -291,8 +292,12 @@ class ConsoleService:
         if row["status"] not in WAITING:
             raise ActionError(409, f"a {row['status']} request has no call waiting")
         now = processor.now()
-        if not processor.hours.is_open(now):
-            opening = processor.hours.next_opening(now)
+        hours = processor.hours.for_request(row["number_to_call"], row.get("opening_hours"))
+        if not hours.is_open(now):
+            try:
+                opening = hours.next_opening(now)
+            except NeverOpen as exc:
+                raise ActionError(409, f"outside business hours; {exc}") from None
             raise ActionError(409, f"outside business hours; the business opens {opening:%a %d.%m. %H:%M}")
         job = await self._next_job(request_id)
         if job is None or job["claimed_by"]:
@@ -316,7 +321,11 @@ class ConsoleService:
         if row["status"] != "failed":
             raise ActionError(409, f"only a failed request can be retried (this one is {row['status']})")
         now = processor.now()
-        due = now if processor.hours.is_open(now) else processor.hours.next_opening(now)
+        hours = processor.hours.for_request(row["number_to_call"], row.get("opening_hours"))
+        try:
+            due = now if hours.is_open(now) else hours.next_opening(now)
+        except NeverOpen as exc:
+            raise ActionError(409, str(exc)) from None
         others = frozenset(STATUSES) - {"failed"}
         changed = await processor.store.update(
             request_id,

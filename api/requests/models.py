@@ -9,6 +9,7 @@ import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent.conversation import BookingRequest
+from api.requests.business_hours import check_opening_hours
 from api.requests.dial_policy import SHORT_CODE_ERROR, never_dialled, short_code
 
 STATUSES = (
@@ -72,7 +73,8 @@ class UserProfile(BaseModel):
 
 
 class ProcessRequestBody(BaseModel):
-    """``POST /api/process-request`` exactly as seed 002, plus an optional ``language`` hint."""
+    """``POST /api/process-request`` exactly as seed 002, plus an optional ``language`` hint and the business's
+    optional ``opening_hours`` (OpenStreetMap syntax, in the callee's time zone: when its calls may go out)."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
@@ -85,6 +87,12 @@ class ProcessRequestBody(BaseModel):
     preferred_time: str = Field(max_length=300)
     user_profile: UserProfile = Field(default_factory=UserProfile)
     language: str | None = Field(default=None, pattern="^(en|de)$")
+    opening_hours: str | None = Field(
+        default=None,
+        description="The business's own opening hours in OpenStreetMap opening_hours syntax, in the callee's "
+        "time zone; its calls are placed within them (public holidays stay closed). Absent: Mo-Fr 08:00-18:00.",
+        examples=["Mo-Fr 08:00-18:00; Sa 09:00-13:00"],
+    )
 
     @field_validator("request_id", "user_id")
     @classmethod
@@ -111,6 +119,11 @@ class ProcessRequestBody(BaseModel):
         if reason := never_dialled(e164):
             raise ValueError(reason)
         return e164
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _opening_hours(cls, value: str | None) -> str | None:
+        return check_opening_hours(value) if value else None
 
     def booking_request(self) -> BookingRequest:
         return BookingRequest(

@@ -19,7 +19,7 @@ from typing import Any
 from agent.business import BusinessProfile
 from agent.clock import Clock
 from agent.conversation import BookingRequest, Conversation, ConversationEvent, Status
-from api.requests.business_hours import BusinessHours
+from api.requests.business_hours import BusinessHours, NeverOpen
 from api.requests.dial_policy import DialPolicy, business_country
 from api.requests.models import (
     FINAL_STATUSES,
@@ -141,16 +141,14 @@ class RequestProcessor(CallScheduler):
         if existing:
             return self._repeat_answer(existing, body)
         if body.number_to_call and (refusal := self.dial_policy().refusal(body.number_to_call)):
-            log.info("request %s refused: %s", body.request_id, refusal)
-            return 422, {
-                "status": "error",
-                "request_id": body.request_id,
-                "error": f"number_to_call: {refusal}",
-                "detail": [{"loc": ["body", "number_to_call"], "msg": refusal, "type": "value_error"}],
-            }
+            return _refused(body.request_id, "number_to_call", refusal)
         now = self.now()
-        hours = self.hours.for_number(body.number_to_call)  # the callee's local hours
-        opening = hours.next_opening(now)
+        # the callee's local hours: the business's own opening hours when the request states them
+        hours = self.hours.for_request(body.number_to_call, body.opening_hours)
+        try:
+            opening = hours.next_opening(now)
+        except NeverOpen as exc:
+            return _refused(body.request_id, "opening_hours", str(exc))
         row = {
             "id": body.request_id,
             "user_id": body.user_id,
@@ -161,6 +159,7 @@ class RequestProcessor(CallScheduler):
             "preferred_time": body.preferred_time,
             "user_profile": body.user_profile.model_dump(exclude_none=True),
             "language": language,
+            "opening_hours": body.opening_hours,
             "status": "queued",
         }
         # the first status is decided here and written with the row, so a concurrent repeat sees it
@@ -247,6 +246,7 @@ class RequestProcessor(CallScheduler):
             "title": row["title"],
             "language": row["language"],
             "number_to_call": row["number_to_call"],
+            "opening_hours": row.get("opening_hours"),  # the business's own, as the request stated them
             "summary": row["summary"],
             "appointment": appointment,
             "attempts": row["attempts"],
@@ -386,8 +386,15 @@ class RequestProcessor(CallScheduler):
                 unless_status=FINAL_STATUSES,
             )
             return
-        hours = self.hours.for_number(row.get("number_to_call"))
-        due = hours.next_opening(self.now() + timedelta(seconds=self.settings.outbound_retry_delay_s))
+        hours = self.hours.for_request(row.get("number_to_call"), row.get("opening_hours"))
+        try:
+            due = hours.next_opening(self.now() + timedelta(seconds=self.settings.outbound_retry_delay_s))
+        except NeverOpen as exc:  # e.g. hours of a year that has ended
+            text = f"{why} (attempt {attempts} of {limit}); not calling again: {exc}"
+            events.append(("call_failed", text))
+            fields = {"status": "failed", "last_error": text, "summary": text}
+            await self.store.update(request_id, fields, events, unless_status=FINAL_STATUSES)
+            return
         local_due = due.astimezone(hours.tz)
         events.append(
             (
@@ -500,6 +507,17 @@ class RequestProcessor(CallScheduler):
         """The carrier says the call is over; if the media stream never reported an end, retry later."""
         await asyncio.sleep(grace_s)
         await self.finish_attempt(request_id, call_sid, "retry", "no_result")
+
+
+def _refused(request_id: str, field: str, reason: str) -> tuple[int, dict[str, Any]]:
+    """A request refused before anything is stored: 422 naming the field, like a validation error."""
+    log.info("request %s refused: %s: %s", request_id, field, reason)
+    return 422, {
+        "status": "error",
+        "request_id": request_id,
+        "error": f"{field}: {reason}",
+        "detail": [{"loc": ["body", field], "msg": reason, "type": "value_error"}],
+    }
 
 
 def _request_id(info: dict[str, Any]) -> str | None:

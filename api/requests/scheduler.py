@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from api.requests.business_hours import BusinessHours, NeverOpen
 from api.requests.models import FINAL_STATUSES, display_phone
 from api.requests.settings import RequestSettings
 from api.requests.store import RequestStore
@@ -23,7 +24,6 @@ from api.requests.summary import scheduled_message
 from telephony.phone_numbers import mask_phone
 
 if TYPE_CHECKING:
-    from api.requests.business_hours import BusinessHours
     from api.requests.dial_policy import DialPolicy
     from telephony.carrier import Carrier
 
@@ -120,9 +120,18 @@ class CallScheduler:
             await self._take_over(job, row)
             return False
         now = self.now()
-        hours = self.hours.for_number(row["number_to_call"])  # the callee's local hours
+        # the callee's local hours, the business's own when the request stated them
+        hours = self.hours.for_request(row["number_to_call"], row.get("opening_hours"))
         if not hours.is_open(now):  # e.g. a retry that came due after closing time
-            opening = hours.next_opening(now)
+            try:
+                opening = hours.next_opening(now)
+            except NeverOpen as exc:  # e.g. hours of a year that has ended
+                text = f"opening_hours: {exc}"
+                await self.store.finish_job(job["id"], "refused")
+                fields = {"status": "failed", "last_error": text, "summary": text}
+                await self.store.update(request_id, fields, [("error", text)], unless_status=FINAL_STATUSES)
+                self._changed()
+                return False
             await self.store.reschedule_job(job["id"], opening)
             await self.store.update(
                 request_id,
