@@ -11,6 +11,7 @@ import json
 import uuid
 from pathlib import Path
 
+import asyncpg
 import pytest
 from conftest import fresh_postgres_database
 
@@ -43,7 +44,6 @@ GRANT EXECUTE ON FUNCTION auth.uid() TO anon, authenticated, service_role;
 
 @pytest.fixture
 async def pg():
-    asyncpg = pytest.importorskip("asyncpg")
     async with fresh_postgres_database("lisa_supabase") as url:
         conn = await asyncpg.connect(url)
         try:
