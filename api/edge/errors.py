@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from api.edge.database_check import last_check
 from api.log_redaction import redact
 from api.storage.db import database_unavailable
 
@@ -154,7 +155,10 @@ class UnexpectedErrors:
         except Exception as exc:  # the one place that answers what nobody else handled
             error_id = new_error_id()
             target = redact(scope.get("path", "") + _query(scope))
-            if scope["type"] == "http" and not started and database_unavailable(exc):
+            unavailable = database_unavailable(exc)
+            if unavailable:
+                last_check.forget()  # health checks the database again at once
+            if scope["type"] == "http" and not started and unavailable:
                 log.warning(
                     "error %s: database unavailable (%s) on %s %s",
                     error_id,
