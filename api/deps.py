@@ -1,11 +1,15 @@
 """The FastAPI dependencies of the routes: the app's state and each area's services, as ``Annotated`` aliases
-(``async def route(chat: ChatDep) -> ...``). The one place that reads ``app.state``."""
+(``async def route(chat: ChatDep) -> ...``). The one place that reads ``app.state``.
+
+They are ``async def``: FastAPI runs a plain ``def`` dependency in its thread pool, a thread hop per request
+for what is an attribute read."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends
+from starlette.requests import HTTPConnection
 
 from api.chat.service import ChatService
 from api.requests.processor import RequestProcessor
@@ -13,34 +17,39 @@ from api.settings import ApiSettings
 from api.state import AppState, Calls, Requests, Telephony, app_state
 from api.team_chat.lifespan import TeamChatServices
 
-StateDep = Annotated[AppState, Depends(app_state)]
+
+async def _state(conn: HTTPConnection) -> AppState:
+    return app_state(conn)
 
 
-def _settings(state: StateDep) -> ApiSettings:
+StateDep = Annotated[AppState, Depends(_state)]
+
+
+async def _settings(state: StateDep) -> ApiSettings:
     return state.settings
 
 
-def _telephony(state: StateDep) -> Telephony:
+async def _telephony(state: StateDep) -> Telephony:
     return state.telephony
 
 
-def _calls(state: StateDep) -> Calls:
+async def _calls(state: StateDep) -> Calls:
     return state.calls
 
 
-def _requests(state: StateDep) -> Requests:
+async def _requests(state: StateDep) -> Requests:
     return state.requests
 
 
-def _processor(state: StateDep) -> RequestProcessor:
+async def _processor(state: StateDep) -> RequestProcessor:
     return state.requests.processor
 
 
-def _chat(state: StateDep) -> ChatService:
+async def _chat(state: StateDep) -> ChatService:
     return state.chat
 
 
-def _team_chat(state: StateDep) -> TeamChatServices:
+async def _team_chat(state: StateDep) -> TeamChatServices:
     return state.team_chat
 
 
