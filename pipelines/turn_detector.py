@@ -375,7 +375,8 @@ class TurnDetector(FrameProcessor):
             log.debug("call %s: %r is no speech", self._session.call_sid, text)
             return True
         if audio and music_share(audio) >= MUSIC_SHARE:
-            log.info("call %s: music on the line, not a turn (%r)", self._session.call_sid, text[:40])
+            log.info("call %s: music on the line, not a turn", self._session.call_sid)
+            log.debug("call %s: heard in the music: %r", self._session.call_sid, text[:40])
             self._session.music_t = time.monotonic()
             return True
         return False
