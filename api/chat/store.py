@@ -13,11 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agent.conversation import Conversation
 from agent.conversation_codec import dumps, loads
-from api.storage.db import Database, Row
+from api.storage.db import Database, Row, Step
 
 ACTIVE = "active"
 ENDED = "ended"
@@ -147,6 +146,11 @@ _UPDATE_SESSION = (
     + ", ".join(f"{c} = :{c}" for c in _COLUMNS if c not in ("id", "created_at"))
     + " WHERE id = :id"
 )
+_INSERT_MESSAGE = (
+    "INSERT INTO chat_messages (id, session_id, seq, sender, user_id, user_name, content, created_at, metadata)"
+    " VALUES (:id, :sid, (SELECT COALESCE(MAX(seq), 0) + 1 FROM chat_messages WHERE session_id = :sid),"
+    " :sender, :uid, :uname, :content, :at, :meta)"
+)
 # what lists and summaries read: all but the (large) conversation and outcome_status (a copy of outcome["status"])
 _SUMMARY_COLUMNS = ", ".join(c for c in _COLUMNS if c not in ("conversation", "outcome_status"))
 
@@ -178,32 +182,21 @@ class SessionStore:
             "end_reason": s.end_reason,
         }
 
-    async def _insert_messages(
-        self, conn: AsyncConnection, session_id: str, messages: list[ChatMessage]
-    ) -> None:
-        """Append messages numbered after the session's last one (one round trip for all of them)."""
-        if not messages:
-            return
-        await conn.execute(
-            text(
-                "INSERT INTO chat_messages (id, session_id, seq, sender, user_id, user_name, content, created_at,"
-                " metadata) VALUES (:id, :sid, (SELECT COALESCE(MAX(seq), 0) + 1 FROM chat_messages"
-                " WHERE session_id = :sid), :sender, :uid, :uname, :content, :at, :meta)"
-            ),
-            [
-                {
-                    "id": m.id,
-                    "sid": session_id,
-                    "sender": m.sender,
-                    "uid": m.user_id,
-                    "uname": m.user_name,
-                    "content": m.content,
-                    "at": to_utc_text(m.created_at),
-                    "meta": json.dumps(m.metadata, ensure_ascii=False),
-                }
-                for m in messages
-            ],
-        )
+    @staticmethod
+    def _message_rows(session_id: str, messages: list[ChatMessage]) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": m.id,
+                "sid": session_id,
+                "sender": m.sender,
+                "uid": m.user_id,
+                "uname": m.user_name,
+                "content": m.content,
+                "at": to_utc_text(m.created_at),
+                "meta": json.dumps(m.metadata, ensure_ascii=False),
+            }
+            for m in messages
+        ]
 
     async def create(self, session: SessionRecord, messages: list[ChatMessage]) -> None:
         """Insert a new session with its first messages (one transaction)."""
@@ -214,10 +207,16 @@ class SessionStore:
         await self._write(_UPDATE_SESSION, session, messages or [])
 
     async def _write(self, sql: str, session: SessionRecord, messages: list[ChatMessage]) -> None:
-        params = self._session_params(session)
-        async with self._write_lock, self.db.transaction() as conn:
-            await conn.execute(text(sql), params)
-            await self._insert_messages(conn, session.id, messages)
+        """The session's row and its new messages (numbered after its last one) in one transaction."""
+        steps: list[Step] = [(sql, self._session_params(session))]
+        if messages:
+            steps.append((_INSERT_MESSAGE, self._message_rows(session.id, messages)))
+        async with self._write_lock:
+            if self.db.write_now(steps):  # a SQLite file: at once, on this thread
+                return
+            async with self.db.transaction() as conn:
+                for statement, params in steps:
+                    await conn.execute(text(statement), params)
 
     async def get(self, session_id: str, with_conversation: bool = True) -> SessionRecord | None:
         columns = "*" if with_conversation else _SUMMARY_COLUMNS

@@ -7,8 +7,11 @@ ISO-8601 UTC timestamps and JSON; INTEGER; REAL). Schema changes are numbered ``
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -83,11 +86,95 @@ def _statements(sql: str) -> list[str]:
     ]
 
 
+Step = tuple[str, Mapping[str, Any] | Sequence[Mapping[str, Any]]]  # a statement; several rows: executemany
+
+
+class SqliteFile:
+    """Statements on a SQLite file run on the caller's thread, on two connections of its own: one read-only,
+    one for short write transactions (:meth:`Database.write_now`).
+
+    Through aiosqlite every statement is several hops to the connection's thread and back (cursor, execute,
+    fetch, close, commit or rollback), each waiting for the GIL while the event loop is busy: far more than the
+    statement itself on this small database (tens of microseconds). A reader never waits in WAL mode, and a
+    write begins only when the write lock is free at once (``BEGIN IMMEDIATE`` with no busy wait), so nothing
+    here blocks. When SQLite answers "busy" or anything goes wrong, nothing has been done and the caller runs
+    the statements through the pool as before (the pool's errors, the pool's waiting)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._reader: sqlite3.Connection | None = None
+        self._writer: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def _connect(self, *pragmas: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
+        for pragma in pragmas:
+            conn.execute(pragma)
+        return conn
+
+    def fetchall(self, sql: str, params: Mapping[str, Any]) -> list[Row] | None:
+        """The rows, or None: read through the pool instead."""
+        with self._lock:
+            try:
+                if self._reader is None:  # a write slipped into a read fails here and goes to the pool
+                    self._reader = self._connect("PRAGMA query_only = ON")
+                cursor = self._reader.execute(sql, params)
+                try:
+                    names = [d[0] for d in cursor.description or ()]
+                    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+                finally:
+                    cursor.close()
+            except sqlite3.Error:
+                return None
+
+    def write(self, steps: Sequence[Step]) -> bool:
+        """Run ``steps`` in one transaction; False when nothing was written (busy, or an error)."""
+        with self._lock:
+            try:
+                if self._writer is None:  # as the pool's connections (Database.connect)
+                    self._writer = self._connect("PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON")
+                conn = self._writer
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error:
+                return False
+            try:
+                for sql, params in steps:
+                    if isinstance(params, Mapping):
+                        conn.execute(sql, params)
+                    else:
+                        conn.executemany(sql, params)
+                conn.execute("COMMIT")
+                return True
+            except sqlite3.Error:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                return False
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in (self._reader, self._writer):
+                if conn is not None:
+                    conn.close()
+            self._reader = self._writer = None
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file of a plain ``sqlite+aiosqlite:///path`` URL (None: in memory, a URI with options, not SQLite)."""
+    prefix = "sqlite+aiosqlite:///"
+    if not url.startswith(prefix):
+        return None
+    path = url[len(prefix) :]
+    if not path or path == ":memory:" or "?" in path or path.startswith("file:"):
+        return None
+    return path
+
+
 class Database:
     """Async access to the app's database. Create with :meth:`connect`, close with :meth:`close`."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, file: SqliteFile | None = None) -> None:
         self.engine = engine
+        self.file = file  # a SQLite file: short statements on the event loop's thread (see SqliteFile)
 
     @property
     def dialect(self) -> str:
@@ -111,18 +198,27 @@ class Database:
                 cur.close()
         else:
             engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
-        db = cls(engine)
+        file = sqlite_file(url)
+        db = cls(engine, SqliteFile(file) if file else None)
         if migrate:
             await db.migrate()
         return db
 
     async def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
         await self.engine.dispose()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.begin() as conn:
             yield conn
+
+    def write_now(self, steps: Sequence[Step]) -> bool:
+        """Run ``steps`` (SQL with ``:named`` parameters; a list of rows for executemany) in one transaction on
+        this thread when that cannot wait (a SQLite file whose write lock is free); False: nothing was written,
+        run them in :meth:`transaction` instead."""
+        return self.file is not None and self.file.write(steps)
 
     async def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
         """Run one statement in its own transaction; returns the number of rows changed."""
@@ -131,6 +227,8 @@ class Database:
             return result.rowcount
 
     async def fetchall(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        if self.file is not None and (rows := self.file.fetchall(sql, dict(params or {}))) is not None:
+            return rows
         async with self.engine.connect() as conn:
             result = await conn.execute(text(sql), dict(params or {}))
             return [dict(r._mapping) for r in result]
