@@ -207,6 +207,13 @@ class ChatService:
                 await self._expire_if_idle(session)
         return session
 
+    async def with_history(
+        self, session_id: str, principal: Principal = ANONYMOUS
+    ) -> tuple[SessionRecord, list[ChatMessage]]:
+        """:meth:`get` and the session's messages (:meth:`history` would read the session again)."""
+        session = await self.get(session_id, principal)
+        return session, await self.store.messages(session_id)
+
     async def history(
         self, session_id: str, principal: Principal = ANONYMOUS, limit: int | None = None
     ) -> list[ChatMessage]:

@@ -103,8 +103,7 @@ async def get_session(
     principal: Annotated[Principal, Depends(rate_limited)],
     service: ChatDep,
 ) -> SessionOut:
-    session = await service.get(session_id, principal)
-    history = await service.history(session_id, principal)
+    session, history = await service.with_history(session_id, principal)
     summary = SessionSummaryOut.of(session)
     events = event_list(session.conversation) if session.conversation else []
     return SessionOut(
