@@ -39,7 +39,16 @@ def _norm(text: str) -> str:
 def same_reply(a: str, b: str) -> bool:
     """Whether two replies say the same (case, punctuation and tiny wording differences aside)."""
     x, y = _norm(a), _norm(b)
-    return x == y or (bool(x) and bool(y) and SequenceMatcher(None, x, y).ratio() >= SAME_REPLY)
+    if x == y:
+        return True
+    if not x or not y:
+        return False
+    matcher = SequenceMatcher(None, x, y)  # the cheap upper bounds of ratio() first: most replies differ
+    return (
+        matcher.real_quick_ratio() >= SAME_REPLY
+        and matcher.quick_ratio() >= SAME_REPLY
+        and matcher.ratio() >= SAME_REPLY
+    )
 
 
 class Engine:
