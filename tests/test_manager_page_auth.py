@@ -12,7 +12,7 @@ import time
 
 import httpx
 import jwt
-import pytest
+from prerequisites import missing
 
 SECRET = "test-only-jwt-secret-0123456789abcdef"
 NODE = shutil.which("node")
@@ -51,8 +51,9 @@ async def run_page(server, page: str, fragment: str) -> dict:
     return json.loads(out.decode().strip().splitlines()[-1])
 
 
-@pytest.mark.skipif(NODE is None, reason="needs node (>= 20) to run the page's script")
 async def test_manager_page_signs_in_without_a_token_in_any_url(app_server):
+    if NODE is None:
+        missing("needs node (>= 20) to run the page's script")
     server = await app_server(api={"auth_enabled": True, "supabase_jwt_secret": SECRET})
     now = int(time.time())
     admin = jwt.encode({"role": "service_role", "iat": now, "exp": now + 600}, SECRET, algorithm="HS256")
