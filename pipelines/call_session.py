@@ -92,7 +92,6 @@ class CallSession:
     end_reason: str = ""
     protocol_error: str | None = None
     reply_text: dict[int, str] = field(default_factory=dict)  # reply -> everything Lisa meant to say
-    cloud_pieces: list[tuple[int, int, str]] = field(default_factory=list)  # cloud TTS: pieces in flight
     heard: dict[int, str] = field(default_factory=dict)  # reply -> what the caller heard before barging in
     _awaiting_first_audio: list[int] = field(default_factory=list)
     _played: asyncio.Event = field(default_factory=asyncio.Event)

@@ -53,8 +53,8 @@ def mark_frame(name: str) -> OutputTransportMessageFrame:
 
 
 class LocalTTS(FrameProcessor):
-    def __init__(self, session: CallSession) -> None:
-        super().__init__(name="piper-tts")
+    def __init__(self, session: CallSession, name: str = "piper-tts") -> None:
+        super().__init__(name=name)
         self._session = session
 
     def can_generate_metrics(self) -> bool:
@@ -76,6 +76,10 @@ class LocalTTS(FrameProcessor):
         if not isinstance(frame, LisaSpeechFrame):
             await self.push_frame(frame, direction)
             return
+        await self.speak(frame)
+
+    async def speak(self, frame: LisaSpeechFrame) -> None:
+        """Synthesize and send one piece of Lisa's speech (nothing when its reply was interrupted)."""
         try:
             await self._speak(frame)
         finally:

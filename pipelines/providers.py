@@ -8,7 +8,8 @@ protocol servers in tests and benchmarks).
 
 The cloud services retry by themselves (pipecat reconnects with backoff); what they report as an error is
 logged without secrets and becomes a ``provider_error`` event of the call (``provider_failed`` once pipecat
-gives the service up), so a failing provider is visible to the call hooks and never ends other calls.
+gives the service up), so a failing provider is visible to the call hooks and never ends other calls. A cloud
+TTS failing while Lisa speaks hands that call to Piper (:mod:`pipelines.tts_failover`).
 """
 
 from __future__ import annotations
@@ -26,10 +27,9 @@ from typing import Any
 from pipecat.frames.frames import (
     ErrorFrame,
     Frame,
+    InterruptionFrame,
     SystemFrame,
-    TTSAudioRawFrame,
     TTSSpeakFrame,
-    TTSStoppedFrame,
 )
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
@@ -38,8 +38,9 @@ from agent.conversation import ConversationEvent
 from pipelines.audio import is_quiet
 from pipelines.call_session import CallSession
 from pipelines.frames import LisaSpeechFrame, UtteranceEndFrame
-from pipelines.local_tts import SAMPLE_RATE, LocalTTS, mark_frame
+from pipelines.local_tts import SAMPLE_RATE, LocalTTS
 from pipelines.settings import VoiceSettings
+from pipelines.tts_failover import CloudAudioOut, CloudSpeech
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,8 @@ def build_tts(settings: VoiceSettings, session: CallSession) -> FrameProcessor:
         sample_rate=SAMPLE_RATE,  # asks ElevenLabs for pcm_8000: no resampling on our side
         **kwargs,
     )
-    return Pipeline([_SpeakCloud(session, key, service), service, _MarkAfterCloud(session)])
+    speech = CloudSpeech(session, settings.lisa_tts_stall_s)  # Piper takes over when ElevenLabs fails
+    return Pipeline([_SpeakCloud(speech, key, service), service, CloudAudioOut(speech)])
 
 
 @dataclass
@@ -220,53 +222,28 @@ class _ProviderEvents(FrameProcessor):
 
 
 class _SpeakCloud(_ProviderEvents):
-    """Lisa's pieces to the cloud TTS (one utterance, and later one mark, per piece); reports its errors."""
+    """Lisa's pieces to the cloud TTS (one utterance, and later one mark, per piece) or, once the call failed
+    over, past it to Piper (:mod:`pipelines.tts_failover`); reports the service's errors."""
 
-    def __init__(self, session: CallSession, secret: str = "", service: FrameProcessor | None = None) -> None:
-        super().__init__(session, name="speak-cloud")
-        self._secret, self._service = secret, service
+    def __init__(self, speech: CloudSpeech, secret: str = "", service: FrameProcessor | None = None) -> None:
+        super().__init__(speech.session, name="speak-cloud")
+        self._speech, self._secret, self._service = speech, secret, service
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         if isinstance(frame, ErrorFrame) and frame.processor is self._service:
-            self.report(_provider_error(frame, "tts", "elevenlabs", self._secret))
+            error = _provider_error(frame, "tts", "elevenlabs", self._secret)
+            self.report(error)
+            await self._speech.provider_error(error.error, error.permanent)
         elif isinstance(frame, ProviderErrorFrame):
             await super().process_frame(frame, direction)
             return
         await FrameProcessor.process_frame(self, frame, direction)
         if isinstance(frame, LisaSpeechFrame):
-            self._session.speech_done(frame.reply, frame.index)
-            if frame.reply in self._session.heard:
-                return
-            self._session.cloud_pieces.append((frame.reply, frame.index, frame.text))
-            await self.push_frame(TTSSpeakFrame(frame.text))
+            if self._speech.failed:
+                await self._speech.to_piper(frame)
+            elif self._speech.to_cloud(frame):
+                await self.push_frame(TTSSpeakFrame(frame.text))
             return
-        await self.push_frame(frame, direction)
-
-
-class _MarkAfterCloud(FrameProcessor):
-    """Counts each piece's audio and sends its mark after it (pipecat's serializer sends no marks)."""
-
-    def __init__(self, session: CallSession) -> None:
-        super().__init__(name="mark-after-cloud")
-        self._session = session
-        self._bytes = 0
-        self._queued = False
-
-    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
-        await super().process_frame(frame, direction)
-        s = self._session
-        if isinstance(frame, TTSAudioRawFrame) and s.cloud_pieces:
-            if not self._queued:
-                reply, index, text = s.cloud_pieces[0]
-                s.queue_utterance(reply, index, text, 0.0)
-                self._queued = True
-            self._bytes += len(frame.audio)
-        elif isinstance(frame, TTSStoppedFrame) and self._queued and s.cloud_pieces:
-            s.cloud_pieces.pop(0)
-            utterance = s.utterances[-1]
-            utterance.duration_s = self._bytes / (2 * SAMPLE_RATE)
-            self._bytes, self._queued = 0, False
-            await self.push_frame(frame, direction)
-            await self.push_frame(mark_frame(utterance.mark))
-            return
+        if isinstance(frame, InterruptionFrame):
+            self._speech.interrupted()
         await self.push_frame(frame, direction)

@@ -18,6 +18,7 @@ class VoiceSettings(BaseSettings):
     elevenlabs_api_key: SecretStr | None = None
     elevenlabs_voice_id: str = "21m00Tcm4TlvDq8ikWAM"
     elevenlabs_base_url: str | None = None  # e.g. ws://127.0.0.1:9200
+    lisa_tts_stall_s: float = 1.0  # cloud TTS: no audio this long after a sentence → Piper takes the call
 
     lisa_vad_stop_s: float = 0.32  # silence that ends a turn smart turn calls finished
     lisa_turn_text_stop_s: float = 0.4  # silence that ends a turn whose transcript ends a sentence

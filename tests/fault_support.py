@@ -1,4 +1,4 @@
-"""What the fault tests need: the cloud voice stack on local protocol servers (cheap calls, no models to load),
+"""What the fault tests need: the cloud voice stack on local protocol servers (cheap calls, no local inference),
 ``lisa serve`` as a real process to kill, and a throwaway PostgreSQL server of their own to stop and start
 (never the machine's shared one)."""
 

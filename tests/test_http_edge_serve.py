@@ -56,7 +56,7 @@ def lisa_serve(directory: Path, **settings: str) -> Iterator[Served]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LISA_", "OPENAI_", "DATABASE_"))} | {
         "PYTHONPATH": str(ROOT),
         "DATABASE_URL": f"sqlite:///{directory}/lisa.db",
-        "LISA_STT": "deepgram",  # cloud speech settings: no model to load (no call is placed here)
+        "LISA_STT": "deepgram",  # cloud speech settings (no call is placed here)
         "DEEPGRAM_API_KEY": "dg-test",
         "LISA_TTS": "elevenlabs",
         "ELEVENLABS_API_KEY": "xi-test",

@@ -24,7 +24,7 @@ def test_two_workers_share_the_port_and_the_database(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LISA_", "OPENAI_", "DATABASE_"))} | {
         "PYTHONPATH": str(ROOT),
         "DATABASE_URL": f"sqlite:///{tmp_path}/lisa.db",
-        # cloud speech settings: nothing to load at start-up (no call is placed in this test)
+        # cloud speech settings (no call is placed in this test)
         "LISA_STT": "deepgram",
         "DEEPGRAM_API_KEY": "dg-test",
         "LISA_TTS": "elevenlabs",

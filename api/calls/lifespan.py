@@ -24,8 +24,8 @@ async def calls_lifespan(core: Core, overrides: Overrides) -> AsyncIterator[Call
     store = CallStore(core.db)  # where each call's record goes
     records = overrides.call_records(store) if overrides.call_records else store
     inference.configure(settings.lisa_voice_threads)
-    if settings.lisa_stt == "local" or settings.lisa_tts == "local":
-        await inference.warm_up()
+    # warm on the cloud stack too: Whisper and Piper take a call over when its Deepgram or ElevenLabs fails
+    await inference.warm_up()
     log.info("voice pipeline ready (stt=%s, tts=%s)", settings.lisa_stt, settings.lisa_tts)
     # end_live_call: a canceled request ends its call politely
     yield Calls(settings, store, records, list(overrides.call_hooks), StreamCount(), end_live_call)

@@ -19,7 +19,9 @@ The audio is real: a voiced tone (a 140 Hz harmonic series with a syllable-rate 
 cheap enough for a hundred calls) or Piper speech of the text (``voice="piper"``), at the requested
 ``output_format`` (``pcm_<rate>`` or ``ulaw_8000``), ``ms_per_char`` long per character of text. Each
 piece of text is answered ``first_byte_delay_s`` after it arrived (the fixed TTS latency of tests and
-benchmarks), in chunks of ``chunk_ms``. Failures to inject: :meth:`refuse_next`, :meth:`drop_next`.
+benchmarks), in chunks of ``chunk_ms``. Failures to inject: :meth:`refuse_next`, :meth:`drop_next`,
+:meth:`disconnect`, and mid-call after a number of pieces :meth:`fail_after` (the socket closed as the next
+piece arrives, or that piece and every later one never answered: a stall).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -61,6 +63,7 @@ class Context:
     final_sent: bool = False
     first_audio_at: float | None = None
     audio_bytes: int = 0
+    stalled: bool = False  # a piece of it was never answered (injected stall): no isFinal either
 
 
 @dataclass
@@ -103,6 +106,9 @@ class ElevenLabsProtocolServer(WebSocketProtocolServer):
         self.sessions: list[TTSSession] = []
         self.handshakes: list[tuple[str, int]] = []
         self._refuse: list[int] = []
+        self.pieces = 0  # pieces of text taken for synthesis (every connection)
+        self._fail_at: tuple[int, str] | None = None
+        self.failed: list[str] = []  # the pieces that met the injected failure
         super().__init__()
 
     @property
@@ -113,6 +119,22 @@ class ElevenLabsProtocolServer(WebSocketProtocolServer):
     def refuse_next(self, count: int = 1, status: int = 503) -> None:
         """Answer the next ``count`` handshakes with HTTP ``status`` instead of upgrading."""
         self._refuse.extend([status] * count)
+
+    def fail_after(self, pieces: int, how: Literal["drop", "stall"] = "drop") -> None:
+        """Speak the next ``pieces`` pieces of text, then fail at the one after: ``drop`` closes its connection
+        (1011) as it arrives (later connections work again), ``stall`` takes it and every later piece and never
+        answers them (no audio, no ``isFinal``)."""
+        self._fail_at = (self.pieces + pieces + 1, how)
+
+    def _failure(self) -> str | None:
+        """Count a piece taken for synthesis; the injected failure it meets, if any."""
+        self.pieces += 1
+        if self._fail_at is None or self.pieces < self._fail_at[0]:
+            return None
+        how = self._fail_at[1]
+        if how == "drop":
+            self._fail_at = None
+        return how
 
     async def disconnect(self, session: TTSSession, code: int = 1011, reason: str = "outage") -> None:
         """Close one live connection from the server side (a provider outage for that connection)."""
@@ -240,22 +262,35 @@ class _Connection:
                 return True
             ctx.texts.append(text)
             ctx.buffer += text
-            if self.auto_mode and ctx.buffer.strip():
-                self._speak(ctx, now)
-        if msg.get("flush") or msg.get("try_trigger_generation"):
-            self._speak(ctx, now)
+            if self.auto_mode and ctx.buffer.strip() and not self._speak(ctx, now):
+                return await self._drop()
+        if (msg.get("flush") or msg.get("try_trigger_generation")) and not self._speak(ctx, now):
+            return await self._drop()
         if msg.get("close_context"):
             ctx.closed = True
-            self._speak(ctx, now)
+            if not self._speak(ctx, now):
+                return await self._drop()
             self.queues[context_id].put_nowait(None)
         return True
 
-    def _speak(self, ctx: Context, at: float) -> None:
+    def _speak(self, ctx: Context, at: float) -> bool:
+        """Queue what the context has buffered; False: the connection is to be dropped (injected)."""
         if ctx.buffer.strip():
             piece = ctx.buffer if ctx.spoken else ctx.buffer.lstrip()  # the context-opening " " is not spoken
+            failure = self.server._failure()
+            if failure is not None:
+                self.server.failed.append(piece)
+                ctx.buffer = ""
+                ctx.stalled = True
+                return failure != "drop"
             ctx.spoken.append(piece)
             self.queues[ctx.id].put_nowait((piece, at))
         ctx.buffer = ""
+        return True
+
+    async def _drop(self) -> bool:
+        await self.ws.close(1011, "protocol server dropped the stream (injected failure)")
+        return False
 
     async def _worker(self, ctx: Context) -> None:
         """Synthesise a context's pieces in order; ``isFinal`` once it is closed and everything is sent."""
@@ -268,6 +303,8 @@ class _Connection:
                 audio = await self._synthesize(text)
                 await asyncio.sleep(max(0.0, received + self.server.first_byte_delay_s - time.monotonic()))
                 await self._send_audio(ctx, text, audio)
+            if ctx.stalled:
+                return  # never answered: no isFinal
             await self._send({"isFinal": True, "contextId": ctx.id})
             ctx.final_sent = True
         except ConnectionClosed:
