@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import TypeVar
@@ -165,7 +166,12 @@ def create_app(
 
     docs = docs_mode(settings)
     public = docs == "public"
+    # FastAPI's native OpenTelemetry looks up the global providers on every request (three environment
+    # lookups, an eighth of a health request's time); Lisa installs none, so it stays on only in a process
+    # configured for OpenTelemetry through its OTEL_* variables
+    otel = any(name.startswith("OTEL_") for name in os.environ)
     app = FastAPI(
+        telemetry=None if otel else {"tracing": False, "metrics": False, "logs": False},
         title="Lisa",
         version="0.1.0",
         description="Lisa, a telephony-first voice and chat agent that books appointments.",
