@@ -47,7 +47,16 @@ RESULTS = ROOT / "bench" / "results" / "cloud.json"
 DELAYS_MS = {"stt_final": 150, "llm_first_token": 350, "tts_first_byte": 200}
 FIXED_MS = sum(DELAYS_MS.values())
 DEEPGRAM_KEY, ELEVENLABS_KEY, OPENAI_KEY = "dg-bench-key", "xi-bench-key", "sk-bench-key"
-REPLY = ("Sure thing. ", "Anything else?")
+# One reply per question, each different: Lisa's engine holds back a third identical reply whole to check it
+# for a loop (agent/engine.py), which would put the LLM's whole stream, not its first sentence, in the figures.
+REPLIES = [
+    ("Sure thing. ", "Anything else?"),
+    ("Of course we do. ", "What else can I do?"),
+    ("Good question. ", "Is there more?"),
+    ("Happy to help. ", "Shall I book it?"),
+    ("Yes, that works. ", "Anything further?"),
+    ("Certainly, yes. ", "What next?"),
+]
 QUESTIONS = [
     "What are your opening hours on Saturday?",
     "Do you also have appointments in the evening?",
@@ -78,7 +87,7 @@ async def run_providers(stats_path: str) -> None:
     """Child process: the three protocol servers; prints their URLs, writes measured delays on SIGTERM."""
     from tests.fakes.deepgram_protocol_server import DeepgramProtocolServer
     from tests.fakes.elevenlabs_protocol_server import ElevenLabsProtocolServer
-    from tests.fakes.openai_protocol_server import OpenAIProtocolServer, stream
+    from tests.fakes.openai_protocol_server import OpenAIProtocolServer, Received, Stream, stream
 
     deepgram = DeepgramProtocolServer(
         QUESTIONS * 20, api_key=DEEPGRAM_KEY, final_delay_s=DELAYS_MS["stt_final"] / 1000
@@ -88,7 +97,14 @@ async def run_providers(stats_path: str) -> None:
     )
     llm = OpenAIProtocolServer(api_key=OPENAI_KEY)
     # role chunk, then the first sentence at 2 x 175 ms = the first token at 350 ms
-    llm.script(*(stream(*REPLY, delay_s=DELAYS_MS["llm_first_token"] / 2000) for _ in range(20000)))
+    delay_s = DELAYS_MS["llm_first_token"] / 2000
+
+    def reply(request: Received) -> Stream:  # the next reply of this conversation, never the one before
+        messages = request.body.get("messages", []) if isinstance(request.body, dict) else []
+        said = sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant")
+        return stream(*REPLIES[said % len(REPLIES)], delay_s=delay_s)
+
+    llm.answer_with(reply)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)

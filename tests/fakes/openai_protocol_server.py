@@ -22,7 +22,7 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,6 +141,7 @@ class OpenAIProtocolServer:
         self.model = model
         self.requests: list[Received] = []
         self._script: list[Response] = []
+        self._answer_for: Callable[[Received], Response] | None = None
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task] = set()
         self._writers: set[asyncio.StreamWriter] = set()
@@ -155,6 +156,11 @@ class OpenAIProtocolServer:
     def script(self, *responses: Response) -> None:
         """Append answers, used in order, one per chat-completions request."""
         self._script.extend(responses)
+
+    def answer_with(self, answer_for: Callable[[Received], Response]) -> None:
+        """Answer every request with ``answer_for(request)`` instead of the script (e.g. by conversation
+        length, for many concurrent conversations)."""
+        self._answer_for = answer_for
 
     @property
     def unused(self) -> int:
@@ -230,10 +236,13 @@ class OpenAIProtocolServer:
         if self.api_key is not None and req.headers.get("authorization") != f"Bearer {self.api_key}":
             await self._send_error(writer, Error(401, "Incorrect API key provided."))
             return True
-        if not self._script:
+        if self._answer_for is not None:
+            response = self._answer_for(req)
+        elif not self._script:
             await self._send_error(writer, Error(500, "the protocol server has no scripted response left"))
             return True
-        response = self._script.pop(0)
+        else:
+            response = self._script.pop(0)
         if isinstance(response, Hang):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), response.seconds)
