@@ -80,8 +80,11 @@ class CloudSpeech:
         return True
 
     async def to_piper(self, frame: LisaSpeechFrame) -> None:
-        """After the failover: the piece goes past the cloud service, straight to Piper."""
+        """After the failover: the piece goes past the cloud service, straight to Piper (its synthesis starts
+        now, as the embedded pipeline's does when the engine produces a sentence)."""
         assert self.out is not None
+        if frame.reply not in self.session.heard:
+            self.out.prefetch(frame.text, frame.index)
         await self.out.queue_frame(frame)
 
     def interrupted(self) -> None:
@@ -206,6 +209,9 @@ class CloudAudioOut(LocalTTS):
         if self._utterance is not None:
             await self.push_frame(TTSStoppedFrame())
             await self.push_frame(mark_frame(self._end_utterance().mark))
+        for piece in pieces:  # all synthesized at once: the next is ready when the one before has played
+            if piece.reply not in self._session.heard:
+                self.prefetch(piece.text, piece.index)
         for piece in pieces:
             self._session.speech_sent(piece.reply, piece.index)
             await self.speak(LisaSpeechFrame(text=piece.text, reply=piece.reply, index=piece.index))
