@@ -8,6 +8,7 @@ cooking?"), which only counts right after a slot was agreed (see :func:`likely_n
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 
 from agent import rule_nlu as nlu
 
@@ -89,7 +90,8 @@ CALLING_FOR = _rx(
 PURPOSE_QUESTION = _rx(
     r"\b(is (it|this|that) for|what('?s| is) (it|this|the appointment) (for|about|regarding)|what kind of|"
     r"what (type|sort) of|which (kind|type|service|treatment)|what (do|does) (he|she|they|you) need|"
-    r"what would (he|she|they|you) like (done|to book)|check-?up or|or a (check|cleaning|consult)\w*|"
+    r"what would (he|she|they|you) like (done|to book)|(check-?up|routine \w+) or|or a (check|cleaning|consult)\w*|"
+    r"(kontrolle|vorsorge\w*|routine\w*) oder|"
     r"worum geht|wofür|was für (ein|eine|einen)|welche (art|behandlung|leistung)|was (braucht|möchte) (er|sie))\b"
 )
 PREFERENCE_QUESTION = _rx(
@@ -212,3 +214,61 @@ def withdraws(text: str, strict: bool = False) -> bool:
         if WITHDRAWN.search(s) and not s.rstrip().endswith("?") and (not strict or _GONE.search(s)):
             return True
     return False
+
+
+# the business offers to pass a message on rather than book ("I can pass on a message and she'll ring you
+# back", "Shall I leave her a note?", "ich kann es ihr ausrichten")
+MESSAGE_OFFER = _rx(
+    r"\b(pass (it |that |this |the message |a message )?on|pass on (a |the )?(message|note)|"
+    r"(take|leave|write|put) (down )?(her |him |them |the doctor |the therapist )?(a |the )?(message|note|memo)|"
+    r"(ring|call|phone) you back|get back to you|give you a (call|ring)|"
+    r"nachricht|notiz|ausrichten|weitergeben|weiterleiten|ruft (sie |ihnen |euch )?(dann |gern |gerne )?zurück|"
+    r"rückruf|meldet sich (dann |gern |gerne )?bei (ihnen|euch))\b"
+)
+
+
+_TIME_WORD = _rx(
+    r"\d|\b(o'?clock|uhr|noon|half|quarter|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"eins|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|halb|viertel)\b"
+)
+
+
+_FREE = _rx(
+    r"\b(free|available|open|can do|could do|how about|what about|give you|(we|i) (have|'ve got)|"
+    r"frei|möglich|ginge|hätte)\b"
+)
+
+
+def names_free_slot(text: str) -> bool:
+    """Whether a clause of ``text`` calls a time free or offers it ("Friday at three is free")."""
+    return any(_FREE.search(c) and _TIME_WORD.search(c) for c in clauses(text))
+
+
+def offers_message(text: str) -> bool:
+    """Whether the business offers to pass a message on (and have someone call back) instead of booking: a
+    time in the same breath is no offer ("her three o'clock is running late") unless it is called free."""
+    return bool(MESSAGE_OFFER.search(text)) and not names_free_slot(text)
+
+
+def _letters(text: str) -> str:
+    return "".join(re.findall(r"[^\W\d_]", text)).lower()
+
+
+def name_read_back(text: str, name: str) -> str | None:
+    """How the business reads back the name Lisa gave: "right" (the surname spelled or said as given),
+    "wrong" (a near miss: "Joe Bark, B-A-R-K?" for Joe Park), or None (no read-back in ``text``)."""
+    surname = name.split()[-1] if name.split() else ""
+    if len(surname) < 2:
+        return None
+    spelled = nlu.spelled_word(text)
+    if spelled is not None and len(spelled) >= 3:
+        return "right" if spelled.lower() == _letters(surname) else "wrong"
+    words = [w for w in re.findall(r"[^\W\d_][\w'-]*", text) if w[0].isupper()]
+    if _letters(surname) in {_letters(w) for w in words}:
+        return "right"
+    given = {_letters(w) for w in name.split()}
+    for w in words:
+        near = SequenceMatcher(None, _letters(w), _letters(surname)).ratio() >= 0.6
+        if near and _letters(w) not in given:
+            return "wrong"
+    return None

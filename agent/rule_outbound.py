@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from agent import outbound_nlu as onlu
+from agent import outbound_questions as oq
 from agent import rule_nlu as nlu
 from agent.agreement import Agreement
 from agent.agreement import iso as iso_minute
@@ -39,6 +40,7 @@ class _Outbound(RuleTurn):
         self.ag = Agreement.of(conv)
         self.asked = False
         self.side_question = False
+        self.about_name = False  # the answers are about the user's name
 
     def t(self, key: str, **values: Any) -> str:
         """An outbound phrase (``outbound.<key>`` in ``prompts/<lang>/phrases.yaml``); ``{user}`` is filled."""
@@ -107,19 +109,28 @@ class _Outbound(RuleTurn):
         offers = self._offers(self._continued(text))
         if booked and nlu.CALL_LATER.search(text):
             offers = []  # "call back tomorrow" after the booking names no slot
+        if st.get("message_left") and not booked and not onlu.names_free_slot(text):
+            offers = []  # "she calls back after her last appointment at five" offers nothing
         timed = [w for w in offers if w.time is not None]
         parts: list[str] = []  # what Lisa says about slots
         self.asked = False  # whether ``parts`` ends with a question to the business
 
         if nlu.AI_QUESTION.search(text):
             parts.append(self.t("ai"))
+        elif not booked and not ag.standing and not st.get("message_left") and onlu.offers_message(text):
+            parts += await self._leave_message()
         elif self._takes_back(text):
             parts += await self._withdrawn(text, offers, goodbye)
             if self.conv.end_requested:
                 return parts
         elif ag.unsure:
             parts += await self._settle_unsure(text, offers)
-        elif st.get("declined") and not timed and (nlu.NOTHING.search(text) or onlu.NEGATIVE.search(text)):
+        elif (
+            st.get("declined")
+            and not timed
+            and (nlu.NOTHING.search(text) or onlu.NEGATIVE.search(text))
+            and not self._asks_something_else(text)
+        ):
             parts += self._accept_nearest([self.local(s) for s in _as_list(st.pop("declined"))])
         elif (nlu.NO_AVAILABILITY.search(text) or onlu.NO_SLOT.search(text)) and not booked and not timed:
             ag.withdraw()
@@ -146,7 +157,7 @@ class _Outbound(RuleTurn):
 
         answers = self._answer_questions(text, bool(parts))
         if self.asked:  # Lisa asks something herself: only the name goes with it
-            answers = answers if answers == [self.t("name")] else []
+            answers = answers if self.about_name else []
         if answers and not parts and not goodbye and self.side_question:
             answers += self._go_on()
         parts = answers + parts
@@ -170,7 +181,19 @@ class _Outbound(RuleTurn):
             return [self.t("restate_booked")]
         if nlu.YES.search(text) and st.get("asked_time_day"):
             return [self.t("which_slot")]
+        if st.get("message_left"):
+            return [self.t("thanks")]
+        if st.get("way_out") and nlu.YES.search(text):
+            await self.tools.request_callback(when=self.t("later"))
+            return [self.t("call_later", when=self.t("later"))]
         st["misses"] = st.get("misses", 0) + 1
+        st["talk"] = st.get("talk", 0) + (len(text.split()) >= 4)
+        if st["misses"] == 3 and st["talk"] >= 2:
+            # the business talks about something else (class 9): not the line, so no hanging up yet —
+            # what Lisa wants in other words, and a way out (calling back another time)
+            st["way_out"] = True
+            purpose = nlu.purpose(self.request, self.lang) if self.request else ""
+            return [self.t("way_out", purpose=purpose, preferred=self.preferred or self.t("which_slot"))]
         if st["misses"] >= 3:
             await self.tools.end_conversation(reason="could not understand the business")
             return [self.t("give_up")]
@@ -178,6 +201,32 @@ class _Outbound(RuleTurn):
         if nlu.HOW_CAN_I_HELP.search(text) or st["misses"] == 1:
             return [self.t("restate", purpose=purpose, preferred=self.preferred or self.t("which_slot"))]
         return [self.t("which_slot")]
+
+    async def _leave_message(self) -> list[str]:
+        """The business passes a message on instead of booking (class 8): Lisa leaves who, what, when and
+        the callback number; nothing is booked and the request waits for the callback."""
+        purpose = nlu.purpose(self.request, self.lang) if self.request else ""
+        preferred = capital(self.preferred or self.t("as_soon_as_possible"))
+        phone = self.request.callback_number if self.request else ""
+        said = self.t("leave_message", purpose=purpose, preferred=preferred, phone=phone)
+        await self.tools.leave_message(message=said)
+        self.st["message_left"] = True
+        return [said]
+
+    def _asks_something_else(self, text: str) -> bool:
+        """Whether the business, instead of answering Lisa's question, asks one of its own ("Okay, sorry —
+        is she insured privately?"): a new request, no "no" to what she asked (class 7)."""
+        if not onlu.is_question(text):
+            return False
+        side, about, given = self.side_question, self.about_name, self.st.get("name_given")
+        try:
+            return bool(self._answer_questions(text, False))
+        finally:
+            self.side_question, self.about_name = side, about
+            if given is None:
+                self.st.pop("name_given", None)
+            else:
+                self.st["name_given"] = given
 
     def _continued(self, text: str) -> str:
         """The business went on talking over Lisa's answer to its offer ("I have Tuesday at 9." — "Tuesday,
@@ -505,15 +554,25 @@ class _Outbound(RuleTurn):
         agreed = bool(self.ag.standing) or self.conv.outcome.status is Status.BOOKED
         if nlu.AI_QUESTION.search(text):
             return []
+        named = self.request is not None and bool(self.request.user_name)
+        if self.st.get("name_given") and named and not about_slots:
+            heard = onlu.name_read_back(text, self.user)  # the business reads the name back (class 11)
+            if heard == "wrong":
+                self.about_name = True
+                return [self._spelled("name_wrong")]
+            if heard == "right" and onlu.is_question(text):
+                self.about_name = True
+                return [self.t("name_right")]
         if onlu.SPELL_QUESTION.search(text):
-            surname = self.user.split()[-1]
-            return [self.t("spell", name=surname, letters="-".join(surname.upper()))]
+            self.about_name = True
+            self.st["name_given"] = self.st.get("name_given", 0) + 1
+            return [self._spelled("spell")]
         if (
             nlu.NAME_QUESTION.search(text)
             or onlu.CALLING_FOR.search(text)
             or (agreed and not about_slots and onlu.likely_name_question(text))
         ):
-            return [self.t("name")]
+            return [self._name()]
         if about_slots:
             return []
         self.side_question = True  # a question about the patient: answered, then the booking goes on
@@ -532,7 +591,35 @@ class _Outbound(RuleTurn):
         self.side_question = False
         if nlu.PHONE_QUESTION.search(text):
             return [self.t("phone", phone=self.request.callback_number)] if self.request else []
+        return self._paraphrased_question(text)
+
+    def _paraphrased_question(self, text: str) -> list[str]:
+        """A question the patterns missed, matched by meaning (:mod:`agent.outbound_questions`, class 6):
+        "Is this a routine visit or is something bothering him?" asks what the appointment is for."""
+        if not onlu.is_question(text) or self.request is None:
+            return []
+        kind = oq.question_kind(text)
+        if kind == oq.PURPOSE:
+            self.side_question = True
+            return [self.t("purpose", purpose=nlu.purpose(self.request, self.lang))]
+        if kind == oq.PREFERENCE and self.preferred:
+            return [self.t("preference", preferred=capital(self.preferred))]
+        if kind == oq.PHONE and self.request.callback_number:
+            return [self.t("phone", phone=self.request.callback_number)]
+        if kind == oq.NAME and (self.ag.standing or self.conv.outcome.status is Status.BOOKED):
+            return [self._name()]  # before a slot is agreed, a garbled question is not taken for it
         return []
+
+    def _name(self) -> str:
+        """The user's name; asked again (a bad line, a loud room), spelled too (classes 9 and 11)."""
+        self.about_name = True
+        again = bool(self.st.get("name_given")) and self.request is not None and bool(self.request.user_name)
+        self.st["name_given"] = self.st.get("name_given", 0) + 1
+        return self._spelled("name_again") if again else self.t("name")
+
+    def _spelled(self, key: str) -> str:
+        surname = self.user.split()[-1]
+        return self.t(key, name=surname, letters=nlu.spell(surname))
 
     def _go_on(self) -> list[str]:
         """After answering a side question: the booking goes on where it stood."""

@@ -645,6 +645,22 @@ class Toolbox:
         return {"ok": True, "summary": summary}
 
     @_reports_errors
+    async def leave_message(self, message: str) -> dict[str, Any]:
+        """Outbound: the business does not book on the phone and passes a message on instead (someone there
+        calls the user back); nothing is booked and the request waits for that callback."""
+        self._require_mode(False, "leave_message")
+        text = re.sub(r"\s+", " ", str(message or "")).strip()[:MAX_MESSAGE]
+        place = str(self.conv.slots.get("callee") or "").strip()
+        if self._de():
+            summary = f"Nachricht hinterlassen bei {place or 'der Praxis'}; Rückruf erwartet: {text}"
+        else:
+            summary = f"Message left with {place or 'the business'}, who will call back: {text}"
+        self._set_outcome(Status.WAITING_FOR_CALLBACK, summary)
+        self.conv.slots["message_left"] = text
+        self._event("message_left", summary)
+        return {"ok": True, "summary": summary}
+
+    @_reports_errors
     async def report_no_availability(self, reason: str | None = None) -> dict[str, Any]:
         """Outbound: the business has nothing suitable; the request fails with the reason."""
         self._require_mode(False, "report_no_availability")

@@ -594,3 +594,151 @@ def test_to_stay_is_only_tuesday_before_a_time():
 
     assert unmishear("He has to stay at home") == "He has to stay at home"
     assert unmishear("I have to stay at 9") == "I have Tuesday at 9"
+
+
+# ---------------------------------------------------------------- issue 10, classes 6-11 on outbound calls
+@pytest.mark.parametrize(
+    ("lang", "offer", "noted"),
+    [
+        (
+            "en",
+            "She does her bookings herself. Her three o'clock is running late; shall I leave her a note to call you back?",
+            "Alright, I've written it down. She calls back after her last appointment at five.",
+        ),
+        ("en", "I can pass on a message and the doctor will ring you back.", "Okay, noted."),
+        (
+            "de",
+            "Die Ärztin macht die Termine selbst. Ich kann ihr etwas ausrichten, sie ruft dann zurück.",
+            "Gut, ich habe es notiert. Sie meldet sich nach ihrem letzten Termin um fünf.",
+        ),
+    ],
+)
+async def test_a_business_that_passes_a_message_on_gets_one_and_nothing_is_booked(lang, offer, noted):
+    """Class 8: a message instead of a booking — who, what, when and the callback number are left, the times
+    in it ("her three o'clock", "after five") are no offers, and the request waits for the callback."""
+    call = Call(lang)
+    await call("Praxis Müller, guten Tag." if lang == "de" else "Miller dental, hello?")
+    left = await call(offer)
+    assert "Max Mustermann" in left and "+49 30 1234567" in left
+    assert call.status is Status.WAITING_FOR_CALLBACK
+    assert [e.type for e in call.conv.events] == ["message_left"]
+    after = await call(noted)
+    assert "prima" not in after and "great" not in after and "perfect" not in after
+    await call("Auf Wiederhören." if lang == "de" else "Okay, bye.")
+    assert call.conv.end_requested and call.status is Status.WAITING_FOR_CALLBACK
+    assert call.conv.outcome.appointment is None
+
+
+async def test_a_message_offer_with_a_free_slot_in_it_is_an_offer():
+    call = Call()
+    await call("Miller dental, hello?")
+    assert "would be great" in await call("I can give you Monday at half past ten, or take a message.")
+    assert call.status is Status.OPEN
+
+
+@pytest.mark.parametrize(
+    ("lang", "question", "answer"),
+    [
+        ("en", "Is this just a routine visit, or is something bothering him?", "It's for"),
+        ("en", "What is he coming in with, what needs doing?", "It's for"),
+        ("en", "And roughly when was he hoping to come in?", "would be ideal"),
+        ("en", "Are there days that suit him better than others?", "would be ideal"),
+        ("en", "If something changes, how do we get hold of him?", "+49 30 1234567"),
+        ("de", "Ist das eine Kontrolle oder hat er Beschwerden?", "Es geht um"),
+        ("de", "Wann würde es ihm denn am besten passen?", "Am liebsten"),
+        ("de", "Wie erreichen wir ihn, falls sich etwas ändert?", "+49 30 1234567"),
+    ],
+)
+async def test_paraphrased_questions_of_the_business_are_answered_from_the_request(lang, question, answer):
+    """Class 6 on outbound calls: a question the patterns miss is matched by meaning, answered from the
+    request, never with "I don't know"."""
+    call = Call(lang)
+    await call("Praxis Müller, guten Tag." if lang == "de" else "Miller dental, hello?")
+    reply = await call(question)
+    assert answer in reply
+    assert "don't know" not in reply and "weiß ich leider nicht" not in reply
+
+
+@pytest.mark.parametrize(
+    ("lang", "declined", "question", "answer"),
+    [
+        ("en", "Monday I only have four pm.", "Okay, sorry, is he insured privately?", "bring that along"),
+        ("en", "Monday I only have four pm.", "Right, no, what's the best number for him?", "+49 30 1234567"),
+        ("de", "Montag hätte ich nur um 16 Uhr.", "Okay, ist er privat versichert?", "zum Termin mit"),
+    ],
+)
+async def test_a_question_of_the_business_after_lisas_question_is_no_answer_to_it(
+    lang, declined, question, answer
+):
+    """Class 7 on outbound calls: Lisa asks for something better; an "okay"/"no" that leads into a question
+    of the business's own is a new request, not a yes (or a no) to hers: the declined slot stays declined."""
+    call = Call(lang)
+    await call("Praxis Müller, guten Tag." if lang == "de" else "Miller dental, hello?")
+    await call(declined)
+    reply = await call(question)
+    assert answer in reply
+    assert "16 Uhr" not in reply and "4 pm" not in reply
+    assert call.conv.state.get("agreement", {}).get("accepted") is None
+    accepted = await call("Montag um zehn?" if lang == "de" else "Monday at ten?")
+    assert ("wäre prima" if lang == "de" else "would be great") in accepted
+
+
+async def test_a_business_that_talks_about_something_else_gets_a_way_out_before_lisa_gives_up():
+    """Class 9 on outbound calls: three turns of small talk are not a bad line — Lisa says what she wants in
+    other words and offers to call back another time; a slot after that is booked as usual."""
+    call = Call()
+    await call("Miller dental, hello?")
+    await call("Oh, we've just moved into the new building, you know.")
+    await call("Everything is still in boxes here.")
+    way_out = await call("And the new computer system is a nightmare.")
+    assert "call back another time" in way_out and not call.conv.end_requested
+    assert "would be great" in await call("Sorry! Next Monday at half past ten is free.")
+
+
+async def test_the_way_out_taken_waits_for_a_callback():
+    call = Call()
+    await call("Miller dental, hello?")
+    for line in (
+        "We've just moved, you know.",
+        "It's all chaos here at the moment.",
+        "The computer keeps crashing.",
+    ):
+        await call(line)
+    await call("Yes, that would be better, honestly.")
+    assert call.status is Status.WAITING_FOR_CALLBACK
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+async def test_the_name_asked_again_is_spelled(lang):
+    """Classes 9 and 11: the name asked for a second time is said and spelled, never the same words again."""
+    call = Call(lang)
+    await call("Praxis Müller, guten Tag." if lang == "de" else "Miller dental, hello?")
+    await call("Nächsten Montag um halb elf?" if lang == "de" else "Next Monday at half past ten?")
+    first = await call("Und der Name?" if lang == "de" else "And the name?")
+    again = await call("Wie war nochmal der Name?" if lang == "de" else "Sorry, what was the name again?")
+    assert "Max Mustermann" in first and "M-U-S-T-E-R-M-A-N-N" in again and again != first
+
+
+@pytest.mark.parametrize(
+    ("lang", "read_back", "answer"),
+    [
+        ("en", "Max Mustermann, M, U, S, T, E, R, M, A, N, N?", "Yes, that's right."),
+        ("en", "So that's Mustermann?", "Yes, that's right."),
+        (
+            "en",
+            "Max Mustermunn, M-U-S-T-E-R-M-U-N-N?",
+            "Not quite — it's Max Mustermann: Mustermann, M-U-S-T-E-R-M-A-N-N.",
+        ),
+        ("en", "Max Musterman?", "Not quite"),
+        ("de", "Also Mustermann, M-U-S-T-E-R-M-A-N-N?", "Ja, genau."),
+        ("de", "Max Mostermann?", "Nicht ganz"),
+    ],
+)
+async def test_a_name_read_back_is_confirmed_or_corrected(lang, read_back, answer):
+    """Class 11 on outbound calls: the business reads the name back; right is confirmed, a near miss
+    corrected and spelled (never "I don't know")."""
+    call = Call(lang)
+    await call("Praxis Müller, guten Tag." if lang == "de" else "Miller dental, hello?")
+    await call("Nächsten Montag um halb elf?" if lang == "de" else "Next Monday at half past ten?")
+    await call("Und der Name?" if lang == "de" else "And the name?")
+    assert answer in await call(read_back)
