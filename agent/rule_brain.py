@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
@@ -113,6 +114,8 @@ class _Inbound(RuleTurn):
         pending = st.get("pending")
         when = nlu.parse_when_corrected(text, self.now, self.lang)
         has_when = when is not None and not when.is_empty
+        if has_when and when is not None and when.time is None and nlu.past_story(text):
+            has_when = False  # "my dog pulled me over on the ice yesterday" is a story, no wish
         goodbye = bool(nlu.GOODBYE.search(text))
         wants_human = (
             bool(nlu.HUMAN.search(text)) and (bool(nlu.TALK.search(text)) or len(text.split()) <= 4)
@@ -133,6 +136,7 @@ class _Inbound(RuleTurn):
         )
         message_intent = bool(
             nlu.STRONG_MESSAGE.search(text)
+            or nlu.SHORT_MESSAGE.search(text)
             or passes_on
             or (nlu.MESSAGE.search(text) and not books)
             or about_existing
@@ -158,6 +162,8 @@ class _Inbound(RuleTurn):
             elif nlu.NO.search(text):
                 st["pending"] = None
                 return [self.t("what_else")]
+        if nlu.SHORT_MESSAGE.search(text) and pending != "message":
+            return await self._message("", started=True)  # "A message, please." asks for one, is none
         if pending == "message_phone":
             answer = await self._message_phone(text, goodbye)
             if answer is not None:
@@ -482,6 +488,9 @@ class _Inbound(RuleTurn):
         st["misses"] = 0
         b: dict[str, Any] = st.setdefault("booking", {})
         if st.get("pending") != "booking":
+            day = _when_from_state(b["when"]).day if b.get("when") else None
+            if day is not None:
+                st["talked_day"] = day.isoformat()  # for a bare weekday later (_same_weekday)
             b.clear()
         st["pending"] = "booking"
         service = self.ctx.business.find_service(text)
@@ -518,7 +527,7 @@ class _Inbound(RuleTurn):
         if phone:
             b["phone"] = phone
         parts: list[str] = []
-        if nlu.PAST_DAY.search(text) and (when is None or when.day is None):
+        if nlu.PAST_DAY.search(text) and (when is None or when.day is None) and not nlu.past_story(text):
             b.pop("when", None)
             b.pop("offered", None)
             b["asked"] = "when"
@@ -537,6 +546,7 @@ class _Inbound(RuleTurn):
             b["start"] = options[min(choice, len(options) - 1)] if choice >= 0 else options[-1]
         elif when is not None and (when.day or when.time or when.first_day or when.earliest or when.latest):
             b.pop("options", None)
+            when = self._same_weekday(text, when)
             merged = _when_from_state(b.get("when")).combine(when) if b.get("when") else when
             b["when"] = _when_to_state(merged)
             b.pop("offered", None)
@@ -573,6 +583,19 @@ class _Inbound(RuleTurn):
                 ]
             return [self.t("ask_name")]
         return await self._book()
+
+    def _same_weekday(self, text: str, when: When) -> When:
+        """A bare weekday ("then book me Tuesday at ten") while another date of that weekday is being talked
+        about (next Tuesday, offered) means that date, not the nearest Tuesday."""
+        b = self.st.get("booking") or {}
+        known = _when_from_state(b["when"]).day if b.get("when") else None
+        if known is None and b.get("offered"):
+            known = datetime.fromisoformat(b["offered"]).date()
+        if known is None and self.st.get("talked_day"):
+            known = date.fromisoformat(self.st["talked_day"])
+        if when.day is None or known is None or known == when.day or known.weekday() != when.day.weekday():
+            return when
+        return replace(when, day=known) if nlu.bare_weekday(text) else when
 
     async def _resolve(self, when: When) -> list[str] | None:
         """Turn what was said into a free start (``booking.start``), or say what to ask/offer next."""

@@ -48,6 +48,10 @@ MESSAGE = _rx(
     r"\b(leave a message|take a message|leave a note|pass (on )?a message|pass it on|message for|"
     r"give (him|her|them) a message|nachricht|ausrichten|hinterlassen)\b"
 )
+# the answer to Lisa's way out ("… or I can take a message"): "A message, please.", "Nachricht, bitte."
+SHORT_MESSAGE = _rx(
+    r"^\W*(?:(?:a|one|eine|ne|lieber|rather|just)\s+)?(?:message|note|nachricht|notiz)\b(?:\W+\w+){0,2}\W*$"
+)
 STRONG_MESSAGE = _rx(
     r"\b(leave a message|take a message|leave a note|nachricht hinterlassen|eine nachricht|etwas ausrichten)\b"
 )
@@ -72,6 +76,42 @@ NO = _rx(r"^\W*(no|nope|nah|not really|nein|nee|ne|lieber nicht|leider nicht|ehe
 PAST_DAY = _rx(
     r"\b(yesterday|last (week|month|monday|tuesday|wednesday|thursday|friday)|gestern|vorgestern|letzte[nm]? (woche|montag|dienstag|mittwoch|donnerstag|freitag))\b"
 )
+_WEEKDAY = _rx(
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|montag|dienstag|mittwoch|donnerstag|"
+    r"freitag|samstag|sonntag)s?\b"
+)
+_DAY_QUALIFIER = _rx(
+    r"\b(this|next|coming|following|last|today|tomorrow|week|diese[nmrs]?|nächste[nmrs]?|kommende[nmrs]?|"
+    r"übernächste[nmrs]?|heute|morgen|woche)\b|\d{1,2}\s*\.(?!\d)|\d{1,2}(st|nd|rd|th)\b|"
+    r"\b(january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"januar|februar|märz|mai|juni|juli|oktober|dezember)\b"
+)
+
+
+def bare_weekday(text: str) -> bool:
+    """Whether ``text`` names a weekday without saying which week or date ("Tuesday at ten", not "next
+    Tuesday", "Tuesday the 1st", "Dienstag, 1. Dezember")."""
+    return bool(_WEEKDAY.search(text)) and not _DAY_QUALIFIER.search(text)
+
+
+_WISH = _rx(
+    r"\b(would|could|can|works?|suits?|good|fine|possible|free|okay|ok|passt|geht|ginge|könnte|würde|wäre|gut)\b"
+)
+
+
+def past_story(text: str) -> bool:
+    """Whether ``text`` tells of something past ("My dog pulled me over on the ice yesterday.") rather than
+    asking for a past day ("Yesterday?", "Last Monday would be good"): a statement of five words or more
+    with a past day and no booking or wish words in it."""
+    return bool(
+        PAST_DAY.search(text)
+        and "?" not in text
+        and len(text.split()) >= 5
+        and not BOOK.search(text)
+        and not _WISH.search(text)
+    )
+
+
 NOTHING = _rx(r"\b(nothing|none|nichts|keine[nr]?|leider nicht|doesn'?t work|geht nicht)\b")
 GREETING_ONLY = _rx(
     r"^\W*(hi|hello|hey|hallo|hi there|hello there|good (morning|afternoon|evening)|guten (morgen|tag|abend)|"
@@ -218,11 +258,28 @@ def choice_index(text: str) -> int | None:
     return None
 
 
+_DIGIT_WORDS = {
+    "zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+    "six": "6", "seven": "7", "eight": "8", "nine": "9", "null": "0", "eins": "1", "zwei": "2", "zwo": "2",
+    "drei": "3", "vier": "4", "fünf": "5", "sechs": "6", "sieben": "7", "acht": "8", "neun": "9",
+}  # fmt: skip
+
+
 def extract_phone(text: str) -> str | None:
-    """A phone number in ``text`` (at least 6 digits), as written."""
+    """A phone number in ``text`` (at least 6 digits), as written; digits said as words ("zero one seven
+    six, five five …", "null eins sieben …") are written as digits."""
     for m in _PHONE.finditer(text):
         if len(re.sub(r"\D", "", m.group(0))) >= 6:
             return m.group(0).strip()
+    run = ""
+    for token in [*re.findall(r"[^\W_]+", text.lower()), ""]:
+        digit = token if token.isdigit() else _DIGIT_WORDS.get(token)
+        if digit is not None:
+            run += digit
+        elif len(run) >= 6:
+            return run
+        else:
+            run = ""
     return None
 
 

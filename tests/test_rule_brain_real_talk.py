@@ -306,3 +306,78 @@ async def test_a_message_name_heard_unsure_is_confirmed_too(engine):
     reply = await t("no, Marks, M-A-R-K-S")
     assert "Ben Marks" in reply and t.conv.slots["message"]["name"] == "Ben Marks"
     assert nlu.NAME_CONFIDENCE == 0.6
+
+
+# ---------------------------------------------------------------- classes 7 and 9: after the way out
+@pytest.mark.parametrize(
+    ("mode", "lang", "ask", "answer"),
+    [
+        ("inbound", "en", "A message, please.", "What would you like me to pass on?"),
+        ("chat", "en", "message please", "What would you like me to pass on?"),
+        ("chat", "de", "Eine Nachricht, bitte.", "Was darf ich ausrichten?"),
+    ],
+)
+async def test_a_short_message_request_asks_for_the_message_and_is_none(engine, mode, lang, ask, answer):
+    """The answer to Lisa's way out ("… or I can take a message") while slots are on the table is a request
+    for a message, not the message itself and not ignored."""
+    t = await talk(engine, mode, lang)
+    await t("Ich hätte gern einen Termin am Donnerstag vormittags." if lang == "de" else "Thursday morning?")
+    reply = await t(ask)
+    assert answer in reply
+    await t(
+        "Sagen Sie der Therapeutin, mein Knie ist schlimmer."
+        if lang == "de"
+        else "Tell her my knee is worse."
+    )
+    await t("Max Roth")
+    assert "message" not in str(t.conv.slots.get("message", {}).get("message", "")).lower()
+    assert "knie" in str(t.conv.slots).lower() or "knee" in str(t.conv.slots).lower()
+
+
+@pytest.mark.parametrize(
+    ("lang", "story"),
+    [
+        ("en", "My dog pulled me over on the ice yesterday."),
+        ("en", "I fell off my bike last week, you know."),
+        ("de", "Ich bin gestern auf dem Eis ausgerutscht."),
+    ],
+)
+async def test_a_story_about_a_past_day_is_no_wish_for_that_day(engine, lang, story):
+    """Small talk about yesterday while an offer is on the table (class 9) is not a request for a past day."""
+    t = await talk(engine, "inbound" if lang == "en" else "chat", lang)
+    await t("Ich hätte gern einen Termin am Donnerstag vormittags." if lang == "de" else "Thursday morning?")
+    reply = await t(story)
+    assert "already passed" not in reply and "schon vorbei" not in reply
+    if lang == "en":  # asking for a past day still gets the honest answer
+        assert "already passed" in await t("Can I come yesterday?")
+
+
+@pytest.mark.parametrize(
+    ("lang", "wish", "again", "slot"),
+    [
+        ("de", "Ich bräuchte nächsten Dienstag vormittags einen Termin.", "Dann buchen Sie mir Dienstag um zehn.", "2026-12-01T10:00"),
+        ("en", "Do you have anything next Thursday afternoon?", "Okay, Thursday at three then.", "2026-12-03T15:00"),
+        ("en", "Do you have anything next Thursday afternoon?", "Actually, this Thursday at three.", "2026-11-26T15:00"),
+    ],
+)  # fmt: skip
+async def test_a_bare_weekday_means_the_date_being_talked_about(engine, lang, wish, again, slot):
+    """ "Tuesday at ten" after talking about next Tuesday is next Tuesday, not tomorrow; "this Thursday" says
+    which week itself."""
+    t = await talk(engine, "chat", lang)
+    await t(wish)
+    await t(again)
+    await t("Klara Vogt")
+    assert t.outcome["appointment"] == slot
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [
+        ("Zero one seven six, five five four four, three three two.", "01765544332"),
+        ("null eins sieben sechs fünf fünf vier vier", "01765544"),
+        ("It's 0176 4455667.", "0176 4455667"),
+        ("I have one or two questions.", None),
+    ],
+)
+def test_phone_numbers_said_digit_by_digit(text, digits):
+    assert nlu.extract_phone(text) == digits
