@@ -357,6 +357,34 @@ async def test_elevenlabs_garbage_gets_an_error_and_a_policy_close():
         assert ws.close_code == 1008
 
 
+async def test_elevenlabs_fails_mid_call_after_n_pieces_by_dropping_or_stalling():
+    """``fail_after``: the pieces before are spoken; ``drop`` closes the socket (1011) as the next arrives and
+    the following connection works; ``stall`` takes that piece and every later one and never answers."""
+    server = ElevenLabsProtocolServer(first_byte_delay_s=0.05)
+    async with server:
+        server.fail_after(1, "drop")
+        async with connect(eleven_url(server)) as ws:
+            await ws.send(json.dumps({"text": "First. ", "context_id": "a"}))
+            await ws.send(json.dumps({"context_id": "a", "close_context": True}))
+            assert any(m.get("audio") for m in await receive_until_final(ws, "a"))
+            await ws.send(json.dumps({"text": "Second. ", "context_id": "b"}))
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 2)
+            assert ws.close_code == 1011
+        async with connect(eleven_url(server)) as ws:  # reconnected: speaks again
+            await ws.send(json.dumps({"text": "Third. ", "context_id": "c"}))
+            await ws.send(json.dumps({"context_id": "c", "close_context": True}))
+            assert any(m.get("audio") for m in await receive_until_final(ws, "c"))
+            server.fail_after(0, "stall")
+            for context in ("d", "e"):
+                await ws.send(json.dumps({"text": "Never answered. ", "context_id": context}))
+                await ws.send(json.dumps({"context_id": context, "close_context": True}))
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(ws.recv(), 0.5)  # no audio, no isFinal
+    assert [t.strip() for t in server.failed] == ["Second.", "Never answered.", "Never answered."]
+    assert [t.strip() for c in server.contexts() for t in c.spoken] == ["First.", "Third."]
+
+
 async def test_elevenlabs_allows_five_open_contexts_per_connection():
     server = ElevenLabsProtocolServer(first_byte_delay_s=5.0)
     async with server, connect(eleven_url(server)) as ws:
