@@ -485,7 +485,7 @@ _UHR = re.compile(rf"{_H}\s*(?:uhr|o'?\s?clock|oclock)\b(?:\s+(\d{{1,2}})(?![\d.
 _AMPM_TIME = re.compile(rf"{_H}\s*(a\.?\s?m\b\.?|p\.?\s?m\b\.?)")
 _SPACED = re.compile(
     rf"(?:\b(at|um|gegen|around|about|ab|so\s+um|circa|ca\.)\s+){_H}\s+([0-5]\d)(?!\d)"
-    rf"|{_H}[\s-]+([1-5]\d)(?![\d.:])(?=\s*(?:$|[,.!?;]|am\b|pm\b|uhr\b|on\b|would|works?|is\b|please|then|or\b|if\b|ok))"
+    rf"|{_H}[\s-]+([1-5]\d)(?![\d:]|\.\d)(?=\s*(?:$|[,.!?;]|am\b|pm\b|uhr\b|on\b|would|works?|is\b|please|then|or\b|if\b|ok))"
 )
 _BARE = re.compile(
     rf"\b(?:at|um|gegen|around|about|circa|ca\.|so\s+gegen|so\s+um)\s+(?:ca\.\s+)?{_H}(?!\d){_NOT_TIME}"

@@ -36,6 +36,10 @@ EN_MONDAY = [
     ("Next Monday at half past ten would be free", d(30), t(10, 30), None, None),
     ("Let me check. Next Monday at half past ten would be free.", d(30), t(10, 30), None, None),
     ("tomorrow at 4 pm", d(24), t(16), None, None),
+    # Whisper writes a spoken "ten fifteen" as "10 15", and a full stop may follow it at once
+    ("No problem. Monday 30, 10 15.", d(30), t(10, 15), None, None),
+    ("Tuesday, 3 30.", d(24), t(15, 30), None, None),
+    ("Friday 8 45. Would that work?", d(27), t(8, 45), None, None),
     ("tomorrow at 4pm", d(24), t(16), None, None),
     ("tomorrow at 4 p.m.", d(24), t(16), None, None),
     ("tomorrow at 9 a.m.", d(24), t(9), None, None),
