@@ -221,8 +221,10 @@ def withdraws(text: str, strict: bool = False) -> bool:
 MESSAGE_OFFER = _rx(
     r"\b(pass (it |that |this |the message |a message )?on|pass on (a |the )?(message|note)|"
     r"(take|leave|write|put) (down )?(her |him |them |the doctor |the therapist )?(a |the )?(message|note|memo)|"
-    r"(ring|call|phone) you back|get back to you|give you a (call|ring)|"
+    r"(ring|call|phone) (you|him|her|them|(your|the) (client|customer|patient)) back|"
+    r"get back to (you|him|her|them)|give (you|him|her|them) a (call|ring)|"
     r"nachricht|notiz|ausrichten|weitergeben|weiterleiten|ruft (sie |ihnen |euch )?(dann |gern |gerne )?zurück|"
+    r"zurückrufen|"
     r"rückruf|meldet sich (dann |gern |gerne )?bei (ihnen|euch))\b"
 )
 
