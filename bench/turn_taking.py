@@ -1,0 +1,250 @@
+"""End of turn on the labelled set (``tests/data/turn_taking/set.yaml``): how often Lisa would cut a caller
+off, and how soon she takes her turn when they have finished.
+
+The real :class:`~pipelines.turn_detector.TurnDetector` (Silero VAD, Whisper tiny.en during the pause, smart
+turn v3, the stops of :class:`~pipelines.settings.VoiceSettings`) runs in a pipecat pipeline, as on a call;
+the set's items (:mod:`bench.turn_taking_set`) are fed to it in real time, 20 ms frames as Twilio sends them,
+one after the other on one "call" with 1.6 s of line silence after each. Lisa is silent throughout (no
+barge-in), so every turn the detector ends is one she would answer.
+
+- false end of turn: a turn ended inside a labelled pause (before the caller's last word); rate per pause
+  and per item;
+- reply gap: the end of the caller's last word (the item's audio) → the turn ended with its transcript (the
+  CallerTurnFrame leaves the detector). Lisa's first audio follows a few ms later when her reply was drafted
+  in the pause (``bench.voice_bench`` measures voice to voice);
+- text: the punctuation rule (``sentence_finished``) on the set's transcripts, German and English.
+
+    .venv/bin/python -m bench.turn_taking [--label baseline] [--repeat 1] [--set LISA_VAD_STOP_S=0.3 ...]
+
+JSON to stdout, merged under ``--label`` into ``bench/results/turn_taking.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pipecat.frames.frames import EndFrame, Frame, InputAudioRawFrame
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.workers.runner import WorkerRunner
+
+from agent.conversation import Conversation, Language, Mode
+from bench.turn_taking_set import RATE, Item, build, load
+from pipelines import inference
+from pipelines.call_session import CallSession
+from pipelines.frames import ARRIVED, CallerTurnFrame
+from pipelines.settings import VoiceSettings
+from pipelines.turn_detector import TurnDetector, sentence_finished
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "turn_taking.json"
+FRAME_BYTES = 320  # 20 ms of 8 kHz 16-bit PCM, one Twilio media message
+TAIL_S = 1.6  # line silence after each item (the longest stop is 0.8 s)
+
+
+@dataclass
+class Turn:
+    at: float  # time.monotonic() when the turn left the detector
+    text: str
+
+
+class Collector(FrameProcessor):
+    """The end of the pipeline: notes when each caller turn comes out of the detector."""
+
+    def __init__(self) -> None:
+        super().__init__(name="turn-collector")
+        self.turns: list[Turn] = []
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, CallerTurnFrame):
+            self.turns.append(Turn(time.monotonic(), frame.text))
+        await self.push_frame(frame, direction)
+
+
+async def feed(worker: PipelineWorker, pcm: bytes, start: float) -> float:
+    """Send ``pcm`` in 20 ms frames paced in real time from ``start``; the time the last one was due."""
+    due = start
+    for offset in range(0, len(pcm), FRAME_BYTES):
+        chunk = pcm[offset : offset + FRAME_BYTES]
+        due += len(chunk) / 2 / RATE
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        frame = InputAudioRawFrame(audio=chunk, sample_rate=RATE, num_channels=1)
+        frame.metadata[ARRIVED] = time.monotonic()
+        await worker.queue_frame(frame)
+    return due
+
+
+async def run_set(items: list[Item], settings: VoiceSettings) -> list[dict[str, Any]]:
+    """Every item through one detector; per item the turns it ended, in ms from the item's first sample."""
+    conv = Conversation(mode=Mode.INBOUND, language=Language.EN)
+    session = CallSession("CA-turn-taking", "MZ-turn-taking", "inbound", {}, conv)
+    collector = Collector()
+    worker = PipelineWorker(
+        Pipeline([TurnDetector(session, settings, local_stt=True), collector]),
+        params=PipelineParams(audio_in_sample_rate=RATE, audio_out_sample_rate=RATE),
+        enable_rtvi=False,
+        enable_turn_tracking=False,
+        idle_timeout_secs=None,
+        check_dangling_tasks=False,
+    )
+    runner = WorkerRunner(handle_sigint=False, check_dangling_tasks=False)
+    await runner.add_workers(worker)
+    running = asyncio.create_task(runner.run())
+    silence = bytes(int(TAIL_S * RATE) * 2)
+    t = await feed(worker, bytes(RATE * 2), time.monotonic())  # a second of line silence first
+    starts = []
+    for item in items:
+        starts.append(t)
+        t = await feed(worker, item.pcm + silence, t)
+    await asyncio.sleep(0.5)
+    await worker.queue_frame(EndFrame())
+    await running
+    out = []
+    for item, start in zip(items, starts, strict=True):
+        window_end = start + item.duration_ms / 1000 + TAIL_S
+        turns = [u for u in collector.turns if start <= u.at < window_end]
+        out.append(judge(item, [((u.at - start) * 1000, u.text) for u in turns]))
+    return out
+
+
+def judge(item: Item, turns: list[tuple[float, str]]) -> dict[str, Any]:
+    """Which pauses were cut (a turn ended after the pause began and before the caller's last word), and the
+    gap from the last word to the turn that ended it."""
+    cut: set[int] = set()
+    for at, _ in turns:
+        if at < item.end_ms:
+            began = [n for n, (a, _) in enumerate(item.pauses) if a <= at]
+            cut.add(began[-1] if began else -1)  # -1: cut in the first words (no pause yet)
+    final = [at for at, _ in turns if at >= item.end_ms]
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "pauses": len(item.pauses),
+        "pauses_cut": sorted(cut),
+        "turns": [{"at_ms": round(at), "text": text} for at, text in turns],
+        "gap_ms": round(final[0] - item.end_ms, 1) if final else None,
+    }
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 1) if values else None
+
+
+def summarise(items: list[Item], runs: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    results = [r for run in runs for r in run]
+    pauses = sum(r["pauses"] for r in results)
+    cut_pauses = sum(len([p for p in r["pauses_cut"] if p >= 0]) for r in results)
+    with_pauses = [r for r in results if r["pauses"]]
+    gaps = [r["gap_ms"] for r in results if r["gap_ms"] is not None]
+    by_kind: dict[str, dict[str, Any]] = {}
+    for kind in dict.fromkeys(i.kind for i in items):
+        mine = [r for r in results if r["kind"] == kind]
+        kind_gaps = [r["gap_ms"] for r in mine if r["gap_ms"] is not None]
+        by_kind[kind] = {
+            "items": len(mine),
+            "pauses": sum(r["pauses"] for r in mine),
+            "pauses_cut": sum(len(r["pauses_cut"]) for r in mine),
+            "gap_p50_ms": percentile(kind_gaps, 50),
+        }
+    return {
+        "false_end_of_turn": {
+            "pauses": pauses,
+            "pauses_cut": cut_pauses,
+            "rate_per_pause": round(cut_pauses / pauses, 3) if pauses else None,
+            "items_with_pauses": len(with_pauses),
+            "items_cut": sum(1 for r in with_pauses if r["pauses_cut"]),
+            "rate_per_item": round(sum(1 for r in with_pauses if r["pauses_cut"]) / len(with_pauses), 3),
+            "cut": sorted({f"{r['id']}#{p}" for r in results for p in r["pauses_cut"]}),
+        },
+        "reply_gap_ms": {
+            "what": "end of the caller's last word -> the turn leaves the detector with its transcript",
+            "n": len(gaps),
+            "p50": percentile(gaps, 50),
+            "p95": percentile(gaps, 95),
+            "max": round(max(gaps), 1) if gaps else None,
+            "unanswered": sum(1 for r in results if r["gap_ms"] is None),
+        },
+        "by_kind": by_kind,
+    }
+
+
+def text_checks() -> dict[str, Any]:
+    """The punctuation rule on the set's labelled transcripts: a pause that reads as finished but is not
+    (a false end when it alone decides), and a finished turn it misses (the longer stop applies)."""
+    out = {}
+    for language, lines in load()["text"].items():
+        wrong_end = [x["text"] for x in lines if not x["ends"] and sentence_finished(x["text"])]
+        missed = [x["text"] for x in lines if x["ends"] and not sentence_finished(x["text"])]
+        out[language] = {
+            "transcripts": len(lines),
+            "open_read_as_finished": wrong_end,
+            "finished_read_as_open": missed,
+        }
+    return out
+
+
+def stop_settings(settings: VoiceSettings) -> dict[str, Any]:
+    return {k: v for k, v in settings.model_dump().items() if "stop" in k or "silence" in k or "turn" in k}
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    overrides = dict(pair.split("=", 1) for pair in args.set)
+    os.environ.update(overrides)
+    settings = VoiceSettings(_env_file=None)
+    items = await build()
+    await inference.warm_up()
+    load_before = os.getloadavg()
+    t0 = time.monotonic()
+    runs = [await run_set(items, settings) for _ in range(args.repeat)]
+    report = {
+        "benchmark": "end_of_turn_labelled_set",
+        "machine_cores": os.cpu_count(),
+        "load_average_1_5_15": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "seconds": round(time.monotonic() - t0, 1),
+        "settings": stop_settings(settings),
+        "set": {
+            "items": len(items),
+            "pauses": sum(len(i.pauses) for i in items),
+            "audio_s": round(sum(i.duration_ms for i in items) / 1000, 1),
+            "kinds": {k: sum(1 for i in items if i.kind == k) for k in dict.fromkeys(i.kind for i in items)},
+        },
+        "repeat": args.repeat,
+        **summarise(items, runs),
+        "text": text_checks(),
+        "items": runs[0] if args.repeat == 1 else runs,
+    }
+    return report
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--label", default="current", help="the key of this run in the results file")
+    parser.add_argument("--repeat", type=int, default=1, help="passes over the set")
+    parser.add_argument("--set", nargs="*", default=[], help="settings for this run, NAME=value")
+    parser.add_argument("--no-save", action="store_true")
+    args = parser.parse_args()
+    report = asyncio.run(main(args))
+    text = json.dumps(report, indent=2, ensure_ascii=False)
+    print(text)
+    if not args.no_save:
+        results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        results[args.label] = report
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    cli()
