@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
-BENCHMARKS = ["when", "rule_brain", "llm_brain", "media_stream", "chat_bench", "requests", "voice_bench",
+BENCHMARKS = ["when", "rule_brain", "llm_brain", "media_stream", "chat_bench", "api_bench", "requests", "voice_bench",
               "cloud_bench", "cloud_bench_2_workers", "replay", "fuzz_api"]  # fmt: skip
 # a benchmark run with arguments: name → (module, arguments, result file)
 VARIANTS = {"cloud_bench_2_workers": ("cloud_bench", ["--workers", "2"], "cloud_2_workers")}
