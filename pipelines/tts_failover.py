@@ -75,7 +75,7 @@ class CloudSpeech:
             self.session.speech_done(frame.reply, frame.index)
             return False
         self.pieces.append(_Piece(frame.reply, frame.index, frame.text, time.monotonic()))
-        if self._timer is None:
+        if self._timer is None and self.stall_s > 0:  # 0: no stall limit (errors still switch)
             self._arm(self.stall_s)
         return True
 
