@@ -252,7 +252,7 @@ class _Outbound(RuleTurn):
         try:
             if self.lang == "en":
                 text = onlu.unmishear(text)
-            offers = parse_offers(text, self.now, self.lang)
+            offers = [self._on_day_talked_about(w) for w in parse_offers(text, self.now, self.lang)]
             expecting = self.ag.standing or self.ag.unsure or onlu.CORRECTION_CUE.search(text)
             if not offers and expecting:  # "oh, my mistake, eleven instead"; "No, 330."
                 bare = parse_bare_time(onlu.without_cues(text), self.now, self.lang)
@@ -261,6 +261,19 @@ class _Outbound(RuleTurn):
         except Exception:  # a parser hiccup must not break the call
             log.exception("parse_offers failed")
             return []
+
+    def _on_day_talked_about(self, when: When) -> When:
+        """A weekday said alone ("Dann bis Mittwoch", "see you Wednesday") is the day of the slot being talked
+        about when that falls on this weekday (Wednesday 2 December, not tomorrow's Wednesday 25 November)."""
+        if when.day is None or not _BARE_WEEKDAY.fullmatch((when.text or "").strip(" ,.!?").lower()):
+            return when
+        talked = self.ag.standing or (self.ag.unsure or {}).get("agreed")
+        day = self.local(talked).date() if talked else None
+        if day is None and self.st.get("offer_day"):
+            day = date.fromisoformat(self.st["offer_day"])
+        if day is None or day == when.day or day.weekday() != when.day.weekday() or day < self.now.date():
+            return when
+        return replace(when, day=day)
 
     def _slot_from(self, when: When, base: datetime | None = None) -> datetime | None:
         """A concrete start from an offer; a missing day is that of ``base`` (the slot being talked about),
@@ -720,7 +733,29 @@ def _pick_between(text: str, agreed: datetime, heard: datetime, named: datetime 
             hits.append(slot)
     if len(hits) == 1 and agreed.minute != heard.minute:
         return hits[0]
+    if agreed.hour % 12 != heard.hour % 12:  # "Oh sorry, eleven, yes." for 11 or 12: the hour said alone
+        hours = [s for s in (agreed, heard) if re.search(_hour_words(s.hour), text, re.IGNORECASE)]
+        if len(hours) == 1:
+            return hours[0]
     return None
+
+
+_BARE_WEEKDAY = re.compile(
+    r"(?:(?:on|this|see you|until|till|bis|am|dann bis|also)\s+)?(?:monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag)s?"
+)
+_HOUR_WORDS = (
+    "twelve|zwölf|noon|mittag", "one|eins", "two|zwei", "three|drei", "four|vier", "five|fünf",
+    "six|sechs", "seven|sieben", "eight|acht", "nine|neun", "ten|zehn", "eleven|elf",
+)  # fmt: skip
+
+
+def _hour_words(hour: int) -> str:
+    """A pattern for ``hour`` said alone on a 12-hour clock, as digits or a word (en + de): 11 or 23 → "11",
+    "eleven", "elf"."""
+    h12 = hour % 12
+    digits = f"{h12 or 12}|{hour}" if hour != (h12 or 12) else str(hour)
+    return rf"(?<![\d:.])\b({digits}|{_HOUR_WORDS[h12]})\b(?![:.]?\d)"
 
 
 def _confirms(text: str) -> bool:

@@ -324,7 +324,9 @@ _GREETINGS = re.compile(
     r"|(?:help|assist|do for) you(?: with)? today|(?:ihnen|dir|euch) heute (?:helfen|behilflich)"
     r"|heute für sie tun|was kann ich heute"
     r"|the (?:first|second|third|last|other|earlier|later) (?:one|option|time|slot)"  # a pick, not a date
-    r"|(?:den|die|das) (?:ersten?|zweiten?|letzten?|anderen?)(?: (?:termin|uhrzeit|option))?)\b"
+    # … but "Mittwoch, den zweiten" is a date: a weekday before it
+    r"|(?<!tag, )(?<!tag )(?<!woch, )(?<!woch )(?:den|die|das) (?:ersten?|zweiten?|letzten?|anderen?)"
+    r"(?: (?:termin|uhrzeit|option))?)\b"
 )
 
 
@@ -399,7 +401,7 @@ _DOM_EN = re.compile(
     r"(?=\s*(?:$|[,.!?;]|at\b|in\b|or\b|and\b|between\b|from\b|around\b|would\b|is\b|works?\b|please\b"
     r"|then\b|morning|afternoon|evening|\d)))"
 )
-_DOM_DE = re.compile(r"\b(?:am|den|zum|vom|bis zum|ab dem)\s+(\d{1,2})\.(?!\d)")
+_DOM_DE = re.compile(r"\b(?:am|den|dem|zum|vom|bis zum|ab dem)\s+(\d{1,2})\.(?!\d)")
 
 _REL_DAY = re.compile(
     r"\b(?:(?:the\s+)?day\s+after\s+tomorrow|übermorgen|tomorrow|(?<!am )(?<!der )morgen(?!s)|today|heute|tonight"
