@@ -106,6 +106,15 @@ def session_summary(s: SessionRecord) -> dict[str, Any]:
     }
 
 
+def _accessible(session: SessionRecord | None, session_id: str, principal: Principal) -> SessionRecord:
+    """``session`` when it exists and ``principal`` may see it (else 404 / 403)."""
+    if session is None:
+        raise SessionNotFound(f"session {session_id} not found")
+    if not principal.may_access(session.user_id):
+        raise NotYourSession("this session belongs to another user")
+    return session
+
+
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
@@ -191,12 +200,7 @@ class ChatService:
     # --- loading ------------------------------------------------------------------------------------------
 
     async def _load(self, session_id: str, principal: Principal) -> SessionRecord:
-        session = await self.store.get(session_id)
-        if session is None:
-            raise SessionNotFound(f"session {session_id} not found")
-        if not principal.may_access(session.user_id):
-            raise NotYourSession("this session belongs to another user")
-        return session
+        return _accessible(await self.store.get(session_id), session_id, principal)
 
     async def get(self, session_id: str, principal: Principal = ANONYMOUS) -> SessionRecord:
         """The session (its idle expiry applied first)."""
@@ -210,9 +214,13 @@ class ChatService:
     async def with_history(
         self, session_id: str, principal: Principal = ANONYMOUS
     ) -> tuple[SessionRecord, list[ChatMessage]]:
-        """:meth:`get` and the session's messages (:meth:`history` would read the session again)."""
-        session = await self.get(session_id, principal)
-        return session, await self.store.messages(session_id)
+        """:meth:`get` and the session's messages, read together (:meth:`history` would read the session
+        again); a session due for its idle expiry goes through :meth:`get`."""
+        found, messages = await self.store.get_with_messages(session_id)
+        session = _accessible(found, session_id, principal)
+        if session.active and self._idle(session):
+            return await self.get(session_id, principal), await self.store.messages(session_id)
+        return session, messages
 
     async def history(
         self, session_id: str, principal: Principal = ANONYMOUS, limit: int | None = None

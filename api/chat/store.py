@@ -151,8 +151,11 @@ _INSERT_MESSAGE = (
     " VALUES (:id, :sid, (SELECT COALESCE(MAX(seq), 0) + 1 FROM chat_messages WHERE session_id = :sid),"
     " :sender, :uid, :uname, :content, :at, :meta)"
 )
+_GET_SESSION = "SELECT * FROM chat_sessions WHERE id = :id AND kind = 'lisa'"
+_MESSAGES = "SELECT * FROM chat_messages WHERE session_id = :id ORDER BY seq"
 # what lists and summaries read: all but the (large) conversation and outcome_status (a copy of outcome["status"])
 _SUMMARY_COLUMNS = ", ".join(c for c in _COLUMNS if c not in ("conversation", "outcome_status"))
+_GET_SUMMARY = f"SELECT {_SUMMARY_COLUMNS} FROM chat_sessions WHERE id = :id AND kind = 'lisa'"
 
 
 class SessionStore:
@@ -219,11 +222,18 @@ class SessionStore:
                     await conn.execute(text(statement), params)
 
     async def get(self, session_id: str, with_conversation: bool = True) -> SessionRecord | None:
-        columns = "*" if with_conversation else _SUMMARY_COLUMNS
-        row = await self.db.fetchone(
-            f"SELECT {columns} FROM chat_sessions WHERE id = :id AND kind = 'lisa'", {"id": session_id}
-        )
+        sql = _GET_SESSION if with_conversation else _GET_SUMMARY
+        row = await self.db.fetchone(sql, {"id": session_id})
         return _record(row, with_conversation) if row else None
+
+    async def get_with_messages(self, session_id: str) -> tuple[SessionRecord | None, list[ChatMessage]]:
+        """:meth:`get` and :meth:`messages` in one read (one pooled connection)."""
+        session_rows, message_rows = await self.db.fetch_each(
+            [(_GET_SESSION, {"id": session_id}), (_MESSAGES, {"id": session_id})]
+        )
+        if not session_rows:
+            return None, []
+        return _record(session_rows[0], True), [message_of(r) for r in message_rows]
 
     async def list_sessions(
         self, user_id: str | None = None, status: str | None = None, limit: int = 100, offset: int = 0
@@ -247,9 +257,7 @@ class SessionStore:
     async def messages(self, session_id: str, limit: int | None = None) -> list[ChatMessage]:
         """The session's messages in order (the last ``limit`` of them when given)."""
         if limit is None:
-            rows = await self.db.fetchall(
-                "SELECT * FROM chat_messages WHERE session_id = :id ORDER BY seq", {"id": session_id}
-            )
+            rows = await self.db.fetchall(_MESSAGES, {"id": session_id})
         else:
             rows = await self.db.fetchall(
                 "SELECT * FROM chat_messages WHERE session_id = :id ORDER BY seq DESC LIMIT :limit",

@@ -233,6 +233,18 @@ class Database:
             result = await conn.execute(text(sql), dict(params or {}))
             return [dict(r._mapping) for r in result]
 
+    async def fetch_each(self, queries: Sequence[tuple[str, Mapping[str, Any]]]) -> list[list[Row]]:
+        """The rows of each query, read on one pooled connection (one checkout, not one per query)."""
+        if self.file is not None:
+            found = [self.file.fetchall(sql, dict(params)) for sql, params in queries]
+            if all(rows is not None for rows in found):
+                return [rows for rows in found if rows is not None]
+        async with self.engine.connect() as conn:
+            return [
+                [dict(r._mapping) for r in await conn.execute(text(sql), dict(params))]
+                for sql, params in queries
+            ]
+
     async def fetchone(self, sql: str, params: Mapping[str, Any] | None = None) -> Row | None:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
