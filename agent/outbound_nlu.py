@@ -116,6 +116,13 @@ NO_SLOT = _rx(
     r"\b(booked solid|solidly booked|completely (full|booked)|totally (full|booked)|no (room|space|gaps?)|"
     r"nothing left|packed|keine lücke|komplett voll|restlos|nichts mehr)\b"
 )
+# the business only works at certain times ("We only take blood in the mornings", "nur vormittags"): a wish
+# outside them cannot be had
+ONLY_AT = _rx(
+    r"\b(only|just|nur|ausschließlich)\b[^.!?]{0,40}?\b(mornings?|afternoons?|evenings?|weekdays?|weekends?|"
+    r"mondays?|tuesdays?|wednesdays?|thursdays?|fridays?|saturdays?|vormittags?|nachmittags?|morgens|abends|"
+    r"werktags|wochentags|montags|dienstags|mittwochs|donnerstags|freitags|samstags)\b"
+)
 # more ways to say goodbye than agent.rule_nlu.GOODBYE
 GOODBYE_MORE = _rx(r"\b(cheerio|bye now|see ya|ciao|bis bald|mach'?s gut|schönen tag|wiederhören)\b")
 # a business turning something down without naming a slot ("no mornings at all, I'm afraid")
@@ -148,6 +155,11 @@ def unmishear(text: str) -> str:
     return text
 
 
+# the business checks what it wrote down ("Is that right?", "Correct?", "Stimmt das so?")
+NAME_CHECK = _rx(
+    r"\b(is that (right|correct)|(have|got) (i|that) (got )?(it|that) right|right\?|correct\?|"
+    r"stimmt das|richtig so|ist das richtig|korrekt\?)"
+)
 SPELL_QUESTION = _rx(r"\b(spell\w*|buchstabier\w*|wie schreibt|how do you write)\b")
 
 

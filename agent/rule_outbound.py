@@ -112,6 +112,12 @@ class _Outbound(RuleTurn):
         if st.get("message_left") and not booked and not onlu.names_free_slot(text):
             offers = []  # "she calls back after her last appointment at five" offers nothing
         timed = [w for w in offers if w.time is not None]
+        only_at = onlu.ONLY_AT.search(text)
+        if only_at and _MORNING.search(only_at.group(0)):
+            st["mornings_only"] = True  # "seven thirty" is 7:30 am from now on
+        refused = nlu.NO_AVAILABILITY.search(text) or onlu.NO_SLOT.search(text) or (only_at and not timed)
+        if not booked and refused:
+            st["declined_once"] = True  # the preferred time cannot be had: an offer is taken as it comes
         parts: list[str] = []  # what Lisa says about slots
         self.asked = False  # whether ``parts`` ends with a question to the business
 
@@ -253,6 +259,8 @@ class _Outbound(RuleTurn):
             if self.lang == "en":
                 text = onlu.unmishear(text)
             offers = [self._on_day_talked_about(w) for w in parse_offers(text, self.now, self.lang)]
+            if self.st.get("mornings_only") and not _AFTERNOON.search(text):
+                offers = [_in_the_morning(w) for w in offers]
             expecting = self.ag.standing or self.ag.unsure or onlu.CORRECTION_CUE.search(text)
             if not offers and expecting:  # "oh, my mistake, eleven instead"; "No, 330."
                 bare = parse_bare_time(onlu.without_cues(text), self.now, self.lang)
@@ -576,6 +584,9 @@ class _Outbound(RuleTurn):
             if heard == "right" and onlu.is_question(text):
                 self.about_name = True
                 return [self.t("name_right")]
+            if heard is None and onlu.NAME_CHECK.search(text) and self._just_named():
+                self.about_name = True  # a read-back the line garbled ("okay, oh double it, is that right?")
+                return [self._spelled("name_check")]
         if onlu.SPELL_QUESTION.search(text):
             self.about_name = True
             self.st["name_given"] = self.st.get("name_given", 0) + 1
@@ -629,6 +640,12 @@ class _Outbound(RuleTurn):
         again = bool(self.st.get("name_given")) and self.request is not None and bool(self.request.user_name)
         self.st["name_given"] = self.st.get("name_given", 0) + 1
         return self._spelled("name_again") if again else self.t("name")
+
+    def _just_named(self) -> bool:
+        """Whether Lisa's last words gave the user's name (said or spelled)."""
+        last = next((m.text for m in reversed(self.conv.history) if m.role == "assistant"), "")
+        surname = self.user.split()[-1]
+        return self.user in last or nlu.spell(surname) in last
 
     def _spelled(self, key: str) -> str:
         surname = self.user.split()[-1]
@@ -738,6 +755,17 @@ def _pick_between(text: str, agreed: datetime, heard: datetime, named: datetime 
         if len(hours) == 1:
             return hours[0]
     return None
+
+
+_MORNING = re.compile(r"morning|vormittag|morgens", re.IGNORECASE)
+_AFTERNOON = re.compile(r"\b(p\.?\s?m\b|afternoon|evening|tonight|nachmittag|abends?)", re.IGNORECASE)
+
+
+def _in_the_morning(when: When) -> When:
+    """An hour read as afternoon (1-7 without am/pm) from a business that works only in the mornings."""
+    if when.time is None or not 13 <= when.time.hour <= 19:
+        return when
+    return replace(when, time=when.time.replace(hour=when.time.hour - 12))
 
 
 _BARE_WEEKDAY = re.compile(

@@ -78,3 +78,40 @@ def test_a_weekday_then_the_ordinal_names_the_date_in_german() -> None:
         (offer,) = parse_offers(text, now, "de")
         assert (offer.day.isoformat(), offer.time.isoformat()) == ("2026-12-02", "09:30:00"), text
     assert parse_offers("Ich nehme den zweiten Termin", now, "de") == []  # a pick, not a date
+
+
+async def test_an_offer_after_the_wish_was_refused_is_taken_as_it_comes() -> None:
+    cases = [
+        (
+            "de",
+            "Samstag vormittag",
+            "Samstag ist komplett voll. Freitag um 17 Uhr ginge noch.",
+            "2026-11-27T17:00",
+        ),
+        (
+            "en",
+            "Saturday morning",
+            "Saturday's fully booked, sorry. Friday at five I could do.",
+            "2026-11-27T17:00",
+        ),
+    ]
+    for lang, wish, offer, booked in cases:
+        talk = call(lang, wish)
+        await talk("Salon Haarscharf, hallo." if lang == "de" else "Hair by Nina, hello?")
+        await talk(offer)  # the wish cannot be had: the offer is accepted, not declined once more
+        await talk("Und der Name?" if lang == "de" else "And the name?")
+        reply = await talk("Alles klar, bis Freitag." if lang == "de" else "Alright, see you Friday.")
+        assert talk.status is Status.BOOKED, (offer, reply)
+        assert talk.conv.outcome.appointment.isoformat(timespec="minutes").startswith(booked)
+
+
+async def test_a_business_working_mornings_only_means_morning_hours() -> None:
+    talk = call("en", "Friday afternoon")
+    await talk("Lab Mitte, hello?")
+    await talk("We only take blood in the mornings, between seven and ten.")
+    reply = await talk("Friday at seven thirty or at nine, which one?")
+    assert "pm" not in reply, reply  # 7:30 and 9 in the morning; the one nearest the afternoon is taken
+    await talk("The name?")
+    await talk("Okay, you're all set. Goodbye.")
+    assert talk.status is Status.BOOKED
+    assert talk.conv.outcome.appointment.isoformat(timespec="minutes").startswith("2026-11-27T09:00")
