@@ -732,6 +732,8 @@ async def test_the_name_asked_again_is_spelled(lang):
         ("en", "Max Musterman?", "Not quite"),
         ("de", "Also Mustermann, M-U-S-T-E-R-M-A-N-N?", "Ja, genau."),
         ("de", "Max Mostermann?", "Nicht ganz"),
+        ("en", "Okay, oh double it. Is that right?", "Yes, that's right: Mustermann, M-U-S-T-E-R-M-A-N-N."),
+        ("de", "Okay, also M, U, äh. Stimmt das so?", "Ja, genau: Mustermann"),
     ],
 )
 async def test_a_name_read_back_is_confirmed_or_corrected(lang, read_back, answer):
