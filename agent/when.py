@@ -1212,7 +1212,7 @@ def parse_bare_time(fragment: str, now: datetime, language: str = "en") -> When 
 
 # where one offer ends and the next begins: sentence ends, commas, "or", "but", "and", "oder", "aber" …
 _ALTERNATIVE = re.compile(
-    r"(?<=[!?;])\s+|(?<=[^\s.][.])(?<![\s(]\d\.)(?<![\s(]\d\d\.)(?<!^\d\.)(?<!^\d\d\.)\s+"
+    r"(?<=[!?;…])\s+|(?<=\.\.\.)\s+|(?<=[^\s.][.])(?<![\s(]\d\.)(?<![\s(]\d\d\.)(?<!^\d\.)(?<!^\d\d\.)\s+"
     r"|\s*[,;]?\s*\b(or|oder|otherwise|alternatively|sonst|alternativ|but|aber|however|jedoch|and|und|also|auch)\b\s*"
     r"|\s*,\s*",
     re.IGNORECASE,

@@ -115,3 +115,14 @@ async def test_a_business_working_mornings_only_means_morning_hours() -> None:
     await talk("Okay, you're all set. Goodbye.")
     assert talk.status is Status.BOOKED
     assert talk.conv.outcome.appointment.isoformat(timespec="minutes").startswith("2026-11-27T09:00")
+
+
+def test_a_pause_written_as_an_ellipsis_ends_a_thought() -> None:
+    now = datetime(2026, 11, 24, 10, tzinfo=ZoneInfo("Europe/Berlin"))
+    # Whisper writes a pause as "..."; the time after it is an offer of its own, on the day said before it
+    offers = parse_offers(
+        "After five on Wednesday... I have five fifteen. But it's with a trainee.", now, "en"
+    )
+    assert [w.time.isoformat() for w in offers if w.time] == ["17:15:00"]
+    (monday,) = parse_offers("Monday... at ten", now, "en")
+    assert (monday.day.isoformat(), monday.time.isoformat()) == ("2026-11-30", "10:00:00")
