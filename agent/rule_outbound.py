@@ -212,7 +212,7 @@ class _Outbound(RuleTurn):
         """The business passes a message on instead of booking (class 8): Lisa leaves who, what, when and
         the callback number; nothing is booked and the request waits for the callback."""
         purpose = nlu.purpose(self.request, self.lang) if self.request else ""
-        preferred = capital(self.preferred or self.t("as_soon_as_possible"))
+        preferred = self.preferred or self.t("as_soon_as_possible")
         phone = self.request.callback_number if self.request else ""
         said = self.t("leave_message", purpose=purpose, preferred=preferred, phone=phone)
         await self.tools.leave_message(message=said)
