@@ -265,8 +265,22 @@ class BusinessProfile:
             if s > score:
                 best, score = entry, s
         if best is not None and match is not None and best.examples and match.best != best.key:
+            # "How much is a massage?" sits near "Do you do massages?" (no FAQ) because of the service's
+            # name: the keyword counts when the question asks it about any treatment too
+            for word in ("treatment", "Behandlung"):
+                neutral = self._without_services(text, word)
+                again = index.match(neutral) if index is not None and neutral != text else None
+                if again is not None and again.label == best.key and again.margin >= _CLEAR_MARGIN:
+                    return best
             return None
         return best
+
+    def _without_services(self, text: str, word: str) -> str:
+        """``text`` with the names of the services replaced by ``word``."""
+        names = {n for s in self.services for n in (*s.keywords, *s.name.values()) if n}
+        for name in sorted(names, key=len, reverse=True):
+            text = re.sub(rf"\b{re.escape(name)}(?:s|en|n)?\b", word, text, flags=re.IGNORECASE)
+        return text
 
     def faq_entries(self, text: str) -> list[FaqEntry]:
         """The FAQ entries ``text`` asks about, one per question sentence ("Do you take private patients?
@@ -300,6 +314,9 @@ class BusinessProfile:
         ]
         lines += [f"FAQ: {e.answer.get(lang) or e.answer.get('en')}" for e in self.faq]
         return "\n".join(lines)
+
+
+_CLEAR_MARGIN = 0.15  # a question with its service names neutralised must match this clearly
 
 
 def _parse_hours(raw: Any) -> dict[int, tuple[time, time] | None]:

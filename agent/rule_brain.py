@@ -186,6 +186,8 @@ class _Inbound(RuleTurn):
             return await self._faq(text)
         if faq and not (pending == "booking" and has_when):
             return await self._faq(text)
+        if nlu.PRICE.search(text) and not (books or has_when or goodbye):
+            return await self._price()
         if (
             goodbye
             and pending == "booking"
@@ -250,6 +252,20 @@ class _Inbound(RuleTurn):
         self.st["pending"] = "anything_else"
         return [result.get("answer", ""), self.t("anything_else")]
 
+    async def _price(self) -> list[str]:
+        """A price question the FAQ did not match by its wording ("Wie teuer ist eine Massage?"): the
+        profile's price answer, or honestly none, with what Lisa can do instead."""
+        question = self.t("price_question")
+        for entry in self.ctx.business.faq_entries(question):
+            words = " ".join([entry.key, *(k for ks in entry.keywords.values() for k in ks)])
+            if nlu.PRICE.search(words):  # the profile's entry about prices, not the nearest other one
+                return await self._faq(question)
+        self.st["misses"] = 0
+        if self.st.get("pending") == "booking":
+            return [self.t("no_prices_short"), self._booking_prompt()]
+        self.st["pending"] = "offer_escape"
+        return [self.t("no_prices")]
+
     async def _message(self, text: str, started: bool) -> list[str]:
         """Take a message: what, who (a name heard unsure is confirmed) and a number to call back. A message
         about an appointment the caller already has never books or offers a slot (issue 10, class 8)."""
@@ -265,7 +281,7 @@ class _Inbound(RuleTurn):
         phone = nlu.extract_phone(text)
         if phone:
             msg["phone"] = phone
-        name: str | None
+        name: str | None = None
         if asked == "name_confirm" and msg.get("unsure_name"):
             confirmed = self._name_answer(text, msg["unsure_name"])
             if confirmed == "spell":
@@ -287,12 +303,7 @@ class _Inbound(RuleTurn):
                     msg["name"] = name
             body = text
             if started:
-                body = nlu.MESSAGE.split(text, maxsplit=1)[-1] if nlu.MESSAGE.search(text) else text
-                body = re.sub(
-                    r"^\W*(hinterlassen|ausrichten|lassen)\b", "", body.strip(), flags=re.IGNORECASE
-                )
-                body = body.strip(" .,:")
-                body = "" if len(body.split()) < 3 else body
+                body = nlu.message_body(text)
             if asked == "name" and name:
                 body = ""
         body = nlu.remove_name_clause(body) if body else ""
@@ -453,10 +464,12 @@ class _Inbound(RuleTurn):
         phone = nlu.extract_phone(text) or (self.conv.slots.get("caller_number") if started else None)
         if phone:
             cb["phone"] = phone
-        name = nlu.extract_name(text)
+        # the answer to "Which number can we call you back on?" may bring the name too: "Rachel Green, 07700 …"
+        rest = text.replace(phone, " ") if phone and phone in text else text
+        name = nlu.extract_name(rest, expecting=not started and bool(phone))
         if name:
             cb["name"] = name
-        when = nlu.safe_parse_when(text, self.now, self.lang)
+        when = nlu.safe_parse_when(rest, self.now, self.lang)
         if when is not None and not when.is_empty:
             cb["when"] = when.text or text
         if not cb.get("phone"):
@@ -469,11 +482,15 @@ class _Inbound(RuleTurn):
             return [self.t("ask_phone")]
         st["pending"] = "anything_else"
         when_text = f" ({cb['when']})" if cb.get("when") else ""
+        if cb.get("name"):
+            return [self.t("callback_named", name=cb["name"], phone=cb["phone"], when=when_text)]
         return [self.t("callback", phone=cb["phone"], when=when_text)]
 
     # ------------------------------------------------------------------ booking
     def _booking_prompt(self) -> str:
         b = self.st.get("booking") or {}
+        if b.get("options"):
+            return self._day_options([datetime.fromisoformat(o) for o in b["options"]])
         if b.get("offered"):
             return self.t("offer", when=self.spoken(datetime.fromisoformat(b["offered"])))
         if b.get("start"):
@@ -505,7 +522,7 @@ class _Inbound(RuleTurn):
         )
         if confirmed == "spell":
             return [self.t("spell_name")]
-        name: str | None
+        name: str | None = None
         if isinstance(confirmed, tuple):
             name, sure = confirmed
             b.pop("unsure_name", None)
@@ -517,6 +534,8 @@ class _Inbound(RuleTurn):
         elif b.get("asked") != "name_confirm":
             # a loose answer is a name only when no day or time was said ("Actually Wednesday")
             name = nlu.extract_name(text, expecting=b.get("asked") == "name" and when is None)
+            if not name and b.get("offered") and when is None:
+                name = nlu.bare_full_name(text)  # "Sam Ortiz" while a time is still to be agreed
             if name and self._unsure(name):
                 b["unsure_name"] = name
                 b.pop("name", None)
@@ -533,17 +552,12 @@ class _Inbound(RuleTurn):
             b["asked"] = "when"
             return [self.t("past"), self.t("ask_when_again")]
 
-        choice = (
-            nlu.choice_index(text)
-            if b.get("options")
-            and (when is None or (when.time is None and when.day is None))
-            and not _NOT_A_CHOICE.search(text)
-            else None
-        )
+        choice = self._pick(text, when)
         if choice is not None:
             options = b.pop("options")
             b.pop("offered", None)
             b["start"] = options[min(choice, len(options) - 1)] if choice >= 0 else options[-1]
+            b["picked"] = True
         elif when is not None and (when.day or when.time or when.first_day or when.earliest or when.latest):
             b.pop("options", None)
             when = self._same_weekday(text, when)
@@ -559,14 +573,16 @@ class _Inbound(RuleTurn):
             return [self.t("other_time")]
 
         if not b.get("start"):
+            # a name said while a time is still to be chosen is kept, and the choice asked again
+            heard = [self.t("name_noted", name=b["name"])] if name and b.get("name") == name else []
             if not b.get("when"):
                 if b.get("offered"):
-                    return [self._booking_prompt()]
+                    return [*heard, self._booking_prompt()]
                 b["asked"] = "when"
                 return [self.t("ask_when")]
             resolved = await self._resolve(_when_from_state(b["when"]))
             if resolved is not None:
-                return resolved
+                return [*heard, *resolved]
         if not b.get("name") and b.get("unsure_name"):
             b["asked"] = "name_confirm"
             confirm = self._confirm_name(b["unsure_name"])
@@ -576,6 +592,9 @@ class _Inbound(RuleTurn):
             return [confirm]
         if not b.get("name"):
             b["asked"] = "name"
+            if b.pop("picked", None):
+                start = datetime.fromisoformat(b["start"])
+                return [self.t("picked_ask_name", when=capital(self.spoken(start)))]
             if not parts and b.get("fresh_free"):
                 b.pop("fresh_free", None)
                 return [
@@ -583,6 +602,21 @@ class _Inbound(RuleTurn):
                 ]
             return [self.t("ask_name")]
         return await self._book()
+
+    def _pick(self, text: str, when: When | None) -> int | None:
+        """Which of the offered times (``booking.options``) ``text`` picks: "10 sounds good", "half ten",
+        "halb elf", "the later one", "die erste"; None when it picks none (a day other than theirs, a time
+        not offered)."""
+        from agent.slot_choice import pick_offered
+
+        options = [datetime.fromisoformat(o) for o in (self.st.get("booking") or {}).get("options") or []]
+        if not options or (when is not None and when.day is not None and when.day != options[0].date()):
+            return None
+        if when is not None and when.day is None and (when.first_day or when.earliest or when.latest):
+            return None  # "rather next week", "later in the afternoon": a new wish
+        if _NOT_A_CHOICE.search(text):
+            return None
+        return pick_offered(text, options)
 
     def _same_weekday(self, text: str, when: When) -> When:
         """A bare weekday ("then book me Tuesday at ten") while another date of that weekday is being talked
@@ -641,13 +675,17 @@ class _Inbound(RuleTurn):
         b["offered"] = picks[0].strftime("%Y-%m-%dT%H:%M")
         b["options"] = [p.strftime("%Y-%m-%dT%H:%M") for p in picks]
         b["asked"] = "time"
+        return [self._day_options(picks)]
+
+    def _day_options(self, picks: list[datetime]) -> str:
+        """ "On Thursday, November 26 I could offer 8 am, 10 am or 11:30. Which time suits you?" """
         from agent.when import say_time
 
         options = [say_time(p.time(), self.lang) for p in picks]
         joined = (
             (", ".join(options[:-1]) + f" {self.t('or')} " + options[-1]) if len(options) > 1 else options[0]
         )
-        return [self.t("day_options", day=self.spoken_day(day), options=joined)]
+        return self.t("day_options", day=self.spoken_day(picks[0].date()), options=joined)
 
     def _offer_alternative(self, result: dict[str, Any], wanted: datetime) -> list[str]:
         b = self.st["booking"]

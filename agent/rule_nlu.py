@@ -24,7 +24,7 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 
 GOODBYE = _rx(
-    r"\b(bye|goodbye|good bye|bye-bye|that'?s all|that is all|that'?s it|nothing else|no thanks|"
+    r"\b(bye|goodbye|good bye|bye-bye|that'?s all|that is all|that'?s it|that'?s everything|that is everything|that'?ll be all|nothing else|no thanks|"
     r"no,? thank you|(thanks|thank you|okay|ok|alright)[.,!]? by|by now|have a (nice|good) (day|one)|take care|talk to you later|"
     r"tschüss?|tschuss|tschö|ciao|auf wieder(sehen|hören|horen)|das war'?s|das war es|das war alles|"
     r"nichts weiter|sonst nichts|nein,? danke|schönen tag( noch)?)\b"
@@ -112,6 +112,12 @@ def past_story(text: str) -> bool:
     )
 
 
+PRICE = _rx(
+    r"\b(how much|what does (?:it|that|a|an|one) [\w\s]{0,30}cost|what do you charge|prices?|pricing|costs?|fees?|rates|"
+    r"charges?|expensive|cheap|was kostet|wie viel kostet|wieviel kostet|kosten|kostet|preis\w*|gebühr\w*|teuer|"
+    r"was nehmen sie|was verlangen sie)\b"
+)
+"""A question about prices: the profile's price answer, or honestly none (see RuleBrain _price)."""
 NOTHING = _rx(r"\b(nothing|none|nichts|keine[nr]?|leider nicht|doesn'?t work|geht nicht)\b")
 GREETING_ONLY = _rx(
     r"^\W*(hi|hello|hey|hallo|hi there|hello there|good (morning|afternoon|evening)|guten (morgen|tag|abend)|"
@@ -185,7 +191,10 @@ _STRONG_NAME = _rx(
     r"\b(?:my name is|my name'?s|the name is|name is|name'?s|mein name ist|mein name|ich heiße|ich heisse|"
     r"der name ist|name lautet|auf den namen)\s+(.+)"
 )
-_WEAK_NAME = _rx(r"\b(?:this is|i am|i'?m|it'?s|it is|call me|ich bin|hier ist|hier spricht)\s+(.+)")
+_NAME_BEFORE = re.compile(  # "Weber mein Name", "Rachel Green is my name"
+    r"\b([A-ZÄÖÜ][^\W\d_]+(?:[ -][A-ZÄÖÜ][^\W\d_]+)?),? (?i:is my name|is the name|ist mein name|mein name|heiße ich)\b"
+)
+_WEAK_NAME = _rx(r"\b(?:this is|i am|i'?m|it'?s|it is|call me|ich bin|hier ist|hier spricht)\s+(?=\S)")
 _NOT_NAMES = {
     "a", "an", "the", "and", "or", "calling", "looking", "interested", "here", "fine", "good", "sorry", "not",
     "just", "so", "very", "really", "wondering", "trying", "glad", "happy", "going", "about", "for",
@@ -197,7 +206,17 @@ _NOT_NAMES = {
     # fillers and self-corrections are never names ("Hang on." -> not "Hang")
     "hang", "hold", "wait", "sec", "second", "moment", "uh", "er", "erm", "hmm", "äh", "ähm", "actually",
     "rather", "instead", "lieber", "doch", "warte", "mal", "sekunde", "augenblick", "let", "think", "one",
+    # lead-ins around a name ("it's for Tom Becker", "Auf Schneider bitte")
+    "it's", "its", "that's", "name's", "auf", "unter", "under", "für", "put", "book", "buchen", "sie", "back",
 }  # fmt: skip
+# what comes before a name said on its own: "yes, it's for", "sorry, name's", "Auf den Namen", "under"
+_LEAD_IN = _rx(
+    r"^\W*(?:(?:yes|yeah|ja|sure|ok|okay|gern|gerne|klar|sorry|oh|so|well|also|na|ah|right)\b\W*)*"
+    r"(?:(?:it'?s|it is|that'?s|that is|this is|name'?s|the name'?s|the name is|my name is|my name'?s|i am|i'?m|"
+    r"call me|das ist|es ist|es wäre|hier ist|hier spricht|ich bin|ich heiße|ich heisse|mein name ist)\s+)?"
+    r"(?:(?:put it |book it |buchen sie (?:es |das )?|tragen sie (?:es |das |mich )?)?"
+    r"(?:for|under|in the name of|auf|unter|für)\s+(?:(?:the )?name\s+|(?:den )?namen\s+)?)?"
+)
 _PARTICLES = {"von", "van", "de", "der", "zu", "del", "da", "di", "le", "la"}
 _PHONE = re.compile(r"\+?\d[\d \-/().]{4,}\d")
 
@@ -220,19 +239,75 @@ def _clean_name(raw: str) -> str | None:
     )
 
 
+def _loose_names(text: str) -> list[str]:
+    """The names said on their own in the parts of ``text``: "Auf Schneider bitte, Lukas Schneider" ->
+    ["Schneider", "Lukas Schneider"] (lead-ins like "it's for", "auf", "under" and "please" dropped)."""
+    names = []
+    for part in re.split(r"\s*[,;:!?]\s*|(?<!\b[A-Z])\.\s*|\s+[–—-]\s+|\s+(?:and|und)\s+", text):
+        part = _LEAD_IN.sub("", part.strip())
+        part = re.sub(r"\s*\b(please|bitte|thanks|thank you|danke)\W*$", "", part, flags=re.IGNORECASE)
+        part = part.strip(" .!")
+        if 0 < len(part.split()) <= 4 and re.fullmatch(r"[^\W\d_](?:[^\W\d_]|['\- ])*", part):
+            name = _clean_name(part)
+            if name and len(name.split()) == len(part.split()):
+                names.append(name)
+    return names
+
+
+def _fuller(name: str | None, text: str) -> str | None:
+    """``name``, or the fuller form of it said in the same breath: "Müller, Anna Müller" -> "Anna Müller"."""
+    if not name:
+        return name
+    words = {w.lower() for w in name.split()}
+    for other in _loose_names(text):
+        if len(name.split()) < len(other.split()) <= 3 and words <= {w.lower() for w in other.split()}:
+            return other
+    return name
+
+
 def extract_name(text: str, expecting: bool = False) -> str | None:
-    """A person's name in ``text`` ("my name is Erika Musterfrau"); loose forms only when one was asked for."""
+    """A person's name in ``text`` ("my name is Erika Musterfrau"); loose forms only when one was asked for.
+    The fullest form said wins ("Auf Schneider bitte, Lukas Schneider" -> "Lukas Schneider")."""
+    name = _extract_name(text, expecting)
+    return _fuller(name, text)
+
+
+def bare_full_name(text: str) -> str | None:
+    """ "Sam Ortiz" typed or heard on its own (two or three capitalised words, none a common word): a name
+    even when Lisa asked something else (a time, an offer)."""
+    words = text.strip(" .!,").split()
+    if not 2 <= len(words) <= 3 or THANKS.search(text) or GOODBYE.search(text):
+        return None
+    if not all(re.fullmatch(r"[A-ZÄÖÜ][a-zäöüß]+(?:[-'][A-ZÄÖÜa-zäöüß]+)?", w) for w in words):
+        return None
+    if any(w.lower() in _NOT_NAMES or w.lower() in _NOT_NAME_WORDS for w in words):
+        return None
+    return " ".join(words)
+
+
+_NOT_NAME_WORDS = {
+    "great", "perfect", "lovely", "sounds", "works", "fine", "super", "prima", "passt", "genau", "gut", "sure",
+    "thank", "you", "cheers", "morning", "afternoon", "evening", "vormittag", "nachmittag", "abend", "sorry",
+}  # fmt: skip
+
+
+def _extract_name(text: str, expecting: bool) -> str | None:
     m = _STRONG_NAME.search(text)
     if m:
         return _clean_name(m.group(1))
-    m = _WEAK_NAME.search(text)
-    if m:
-        rest = m.group(1).strip()
+    for m in _WEAK_NAME.finditer(text):  # "call me back … This is Rachel Green": the one with a name
+        rest = re.sub(r"^(?:for|für)\s+", "", text[m.end() :].strip(), flags=re.IGNORECASE)
         if expecting or rest[:1].isupper():
             name = _clean_name(rest)
             if name:
                 return name
+    m = _NAME_BEFORE.search(text)
+    if m:
+        return _clean_name(m.group(1))
     if expecting:
+        loose = _loose_names(text)
+        if loose:
+            return max(loose, key=lambda n: len(n.split()))
         stripped = re.sub(
             r"^\W*(yes|ja|sure|ok|okay|gern|gerne|klar)\W+", "", text.strip(), flags=re.IGNORECASE
         )
@@ -499,6 +574,45 @@ BOOK_REQUEST = _rx(
     r"(?:möchte|will|würde|hätte|brauche)(?: (?:gern|gerne|lieber|doch|dann|jetzt|eher|einfach)){1,2} (?:einen |ein )?(?:neuen )?termin)\b"
 )
 """An explicit request for a (new) booking ("book me for Friday at nine", "ich möchte einen Termin")."""
+
+
+_GREETING_LEAD = _rx(
+    r"^\W*(?:(?:hi|hello|hey|hallo|guten (?:tag|morgen|abend)|good (?:morning|afternoon|evening)|moin|servus|"
+    r"grüß gott)(?: there| lisa)?\b\W*)+"
+)
+# the request at the end of what comes before "… ausrichten?" / "… leave a message for her?"
+_REQUEST_TAIL = _rx(
+    r"[\s,.;:!?]*(?:\b(?:and |und |so |also )?(?:(?:can|could|would|will) you|(?:können|könnten|würden) sie|please|"
+    r"bitte)\b[^.?!,;]*)?[\s,.;:!?]*$"
+)
+
+
+def message_body(text: str) -> str:
+    """What the caller wants passed on, from the turn that asks for it: the words after "leave a message
+    for Ms Lang:" / "… ausrichten, dass …", or else those before the request ("Ich schaffe meinen Termin
+    morgen nicht. Können Sie das Frau Lang ausrichten?"); "" when fewer than three words are left."""
+    m = MESSAGE.search(text)
+    if not m:
+        return text.strip(" .,:")
+    after = text[m.end() :]
+    recipient = message_recipient(after)
+    lead = r"^\W*(?:hinterlassen|ausrichten|lassen|that|dass|(?:for|für|to|an)\b\s*(?:{0})?)\b"
+    lead = lead.format(re.escape(recipient) if recipient else "(?!)")
+    for _ in range(4):
+        after = re.sub(lead, "", after.strip(), flags=re.IGNORECASE)
+    after = after.strip(" .,:?!")
+    if len(after.split()) >= 3:
+        return after
+    before = _GREETING_LEAD.sub("", _REQUEST_TAIL.sub("", text[: m.start()]))
+    before = re.sub(
+        r"\b(?:i'?d like to|i would like to|i want to|can i|could i|may i|ich möchte|ich würde gern|kann ich|"
+        r"könnte ich)(?: (?:eine|a|to))?\W*$",
+        "",
+        before,
+        flags=re.I,
+    )
+    before = before.strip(" .,:;")
+    return before if len(before.split()) >= 3 else ""
 
 
 def message_recipient(text: str) -> str | None:
