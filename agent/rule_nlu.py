@@ -239,11 +239,14 @@ def _clean_name(raw: str) -> str | None:
     )
 
 
+_NAME_PARTS = re.compile(r"\s*[,;:!?]\s*|(?<!\b[A-Z])\.\s*|\s+[–—-]\s+|\s+(?:and|und)\s+")
+
+
 def _loose_names(text: str) -> list[str]:
     """The names said on their own in the parts of ``text``: "Auf Schneider bitte, Lukas Schneider" ->
     ["Schneider", "Lukas Schneider"] (lead-ins like "it's for", "auf", "under" and "please" dropped)."""
     names = []
-    for part in re.split(r"\s*[,;:!?]\s*|(?<!\b[A-Z])\.\s*|\s+[–—-]\s+|\s+(?:and|und)\s+", text):
+    for part in _NAME_PARTS.split(text):
         part = _LEAD_IN.sub("", part.strip())
         part = re.sub(r"\s*\b(please|bitte|thanks|thank you|danke)\W*$", "", part, flags=re.IGNORECASE)
         part = part.strip(" .!")
@@ -275,14 +278,18 @@ def extract_name(text: str, expecting: bool = False) -> str | None:
 def bare_full_name(text: str) -> str | None:
     """ "Sam Ortiz" typed or heard on its own (two or three capitalised words, none a common word): a name
     even when Lisa asked something else (a time, an offer)."""
-    words = text.strip(" .!,").split()
-    if not 2 <= len(words) <= 3 or THANKS.search(text) or GOODBYE.search(text):
+    if THANKS.search(text) or GOODBYE.search(text):
         return None
-    if not all(re.fullmatch(r"[A-ZÄÖÜ][a-zäöüß]+(?:[-'][A-ZÄÖÜa-zäöüß]+)?", w) for w in words):
-        return None
-    if any(w.lower() in _NOT_NAMES or w.lower() in _NOT_NAME_WORDS for w in words):
-        return None
-    return " ".join(words)
+    best: str | None = None
+    for part in _NAME_PARTS.split(text):  # "Schulz, Karin Schulz", "oh, it's for my son - Leo Brandt"
+        words = _LEAD_IN.sub("", part.strip()).strip(" .!").split()
+        if not 2 <= len(words) <= 3 or (best and len(best.split()) >= len(words)):
+            continue
+        if not all(re.fullmatch(r"[A-ZÄÖÜ][a-zäöüß]+(?:[-'][A-ZÄÖÜa-zäöüß]+)?", w) for w in words):
+            continue
+        if not any(w.lower() in _NOT_NAMES or w.lower() in _NOT_NAME_WORDS for w in words):
+            best = " ".join(words)
+    return best
 
 
 _NOT_NAME_WORDS = {
@@ -577,7 +584,7 @@ BOOK_REQUEST = _rx(
 
 
 _GREETING_LEAD = _rx(
-    r"^\W*(?:(?:hi|hello|hey|hallo|guten (?:tag|morgen|abend)|good (?:morning|afternoon|evening)|moin|servus|"
+    r"^\W*(?:(?:hi|hello|hey|hallo|guten (?:tag|morgen|abend)|(?:good )?(?:morning|afternoon|evening)|moin|servus|"
     r"grüß gott)(?: there| lisa)?\b\W*)+"
 )
 # the request at the end of what comes before "… ausrichten?" / "… leave a message for her?"

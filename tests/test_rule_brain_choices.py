@@ -129,6 +129,8 @@ def test_names_said_unasked_keep_working():
     assert nlu.extract_name("Could you call me back on 0171 2345678? This is Rachel Green.") == "Rachel Green"
     assert nlu.extract_name("I am calling about my knee") is None
     assert nlu.bare_full_name("Sam Ortiz") == "Sam Ortiz"
+    assert nlu.bare_full_name("Schulz, Karin Schulz") == "Karin Schulz"
+    assert nlu.bare_full_name("oh, it's for my son actually - Leo Brandt") == "Leo Brandt"
     assert nlu.bare_full_name("Sounds Good") is None and nlu.bare_full_name("Thank You") is None
 
 
