@@ -694,8 +694,21 @@ class _Inbound(RuleTurn):
         if reason == "taken":
             parts.append(self.t("taken", when=self.spoken(wanted)))
         elif reason == "closed":
-            if self.ctx.business.hours_on_date(wanted.date()) is None:
+            hours = self.ctx.business.hours_on_date(wanted.date())
+            if hours is None:
                 parts.append(self.t("closed_day", day=self.spoken_day(wanted.date())))
+            elif hours[0] <= wanted.time() < hours[1]:  # open then, but the session would end after closing
+                from agent.when import say_time
+
+                service = self.ctx.business.service_for(self._service())
+                parts.append(
+                    self.t(
+                        "runs_past_closing",
+                        service=service.label(self.lang),
+                        minutes=service.minutes,
+                        closes=say_time(hours[1], self.lang),
+                    )
+                )
             else:
                 parts.append(self.t("closed"))
         elif reason == "past":

@@ -301,6 +301,10 @@ _POINT_ZERO = re.compile(
 _DAY_PART_DE = re.compile(  # "Montagvormittag", "Montag Morgen", "heute Morgen": a day part, not "tomorrow"
     r"\b(montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|heute)\s*(vormittag|nachmittag|morgen|mittag|abend)s?\b"
 )
+_AFTER_WORK = re.compile(  # "ideally Wednesday after work", "nach Feierabend": the evening window
+    r"\b(?:after (?:work|school|i finish work|my shift|office hours)|nach (?:der|meiner) arbeit|nach feierabend|"
+    r"nach dem dienst|nach der schule)\b"
+)
 _SECOND = re.compile(r"(?<=\bthe )second\b|\bsecond(?= of\b)")
 _EIN_UHR = re.compile(r"\bein(?= uhr\b)")
 _SPELLINGS = {
@@ -595,6 +599,7 @@ class _Parser:
         t = _Text(text)
         t.sub(_SPELLING_RE, lambda m: _SPELLINGS[m.group(0)])
         t.sub(_GREETINGS, lambda m: " " * len(m.group(0)))
+        t.sub(_AFTER_WORK, lambda m: "abends" if m.group(0).startswith("nach") else "in the evening")
         t.sub(_SECOND, lambda m: "2nd")
         t.sub(_EIN_UHR, lambda m: "1")
         t.sub(_WORD_RE, _word_number)

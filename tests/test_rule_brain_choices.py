@@ -222,3 +222,28 @@ async def test_without_prices_in_the_profile_lisa_says_so_and_offers_what_she_ca
     reply = await t(then)
     assert ("name" in reply.lower()) if status == "booking" else ("?" in reply)
     assert t.conv.state["rule"]["pending"] in ("message", "booking")
+
+
+# ---------------------------------------------------------------- "after work", and a session that would end after closing
+def test_after_work_is_the_evening_window():
+    from agent.when import parse_when
+
+    now = datetime.fromisoformat(MONDAY_9)
+    for lang, text in [("en", "ideally Wednesday after work"), ("de", "Mittwoch nach Feierabend")]:
+        when = parse_when(text, now, lang)
+        assert when is not None and when.day is not None and when.day.day == 25
+        assert when.earliest is not None and when.earliest.hour == 17
+
+
+@pytest.mark.parametrize(
+    ("lang", "ask", "closing"),
+    [
+        ("en", "Can I book a sports therapy session on Wednesday at half five?", "45 minutes"),
+        ("de", "Ich hätte gern eine Erstuntersuchung am Donnerstag um 17:30", "60 Minuten"),
+    ],
+)
+async def test_a_time_whose_session_ends_after_closing_says_why_and_offers_one_that_fits(engine, lang, ask, closing):
+    t = await talk(engine, "chat", lang)
+    reply = await t(ask)
+    assert closing in reply and ("6 pm" in reply or "18 Uhr" in reply)
+    assert ("5 pm" in reply) or ("17 Uhr" in reply)  # the latest start that still fits
