@@ -261,11 +261,16 @@ def _fuller(name: str | None, text: str) -> str | None:
     """``name``, or the fuller form of it said in the same breath: "Müller, Anna Müller" -> "Anna Müller"."""
     if not name:
         return name
-    words = {w.lower() for w in name.split()}
+    def core(n: str) -> set[str]:  # the name without a title: "Frau Schmidt" < "Anna Schmidt"
+        return {w.lower().rstrip(".") for w in n.split()} - _TITLES
+
     for other in _loose_names(text):
-        if len(name.split()) < len(other.split()) <= 3 and words <= {w.lower() for w in other.split()}:
+        if len(core(name)) < len(core(other)) <= 3 and core(name) <= core(other):
             return other
     return name
+
+
+_TITLES = {"frau", "herr", "herrn", "mr", "mrs", "ms", "miss", "dr", "doktor", "doctor"}
 
 
 def extract_name(text: str, expecting: bool = False) -> str | None:
@@ -374,7 +379,13 @@ _NAME_CLAUSE = _rx(
 def remove_name_clause(text: str) -> str:
     """The text without "my name is …" (what remains of a message)."""
     text = _NAME_CLAUSE.sub("", text)
-    return re.sub(r"\b(this is|here is|hier ist|ich bin)\s+[A-ZÄÖÜ]\w+( [A-ZÄÖÜ]\w+)?", "", text).strip(" ,.")
+    text = re.sub(
+        r"\b(this is|here is|hier ist|ich bin)\s+(?:(?:Frau|Herr|Mr|Mrs|Ms|Dr)\.? )?[A-ZÄÖÜ]\w+( [A-ZÄÖÜ]\w+)?",
+        "",
+        text,
+    )
+    text = re.sub(r"(?:\s*[,;.]){2,}\s*", ". ", text)  # "Hallo, . Ich bin …" -> "Hallo. Ich bin …"
+    return _GREETING_LEAD.sub("", text.strip(" ,.")).strip(" ,.")
 
 
 def callee_name(greeting: str) -> str | None:
@@ -603,7 +614,8 @@ def message_body(text: str) -> str:
         return text.strip(" .,:")
     after = text[m.end() :]
     recipient = message_recipient(after)
-    lead = r"^\W*(?:hinterlassen|ausrichten|lassen|that|dass|(?:for|für|to|an)\b\s*(?:{0})?)\b"
+    lead = r"^\W*(?:hinterlassen|ausrichten|lassen|that|dass|(?:for|für|to|an)\b\s*(?:{0}|her|him|them|ihn|sie|"
+    lead += r"(?:the|die|den|der|dem|das|my|meine[nm]?) \w+)?)\b"
     lead = lead.format(re.escape(recipient) if recipient else "(?!)")
     for _ in range(4):
         after = re.sub(lead, "", after.strip(), flags=re.IGNORECASE)
@@ -612,8 +624,8 @@ def message_body(text: str) -> str:
         return after
     before = _GREETING_LEAD.sub("", _REQUEST_TAIL.sub("", text[: m.start()]))
     before = re.sub(
-        r"\b(?:i'?d like to|i would like to|i want to|can i|could i|may i|ich möchte|ich würde gern|kann ich|"
-        r"könnte ich)(?: (?:eine|a|to))?\W*$",
+        r"\b(?:i'?d like to|i would like to|i want to|i need to|i have to|i wanted to|can i|could i|may i|"
+        r"ich möchte|ich würde gern|ich muss|kann ich|könnte ich)(?: (?:eine|a|to))?\W*$",
         "",
         before,
         flags=re.I,
@@ -624,8 +636,13 @@ def message_body(text: str) -> str:
 
 def message_recipient(text: str) -> str | None:
     """Whom a message is for: "please tell Ms. Lang" -> "Ms. Lang", "Frau Lang ausrichten" -> "Frau Lang"."""
-    m = re.search(r"\b((?:Dr|Mr|Mrs|Ms|Miss|Doctor|Frau|Herrn?|Doktor)\.?(?: [A-ZÄÖÜ][\w\-]+){1,2})", text)
-    return m.group(1).strip() if m else None
+    for m in re.finditer(r"\b((?:Dr|Mr|Mrs|Ms|Miss|Doctor|Frau|Herrn?|Doktor)\.?(?: [A-ZÄÖÜ][\w\-]+){1,2})", text):
+        if not _SELF_INTRO.search(text[: m.start()]):  # "hier ist Frau Berger" is the caller
+            return m.group(1).strip()
+    return None
+
+
+_SELF_INTRO = _rx(r"\b(?:this is|it'?s|i'?m|i am|my name is|hier ist|hier spricht|ich bin|mein name ist)\s*$")
 
 
 # ------------------------------------------------------------------ inbound: names heard unsure

@@ -118,6 +118,8 @@ async def test_a_name_given_while_the_time_is_open_is_kept(engine, lang, ask, na
         ("It's Anna - Anna Schmidt", "Anna Schmidt"), ("Put it under Maria Lopez", "Maria Lopez"),
         ("Ich bin Petra, Petra Wagner", "Petra Wagner"), ("Weber mein Name", "Weber"),
         ("Rachel Green is my name", "Rachel Green"), ("sorry, it's Daniel Kowalski", "Daniel Kowalski"),
+        ("für Frau Schmidt, Anna Schmidt", "Anna Schmidt"), ("Mrs Jones - Sarah Jones", "Sarah Jones"),
+        ("Mein Name ist Lang, Peter Lang", "Peter Lang"), ("For my wife, Julia Roberts", "Julia Roberts"),
     ],
 )  # fmt: skip
 def test_the_fullest_name_wins_and_lead_words_are_no_names(text, name):
@@ -247,3 +249,23 @@ async def test_a_time_whose_session_ends_after_closing_says_why_and_offers_one_t
     reply = await t(ask)
     assert closing in reply and ("6 pm" in reply or "18 Uhr" in reply)
     assert ("5 pm" in reply) or ("17 Uhr" in reply)  # the latest start that still fits
+
+
+@pytest.mark.parametrize(
+    ("lang", "turns", "summary", "not_in"),
+    [
+        ("de", ["Hallo, hier ist Frau Berger. Ich bin morgen leider krank und kann nicht zur Behandlung kommen. Bitte sagen Sie das Frau Lang.", "0170 1112223"],
+         ["Frau Berger", "Ich bin morgen leider krank"], ["Hallo", "für Frau Berger"]),
+        ("en", ["Hi, this is Paul Young, I have to cancel my massage on Friday, can you let them know?", "07700 900111"],
+         ["Paul Young", "I have to cancel my massage on Friday"], ["Hi,"]),
+        ("en", ["I need to leave a message for the therapist.", "Tell her my back is much better and I will skip next week.", "Nora Fox"],
+         ["Nora Fox", "my back is much better"], ["I need to"]),
+    ],
+)  # fmt: skip
+async def test_the_caller_is_not_the_recipient_and_greetings_are_no_part_of_a_message(engine, lang, turns, summary, not_in):
+    t = await talk(engine, "chat", lang)
+    for line in turns:
+        await t(line)
+    assert t.outcome["status"] == "message_taken"
+    assert all(s in t.outcome["summary"] for s in summary), t.outcome["summary"]
+    assert not any(s in t.outcome["summary"] for s in not_in), t.outcome["summary"]
