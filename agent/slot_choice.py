@@ -87,7 +87,7 @@ def _minute(word: str | None) -> int:
 def said_times(text: str) -> list[tuple[int, int, str | None]]:
     """The clock times in ``text`` as (hour 0-23 or 1-12 without am/pm, minute, "am"|"pm"|None), in order:
     "half five" -> [(5, 30, None)], "halb elf" -> [(10, 30, None)], "10 sounds good" -> [(10, 0, None)]."""
-    work = text
+    work = re.sub(r"\b(?:12\s+)?(?:noon|midday)\b", "12", text, flags=re.I)  # "the noon one"
     found: list[tuple[int, tuple[int, int, str | None]]] = []
     for pattern, form in _FORMS:
         for m in pattern.finditer(work):

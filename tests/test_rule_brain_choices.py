@@ -42,6 +42,7 @@ def engine():
         ("um zehn", THU, 1), ("zehn passt", THU, 1), ("halb zwölf", THU, 2), ("10 Uhr bitte", THU, 1),
         ("acht wäre gut", THU, 0), ("die erste", THU, 0), ("den späteren", TUE, -1), ("die mittlere", TUE, 1),
         ("lieber den frühen", TUE, 0), ("Die um halb sechs", TUE, 2), ("um eins", TUE, 1),
+        ("the noon one", [datetime(2026, 11, 26, 12), datetime(2026, 11, 26, 15)], 0),
     ],
 )  # fmt: skip
 def test_a_time_or_an_ordinal_picks_one_of_the_offered_times(text, options, index):
