@@ -3,9 +3,15 @@ off, and how soon she takes her turn when they have finished.
 
 The real :class:`~pipelines.turn_detector.TurnDetector` (Silero VAD, Whisper tiny.en during the pause, smart
 turn v3, the stops of :class:`~pipelines.settings.VoiceSettings`) runs in a pipecat pipeline, as on a call;
-the set's items (:mod:`bench.turn_taking_set`) are fed to it in real time, 20 ms frames as Twilio sends them,
-one after the other on one "call" with 1.6 s of line silence after each. Lisa is silent throughout (no
-barge-in), so every turn the detector ends is one she would answer.
+the set's items (:mod:`bench.turn_taking_set`) are fed to it in 20 ms frames as Twilio sends them, one after
+the other on one "call", each followed by line silence until its turn has ended (then 0.5 s more). Lisa is
+silent throughout (no barge-in), so every turn the detector ends is one she would answer. Two clocks:
+
+- ``--clock audio`` (default): the inference takes no audio time, the next frame goes in only once the
+  detector's end-of-turn check and finish are done. Deterministic and the same on any machine: what the
+  stops and the rules decide, with the VAD's lag, as on an idle machine with instant models.
+- ``--clock real``: frames in real time, the checks take what they take on this machine (its load average is
+  in the result). A loaded machine makes checks late, which shortens no turn but ends fewer of them in pauses.
 
 - false end of turn: a turn ended inside a labelled pause (before the caller's last word); rate per pause
   and per item;
@@ -14,7 +20,7 @@ barge-in), so every turn the detector ends is one she would answer.
   in the pause (``bench.voice_bench`` measures voice to voice);
 - text: the punctuation rule (``sentence_finished``) on the set's transcripts, German and English.
 
-    .venv/bin/python -m bench.turn_taking [--label baseline] [--repeat 1] [--set LISA_VAD_STOP_S=0.3 ...]
+    .venv/bin/python -m bench.turn_taking [--clock audio|real] [--label baseline] [--set LISA_VAD_STOP_S=0.3 ...]
 
 JSON to stdout, merged under ``--label`` into ``bench/results/turn_taking.json``.
 """
@@ -26,6 +32,7 @@ import asyncio
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,12 +55,13 @@ from pipelines.turn_detector import TurnDetector, sentence_finished
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "turn_taking.json"
 FRAME_BYTES = 320  # 20 ms of 8 kHz 16-bit PCM, one Twilio media message
-TAIL_S = 1.6  # line silence after each item (the longest stop is 0.8 s)
+WAIT_TURN_S = 10.0  # line silence after an item at most, waiting for its turn to end
+AFTER_TURN_S = 0.5  # and after it ended
 
 
 @dataclass
 class Turn:
-    at: float  # time.monotonic() when the turn left the detector
+    at: float  # when the turn left the detector (the feeder's clock)
     text: str
 
 
@@ -63,36 +71,66 @@ class Collector(FrameProcessor):
     def __init__(self) -> None:
         super().__init__(name="turn-collector")
         self.turns: list[Turn] = []
+        self.clock: Callable[[], float] = time.monotonic
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
         if isinstance(frame, CallerTurnFrame):
-            self.turns.append(Turn(time.monotonic(), frame.text))
+            self.turns.append(Turn(self.clock(), frame.text))
         await self.push_frame(frame, direction)
 
 
-async def feed(worker: PipelineWorker, pcm: bytes, start: float) -> float:
-    """Send ``pcm`` in 20 ms frames paced in real time from ``start``; the time the last one was due."""
-    due = start
-    for offset in range(0, len(pcm), FRAME_BYTES):
-        chunk = pcm[offset : offset + FRAME_BYTES]
+class Feeder:
+    """Sends caller audio to the detector in 20 ms frames, on the real or the audio clock; ``now()`` is the
+    time on that clock."""
+
+    def __init__(self, worker: PipelineWorker, detector: TurnDetector, clock: str) -> None:
+        self._worker, self._detector, self._clock = worker, detector, clock
+        self._audio_t = 0.0  # audio clock: seconds of audio sent so far
+
+    def now(self) -> float:
+        return time.monotonic() if self._clock == "real" else self._audio_t
+
+    async def feed(self, pcm: bytes, start: float) -> float:
+        """Send ``pcm`` from ``start`` (clock time); the time its last frame was due."""
+        due = start
+        for offset in range(0, len(pcm), FRAME_BYTES):
+            due = await self.frame(pcm[offset : offset + FRAME_BYTES], due)
+        return due
+
+    async def frame(self, chunk: bytes, due: float) -> float:
         due += len(chunk) / 2 / RATE
-        delay = due - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
         frame = InputAudioRawFrame(audio=chunk, sample_rate=RATE, num_channels=1)
-        frame.metadata[ARRIVED] = time.monotonic()
-        await worker.queue_frame(frame)
-    return due
+        if self._clock == "real":
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            frame.metadata[ARRIVED] = time.monotonic()
+            await self._worker.queue_frame(frame)
+            return due
+        # audio clock: straight into the detector, then wait for whatever it started to finish (the
+        # detector's check and finish tasks: inference takes no audio time)
+        self._audio_t = due
+        frame.metadata[ARRIVED] = due
+        await self._detector.process_frame(frame, FrameDirection.DOWNSTREAM)
+        while self._busy():  # noqa: ASYNC110 - the detector's tasks, no event to wait on
+            await asyncio.sleep(0.002)
+        await asyncio.sleep(0)  # the turn frame on its way to the collector
+        return due
+
+    def _busy(self) -> bool:
+        d = self._detector
+        check = d._check  # the bench waits for the detector's own tasks
+        return bool(d._finishing or (check is not None and not check.done()))
 
 
-async def run_set(items: list[Item], settings: VoiceSettings) -> list[dict[str, Any]]:
+async def run_set(items: list[Item], settings: VoiceSettings, clock: str = "audio") -> list[dict[str, Any]]:
     """Every item through one detector; per item the turns it ended, in ms from the item's first sample."""
     conv = Conversation(mode=Mode.INBOUND, language=Language.EN)
     session = CallSession("CA-turn-taking", "MZ-turn-taking", "inbound", {}, conv)
-    collector = Collector()
+    detector = TurnDetector(session, settings, local_stt=True)
     worker = PipelineWorker(
-        Pipeline([TurnDetector(session, settings, local_stt=True), collector]),
+        Pipeline([detector, collector := Collector()]),
         params=PipelineParams(audio_in_sample_rate=RATE, audio_out_sample_rate=RATE),
         enable_rtvi=False,
         enable_turn_tracking=False,
@@ -102,18 +140,27 @@ async def run_set(items: list[Item], settings: VoiceSettings) -> list[dict[str, 
     runner = WorkerRunner(handle_sigint=False, check_dangling_tasks=False)
     await runner.add_workers(worker)
     running = asyncio.create_task(runner.run())
-    silence = bytes(int(TAIL_S * RATE) * 2)
-    t = await feed(worker, bytes(RATE * 2), time.monotonic())  # a second of line silence first
+    while detector._vad is None:  # noqa: ASYNC110 - the StartFrame has loaded the VAD: the pipeline runs
+        await asyncio.sleep(0.01)
+    feeder = Feeder(worker, detector, clock)
+    collector.clock = feeder.now
+    silence = bytes(FRAME_BYTES)
+    t = await feeder.feed(bytes(RATE * 2), feeder.now())  # a second of line silence first
     starts = []
     for item in items:
         starts.append(t)
-        t = await feed(worker, item.pcm + silence, t)
+        t = await feeder.feed(item.pcm, t)
+        seen, waited = len(collector.turns), 0.0
+        while waited < WAIT_TURN_S and not [u for u in collector.turns[seen - 1 :] if u.at >= t - 0.1]:
+            t = await feeder.frame(silence, t)
+            waited += FRAME_BYTES / 2 / RATE
+        t = await feeder.feed(bytes(int(AFTER_TURN_S * RATE) * 2), t)
     await asyncio.sleep(0.5)
     await worker.queue_frame(EndFrame())
     await running
     out = []
-    for item, start in zip(items, starts, strict=True):
-        window_end = start + item.duration_ms / 1000 + TAIL_S
+    for n, (item, start) in enumerate(zip(items, starts, strict=True)):
+        window_end = starts[n + 1] if n + 1 < len(starts) else float("inf")
         turns = [u for u in collector.turns if start <= u.at < window_end]
         out.append(judge(item, [((u.at - start) * 1000, u.text) for u in turns]))
     return out
@@ -207,9 +254,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     await inference.warm_up()
     load_before = os.getloadavg()
     t0 = time.monotonic()
-    runs = [await run_set(items, settings) for _ in range(args.repeat)]
+    runs = [await run_set(items, settings, args.clock) for _ in range(args.repeat)]
     report = {
         "benchmark": "end_of_turn_labelled_set",
+        "clock": args.clock,
         "machine_cores": os.cpu_count(),
         "load_average_1_5_15": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
@@ -232,6 +280,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--label", default="current", help="the key of this run in the results file")
+    parser.add_argument("--clock", choices=["audio", "real"], default="audio", help="see the docstring")
     parser.add_argument("--repeat", type=int, default=1, help="passes over the set")
     parser.add_argument("--set", nargs="*", default=[], help="settings for this run, NAME=value")
     parser.add_argument("--no-save", action="store_true")

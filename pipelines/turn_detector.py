@@ -1,12 +1,17 @@
 """The caller's turns from 8 kHz audio: Silero VAD + smart turn v3 + STT started during the pause.
 
 How a turn ends: ~100 ms into a pause the processor transcribes what the caller said so far (in the
-inference threads). Whisper's transcript ending a sentence (it punctuates) → the turn ends when the pause
-reaches ``turn_text_stop_s`` (people pause at commas too); otherwise smart turn is asked: "complete" → at
-``vad_stop_s``, else at ``turn_max_silence_s``. Speech resuming drops the pending result. The pause's
+inference threads). The transcript ending a sentence (Whisper punctuates; :func:`sentence_finished` reads "My
+name is." or a phone number read out so far as unfinished) → the turn ends when the pause reaches
+``turn_text_stop_s`` (people pause at commas too); otherwise smart turn is asked: "complete" → at
+``vad_stop_s``, unless the transcript plainly goes on (a trailing comma, "and", "my", digits: :func:`left_open`),
+else at ``turn_max_silence_s``. With ``turn_sure_stop_s`` below ``turn_text_stop_s`` smart turn is asked on
+every pause, alongside the transcription, and a finished sentence it hears finished too ends the turn at that
+shorter stop; by default it is off (smart turn runs only when the transcript leaves the turn open, which
+saves CPU), because every shorter stop tried cut callers off more often on the labelled set of
+``tests/data/turn_taking`` (``bench/turn_taking.py``). Speech resuming drops the pending result. The pause's
 transcript also goes to ``on_draft`` at once, so Lisa's first sentence can be synthesized while the pause
-runs on (see ``LisaProcessor.draft``). (Smart turn only runs
-when the transcript leaves it open, which saves CPU under load.)
+runs on (see ``LisaProcessor.draft``).
 
 Barge-in: while Lisa is talking, the caller's speech is transcribed every few hundred ms; once it has
 ``min_interrupt_words`` words Lisa is interrupted (pipecat ``InterruptionFrame`` → Twilio ``clear``). A
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -69,9 +75,44 @@ STALL_SPEECH_S = 0.8  # cloud STT: this much speech without a word back within 1
 SPECULATE_WINDOWS = 3  # ~100 ms into a pause the transcription starts (before the turn is known to end)
 
 
+# words a sentence hardly ends on (en + de): articles, conjunctions, possessives, fillers, a few prepositions
+# (not "an" or "am": "Ich rufe an.", "Yes, I am."). A recogniser closes "My name is" or "I'd like to, um" with
+# a full stop when the caller pauses there.
+OPEN_WORDS = frozenset({
+    "a", "the", "and", "or", "but", "because", "if", "than", "of", "my", "your", "our", "their",
+    "um", "uh", "uhm", "er", "erm", "hmm",
+    "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "und", "oder", "aber",
+    "weil", "wenn", "dass", "mein", "meine", "meinen", "meiner", "für", "von", "vom", "im", "beim", "zum",
+    "zur", "wegen", "äh", "ähm", "öhm", "ehm",
+})  # fmt: skip
+# "... name is." / "Mein Name ist." / "It's." : the thing itself is still to come
+_OPEN_ENDING = re.compile(
+    r"(\b(name|number|code|address|email|date of birth|birthday|nummer|adresse|telefonnummer|postleitzahl)"
+    r"\s+(is|was|ist|lautet)|^(it's|it is|that's|es ist|das ist))[.!?]*$",
+    re.IGNORECASE,
+)
+# digits being read out: a group of three or more, or two numbers in a row at the end ("017.", "4 5 6.")
+_READING_DIGITS = re.compile(r"(\d{3,}|\d+[\s,.-]+\d+)[.!?]*$")
+
+
 def sentence_finished(text: str) -> bool:
-    """Whisper punctuates: a transcript ending in . ? or ! reads as a finished sentence."""
-    return bool(text) and text.rstrip()[-1:] in ".?!" and not text.rstrip().endswith("...")
+    """Whisper punctuates: a transcript ending in . ? or ! reads as a finished sentence, unless it stops at a
+    word no sentence ends on ("My name is.", "Eier, Milch und.", "Um.") or in a number being read out."""
+    text = text.strip()
+    if not text or text[-1:] not in ".?!" or text.endswith("..."):
+        return False
+    return not left_open(text)
+
+
+def left_open(text: str) -> bool:
+    """The transcript stops where the caller plainly has more to say: after a comma, a word no sentence ends
+    on, "my name is", or in a number being read out (smart turn hearing such a pause as finished is not
+    trusted)."""
+    text = text.strip()
+    words = re.findall(r"[\w']+", text.lower())
+    if not words or text.endswith(",") or words[-1] in OPEN_WORDS:
+        return True
+    return bool(_OPEN_ENDING.search(text) or _READING_DIGITS.search(text))
 
 
 def word_count(text: str) -> int:
@@ -277,12 +318,20 @@ class TurnDetector(FrameProcessor):
         try:
             if self._local_stt:
                 await self.start_ttfb_metrics()
-                heard = await inference.transcribe(audio, self._context_prompt())
-                await self.stop_ttfb_metrics()
-                text, words = heard.text, heard.words
-                complete, probability = False, 0.0
-                if text and not sentence_finished(text) and generation == self._generation:
-                    complete, probability = await inference.turn_complete(audio)  # only when it matters
+                sure = self._settings.lisa_turn_sure_stop_s < self._settings.lisa_turn_text_stop_s
+                asked = asyncio.ensure_future(inference.turn_complete(audio)) if sure else None
+                try:
+                    heard = await inference.transcribe(audio, self._context_prompt())
+                    await self.stop_ttfb_metrics()
+                    text, words = heard.text, heard.words
+                    complete, probability = False, 0.0
+                    if asked is not None:  # smart turn ran alongside the transcription
+                        complete, probability = await asked
+                    elif text and not sentence_finished(text) and generation == self._generation:
+                        complete, probability = await inference.turn_complete(audio)  # only when it matters
+                finally:
+                    if asked is not None and not asked.done():
+                        asked.cancel()
             else:
                 text, words = "", ()
                 complete, probability = await inference.turn_complete(audio)
@@ -291,20 +340,28 @@ class TurnDetector(FrameProcessor):
             return
         if generation != self._generation or not self._speaking:
             return
-        # how much silence ends this turn: smart turn sure -> the short VAD stop; a finished sentence in the
-        # transcript -> a little longer (speakers pause at commas too); else the long fallback
-        if complete:
-            stop_s = self._settings.lisa_vad_stop_s
-        elif sentence_finished(text):
-            stop_s = self._settings.lisa_turn_text_stop_s
-        else:
-            stop_s = self._settings.lisa_turn_max_silence_s
+        # how much silence ends this turn: a finished sentence that smart turn hears finished too -> the
+        # shortest stop; smart turn alone -> the VAD stop; the sentence alone -> a little longer (speakers pause
+        # at commas too, and smart turn hears many of those pauses as unfinished); else the long fallback
+        stop_s = self.stop_for(text, complete)
         self._check_result = (generation, text, stop_s, complete, words)
         if self._on_draft and text and not self._session.lisa_busy:
             self._on_draft(text, words)
         log.debug("turn check: complete=%s p=%.2f text=%r", complete, probability, text)
         if self._silence * WINDOW_S >= stop_s or self._cloud_final_ends_turn():
             self._schedule_finish()
+
+    def stop_for(self, text: str, complete: bool) -> float:
+        """The silence that ends a turn whose pause transcript is ``text`` and smart turn's verdict ``complete``."""
+        settings = self._settings
+        finished = sentence_finished(text)
+        if finished and complete:
+            return min(settings.lisa_turn_sure_stop_s, settings.lisa_turn_text_stop_s)
+        if complete and not (text and left_open(text)):
+            return settings.lisa_vad_stop_s
+        if finished:
+            return settings.lisa_turn_text_stop_s
+        return settings.lisa_turn_max_silence_s
 
     def _cloud_final_ends_turn(self) -> bool:
         """Cloud STT: the final transcript came in during this pause and ends a sentence, or smart turn
