@@ -365,7 +365,10 @@ class _Inbound(RuleTurn):
         st["message"] = {}
         if goodbye:
             return [await self._farewell("caller said goodbye")]
-        if nlu.NO.search(text) or re.search(
+        declines = (
+            nlu.NO.search(text) or nlu.YES.search(text) or nlu.PASS_ON.search(text) or nlu.THANKS.search(text)
+        )
+        if declines or re.search(
             r"\b(same|this|that|my) (number|one)\b|\byou have (it|my number)\b|\bdiese(lbe)? nummer\b|"
             r"\bhaben sie\b|\bnicht nötig\b|\bbrauchen sie nicht\b",
             text,

@@ -261,6 +261,7 @@ def _fuller(name: str | None, text: str) -> str | None:
     """``name``, or the fuller form of it said in the same breath: "Müller, Anna Müller" -> "Anna Müller"."""
     if not name:
         return name
+
     def core(n: str) -> set[str]:  # the name without a title: "Frau Schmidt" < "Anna Schmidt"
         return {w.lower().rstrip(".") for w in n.split()} - _TITLES
 
@@ -565,7 +566,10 @@ PASS_ON = _rx(
 EXISTING_APPOINTMENT = _rx(
     r"\b(?:(?:won'?t|can'?t|cannot|will not|unable to|not able to|couldn'?t|not going to|am not going to) "
     r"(?:be able to )?(?:make|come|attend|keep|be there|get there)|cancel\w*|call off|running late|"
-    r"(?:be|am|i'?m|i'?ll be) (?:a (?:bit|little) |\w+ minutes )?late|late for|"
+    r"(?:be|am|i'?m|i'?ll be) (?:a (?:bit|little) |\w+ minutes )?late|late for|running (?:\w+ ){1,4}late|"
+    r"(?<!to )(?:i|we|she|he) (?:have|has|had|'ve got|got) an? (?:appointment|session|booking) "
+    r"(?:at|on|today|tonight|tomorrow|this|next|with)|"
+    r"ich habe (?!(?:\w+ ){0,4}kein)(?:\w+ ){0,4}(?:einen |meinen )?termin\b|"
     r"(?:move|reschedule|postpone|shift|change) my|my (?:\d{1,2}(?:[:.]\d\d)?|one|two|three|four|five|six|seven|"
     r"eight|nine|ten|eleven|twelve)(?: ?(?:o'?clock|am|pm|thirty))?(?: (?:appointment|session))?\b(?! (?:am|pm))|"
     r"miss(?:ing)? my|my (?:appointment|session) (?:on|at|tomorrow|today|this|next)|"
@@ -614,7 +618,9 @@ def message_body(text: str) -> str:
         return text.strip(" .,:")
     after = text[m.end() :]
     recipient = message_recipient(after)
-    lead = r"^\W*(?:hinterlassen|ausrichten|lassen|that|dass|(?:for|für|to|an)\b\s*(?:{0}|her|him|them|ihn|sie|"
+    lead = (
+        r"^\W*(?:hinterlassen|ausrichten|lassen|that|dass|(?:for|für|to|an)\b\s*(?:{0}|her|him|them|ihn|sie|"
+    )
     lead += r"(?:the|die|den|der|dem|das|my|meine[nm]?) \w+)?)\b"
     lead = lead.format(re.escape(recipient) if recipient else "(?!)")
     for _ in range(4):
@@ -636,7 +642,9 @@ def message_body(text: str) -> str:
 
 def message_recipient(text: str) -> str | None:
     """Whom a message is for: "please tell Ms. Lang" -> "Ms. Lang", "Frau Lang ausrichten" -> "Frau Lang"."""
-    for m in re.finditer(r"\b((?:Dr|Mr|Mrs|Ms|Miss|Doctor|Frau|Herrn?|Doktor)\.?(?: [A-ZÄÖÜ][\w\-]+){1,2})", text):
+    for m in re.finditer(
+        r"\b((?:Dr|Mr|Mrs|Ms|Miss|Doctor|Frau|Herrn?|Doktor)\.?(?: [A-ZÄÖÜ][\w\-]+){1,2})", text
+    ):
         if not _SELF_INTRO.search(text[: m.start()]):  # "hier ist Frau Berger" is the caller
             return m.group(1).strip()
     return None
