@@ -297,8 +297,21 @@ class BusinessProfile:
         return found
 
     def faq_answer(self, text: str, lang: str = "en") -> str | None:
-        """The answers of the FAQ entries ``text`` asks about (see :meth:`faq_entries`), or None."""
-        answers = [e.answer.get(str(lang)) or e.answer.get("en") or "" for e in self.faq_entries(text)]
+        """The answers of the FAQ entries ``text`` asks about (see :meth:`faq_entries`), or None. How long a
+        service takes comes from the services' minutes ("How long does a first appointment take?")."""
+        answers: list[str] = []
+        if _HOW_LONG.search(text) and not _OPEN_WORDS.search(text):
+            service = self.service_for(text)
+            answers.append(
+                phrase(lang, "business.duration", service=service.label(lang), minutes=service.minutes)
+            )
+            parts = re.split(
+                r"(?<=[?!.;])\s+|,?\s+\b(?:and|und)\s+(?=(?:what|where|when|do|does|is|can|wo|was|wann|gibt|haben|kann)\b)",
+                text.strip(),
+            )
+            text = " ".join(p for p in parts if p and not _HOW_LONG.search(p))
+        if text.strip():
+            answers += [e.answer.get(str(lang)) or e.answer.get("en") or "" for e in self.faq_entries(text)]
         return " ".join(a for a in answers if a) or None
 
     def facts(self, lang: str = "en") -> str:
@@ -316,6 +329,13 @@ class BusinessProfile:
         return "\n".join(lines)
 
 
+# "How long does a first appointment take?", "Wie lange dauert eine Massage?": a service's duration
+_HOW_LONG = re.compile(
+    r"\bhow long (?:does|do|will|would|is|are|'s|should)\b|\bwie lange? (?:dauert|dauern|geht|ist|sind|braucht)\b"
+    r"|\b(?:how much time|wie viel zeit)\b(?=.*\b(?:takes?|lasts?|plan|needs?|dauert|einplanen|brauch\w*|rechnen)\b)",
+    re.IGNORECASE,
+)
+_OPEN_WORDS = re.compile(r"\b(open|closed?|geöffnet|offen|auf|zu|hours|öffnungszeit\w*)\b", re.IGNORECASE)
 _CLEAR_MARGIN = 0.15  # a question with its service names neutralised must match this clearly
 
 
