@@ -285,7 +285,7 @@ class BusinessProfile:
     def faq_entries(self, text: str) -> list[FaqEntry]:
         """The FAQ entries ``text`` asks about, one per question sentence ("Do you take private patients?
         What does it cost?" asks two), in order; empty when it asks none."""
-        parts = [p for p in re.split(r"(?<=[?!.;])\s+", text.strip()) if len(p.split()) >= 2]
+        parts = [p for p in _QUESTION_SPLIT.split(text.strip()) if p and len(p.split()) >= 2]
         found: list[FaqEntry] = []
         for part in parts[:3] if len(parts) > 1 else [text]:
             entry = self.faq_entry(part)
@@ -305,11 +305,8 @@ class BusinessProfile:
             answers.append(
                 phrase(lang, "business.duration", service=service.label(lang), minutes=service.minutes)
             )
-            parts = re.split(
-                r"(?<=[?!.;])\s+|,?\s+\b(?:and|und)\s+(?=(?:what|where|when|do|does|is|can|wo|was|wann|gibt|haben|kann)\b)",
-                text.strip(),
-            )
-            text = " ".join(p for p in parts if p and not _HOW_LONG.search(p))
+            parts = _QUESTION_SPLIT.split(text.strip())
+            text = ". ".join(p for p in parts if p and not _HOW_LONG.search(p))
         if text.strip():
             answers += [e.answer.get(str(lang)) or e.answer.get("en") or "" for e in self.faq_entries(text)]
         return " ".join(a for a in answers if a) or None
@@ -333,6 +330,13 @@ class BusinessProfile:
 _HOW_LONG = re.compile(
     r"\bhow long (?:does|do|will|would|is|are|'s|should)\b|\bwie lange? (?:dauert|dauern|geht|ist|sind|braucht)\b"
     r"|\b(?:how much time|wie viel zeit)\b(?=.*\b(?:takes?|lasts?|plan|needs?|dauert|einplanen|brauch\w*|rechnen)\b)",
+    re.IGNORECASE,
+)
+# where one question ends and the next begins: after ? ! . ; or at "and" before a question word ("Where are
+# you located, and is there parking?")
+_QUESTION_SPLIT = re.compile(
+    r"(?<=[?!.;])\s+|,?\s+\b(?:and|und)\s+(?=(?:is|are|do|does|can|could|what|where|when|how|gibt|haben|hat|"
+    r"wo|was|wann|wie|kann|muss|ist)\b)",
     re.IGNORECASE,
 )
 _OPEN_WORDS = re.compile(r"\b(open|closed?|geöffnet|offen|auf|zu|hours|öffnungszeit\w*)\b", re.IGNORECASE)

@@ -41,3 +41,17 @@ def test_a_duration_and_another_question_get_both_answers() -> None:
 def test_how_long_you_are_open_is_no_duration_question(lang: str, question: str) -> None:
     assert "minutes" not in (load_business().faq_answer(question, lang) or "").lower()
     assert "minuten" not in (load_business().faq_answer(question, lang) or "").lower()
+
+
+@pytest.mark.parametrize(
+    ("lang", "question", "expected"),
+    [
+        ("en", "Where are you located, and is there parking?", ("Parkstraße", "parking")),
+        ("de", "Wo sind Sie und gibt es Parkplätze?", ("Parkstraße", "Parkplätze")),
+    ],
+)
+def test_two_questions_joined_by_and_get_both_answers(
+    lang: str, question: str, expected: tuple[str, str]
+) -> None:
+    answer = load_business().faq_answer(question, lang) or ""
+    assert all(word in answer for word in expected), answer
