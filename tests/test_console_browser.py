@@ -115,7 +115,7 @@ async def test_sign_in_refusals_csrf_and_sign_out(app_server, browser, tmp_path)
     assert op.clean(allow=("401", "403")) == []
 
 
-@pytest.mark.xdist_group("replay-suite-0")  # one speech pipeline at a time (see test_outbound_scenarios)
+@pytest.mark.xdist_group("replay-suite")  # one speech pipeline at a time (see test_outbound_scenarios)
 async def test_a_demo_call_books_live_in_two_operators_browsers(app_server, browser, tmp_path, monkeypatch):
     """The README's demo path: "Place demo call" on the Now page; the request page, then the call's page
     with its transcript growing turn by turn; a second operator on a phone sees the badge change live."""

@@ -27,7 +27,7 @@ def test_explicit_clock():
 
 
 @pytest.mark.voice
-@pytest.mark.xdist_group("replay-suite-0")  # one speech pipeline at a time (see test_outbound_scenarios)
+@pytest.mark.xdist_group("replay-suite")  # one speech pipeline at a time (see test_outbound_scenarios)
 async def test_demo_books_the_dental_cleaning():
     from rich.console import Console
 

@@ -21,7 +21,7 @@ SCENARIOS = shared_scenarios("outbound_*.yaml")
 FINAL = ("booked", "failed", "canceled", "waiting_for_callback")
 
 # one speech pipeline at a time with the replay suite: on 2 cores, parallel calls change what Whisper hears
-pytestmark = [pytest.mark.voice, pytest.mark.xdist_group("replay-suite-0")]
+pytestmark = [pytest.mark.voice, pytest.mark.xdist_group("replay-suite")]
 
 
 def test_shared_outbound_scenarios_are_there() -> None:

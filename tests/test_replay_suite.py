@@ -13,18 +13,18 @@ again: a flaky scenario is a bug to fix at its cause. Without ``../shared/scenar
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
+import multiprocessing
 import pickle
-import threading
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
+import replay_halves
 from prerequisites import SHARED_SCENARIOS, require_shared_scenarios, shared_scenarios
 
 from api.replay.report import class_summary, write_json, write_scenario_files
 from api.replay.result import ScenarioResult
-from api.replay.runner import replay_all
 from api.replay.scenario import Scenario, ScenarioError, load_scenarios
 from api.replay.settings import ReplaySettings
 
@@ -48,81 +48,50 @@ except ScenarioError as exc:  # reported by test_suite_is_big_enough instead of 
     SCENARIOS, LOAD_ERROR = [], str(exc)
 
 
-def _replay(scenarios: list[Scenario], concurrency: int = CONCURRENCY) -> list[ScenarioResult]:
-    box: dict[str, list[ScenarioResult]] = {}
-
-    def run() -> None:  # its own thread and event loop: independent of the tests' loops
-        box["results"] = asyncio.run(replay_all(scenarios, concurrency=concurrency, check_latency=False))
-
-    thread = threading.Thread(target=run, name="replay-suite")
-    thread.start()
-    thread.join()
-    if "results" not in box:
-        raise RuntimeError("the replay suite crashed (see the log)")
-    return box["results"]
+HALVES = 2  # child processes replaying at once: one Python process gets about one core (the GIL)
 
 
-def _replay_and_report(scenarios: list[Scenario], out: Path, concurrency: int) -> dict[str, ScenarioResult]:
-    results = {r.name: r for r in _replay(scenarios, concurrency)}
-    write_json(out / "report.json", list(results.values()), class_summary(scenarios, list(results.values())))
+def _replay(scenarios: list[Scenario]) -> list[ScenarioResult]:
+    """Every scenario once: the files split in alternation between ``HALVES`` child processes, each replaying
+    its share at ``CONCURRENCY // HALVES`` at once (as many calls at once in all as one process would run)."""
+    shares = [[str(s.path) for s in scenarios[i::HALVES]] for i in range(HALVES)]
+    concurrency = max(1, CONCURRENCY // HALVES)
+    context = multiprocessing.get_context("spawn")  # fresh processes: no copy of this one's threads or loops
+    with ProcessPoolExecutor(max_workers=HALVES, mp_context=context) as pool:
+        futures = [pool.submit(replay_halves.replay_files, share, concurrency) for share in shares if share]
+        results = [result for future in futures for result in future.result()]
+    order = {s.name: i for i, s in enumerate(scenarios)}
+    return sorted(results, key=lambda r: order.get(r.name, len(order)))
+
+
+def _replay_and_report(out: Path) -> dict[str, ScenarioResult]:
+    results = {r.name: r for r in _replay(SCENARIOS)}
+    write_json(out / "report.json", list(results.values()), class_summary(SCENARIOS, list(results.values())))
     for result in results.values():
         write_scenario_files(out, result)
     return results
 
 
-# The suite is replayed in two halves, one per xdist worker (each its own process, so both cores work; one
-# process is bound to one core by the GIL). Scenarios alternate between the halves in file order.
-HALVES = 2
-HALF = {scenario.name: index % HALVES for index, scenario in enumerate(SCENARIOS)}
-
-
-class SuiteRuns:
-    """The replay results of each half, replayed once per test run (never a second attempt for a failed
-    scenario). With several xdist workers, whichever needs a half first replays it; another worker that
-    needs the same half waits for its results and reads them (two replays at once would be two runs)."""
-
-    def __init__(self, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> None:
-        self.tmp = tmp_path_factory
-        self.worker_id = worker_id
-        self.halves: dict[int, dict[str, ScenarioResult]] = {}
-
-    def result(self, scenario: Scenario) -> ScenarioResult:
-        half = HALF[scenario.name]
-        if half not in self.halves:
-            self.halves[half] = self._run(half)
-        return self.halves[half][scenario.name]
-
-    def _out(self, half: int) -> Path:
-        if REPORT_DIR:  # report.json of each half (with its by_class) in half-<n>/
-            out = Path(REPORT_DIR) / f"half-{half}"
-            out.mkdir(parents=True, exist_ok=True)
-            return out
-        return self.tmp.mktemp(f"replay-{half}")
-
-    def _run(self, half: int) -> dict[str, ScenarioResult]:
-        scenarios = [s for s in SCENARIOS if HALF[s.name] == half]
-        if self.worker_id == "master":
-            return _replay_and_report(scenarios, self._out(half), CONCURRENCY)
-        shared = self.tmp.getbasetemp().parent  # this run's folder, the same for every worker
-        cache = shared / f"replay-suite-{half}.pickle"
-        with (shared / f"replay-suite-{half}.lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if cache.exists():
-                return pickle.loads(cache.read_bytes())  # written by this very test run
-            # both halves at once, one per worker: together as many calls at once as one suite would run
-            results = _replay_and_report(scenarios, self._out(half), max(1, CONCURRENCY // HALVES))
-            cache.write_bytes(pickle.dumps(results))
-            return results
-
-
 @pytest.fixture(scope="module")
-def suite_runs(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> SuiteRuns:
-    return SuiteRuns(tmp_path_factory, worker_id)
+def suite_results(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict[str, ScenarioResult]:
+    """Every scenario replayed once per test run (no second attempt for a failed one). With several xdist
+    workers, whichever needs the results first replays; the others wait for its results and read them (two
+    replays at once would double the load and be two different runs)."""
+    if worker_id == "master":
+        return _replay_and_report(Path(REPORT_DIR) if REPORT_DIR else tmp_path_factory.mktemp("replay"))
+    shared = tmp_path_factory.getbasetemp().parent  # this run's folder, the same for every worker
+    cache = shared / "replay-suite.pickle"
+    with (shared / "replay-suite.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if cache.exists():
+            return pickle.loads(cache.read_bytes())  # written by this very test run
+        results = _replay_and_report(Path(REPORT_DIR) if REPORT_DIR else tmp_path_factory.mktemp("replay"))
+        cache.write_bytes(pickle.dumps(results))
+        return results
 
 
 def _param(scenario: Scenario) -> object:
-    # the first test of a half waits for the whole half to be replayed
-    marks = [pytest.mark.xdist_group(f"replay-suite-{HALF[scenario.name]}"), pytest.mark.timeout(2400)]
+    marks = [pytest.mark.xdist_group("replay-suite"), pytest.mark.timeout(1800)]
     if scenario.kind != "chat":
         marks.append(pytest.mark.voice)
     if scenario.name in KNOWN_ISSUES:
@@ -197,8 +166,8 @@ def test_every_failure_class_has_scenarios_in_voice_and_chat() -> None:
 
 
 @pytest.mark.parametrize("scenario", [_param(s) for s in SCENARIOS])
-def test_scenario(scenario: Scenario, suite_runs: SuiteRuns) -> None:
-    result = suite_runs.result(scenario)
+def test_scenario(scenario: Scenario, suite_results: dict[str, ScenarioResult]) -> None:
+    result = suite_results[scenario.name]
     assert result.passed, f"{scenario.name}: " + "; ".join(result.failures)
     if scenario.kind == "inbound" or result.ids.get("call_sid"):
         # the call went over the media stream: the party's audio, a transcript from the call record, and
