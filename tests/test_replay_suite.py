@@ -13,18 +13,18 @@ again: a flaky scenario is a bug to fix at its cause. Without ``../shared/scenar
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
-import multiprocessing
 import pickle
-from concurrent.futures import ProcessPoolExecutor
+import threading
 from pathlib import Path
 
 import pytest
-import replay_halves
 from prerequisites import SHARED_SCENARIOS, require_shared_scenarios, shared_scenarios
 
 from api.replay.report import class_summary, write_json, write_scenario_files
 from api.replay.result import ScenarioResult
+from api.replay.runner import replay_all
 from api.replay.scenario import Scenario, ScenarioError, load_scenarios
 from api.replay.settings import ReplaySettings
 
@@ -48,20 +48,18 @@ except ScenarioError as exc:  # reported by test_suite_is_big_enough instead of 
     SCENARIOS, LOAD_ERROR = [], str(exc)
 
 
-HALVES = 2  # child processes replaying at once: one Python process gets about one core (the GIL)
-
-
 def _replay(scenarios: list[Scenario]) -> list[ScenarioResult]:
-    """Every scenario once: the files split in alternation between ``HALVES`` child processes, each replaying
-    its share at ``CONCURRENCY // HALVES`` at once (as many calls at once in all as one process would run)."""
-    shares = [[str(s.path) for s in scenarios[i::HALVES]] for i in range(HALVES)]
-    concurrency = max(1, CONCURRENCY // HALVES)
-    context = multiprocessing.get_context("spawn")  # fresh processes: no copy of this one's threads or loops
-    with ProcessPoolExecutor(max_workers=HALVES, mp_context=context) as pool:
-        futures = [pool.submit(replay_halves.replay_files, share, concurrency) for share in shares if share]
-        results = [result for future in futures for result in future.result()]
-    order = {s.name: i for i, s in enumerate(scenarios)}
-    return sorted(results, key=lambda r: order.get(r.name, len(order)))
+    box: dict[str, list[ScenarioResult]] = {}
+
+    def run() -> None:  # its own thread and event loop: independent of the tests' loops
+        box["results"] = asyncio.run(replay_all(scenarios, concurrency=CONCURRENCY, check_latency=False))
+
+    thread = threading.Thread(target=run, name="replay-suite")
+    thread.start()
+    thread.join()
+    if "results" not in box:
+        raise RuntimeError("the replay suite crashed (see the log)")
+    return box["results"]
 
 
 def _replay_and_report(out: Path) -> dict[str, ScenarioResult]:
@@ -91,7 +89,7 @@ def suite_results(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> d
 
 
 def _param(scenario: Scenario) -> object:
-    marks = [pytest.mark.xdist_group("replay-suite"), pytest.mark.timeout(1800)]
+    marks = [pytest.mark.xdist_group("replay-suite"), pytest.mark.timeout(2400)]
     if scenario.kind != "chat":
         marks.append(pytest.mark.voice)
     if scenario.name in KNOWN_ISSUES:
