@@ -113,6 +113,13 @@ class CallSession:
         self.timings[self.replies] = TurnTiming(self.replies, user_end_t, stt_final_t)
         return self.replies
 
+    def reply_audio_t(self, reply: int) -> float | None:
+        """When the first audio of ``reply`` went out to the caller (None: none of it did)."""
+        starts = [
+            u.first_audio_t for u in self.utterances if u.reply == reply and u.first_audio_t is not None
+        ]
+        return min(starts) if starts else None
+
     def queue_utterance(self, reply: int, index: int, text: str, duration_s: float) -> Utterance:
         u = Utterance(f"lisa-{reply}-{index}", reply, text, duration_s, time.monotonic())
         self.utterances.append(u)

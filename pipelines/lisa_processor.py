@@ -5,13 +5,18 @@ each reply's sentences to the TTS as the engine produces them, keeps the engine'
 heard after a barge-in (``engine.heard``), turns DTMF ``0`` into a request for a human, re-prompts an idle
 caller and ends the call after a second silence or at the maximum call duration. After a reply it carries out
 what the engine asked for: ``conv.transfer_to`` (carrier transfer) or ``conv.end_requested`` (the goodbye is
-played, its mark comes back, then the call is hung up). A caller turn's recognised words and their confidence
+played, its mark comes back, then the call is hung up). A caller who goes on talking before any of Lisa's answer
+reached them (a pause taken for the end of the turn: "Oh." … "we've just moved") was not answered: the
+conversation goes back to before that answer, unless it changed anything outside (an event), and both parts are
+answered as one turn. A caller turn's recognised words and their confidence
 go to the engine with its text (``respond``/``preview`` ``words=``), so a brain can confirm a name heard unsure.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
@@ -50,6 +55,19 @@ Transfer = Callable[[str], Awaitable[bool | None]]  # False: the carrier refused
 SendDigits = Callable[[str], Awaitable[None]]  # press keys (DTMF) on the call, e.g. in a phone menu
 
 
+CONTINUE_WITHIN_S = 0.3  # a caller speaking this soon after Lisa's first audio went out had not heard her yet
+
+
+@dataclasses.dataclass
+class _Answered:
+    """The last caller turn Lisa answered, and the conversation before her answer (to take it back)."""
+
+    reply: int
+    text: str
+    words: tuple[tuple[str, float], ...]
+    before: Conversation
+
+
 class LisaProcessor(FrameProcessor):
     def __init__(
         self,
@@ -80,6 +98,7 @@ class LisaProcessor(FrameProcessor):
         self._events_seen = events_seen  # conversation events already reported (a resumed call's)
         self._idle_prompts = 0
         self._heard_applied: set[int] = set()
+        self._answered: _Answered | None = None
         self.ending = False
 
     @property
@@ -144,7 +163,27 @@ class LisaProcessor(FrameProcessor):
         self._idle_prompts = 0
         log.debug("call %s: caller said %r", s.call_sid, frame.text)
         stt_t = s.started_t + frame.stt_final_ms / 1000.0
+        last = self._answered
+        if last is not None and not self._heard_any(last.reply, start_t):
+            self._spawn(self._reply(frame.text, end_t, stt_t, frame.words, continues=last))
+            return
         self._spawn(self._reply(frame.text, end_t, stt_t, frame.words))
+
+    def _heard_any(self, reply: int, speaking_t: float) -> bool:
+        """Whether the caller, speaking again from ``speaking_t``, could have heard any of ``reply``."""
+        first_audio_t = self._session.reply_audio_t(reply)
+        return first_audio_t is not None and speaking_t >= first_audio_t + CONTINUE_WITHIN_S
+
+    def _take_back(self, last: _Answered) -> bool:
+        """The caller went on before hearing Lisa's answer to ``last``: the conversation as it was before it,
+        unless the answer did something outside the conversation (an event) or ended it. True when taken back."""
+        conv = self.conv
+        if conv.ended or conv.transfer_to or len(conv.events) != len(last.before.events):
+            return False
+        for f in dataclasses.fields(conv):
+            setattr(conv, f.name, getattr(last.before, f.name))
+        log.info("call %s: the caller went on before hearing Lisa; one turn", self._session.call_sid)
+        return True
 
     def _on_dtmf(self, digit: str) -> None:
         s = self._session
@@ -171,11 +210,26 @@ class LisaProcessor(FrameProcessor):
         stt_t: float | None = None,
         words: Sequence[tuple[str, float]] = (),
         pieces: Callable[[], AsyncIterator[str]] | None = None,
+        continues: _Answered | None = None,
     ) -> None:
-        """Lisa's reply to a caller turn (``text``), her opening (None), or what ``pieces`` says."""
+        """Lisa's reply to a caller turn (``text``), her opening (None), or what ``pieces`` says. ``continues``:
+        the turn goes on from that one, whose answer the caller did not hear (both are answered together)."""
         async with self._lock:
             if self.ending or self.conv.ended:
                 return
+            if (
+                text is not None
+                and continues is not None
+                and continues is self._answered
+                and self._take_back(continues)
+            ):
+                text, words = f"{continues.text} {text}", (*continues.words, *words)
+            if text is not None and pieces is None:
+                self._answered = _Answered(
+                    self._session.replies + 1, text, tuple(words), copy.deepcopy(self.conv)
+                )
+            else:
+                self._answered = None
             s = self._session
             reply = s.new_reply(user_end_t, stt_t)
             timing = s.timings[reply]
