@@ -169,7 +169,8 @@ NAME_QUESTION = _rx(
     r"wie heißt|wie heisst|wer kommt|für wen|auf wen|namen)\b"
 )
 PHONE_QUESTION = _rx(
-    r"\b(phone|number|reach (you|him|her|them)|contact|telefon\w*|nummer|rückrufnummer|erreichbar|erreichen)\b"
+    r"\b(phone number|(your|his|her|their|a|the|which) phone|mobile|number|reach (you|him|her|them)|contact|"
+    r"telefonnummer|handynummer|telefonisch|nummer|rückrufnummer|erreichbar|erreichen)\b"
 )
 PRIVATE_QUESTION = _rx(
     r"\b(birth|born|birthday|address|insurance|insured|date of birth|email|e-mail|"

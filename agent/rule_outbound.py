@@ -26,7 +26,7 @@ from agent.conversation import Conversation, Status
 from agent.outcome_check import names_slot, settle
 from agent.phrases import phrase
 from agent.rule_turn import RuleTurn, capital
-from agent.when import When, parse_bare_time, parse_offers, say_day, say_time
+from agent.when import When, offer_taken_back, parse_bare_time, parse_offers, say_day, say_time
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +172,8 @@ class _Outbound(RuleTurn):
         if parts:
             st["misses"] = 0
             return parts
+        if not booked and offer_taken_back(text, self.now, self.lang):
+            return [self.t("which_slot_again")]
         if onlu.STILL_THERE.search(text):
             return [self.t("still_here")]
         if (nlu.HOLD.search(text) or onlu.HOLD_MORE.search(text)) and len(text.split()) <= 10:
@@ -200,6 +202,15 @@ class _Outbound(RuleTurn):
             st["way_out"] = True
             purpose = nlu.purpose(self.request, self.lang) if self.request else ""
             return [self.t("way_out", purpose=purpose, preferred=self.preferred or self.t("which_slot"))]
+        if st.get("way_out") and len(text.split()) >= 4:
+            # the business still talks of other things after the way out: one plain question, then Lisa
+            # takes the way out herself (a call back later); the line is fine, so no "bad line"
+            if not st.get("way_out_again"):
+                st["way_out_again"] = True
+                return [self.t("way_out_again", preferred=self.preferred) if self.preferred else self.t("which_slot")]
+            await self.tools.request_callback(when=self.t("later"))
+            await self.tools.end_conversation(reason="the business had no time to book")
+            return [self.t("way_out_bye")]
         if st["misses"] >= 3:
             await self.tools.end_conversation(reason="could not understand the business")
             return [self.t("give_up")]

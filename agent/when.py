@@ -1234,6 +1234,23 @@ _TAKEN = re.compile(
 )
 
 
+# what may follow a self-correction whose new slot went unheard ("…, no. Sorry.", "…, nein, Entschuldigung"); a
+# question mark makes "Monday at ten, no?" a question, not a correction
+_RETRACTED_TAIL = re.compile(
+    r"(?:[\s,.;:!\-–—]|\b(?:sorry|wait|hang on|hold on|um|uh|erm|ähm|äh|moment|entschuldigung|verzeihung|warte)\b)*",
+    re.IGNORECASE,
+)
+
+
+def offer_taken_back(text: str, now: datetime, language: str = "en") -> bool:
+    """A slot named and taken back with nothing heard after it ("Thursday at ten, no. Sorry."): on the phone the
+    new slot was lost (the speaker talked on, speech recognition did not); :func:`parse_offers` finds none."""
+    for m in _CORRECTION.finditer(text[:1000]):
+        if _RETRACTED_TAIL.fullmatch(text[m.end() :]) and _parse_plain(text[: m.start()], now, language):
+            return True
+    return False
+
+
 def parse_offers(text: str, now: datetime, language: str = "en") -> list[When]:
     """Every slot offered in ``text``, in order, each with its own day and time (never the day of one with
     the time of another): "Monday at eight or Wednesday at four in the afternoon" -> two offers.
@@ -1251,6 +1268,8 @@ def parse_offers(text: str, now: datetime, language: str = "en") -> list[When]:
     while True:  # split at the self-corrections that replace a slot by a slot
         for m in _CORRECTION.finditer(rest):
             head, tail = rest[: m.start()], rest[m.end() :]
+            if _RETRACTED_TAIL.fullmatch(tail) and _parse_plain(head, now, language) is not None:
+                return []  # see offer_taken_back
             if _parse_plain(head, now, language) is not None and (
                 parse_when(tail, now, language) or _bare_time(tail, now, language)
             ):

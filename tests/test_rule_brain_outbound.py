@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import ManualClock
 from doubles.conversations import Talk, rule_engine
@@ -706,6 +708,50 @@ async def test_the_way_out_taken_waits_for_a_callback():
         await call(line)
     await call("Yes, that would be better, honestly.")
     assert call.status is Status.WAITING_FOR_CALLBACK
+
+
+@pytest.mark.parametrize(
+    ("lang", "chatter"),
+    [
+        ("en", ["Ah, it's all go here, you know.", "The phones haven't stopped ringing.",
+                "And two of my colleagues are off sick.", "Honestly, I don't know where the day went.",
+                "And the coffee machine broke down as well."]),
+        ("de", ["Ach, hier ist die Hölle los, wissen Sie.", "Das Telefon klingelt ununterbrochen.",
+                "Und zwei Kolleginnen sind krank.", "Ich weiß gar nicht, wo der Tag geblieben ist.",
+                "Und die Kaffeemaschine ist auch noch kaputt."]),
+    ],
+)  # fmt: skip
+async def test_small_talk_past_the_way_out_ends_with_a_call_back_not_a_bad_line(lang, chatter):
+    """Class 9: a business that talks on past the way out is not a bad line. Lisa asks once more, plainly, then
+    ends politely and calls back later (waiting for a callback), never "the line seems to be bad"."""
+    call = Call(lang)
+    await call("Praxis Müller, guten Tag." if lang == "de" else "Miller dental, hello?")
+    said = [await call(line) for line in chatter[:4]]
+    assert "andermal" in said[2] if lang == "de" else "call back another time" in said[2]
+    assert ("Ginge denn" if lang == "de" else "would") in said[3] and not call.conv.end_requested
+    said.append(await call(chatter[4]))
+    assert ("rufe später" if lang == "de" else "call back later") in said[4] and call.conv.end_requested
+    assert call.status is Status.WAITING_FOR_CALLBACK
+    assert not any(("Leitung" if lang == "de" else "line seems") in line for line in said)
+
+
+@pytest.mark.parametrize(
+    ("lang", "taken_back", "then"),
+    [
+        ("en", "Thursday at 10, no. Sorry.", "Next Monday at half past ten."),
+        ("en", "Hmm, Tuesday at nine, no, sorry, wait.", "Monday at eleven."),
+        ("de", "Donnerstag um zehn, nein, Entschuldigung.", "Nächsten Montag um halb elf."),
+    ],
+)
+async def test_a_slot_taken_back_without_the_new_one_heard_is_asked_for_again(lang, taken_back, then):
+    """A self-correction whose new slot was lost on the line ("Thursday at ten, no. Sorry.") is no offer: Lisa
+    neither accepts nor turns down the slot taken back; she asks which day and time, and books the answer."""
+    call = Call(lang)
+    await call("Praxis Müller, guten Tag." if lang == "de" else "Miller dental, hello?")
+    asked = await call(taken_back)
+    assert ("welcher Tag" if lang == "de" else "which day and time") in asked
+    assert not re.search(r"Thursday|Tuesday|Donnerstag", asked)
+    assert ("wäre prima" if lang == "de" else "would be great") in await call(then)
 
 
 @pytest.mark.parametrize("lang", ["en", "de"])
