@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from agent import rule_nlu as nlu
@@ -120,7 +120,7 @@ class _Inbound(RuleTurn):
         wants_human = (
             bool(nlu.HUMAN.search(text)) and (bool(nlu.TALK.search(text)) or len(text.split()) <= 4)
         ) or (text.strip() == "0")
-        books = bool(nlu.BOOK.search(text))
+        books = bool(nlu.BOOK.search(text) or nlu.NEXT_FREE.search(text))
 
         self.conv.slots.setdefault("answered", False)  # only real answers (lookups) count as "answered"
         if nlu.GREETING_ONLY.search(text):
@@ -568,6 +568,9 @@ class _Inbound(RuleTurn):
             b["when"] = _when_to_state(merged)
             b.pop("offered", None)
             b.pop("start", None)
+        elif b.get("offered") and nlu.LATER_ONE.search(text) and not nlu.YES.search(text):
+            offered = datetime.fromisoformat(b["offered"]).replace(tzinfo=self.ctx.business.tz)
+            return await self._offer_next_free(after=offered)
         elif b.get("offered") and nlu.YES.search(text):
             b["start"] = b.pop("offered")
         elif b.get("offered") and nlu.NO.search(text):
@@ -578,6 +581,8 @@ class _Inbound(RuleTurn):
         if not b.get("start"):
             # a name said while a time is still to be chosen is kept, and the choice asked again
             heard = [self.t("name_noted", name=b["name"])] if name and b.get("name") == name else []
+            if when is None and not b.get("when") and not b.get("options") and nlu.NEXT_FREE.search(text):
+                return [*heard, *await self._offer_next_free()]
             if not b.get("when"):
                 if b.get("offered"):
                     return [*heard, self._booking_prompt()]
@@ -663,6 +668,25 @@ class _Inbound(RuleTurn):
         if result.get("reason") == "closed":
             b["offered_reason"] = "closed_day"
         return self._offer_alternative(result, max(first, self.now))
+
+    async def _offer_next_free(self, after: datetime | None = None) -> list[str]:
+        """The earliest free slot within the booking horizon (after the one offered, ``after``), offered alone:
+        "the next free appointment is …"."""
+        b = self.st["booking"]
+        minutes = self.ctx.business.service_for(self._service()).minutes
+        first = (after or self.now).date()
+        last = self.now.date() + timedelta(days=self.ctx.business.booking_horizon_days)
+        for offset in range((last - first).days + 1):
+            slots = await self.tools.free_slots(first + timedelta(days=offset), minutes)
+            slots = [s for s in slots if after is None or s > after]
+            if slots:
+                b["offered"] = slots[0].strftime("%Y-%m-%dT%H:%M")
+                b["asked"] = "offer"
+                key = "next_free" if after is None else "next_free_after"
+                return [self.t(key, when=self.spoken(slots[0]))]
+        b.pop("offered", None)
+        b["asked"] = "when"
+        return [self.t("no_alternative")]
 
     def _offer_day(self, day: date, slots: list[datetime], when: When) -> list[str]:
         b = self.st["booking"]

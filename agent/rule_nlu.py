@@ -137,6 +137,20 @@ ANY_TIME = _rx(
     r"^\W*(asap|as soon as possible|anytime|any time|whenever|flexible|so bald wie möglich|"
     r"schnellstmöglich|baldmöglichst|egal|jederzeit|flexibel)\W*$"
 )
+# the caller wants the earliest free slot, whatever the day ("what's your next available appointment?")
+NEXT_FREE = _rx(
+    r"\b((next|first|earliest|soonest) (available|free|open|possible)( (appointment|slot|time|date|opening|one))?|"
+    r"next (opening|slot)|earliest|soonest|whenever|any ?time|"
+    r"as soon as (possible|you can)|asap|as early as possible|"
+    r"nächste[nrms]? (freie[nrms]?|mögliche[nrms]?) (termin|zeit)|nächstmöglich\w*|frühestmöglich\w*|"
+    r"(erste[nrms]?|früheste[nrms]?) (freie[nrms]? )?termin|so bald wie möglich|so schnell wie möglich|"
+    r"schnellstmöglich|baldmöglichst|möglichst bald|möglichst früh)\b"
+)
+# after an offer: another one after it ("anything later?", "something after that?", "lieber später")
+LATER_ONE = _rx(
+    r"\b(later|after that|another (time|one|slot|day)|something else|a different (time|one|day)|"
+    r"später\w*|danach|einen anderen (termin|tag)|eine andere (zeit|uhrzeit)|etwas anderes)\b"
+)
 ACK_ONLY = _rx(
     r"^\W*(ok|okay|all ?right|alright|right|mhm|uh-?huh|yes|yeah|sure|fine|good|great|perfect|"
     r"ja|gut|alles klar|okay gut|in ordnung|genau|prima|super)\W*$"
