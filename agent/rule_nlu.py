@@ -28,6 +28,8 @@ GOODBYE = _rx(
     r"no,? thank you|(thanks|thank you|okay|ok|alright)[.,!]? by|by now|have a (nice|good) (day|one)|take care|talk to you later|"
     r"tschüss?|tschuss|tschö|ciao|auf wieder(sehen|hören|horen)|das war'?s|das war es|das war alles|"
     r"nichts weiter|sonst nichts|nein,? danke|schönen tag( noch)?)\b"
+    # "bye" at the very end as Whisper often writes it on the phone ("… Tuesday at 830 by"), not "drop by"
+    r"|(?<!stop )(?<!drop )(?<!come )(?<!pass )(?<!go )(?<!swing )(?<!stand )(?<!pop )(?<!get )\bby\W*$"
 )
 HUMAN = _rx(
     r"\b(real person|a person|an? (actual )?human|human being|humans?|operator|receptionist|someone|somebody|"

@@ -1183,16 +1183,20 @@ _NEGATIVE = re.compile(
 
 
 # "no, sorry, I mean", "or rather", "make that", "ach nein, lieber", "ich meine": what follows replaces what came before
-_CORRECTION = re.compile(
-    r"(?:(?<=\s)|(?<=^)|(?<=[,.;:!?\-–—]))\s*(?:"
+_CORRECTION = re.compile(  # one cue or several in a row ("Oh wait, that one's gone.")
+    r"(?:(?<=\s)|(?<=^)|(?<=[,.;:!?\-–—]))\s*(?:(?:"
     r"(?:oh |ah |ach |äh |ähm )?(?:no|nope|nein|nee)\b[,.!]*(?:\s+(?:sorry|wait|pardon|sorry,? wait|"
     r"entschuldigung|verzeihung|moment|warte)\b[,.!]*)?(?:\s+(?:i mean|i meant|rather|make that|actually|"
     r"it'?s|ich meine|ich meinte|lieber|doch|eher|besser)\b[,.!]*)?"
     r"|sorry,?\s+(?:i mean|i meant|make that|rather|my mistake|correction|wait)\b[,.!]*"
+    r"|(?:oh|ah|ach),?\s+(?:wait|warte|moment)\b[,.!]*"
+    # the slot just named is gone ("that one's gone", as Whisper hears it too: "that once gone")
+    r"|(?:that|this)(?: one)?(?:'s|s| is| has)?(?: once)?(?: just| already)?(?: been)? (?:gone|taken)\b[,.!]*"
+    r"|(?:der|die|das)(?: ist)? (?:schon |leider )*(?:weg|vergeben)\b[,.!]*"
     r"|(?:or rather|i mean|i meant|make that|scratch that|correction|my mistake|let me correct (?:that|myself)|"
     r"ich meine|ich meinte|besser gesagt|genauer gesagt|korrektur|verzeihung|entschuldigung,? ich meine|"
     r"doch lieber|lieber doch|oder besser|oder vielmehr|sondern)\b[,.!:]*"
-    r")\s*",
+    r")\s*)+",
     re.IGNORECASE,
 )
 _BARE_NUMBER = re.compile(r"^\W*(?:at |um |gegen )?([^\W_]+(?:[ :.-][^\W_]+)?)\W*(?:uhr\W*)?$", re.IGNORECASE)

@@ -790,3 +790,22 @@ async def test_a_name_read_back_is_confirmed_or_corrected(lang, read_back, answe
     await call("Nächsten Montag um halb elf?" if lang == "de" else "Next Monday at half past ten?")
     await call("Und der Name?" if lang == "de" else "And the name?")
     assert answer in await call(read_back)
+
+
+@pytest.mark.parametrize(
+    ("last", "goodbye"),
+    [
+        ("Okay, next Monday at half past ten by", True),  # "bye" as Whisper writes it at the end
+        ("Yes, Monday at 10:30, I put him down by now", True),
+        ("Monday at 10:30 then. Bye!", True),
+        ("Monday at 10:30, and could he stop by?", False),
+    ],
+)
+async def test_a_bye_heard_as_by_at_the_end_closes_the_call(last, goodbye):
+    call = Call()
+    await call("Miller dental, hello?")
+    await call("Next Monday at half past ten?")
+    closing = await call(last)
+    assert call.conv.end_requested is goodbye, closing
+    assert ("Goodbye" in closing) is goodbye
+

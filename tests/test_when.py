@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.when import When, parse_offers, parse_when, say_datetime, say_day, say_time
+from agent.when import When, offer_taken_back, parse_offers, parse_when, say_datetime, say_day, say_time
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = datetime(2026, 11, 23, 9, 15, tzinfo=BERLIN)  # Monday 23 Nov 2026, 09:15
@@ -696,6 +696,36 @@ def test_a_self_correction_replaces_what_it_corrects(language, text, day, exact)
     w = parse_when(text, MONDAY, language)
     assert (w.day, w.time) == (day, exact)
     assert _slots(parse_offers(text, MONDAY, language)) == [(day, exact)]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "day", "exact"),
+    [
+        ("en", "Wednesday at nine. Oh wait, that one's gone. Half past nine.", d(25), t(9, 30)),
+        ("en", "Wednesday at 9, oh wait that once gone half past 9.", d(25), t(9, 30)),  # as Whisper heard it
+        ("en", "Wednesday at 9, oh wait, half past 9.", d(25), t(9, 30)),
+        ("en", "Tuesday at ten, that one's just been taken, eleven.", d(24), t(11)),
+        ("de", "Mittwoch um neun, ach nee, der ist schon weg, halb zehn.", d(25), t(9, 30)),
+    ],
+)
+def test_cues_in_a_row_and_a_slot_gone_are_one_correction(language, text, day, exact):
+    assert _slots(parse_offers(text, MONDAY, language)) == [(day, exact)]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "taken_back"),
+    [
+        ("en", "Thursday at 10, no. Sorry.", True),
+        ("en", "Thursday at 10, no sorry, wait.", True),
+        ("de", "Donnerstag um zehn, nein, Entschuldigung.", True),
+        ("en", "Monday at ten, no?", False),  # a question
+        ("en", "No, Thursday at 10.", False),
+        ("en", "Thursday at ten, no, sorry, Friday at ten.", False),
+    ],
+)
+def test_a_slot_taken_back_with_nothing_after_it_is_no_offer(language, text, taken_back):
+    assert offer_taken_back(text, MONDAY, language) is taken_back
+    assert (parse_offers(text, MONDAY, language) == []) is taken_back
 
 
 def test_a_correction_replaces_only_the_offer_before_it():
