@@ -176,8 +176,11 @@ class LisaProcessor(FrameProcessor):
 
     def _take_back(self, last: _Answered) -> bool:
         """The caller went on before hearing Lisa's answer to ``last``: the conversation as it was before it,
-        unless the answer did something outside the conversation (an event) or ended it. True when taken back."""
+        unless the answer was silence, did something outside the conversation (an event) or ended it. True
+        when taken back."""
         conv = self.conv
+        if not self._session.reply_text.get(last.reply):
+            return False  # Lisa chose to say nothing (on hold, a queue message): nothing went unheard
         if conv.ended or conv.transfer_to or len(conv.events) != len(last.before.events):
             return False
         for f in dataclasses.fields(conv):

@@ -101,3 +101,14 @@ async def test_an_answer_that_booked_is_not_taken_back():
     conv = session.conversation
     assert str(conv.outcome.status) == "booked" and conv.events
     assert _user_turns(conv)[-1] == "And the name?"
+
+
+async def test_a_turn_after_lisa_chose_silence_is_a_turn_of_its_own():
+    """A queue message gets no answer (Lisa holds): the person who then picks up is answered, not merged with it."""
+    session = _session()
+    queue = "All of our staff are currently busy. Your call is important to us, please stay on the line."
+    frames = _live(session, queue, 0.5, "Hello, Park vet, sorry for the wait.", 0.3)
+    await run_test(Lisa(session), frames_to_send=frames)  # type: ignore[arg-type]  # made as sent
+    conv = session.conversation
+    assert _user_turns(conv) == [queue, "Hello, Park vet, sorry for the wait."]
+    assert "I'm calling on behalf of Max Mustermann" in conv.lisa_lines()[-1]
