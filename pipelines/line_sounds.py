@@ -62,11 +62,12 @@ def music_share(pcm: bytes) -> float:
     return _held_runs(loud, list(similarity >= ALIKE)) / count
 
 
-def is_tone(window: np.ndarray) -> bool:
-    """Whether a 32 ms window is mostly one narrow tone (a beep; one of DTMF's two tones is not enough)."""
+def is_tone(window: np.ndarray, spectrum: np.ndarray | None = None) -> bool:
+    """Whether a 32 ms window is mostly one narrow tone (a beep; one of DTMF's two tones is not enough);
+    ``spectrum``: the window's, when it is at hand."""
     if float(np.sqrt(np.mean(window**2))) < FLOOR_RMS:
         return False
-    power = _spectrum(window) ** 2
+    power = (_spectrum(window) if spectrum is None else spectrum) ** 2
     total = float(power[3:].sum()) + 1e-9  # below ~90 Hz is hum, not a beep
     peak = int(np.argmax(power[3:])) + 3
     return float(power[max(0, peak - 1) : peak + 2].sum()) / total >= TONE_PEAK
@@ -84,11 +85,22 @@ class LineSounds:
         self.beeps = 0  # beeps heard so far (a tone of at least TONE_WINDOWS that ended)
 
     def feed(self, window: bytes) -> None:
-        """One 32 ms window of 8 kHz 16-bit PCM."""
+        """One 32 ms window of 8 kHz 16-bit PCM. A quiet window costs no spectrum (a silent line is most of a
+        call): it is neither a note nor a tone, and music that was playing fades from the history."""
         samples = np.frombuffer(window, dtype=np.int16).astype(np.float64)
         if samples.size != WINDOW:
             return
         loud = float(np.sqrt(np.mean(samples**2))) >= FLOOR_RMS
+        if not loud:
+            self._previous = None
+            self._loud.append(False)
+            self._alike.append(False)
+            if self._tone_run >= TONE_WINDOWS:
+                self.beeps += 1
+            self._tone_run = 0
+            if self.music:
+                self._judge()
+            return
         spectrum = _spectrum(samples)
         alike = False
         if self._previous is not None:
@@ -97,12 +109,15 @@ class LineSounds:
         self._previous = spectrum
         self._loud.append(loud)
         self._alike.append(alike)
-        if is_tone(samples):
+        if is_tone(samples, spectrum):
             self._tone_run += 1
         else:
             if self._tone_run >= TONE_WINDOWS:
                 self.beeps += 1
             self._tone_run = 0
+        self._judge()
+
+    def _judge(self) -> None:
         count = sum(self._loud)
         self.music = count >= 2 * HELD_WINDOWS and (
             _held_runs(list(self._loud), list(self._alike)) / count >= MUSIC_SHARE
