@@ -57,6 +57,11 @@ class _Piece:
     sent_t: float  # when it went to the cloud service
 
 
+LOOP_BEHIND_S = 0.1  # the watchdog firing this late means the event loop is behind
+RECHECK_S = 0.25  # then the readers get this long before the next look
+LAG_GRACE = 3  # and the sentence at most this many stall limits in all
+
+
 class CloudSpeech:
     """One call's sentences on their way through the cloud TTS, watched for a failing provider."""
 
@@ -68,6 +73,7 @@ class CloudSpeech:
         self.failed = False
         self.out: CloudAudioOut | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._due = 0.0  # when the watchdog is meant to fire
 
     def to_cloud(self, frame: LisaSpeechFrame) -> bool:
         """Whether this piece of Lisa's speech goes to the cloud service (False: dropped, interrupted)."""
@@ -115,17 +121,25 @@ class CloudSpeech:
             self._timer = None
 
     def _arm(self, delay_s: float) -> None:
+        self._due = time.monotonic() + delay_s
         self._timer = asyncio.get_running_loop().call_later(delay_s, self._check)
 
     def _check(self) -> None:
         """The stall watchdog: the first outstanding sentence must get audio (or more of it) within
-        ``stall_s`` of when it was sent or the cloud's audio last moved on, whichever is later."""
+        ``stall_s`` of when it was sent or the cloud's audio last moved on, whichever is later. A watchdog that
+        fires late finds the event loop behind (an overloaded process): the cloud's audio may be waiting unread
+        in the socket, so the readers get another moment first (up to ``LAG_GRACE`` stall limits in all) —
+        else an overload would hand calls to Piper, whose synthesis costs the CPU that was short already."""
         self._timer = None
         if self.failed or not self.pieces or self.out is None:
             return
-        left = max(self.pieces[0].sent_t, self.progress_t) + self.stall_s - time.monotonic()
+        now = time.monotonic()
+        left = max(self.pieces[0].sent_t, self.progress_t) + self.stall_s - now
         if left > 0:
             self._arm(left)
+            return
+        if now - self._due > LOOP_BEHIND_S and now < self.pieces[0].sent_t + LAG_GRACE * self.stall_s:
+            self._arm(RECHECK_S)
             return
         self.out.create_task(
             self.fail_over(f"no audio within {self.stall_s:g} s of a sentence"), "tts-failover"
