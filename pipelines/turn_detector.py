@@ -55,7 +55,7 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from agent.call_situations import is_non_speech
-from agent.conversation import ConversationEvent
+from agent.conversation import ConversationEvent, Mode
 from pipelines import inference
 from pipelines.call_session import CallSession
 from pipelines.frames import ARRIVED, CallerTurnFrame, UtteranceEndFrame
@@ -220,7 +220,12 @@ class TurnDetector(FrameProcessor):
             await self._on_window(window, speech, at)
 
     def _listen(self, window: bytes, at: float | None) -> None:
-        """Music and beeps on the line (they are not speech: see :mod:`pipelines.line_sounds`)."""
+        """Music and beeps on the line (they are not speech: see :mod:`pipelines.line_sounds`). Only on outbound
+        calls: hold music, queues, mailboxes' beeps and menus are what Lisa meets when she calls a business; a
+        caller who rang in is not listened to for them (a fifth of the event loop's work per call at 100 cloud
+        calls). A "turn" that was music is dropped on every call (``_not_speech``)."""
+        if self._session.conversation.mode is not Mode.OUTBOUND:
+            return
         beeps = self._sounds.beeps
         self._sounds.feed(window)
         now = time.monotonic() if at is None else at
