@@ -1249,10 +1249,11 @@ _RETRACTED_TAIL = re.compile(
 def offer_taken_back(text: str, now: datetime, language: str = "en") -> bool:
     """A slot named and taken back with nothing heard after it ("Thursday at ten, no. Sorry."): on the phone the
     new slot was lost (the speaker talked on, speech recognition did not); :func:`parse_offers` finds none."""
-    for m in _CORRECTION.finditer(text[:1000]):
-        if _RETRACTED_TAIL.fullmatch(text[m.end() :]) and _parse_plain(text[: m.start()], now, language):
-            return True
-    return False
+    text = text[:1000]
+    return any(
+        _RETRACTED_TAIL.fullmatch(text[m.end() :]) and _parse_plain(text[: m.start()], now, language)
+        for m in _CORRECTION.finditer(text)
+    )
 
 
 def parse_offers(text: str, now: datetime, language: str = "en") -> list[When]:
@@ -1272,11 +1273,11 @@ def parse_offers(text: str, now: datetime, language: str = "en") -> list[When]:
     while True:  # split at the self-corrections that replace a slot by a slot
         for m in _CORRECTION.finditer(rest):
             head, tail = rest[: m.start()], rest[m.end() :]
-            if _RETRACTED_TAIL.fullmatch(tail) and _parse_plain(head, now, language) is not None:
+            if _parse_plain(head, now, language) is None:
+                continue
+            if _RETRACTED_TAIL.fullmatch(tail):
                 return []  # see offer_taken_back
-            if _parse_plain(head, now, language) is not None and (
-                parse_when(tail, now, language) or _bare_time(tail, now, language)
-            ):
+            if parse_when(tail, now, language) or _bare_time(tail, now, language):
                 chunks.append(head)
                 rest = tail
                 break

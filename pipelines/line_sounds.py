@@ -91,31 +91,22 @@ class LineSounds:
         if samples.size != WINDOW:
             return
         loud = float(np.sqrt(np.mean(samples**2))) >= FLOOR_RMS
-        if not loud:
-            self._previous = None
-            self._loud.append(False)
-            self._alike.append(False)
-            if self._tone_run >= TONE_WINDOWS:
-                self.beeps += 1
-            self._tone_run = 0
-            if self.music:
-                self._judge()
-            return
-        spectrum = _spectrum(samples)
+        spectrum = _spectrum(samples) if loud else None
         alike = False
-        if self._previous is not None:
+        if spectrum is not None and self._previous is not None:
             denominator = float(np.linalg.norm(spectrum) * np.linalg.norm(self._previous)) + 1e-9
             alike = float(np.dot(spectrum, self._previous)) / denominator >= ALIKE
         self._previous = spectrum
         self._loud.append(loud)
         self._alike.append(alike)
-        if is_tone(samples, spectrum):
+        if spectrum is not None and is_tone(samples, spectrum):
             self._tone_run += 1
         else:
             if self._tone_run >= TONE_WINDOWS:
                 self.beeps += 1
             self._tone_run = 0
-        self._judge()
+        if loud or self.music:
+            self._judge()
 
     def _judge(self) -> None:
         count = sum(self._loud)
