@@ -139,20 +139,19 @@ _TTS_PENDING: dict[str, asyncio.Future[bytes]] = {}
 async def synthesize(text: str) -> bytes:
     """Lisa's voice for ``text`` (8 kHz PCM); phrases she said before come from a small cache, and a
     phrase already being synthesized (see :func:`prefetch`) is awaited rather than done twice."""
+    return await asyncio.shield(prefetch(text, SPEAK))
+
+
+def prefetch(text: str, priority: int = AHEAD) -> asyncio.Future[bytes]:
+    """Start synthesizing ``text`` now (e.g. the next sentences while the first one plays); a phrase in the
+    cache is not synthesized again."""
     key = text.strip()
     cached = _TTS_CACHE.get(key)
     if cached is not None:
         _TTS_CACHE.move_to_end(key)
-        return cached
-    pending = _TTS_PENDING.get(key)
-    if pending is None or pending.get_loop() is not asyncio.get_running_loop():
-        pending = prefetch(key, SPEAK)
-    return await asyncio.shield(pending)
-
-
-def prefetch(text: str, priority: int = AHEAD) -> asyncio.Future[bytes]:
-    """Start synthesizing ``text`` now (e.g. the next sentences while the first one plays)."""
-    key = text.strip()
+        ready: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        ready.set_result(cached)
+        return ready
     pending = _TTS_PENDING.get(key)
     if pending is not None and pending.get_loop() is asyncio.get_running_loop():
         return pending
