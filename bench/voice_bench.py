@@ -201,9 +201,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         single, sid, greeting_ms = await conversation(server, args.turns)
         single_turns: list[dict[str, Any]] = []
         single_server = await server_latencies(server, [sid], single_turns)
-        # concurrent calls, turns spread out: calls start 1 s apart
+        # concurrent calls, turns spread out: the calls start evenly over --spread seconds
+        spacing = args.spread / max(args.calls, 1)
         results = await asyncio.gather(
-            *(conversation(server, args.concurrent_turns, start_delay=i * 1.0) for i in range(args.calls))
+            *(conversation(server, args.concurrent_turns, start_delay=i * spacing) for i in range(args.calls))
         )
         concurrent = [v for lat, _, _ in results for v in lat]
         concurrent_turns: list[dict[str, Any]] = []
@@ -223,7 +224,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "concurrent_calls": {
                 "calls": args.calls,
                 "turns_per_call": args.concurrent_turns,
-                "start_spacing_s": 1.0,
+                "start_spacing_s": round(spacing, 3),
                 "client_voice_to_voice": summary(concurrent),
                 "server_end_of_speech_to_first_byte": summary(concurrent_server),
                 "server_stages": breakdown(concurrent_turns),
@@ -244,6 +245,7 @@ def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=8)
     parser.add_argument("--calls", type=int, default=10)
+    parser.add_argument("--spread", type=float, default=10.0, help="seconds over which the calls start")
     parser.add_argument("--concurrent-turns", type=int, default=4)
     parser.add_argument("--silent", type=int, default=10)
     parser.add_argument("--sequential", type=int, default=200)
