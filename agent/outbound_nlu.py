@@ -163,6 +163,23 @@ NAME_CHECK = _rx(
 SPELL_QUESTION = _rx(r"\b(spell\w*|buchstabier\w*|wie schreibt|how do you write)\b")
 
 
+_TAG = _rx(
+    r"^\W*(?:(?:oh|ah|ach|phew|puh|wow|gosh|well|ja|yes|yeah|na ja|naja)\W*){0,3}"
+    r"(?:(?:isn'?t it|is it|right|huh|eh|don'?t you think|oder|nicht wahr|ne|gell|wirklich|echt)\W*)?$"
+)
+
+
+def small_talk(text: str) -> bool:
+    """Whether ``text`` is only small talk ("Busy day today, isn't it?", "What a Monday!", "Heute ist viel
+    los."): every sentence chats (:data:`agent.when.SMALL_TALK`) or is a tag or an interjection ("oh", "oder?")."""
+    from agent.when import SMALL_TALK
+
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+|,\s*", text.strip()) if s.strip()]
+    return any(SMALL_TALK.search(s) for s in sentences) and all(
+        SMALL_TALK.search(s) or _TAG.match(s) for s in sentences
+    )
+
+
 def is_question(text: str) -> bool:
     """Whether ``text`` asks something (a question mark, or a question word at the start of a sentence)."""
     if "?" in text:

@@ -161,6 +161,15 @@ class _Outbound(RuleTurn):
         elif offers and not booked:
             parts += await self._offer(offers)
 
+        if not (parts or goodbye or st.get("misses") or st.get("small_talk")) and onlu.small_talk(text):
+            # "Busy day today, isn't it?", "What a Monday!": a friendly word, once, and the request again; it
+            # counts as talk about something else (the way out after three, see below)
+            st["small_talk"] = True
+            st["misses"] = 1
+            st["talk"] = st.get("talk", 0) + (len(text.split()) >= 4)
+            if self.preferred:
+                return [self.t("small_talk", preferred=self.preferred)]
+            return [self.t("small_talk_no_time")]
         answers = self._answer_questions(text, bool(parts))
         if self.asked:  # Lisa asks something herself: only the name goes with it
             answers = answers if self.about_name else []

@@ -25,6 +25,7 @@ __all__ = [
     "When",
     "parse_when",
     "parse_offers",
+    "SMALL_TALK",
     "parse_bare_time",
     "say_day",
     "say_time",
@@ -1342,9 +1343,64 @@ def _alternatives(text: str, now: datetime, language: str) -> list[When]:
                 break
             found[j] = (found[j][0], replace(bare, day=day.day))
             j -= 1
-    offers = [w for piece, w in found if w is not None and not w.is_empty]
-    kept = [w for piece, w in found if w is not None and not w.is_empty and not _TAKEN.search(piece)]
+    offers = [w for piece, w in found if w is not None and not w.is_empty and _offered(piece, w)]
+    kept = [
+        w
+        for piece, w in found
+        if w is not None and not w.is_empty and _offered(piece, w) and not _TAKEN.search(piece)
+    ]
     return kept if kept or not offers else []
+
+
+# what offers a day said without a time ("Tuesday is possible", "we could do Tuesday", "How about Tuesday?",
+# "Dienstag ginge", "am Dienstag hätte ich was")
+_OFFER_WORD = re.compile(
+    r"\b(?:how about|what about|could|can|would|will|shall|free|available|open|possible|have|has|got|offer|"
+    r"works?|suits?|fits?|fit (?:you|him|her|them) in|manage|squeeze|do|better|best|any good|is good|"
+    r"opening|openings|space|room|slot|slots|appointment|something|anything|"
+    r"wie wäre|wie wärs?|was ist mit|ginge|geht|gehen|hätte|hätten|habe|haben|hab|frei|möglich|könnte|könnten|"
+    r"können|kann|anbieten|passt|passen|würde|wäre|termin\w*|platz|lücke|etwas|noch was)\b",
+    re.IGNORECASE,
+)
+# small talk, a day in it or not: never an offer ("busy day today", "have a nice Sunday", "heute ist viel los")
+SMALL_TALK = re.compile(
+    r"\b(?:busy|hectic|crazy|mad|manic|madness|chaos|chaotic|all go|non-?stop|what an? |long (?:day|week)|"
+    r"have a (?:nice|good|great|lovely)|weather|rain\w*|sunny|"
+    r"(?:viel|was|einiges|hölle|ganz schön was|richtig was) los|stressig|hektisch|verrückt|wahnsinn\w*|was für ein\w*|schöne[nms]? |wetter|regn\w*)",
+    re.IGNORECASE,
+)
+# what may stand beside a day in a bare answer ("Tuesday.", "Maybe Tuesday morning then", "Nur Dienstag")
+_BESIDE_A_DAY = frozenset({
+    "oh", "ah", "uh", "um", "erm", "hmm", "well", "so", "then", "and", "or", "but", "also", "maybe", "perhaps",
+    "possibly", "only", "just", "on", "the", "at", "in", "of", "for", "this", "next", "coming", "following",
+    "week", "weekend", "morning", "afternoon", "evening", "noon", "midday", "lunchtime", "early", "late",
+    "earliest", "first", "yes", "yeah", "no", "ok", "okay", "right", "sorry", "please", "see", "you", "till",
+    "until", "either", "there", "actually", "instead", "rather", "i", "mean", "meant", "my", "mistake",
+    "correction", "wait", "oops", "doch", "lieber", "stattdessen", "eher", "besser", "meine", "meinte", "sondern",
+    "korrektur", "äh", "ähm", "ach", "dann", "und", "oder", "aber", "auch", "vielleicht", "eventuell", "nur",
+    "erst", "am", "an", "im", "den", "dem", "der", "die", "das", "diese", "diesen", "dieser", "nächste",
+    "nächsten", "nächster", "kommende", "kommenden", "woche", "vormittag", "nachmittag", "abend", "morgens",
+    "vormittags", "nachmittags", "abends", "früh", "ja", "nein", "nee", "genau", "bis", "entschuldigung", "leider",
+    "bitte", "danke", "zum",
+})  # fmt: skip
+_DAY_WORDS = re.compile(
+    rf"\b(?:{_WD_NAMES}|today|tomorrow|tonight|heute|morgen|übermorgen|{_MONTH})\w*|\d+\S*",
+    re.IGNORECASE,
+)
+
+
+def _offered(piece: str, w: When) -> bool:
+    """Whether ``piece`` offers what it says (``w``): a time is an offer; a day or window without one only with
+    words that offer it, or with nothing but fillers beside it — small talk that names a day offers nothing
+    ("it's all go today", "what a Monday", "heute ist viel los")."""
+    if w.time is not None:
+        return True
+    if SMALL_TALK.search(piece):
+        return False
+    if _OFFER_WORD.search(piece):
+        return True
+    rest = _DAY_WORDS.sub(" ", piece.replace(w.text, " ") if w.text else piece)
+    return all(word in _BESIDE_A_DAY for word in re.findall(r"[^\W\d_]+", rest.lower()))
 
 
 def _belongs_to(prev: When, cur: When, sep: str) -> bool:
