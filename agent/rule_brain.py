@@ -112,7 +112,9 @@ class _Inbound(RuleTurn):
             return [self.t("take_time")]
         low = text.lower()
         pending = st.get("pending")
-        when = nlu.parse_when_corrected(text, self.now, self.lang)
+        said = nlu.parse_when_corrected(text, self.now, self.lang)  # all days and times (an hours question)
+        # a day told of in a story is no wish: "The bus is painted green on Sunday", "am Sonntag war ich wandern"
+        when = nlu.wished_when(text, self.now, self.lang, said)
         has_when = when is not None and not when.is_empty
         if has_when and when is not None and when.time is None and nlu.past_story(text):
             has_when = False  # "my dog pulled me over on the ice yesterday" is a story, no wish
@@ -181,7 +183,7 @@ class _Inbound(RuleTurn):
         if pending == "callback" or nlu.CALLBACK.search(text):
             return await self._callback(text, started=pending != "callback")
         if nlu.HOURS.search(text) and not books and pending != "booking":
-            return await self._hours(text, when)
+            return await self._hours(text, said)
         if nlu.SERVICES.search(text) and pending != "booking":
             return await self._faq(text)
         if faq and not (pending == "booking" and has_when):

@@ -572,6 +572,71 @@ def parse_when_corrected(text: str, now: datetime, lang: str) -> When | None:
     return whole
 
 
+# ------------------------------------------------------------------ inbound: a day in a story is no wish
+
+# what makes a day or time in a clause the caller's wish: asking, booking, being free, preferring
+_WISH_CUE = _rx(
+    r"\?|\b(?:would|could|can|may|might|shall|works?(?= for|\W*$)|suits?|good|fine|great|perfect|possible|free|off|open|"
+    r"available|time|okay|ok|how about|what about|do you have|have you got|any(?:thing)?|is there|are there|"
+    r"like|want|wanted|need|needed|prefer\w*|rather|ideally|best|better|hop(?:e|ed|ing)|wonder\w*|"
+    r"thinking|thought|guess|suppose|let'?s|put me|come|coming|make it|book\w*|appointment|slot|session|"
+    r"passt|passen|geht|gehen|ginge|könnte\w*|kann|können|würde\w*|wäre|gut|frei|zeit|möglich|hätte\w*|"
+    r"haben sie|gibt es|möchte\w*|will|wollte|brauche\w*|bräuchte|gern|gerne|lieber|liebsten|hoffe\w*|"
+    r"dachte|denke|vielleicht|kommen|vorbei\w*|termin\w*)\b"
+)
+# who a story is about: a subject ("my daughter starts school on Monday", "am Sonntag war ich wandern")
+_SUBJECT = _rx(
+    r"\b(?:i|we|he|she|they|you|it|my|our|his|her|their|the|a|an|there|"
+    r"ich|wir|er|es|man|du|ihr|mein\w*|unser\w*|sein\w*|ihre\w*|der|die|das|dem|den|ein|eine\w*)\b"
+)
+_PREPOSITIONS = {
+    "for", "with", "to", "of", "about", "from", "by", "into", "für", "mit", "zu", "zur", "zum", "von", "vom", "über",
+    "bei", "beim", "nach", "wegen", "gegen", "auf", "an", "in",
+}  # fmt: skip
+_WISH_SPLIT = re.compile(
+    r"(?<=[.!;])\s+|\s*[,:–—]\s*|\s+(?=(?:but|so|because|aber|weil|denn|deshalb|deswegen)\b)", re.IGNORECASE
+)
+_STORY_FILLERS = {
+    "oh", "ah", "uh", "um", "well", "so", "and", "then", "also", "just", "really", "yes", "yeah", "no", "ok",
+    "okay", "on", "at", "in", "for", "of", "to", "last", "next", "this", "week", "morning", "afternoon", "evening",
+    "und", "dann", "ja", "nein", "am", "im", "an", "zum", "letzte", "letzten", "nächste", "nächsten",
+    "woche", "vormittag", "nachmittag", "abend", "morgens", "mal", "schon", "noch", "bitte", "please",
+}  # fmt: skip
+
+
+def _tells(clause: str, now: datetime, lang: str) -> bool:
+    """Whether ``clause`` names a day or time in a statement about something else, not as a wish: a subject
+    and what it did or does, and no word of asking, booking or being free ("The bus is painted green on
+    Sunday", "my daughter starts school on Monday", "am Sonntag war ich wandern")."""
+    when = safe_parse_when(clause, now, lang)
+    if when is None or when.is_empty or _WISH_CUE.search(clause) or _CORRECTION.search(clause):
+        return False  # a wish, or a wish corrected ("no, sorry, I mean at eleven")
+    rest = clause.replace(when.text, " ") if when.text else clause
+    words = re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", rest.lower())
+    said = [w for w in words if w not in _STORY_FILLERS]
+    subject = any(  # "for a massage", "für die Massage" name no subject
+        _SUBJECT.fullmatch(w) and (i == 0 or words[i - 1] not in _PREPOSITIONS) for i, w in enumerate(words)
+    )
+    return subject and len(said) >= 2
+
+
+def wished_when(text: str, now: datetime, lang: str, whole: When | None = None) -> When | None:
+    """What ``text`` says about the day and time the caller wants (see :func:`parse_when_corrected`), without the
+    days and times it only tells of: "My daughter starts school on Monday, so Tuesday at ten" -> Tuesday at ten;
+    "The bus is painted green on Sunday" -> nothing. A bare answer ("Monday", "on Sunday maybe"), a question or
+    a clause with a wish in it ("Sunday would be great", "hätten Sie am Montag Zeit") is a wish. ``whole``:
+    :func:`parse_when_corrected` of ``text`` when already known."""
+    whole = whole if whole is not None else parse_when_corrected(text, now, lang)
+    if whole is None or whole.is_empty:
+        return whole
+    clauses = [c for c in _WISH_SPLIT.split(text) if c and c.strip()]
+    told = [c for c in clauses if _tells(c, now, lang)]
+    if not told:
+        return whole
+    rest = ", ".join(c for c in clauses if c not in told)
+    return parse_when_corrected(rest, now, lang) if rest.strip() else None
+
+
 PASS_ON = _rx(
     r"\b(?:(?:please |could you |can you |would you )?(?:tell|inform|let) (?:her|him|them|the (?:team|doctor|therapist)|"
     r"(?:dr|mr|mrs|ms|miss|doctor)\.? ?[a-z]\w*)(?: know)?|pass (?:it|this|that|the message|a message) on|"

@@ -1,0 +1,126 @@
+"""The rule brain inbound and in chats on what is said in passing, en + de, through the Engine: a day in a
+story is no wish ("The bus is painted green on Sunday")."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import ManualClock
+from doubles.conversations import rule_engine, talk
+
+from agent import rule_nlu as nlu
+from agent.phrases import phrase
+
+TZ = ZoneInfo("Europe/Berlin")
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)  # Monday
+BOOK = {"en": "I'd like to book an appointment", "de": "Ich hätte gern einen Termin"}
+
+
+@pytest.fixture
+def engine():
+    return rule_engine(ManualClock(NOW.isoformat()))
+
+
+# ---------------------------------------------------------------- class 1: a day in a story is no wish
+STORIES = {
+    "en": [
+        "The bus is painted green on Sunday",
+        "The bus is painted green on Sundays.",
+        "My daughter starts school on Monday",
+        "Last Friday I was here",
+        "We went to the lake on Sunday",
+        "My husband works on Saturdays",
+        "I hurt my back on Thursday",
+        "It rained all day on Tuesday.",
+    ],
+    "de": [
+        "Am Sonntag war ich wandern",
+        "Meine Tochter hat am Montag Schulanfang",
+        "Wir waren am Sonntag am See.",
+        "Letzten Freitag war ich schon hier",
+        "Der Bus ist sonntags grün",
+        "Mein Mann arbeitet am Samstag",
+        "Am Donnerstag hat es den ganzen Tag geregnet.",
+    ],
+}
+STORY_CASES = [(lang, s) for lang, stories in STORIES.items() for s in stories]
+WISHES = {
+    "en": [
+        ("Monday", date(2026, 11, 30)),
+        ("on Sunday maybe", date(2026, 11, 29)),
+        ("Sunday would be great", date(2026, 11, 29)),
+        ("Tuesday at ten please", date(2026, 11, 24)),
+        ("Maybe Friday morning", date(2026, 11, 27)),
+        ("I was hoping for Thursday", date(2026, 11, 26)),
+        ("Do you have anything on Wednesday?", date(2026, 11, 25)),
+        ("Tuesday for a massage", date(2026, 11, 24)),
+    ],
+    "de": [
+        ("Montag", date(2026, 11, 30)),
+        ("Am Sonntag vielleicht", date(2026, 11, 29)),
+        ("Sonntag wäre super", date(2026, 11, 29)),
+        ("Dienstag um zehn bitte", date(2026, 11, 24)),
+        ("Vielleicht Freitag vormittag", date(2026, 11, 27)),
+        ("Hätten Sie am Donnerstag Zeit?", date(2026, 11, 26)),
+        ("Geht Mittwoch?", date(2026, 11, 25)),
+        ("Dienstag für die Massage", date(2026, 11, 24)),
+    ],
+}
+WISH_CASES = [(lang, s, day) for lang, wishes in WISHES.items() for s, day in wishes]
+
+
+@pytest.mark.parametrize(("lang", "story"), STORY_CASES)
+def test_a_day_in_a_story_is_no_wish(lang, story):
+    assert nlu.parse_when_corrected(story, NOW, lang) is not None  # a day is in it
+    assert nlu.wished_when(story, NOW, lang) is None
+
+
+@pytest.mark.parametrize(("lang", "said", "day"), WISH_CASES)
+def test_a_bare_day_a_question_or_a_wish_is_a_wish(lang, said, day):
+    when = nlu.wished_when(said, NOW, lang)
+    assert when is not None and when.day == day
+
+
+@pytest.mark.parametrize(
+    ("lang", "said", "day", "at"),
+    [
+        ("en", "My daughter starts school on Monday, so Tuesday at ten would be best", date(2026, 11, 24), time(10)),
+        ("en", "I hurt my back on Thursday, can I come in tomorrow?", date(2026, 11, 24), None),
+        ("en", "We went to the lake on Sunday. Friday at 9 then.", date(2026, 11, 27), time(9)),
+        ("de", "Am Sonntag war ich wandern, aber Dienstag um zehn ginge", date(2026, 11, 24), time(10)),
+        ("de", "Meine Tochter hat am Montag Schulanfang, deshalb lieber Mittwoch um 15 Uhr", date(2026, 11, 25), time(15)),
+    ],
+)  # fmt: skip
+def test_the_wish_beside_a_story_is_the_wish(lang, said, day, at):
+    when = nlu.wished_when(said, NOW, lang)
+    assert when is not None and when.day == day and when.time == at
+
+
+@pytest.mark.parametrize(("lang", "story"), STORY_CASES)
+@pytest.mark.parametrize("mode", ["inbound", "chat"])
+async def test_a_story_with_a_day_is_not_taken_for_the_requested_day(engine, mode, lang, story):
+    """The real call: small talk "The bus is painted green on Sunday" got "we are closed on Sunday, how about
+    Monday" — no day was asked for."""
+    t = await talk(engine, mode, lang)
+    reply = await t(story)
+    assert not (t.conv.state.get("rule", {}).get("booking") or {}).get("when")
+    for word in ("closed", "geschlossen", "How about", "Wie wäre", "free", "frei", "2026", "November"):
+        assert word not in reply
+    # asked for the day, a story is no answer: the question stands, and the next real answer books
+    t = await talk(engine, mode, lang)
+    await t(BOOK[lang])
+    reply = await t(story)
+    assert reply == phrase(lang, "inbound.ask_when")
+    reply = await t("Dienstag um zehn" if lang == "de" else "Tuesday at ten")
+    assert "24" in reply and ("10 am" in reply or "10 Uhr" in reply)
+
+
+@pytest.mark.parametrize(("lang", "said", "day"), WISH_CASES)
+async def test_a_direct_answer_to_which_day_still_counts(engine, lang, said, day):
+    t = await talk(engine, "chat", lang)
+    await t(BOOK[lang])
+    reply = await t(said)
+    month = "November" if day.month == 11 else "December"
+    assert f"{day.day}. {month}" in reply if lang == "de" else f"{month} {day.day}" in reply
