@@ -146,8 +146,15 @@ class _Inbound(RuleTurn):
         # a request to book with a day or time is a booking, whatever a loose FAQ match says; so is the answer
         # to "Joe Park — P-A-R-K, is that right?"
         confirming = pending == "booking" and (st.get("booking") or {}).get("asked") == "name_confirm"
+        # "Park, Joe Park" to "Which day would suit you?" is a name, not a question about parking
+        named = (
+            pending == "booking"
+            and (st.get("booking") or {}).get("asked") in ("when", "day", "time")
+            and "?" not in text
+            and nlu.name_instead(text) is not None
+        )
         faq = None
-        if not (confirming or nlu.BOOK_REQUEST.search(text) or (books and has_when)):
+        if not (confirming or named or nlu.BOOK_REQUEST.search(text) or (books and has_when)):
             faq = self.ctx.business.faq_answer(text, self.lang)
         new_request = bool(
             books or has_when or message_intent or nlu.CALLBACK.search(text) or nlu.HOURS.search(text)
@@ -528,6 +535,7 @@ class _Inbound(RuleTurn):
         if confirmed == "spell":
             return [self.t("spell_name")]
         name: str | None = None
+        new_name = False  # a name said for the first time in this booking (thanked for once)
         if isinstance(confirmed, tuple):
             name, sure = confirmed
             b.pop("unsure_name", None)
@@ -541,10 +549,13 @@ class _Inbound(RuleTurn):
             name = nlu.extract_name(text, expecting=b.get("asked") == "name" and when is None)
             if not name and b.get("offered") and when is None:
                 name = nlu.bare_full_name(text)  # "Sam Ortiz" while a time is still to be agreed
+            if not name and b.get("asked") in ("when", "day", "time"):
+                name = nlu.name_instead(text)  # "Joe Park" (, Tuesday at ten) to "Which day would suit you?"
             if name and self._unsure(name):
                 b["unsure_name"] = name
                 b.pop("name", None)
             elif name:
+                new_name = name != b.get("name")
                 b["name"] = name
                 st["name"] = name
         phone = nlu.extract_phone(text)
@@ -589,6 +600,8 @@ class _Inbound(RuleTurn):
                 if b.get("offered"):
                     return [*heard, self._booking_prompt()]
                 b["asked"] = "when"
+                if heard and new_name:  # the name instead of a day: kept, and the day asked once more
+                    return [self.t("ask_when_named", name=b["name"])]
                 return [self.t("ask_when")]
             resolved = await self._resolve(_when_from_state(b["when"]))
             if resolved is not None:

@@ -315,6 +315,19 @@ def bare_full_name(text: str) -> str | None:
     return best
 
 
+_SELF_NAMED = _rx(r"\s*\b(?:here|speaking|hier|am apparat)\W*$")
+
+
+def name_instead(text: str) -> str | None:
+    """A full name given where Lisa asked something else (a day): "Joe Park", "Müller, Anna Müller", "Joe Park
+    here, I have a bad back"; never words of a day ("Next Tuesday", "Monday Morning")."""
+    parts = [_SELF_NAMED.sub("", p) for p in _NAME_PARTS.split(text)]
+    name = bare_full_name(", ".join(p for p in parts if p.strip()))
+    if name is None or _WEEKDAY.search(name) or _DAY_QUALIFIER.search(name):
+        return None
+    return name
+
+
 _NOT_NAME_WORDS = {
     "great", "perfect", "lovely", "sounds", "works", "fine", "super", "prima", "passt", "genau", "gut", "sure",
     "thank", "you", "cheers", "morning", "afternoon", "evening", "vormittag", "nachmittag", "abend", "sorry",

@@ -1,5 +1,5 @@
 """The rule brain inbound and in chats on what is said in passing, en + de, through the Engine: a day in a
-story is no wish ("The bus is painted green on Sunday")."""
+story is no wish ("The bus is painted green on Sunday"), and a name given instead of the day is kept."""
 
 from __future__ import annotations
 
@@ -124,3 +124,75 @@ async def test_a_direct_answer_to_which_day_still_counts(engine, lang, said, day
     reply = await t(said)
     month = "November" if day.month == 11 else "December"
     assert f"{day.day}. {month}" in reply if lang == "de" else f"{month} {day.day}" in reply
+
+
+# ---------------------------------------------------------------- class 2: the name instead of the day
+NAMES = {
+    "en": [
+        ("Joe Park", "Joe Park"),
+        ("Joe Park here.", "Joe Park"),
+        ("It's Joe Park, I have a bad back", "Joe Park"),
+        ("My name is Joe Park and I'm not sure about the day yet", "Joe Park"),
+        ("Sorry — Joe Park. I don't know yet.", "Joe Park"),
+        ("This is Sue Hill", "Sue Hill"),
+        ("Park, Joe Park", "Joe Park"),
+    ],
+    "de": [
+        ("Anna Weber", "Anna Weber"),
+        ("Anna Weber hier", "Anna Weber"),
+        ("Weber, Anna Weber", "Anna Weber"),
+        ("Ich bin Anna Weber und habe Rückenschmerzen", "Anna Weber"),
+        ("Mein Name ist Karl Huber, den Tag weiß ich noch nicht", "Karl Huber"),
+        ("Hier spricht Karl Huber.", "Karl Huber"),
+    ],
+}
+NAME_CASES = [(lang, said, name) for lang, names in NAMES.items() for said, name in names]
+
+
+@pytest.mark.parametrize(("lang", "said", "name"), NAME_CASES)
+@pytest.mark.parametrize("mode", ["inbound", "chat"])
+async def test_a_name_instead_of_the_day_is_kept_and_the_day_asked_once_more(engine, mode, lang, said, name):
+    t = await talk(engine, mode, lang)
+    assert await t(BOOK[lang]) == phrase(lang, "inbound.ask_when")
+    reply = await t(said)
+    assert reply == phrase(lang, "inbound.ask_when_named", name=name)
+    # the name is not asked for again: the day and time book
+    reply = await t("Dienstag um zehn" if lang == "de" else "Tuesday at ten")
+    assert t.outcome["status"] == "booked" and t.outcome["appointment"] == "2026-11-24T10:00"
+    assert name in reply and name in t.outcome["summary"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "said", "name", "slot"),
+    [
+        ("en", "Joe Park, Tuesday at ten", "Joe Park", "2026-11-24T10:00"),
+        ("en", "Sue Hill. Friday at 9 please", "Sue Hill", "2026-11-27T09:00"),
+        ("de", "Anna Weber, Dienstag um zehn", "Anna Weber", "2026-11-24T10:00"),
+        ("de", "Karl Huber. Freitag um 9 bitte", "Karl Huber", "2026-11-27T09:00"),
+    ],
+)
+async def test_a_name_with_the_day_books_at_once(engine, lang, said, name, slot):
+    t = await talk(engine, "chat", lang)
+    await t(BOOK[lang])
+    reply = await t(said)
+    assert t.outcome["status"] == "booked" and t.outcome["appointment"] == slot and name in reply
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("en", "Next Tuesday"),
+        ("en", "Monday Morning"),
+        ("de", "Nächsten Dienstag"),
+        ("de", "Montag Vormittag"),
+    ],
+)
+def test_words_of_a_day_are_never_a_name(lang, said):
+    assert nlu.name_instead(said) is None
+
+
+async def test_the_name_is_thanked_for_once(engine):
+    t = await talk(engine, "chat", "en")
+    await t(BOOK["en"])
+    assert "Joe Park" in await t("Joe Park")
+    assert await t("Joe Park") == phrase("en", "inbound.ask_when")
