@@ -56,3 +56,40 @@ async def test_console_events_reach_the_other_workers_consoles(postgres_url) -> 
     finally:
         for relay in relays:
             await relay.stop()
+
+
+class _RunningCall:
+    """What the sampler reads of a running call: its transcript so far (counted) and its state."""
+
+    caller_speaking = generating = False
+    speech_in_flight = None
+
+    def __init__(self) -> None:
+        self.lines = [{"speaker": "caller", "text": "Hello?", "start_ms": 0.0}]
+        self.reads = 0
+
+    def final_transcript(self) -> list[dict]:
+        self.reads += 1
+        return list(self.lines)
+
+
+async def test_the_call_sampler_works_only_while_a_console_watches(monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.console.sources import CallFeed
+    from pipelines import call_pipeline
+
+    call = _RunningCall()
+    monkeypatch.setattr(call_pipeline, "ACTIVE_CALLS", {"CA1": call})
+    bus = LiveBus()
+    feed = CallFeed(bus, sample_s=0.01)
+    feed.start()
+    try:
+        await asyncio.sleep(0.1)
+        assert call.reads == 0  # nobody watches (and no relay to other workers): no transcript is built
+        stream = bus.subscribe()
+        event = await asyncio.wait_for(stream.get(), 2)
+        assert event["kind"] == "call_live" and event["from"] == 0 and event["lines"] == call.lines
+        call.lines.append({"speaker": "lisa", "text": "Hi, this is Lisa.", "start_ms": 900.0})
+        event = await asyncio.wait_for(stream.get(), 2)
+        assert event["from"] == 1 and [line["text"] for line in event["lines"]] == ["Hi, this is Lisa."]
+    finally:
+        await feed.stop()

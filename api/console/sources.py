@@ -33,7 +33,8 @@ def lisa_step(session: Any) -> str:
 
 class CallFeed:
     """Call hooks + a status listener publishing ``call`` / ``call_status`` / ``call_event`` events, and a
-    sampler publishing ``call_live`` (new or changed transcript lines, Lisa's step) of this process's calls."""
+    sampler publishing ``call_live`` (new or changed transcript lines, Lisa's step) of this process's calls
+    while a console watches (one here; with a relay, other workers' consoles may, so it always samples)."""
 
     def __init__(self, bus: LiveBus, sample_s: float = 0.25) -> None:
         self.bus = bus
@@ -133,6 +134,9 @@ class CallFeed:
     async def _sample_forever(self) -> None:
         while True:
             await asyncio.sleep(self.sample_s)
+            if not self.bus.subscribers and self.bus.relay is None:
+                self._sent.clear()  # nobody watches here, nor elsewhere: a console that comes gets all lines
+                continue
             try:
                 for call_sid in list(self._active()):
                     self._flush(call_sid)
