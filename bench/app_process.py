@@ -100,6 +100,7 @@ class AppProcess:
             [sys.executable, "-m", module, "serve"], cwd=self.dir.name, env={**os.environ, **settings}
         )
         self.url = f"http://127.0.0.1:{self.port}"
+        self._ring_client: httpx.AsyncClient | None = None  # one for all rings (see inbound_call.ring)
         self.media = f"ws://127.0.0.1:{self.port}/twilio/media"
         self.auth_token = settings["TWILIO_AUTH_TOKEN"]
 
@@ -110,8 +111,15 @@ class AppProcess:
         from telephony.signature import SIGNATURE_HEADER, sign
 
         sid = "CA" + uuid.uuid4().hex
+        if self._ring_client is None:
+            self._ring_client = httpx.AsyncClient(timeout=15)
         _twiml, url, params = await inbound_call.ring(
-            self.url, auth_token=self.auth_token, from_number=CALLER, to_number=OUR_NUMBER, call_sid=sid
+            self.url,
+            auth_token=self.auth_token,
+            from_number=CALLER,
+            to_number=OUR_NUMBER,
+            call_sid=sid,
+            client=self._ring_client,
         )
         return sid, url, params, {SIGNATURE_HEADER: sign(self.auth_token, url, {})}
 
