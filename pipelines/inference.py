@@ -73,10 +73,12 @@ _pool_lock = threading.Lock()
 _threads = 2
 
 
-def configure(threads: int) -> None:
-    """Set the number of inference threads (takes effect before the pool is first used)."""
-    global _threads
+def configure(threads: int, tts_cache_phrases: int = 256) -> None:
+    """Set the number of inference threads (takes effect before the pool is first used) and how many of
+    Lisa's phrases the TTS cache keeps (0: none, every sentence is synthesized)."""
+    global _threads, _TTS_CACHE_ITEMS
     _threads = max(1, threads)
+    _TTS_CACHE_ITEMS = max(0, tts_cache_phrases)
 
 
 def pool() -> PriorityPool:
@@ -161,7 +163,7 @@ def prefetch(text: str, priority: int = AHEAD) -> asyncio.Future[bytes]:
     def done(f: asyncio.Future[bytes]) -> None:
         if _TTS_PENDING.get(key) is f:
             del _TTS_PENDING[key]
-        if not f.cancelled() and f.exception() is None:
+        if not f.cancelled() and f.exception() is None and _TTS_CACHE_ITEMS:
             _TTS_CACHE[key] = f.result()
             while len(_TTS_CACHE) > _TTS_CACHE_ITEMS:
                 _TTS_CACHE.popitem(last=False)

@@ -22,7 +22,9 @@ class VoiceSettings(BaseSettings):
 
     lisa_vad_stop_s: float = 0.32  # silence that ends a turn smart turn calls finished
     lisa_turn_text_stop_s: float = 0.4  # silence that ends a turn whose transcript ends a sentence
-    lisa_turn_sure_stop_s: float = 0.4  # ... both the transcript and smart turn call finished (>= text stop: off)
+    lisa_turn_sure_stop_s: float = (
+        0.4  # ... both the transcript and smart turn call finished (>= text stop: off)
+    )
     lisa_turn_max_silence_s: float = 0.8  # silence that ends a turn even when smart turn says "incomplete"
     lisa_min_interrupt_words: int = 2  # words the caller must say over Lisa to interrupt her
     lisa_idle_reprompt_s: float = 8.0  # caller silence before "Are you still there?" (second time: goodbye)
@@ -32,4 +34,7 @@ class VoiceSettings(BaseSettings):
     )
     lisa_beep_wait_s: float = 4.0  # outbound: after a mailbox greeting, how long Lisa waits for its beep
     lisa_voice_threads: int = 2  # worker threads for local STT/TTS inference shared by all calls
+    lisa_tts_cache_phrases: int = (
+        256  # Piper audio of this many of Lisa's phrases kept (~50 KB each; 0: none)
+    )
     lisa_recording_dir: str | None = None  # when set: a WAV of both sides per call (caller left, Lisa right)

@@ -46,3 +46,16 @@ def test_a_draft_being_synthesized_is_awaited_not_repeated(piper_runs: list[str]
     spoken, drafted = asyncio.run(main())
     assert piper_runs == ["We open at eight."]
     assert spoken == drafted and len(spoken) > 4000
+
+
+def test_no_cache_when_configured_off(piper_runs: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inference, "_TTS_CACHE_ITEMS", inference._TTS_CACHE_ITEMS)  # restored afterwards
+    monkeypatch.setattr(inference, "_threads", inference._threads)
+    inference.configure(inference._threads, tts_cache_phrases=0)  # LISA_TTS_CACHE_PHRASES=0
+
+    async def main() -> None:
+        await inference.synthesize("See you then.")
+        await inference.synthesize("See you then.")
+
+    asyncio.run(main())
+    assert piper_runs == ["See you then.", "See you then."]

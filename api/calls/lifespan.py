@@ -23,7 +23,7 @@ async def calls_lifespan(core: Core, overrides: Overrides) -> AsyncIterator[Call
     settings = overrides.voice_settings or VoiceSettings()
     store = CallStore(core.db)  # where each call's record goes
     records = overrides.call_records(store) if overrides.call_records else store
-    inference.configure(settings.lisa_voice_threads)
+    inference.configure(settings.lisa_voice_threads, settings.lisa_tts_cache_phrases)
     # warm on the cloud stack too: Whisper and Piper take a call over when its Deepgram or ElevenLabs fails
     await inference.warm_up()
     log.info("voice pipeline ready (stt=%s, tts=%s)", settings.lisa_stt, settings.lisa_tts)
