@@ -498,7 +498,8 @@ def spoken_preference(preferred: str, lang: str) -> str:
         preferred.strip(),
         flags=re.I,
     )
-    return text.rstrip(".")
+    text = text.strip(" .,;:!?")  # "Monday?" written in a form: the wish; "?" or "-": nothing
+    return text if re.search(r"[^\W_]", text) else ""
 
 
 _WEEKDAY_WORDS = {

@@ -56,6 +56,46 @@ class _Outbound(RuleTurn):
     def preferred(self) -> str:
         return nlu.spoken_preference(self.request.preferred_time, self.lang) if self.request else ""
 
+    @property
+    def wish(self) -> str:
+        """The preferred time when it names one ("next week, Monday between 10 and 12"); "" when there is none
+        or it is any time ("ASAP"): "would {preferred} work?" is never filled with a question or nothing."""
+        preferred = self.preferred
+        return "" if not preferred or nlu.ANY_TIME.search(preferred) else preferred
+
+    @property
+    def asap(self) -> bool:
+        """Whether the user wants any time, the sooner the better ("ASAP", "whenever")."""
+        return bool(self.preferred and nlu.ANY_TIME.search(self.preferred))
+
+    def _purpose(self) -> str:
+        return nlu.purpose(self.request, self.lang) if self.request else ""
+
+    def _restate(self) -> str:
+        """What Lisa wants, once more: with the preferred time, or asking what the business can offer."""
+        if self.wish:
+            return self.t("restate", purpose=self._purpose(), preferred=self.wish)
+        return self.t("restate_no_time", purpose=self._purpose())
+
+    def _ask_wish(self, key: str, no_time: str) -> str:
+        """``key`` ("small_talk", "way_out_again", …) asking for the preferred time, or ``no_time`` asking what
+        the business can offer when there is no preferred time to ask for."""
+        return self.t(key, preferred=self.wish) if self.wish else self.t(no_time)
+
+    def _ask_time(self, day: date) -> str:
+        """ "What time would work on Tuesday?", with the preferred time when there is one."""
+        if self.wish:
+            return self.t("ask_time", day=self.spoken_day(day), preferred=self.wish)
+        return self.t("ask_time_no_time", day=self.spoken_day(day))
+
+    def _preference(self) -> str:
+        """The answer to "When would he like to come?"."""
+        if self.wish:
+            return self.t("preference", preferred=capital(self.wish))
+        if self.asap:
+            return self.t("preference", preferred=capital(self.t("as_soon_as_possible")))
+        return self.t("preference_no_time")
+
     def local(self, iso: str) -> datetime:
         return datetime.fromisoformat(iso).replace(tzinfo=self.ctx.business.tz)
 
@@ -167,9 +207,7 @@ class _Outbound(RuleTurn):
             st["small_talk"] = True
             st["misses"] = 1
             st["talk"] = st.get("talk", 0) + (len(text.split()) >= 4)
-            if self.preferred:
-                return [self.t("small_talk", preferred=self.preferred)]
-            return [self.t("small_talk_no_time")]
+            return [self._ask_wish("small_talk", "small_talk_no_time")]
         answers = self._answer_questions(text, bool(parts))
         if self.asked:  # Lisa asks something herself: only the name goes with it
             answers = answers if self.about_name else []
@@ -209,30 +247,31 @@ class _Outbound(RuleTurn):
             # the business talks about something else (class 9): not the line, so no hanging up yet —
             # what Lisa wants in other words, and a way out (calling back another time)
             st["way_out"] = True
-            purpose = nlu.purpose(self.request, self.lang) if self.request else ""
-            return [self.t("way_out", purpose=purpose, preferred=self.preferred or self.t("which_slot"))]
+            if not (self.wish or self.asap):
+                return [self.t("way_out_no_time", purpose=self._purpose())]
+            preferred = self.wish or self.t("as_soon_as_possible")
+            return [self.t("way_out", purpose=self._purpose(), preferred=preferred)]
         if st.get("way_out") and len(text.split()) >= 4:
             # the business still talks of other things after the way out: one plain question, then Lisa
             # takes the way out herself (a call back later); the line is fine, so no "bad line"
             if not st.get("way_out_again"):
                 st["way_out_again"] = True
-                return [self.t("way_out_again", preferred=self.preferred) if self.preferred else self.t("which_slot")]
+                return [self._ask_wish("way_out_again", "way_out_again_no_time")]
             await self.tools.request_callback(when=self.t("later"))
             await self.tools.end_conversation(reason="the business had no time to book")
             return [self.t("way_out_bye")]
         if st["misses"] >= 3:
             await self.tools.end_conversation(reason="could not understand the business")
             return [self.t("give_up")]
-        purpose = nlu.purpose(self.request, self.lang) if self.request else ""
         if nlu.HOW_CAN_I_HELP.search(text) or st["misses"] == 1:
-            return [self.t("restate", purpose=purpose, preferred=self.preferred or self.t("which_slot"))]
+            return [self._restate()]
         return [self.t("which_slot")]
 
     async def _leave_message(self) -> list[str]:
         """The business passes a message on instead of booking (class 8): Lisa leaves who, what, when and
         the callback number; nothing is booked and the request waits for the callback."""
         purpose = nlu.purpose(self.request, self.lang) if self.request else ""
-        preferred = self.preferred or self.t("as_soon_as_possible")
+        preferred = self.wish or self.t("as_soon_as_possible")
         phone = self.request.callback_number if self.request else ""
         said = self.t("leave_message", purpose=purpose, preferred=preferred, phone=phone)
         await self.tools.leave_message(message=said)
@@ -451,7 +490,7 @@ class _Outbound(RuleTurn):
             return [self.t("withdrawn_bye")]
         self.asked = True
         st["declined_once"] = True  # asked once: the next offer is taken as it comes
-        return [self.t("withdrawn_ask", preferred=self.preferred or self.t("which_slot"))]
+        return [self._ask_wish("withdrawn_ask", "withdrawn_ask_no_time")]
 
     def _takes_back(self, text: str) -> bool:
         """Whether the business takes back a slot: the one Lisa said yes to, one it names as gone ("Friday
@@ -526,8 +565,8 @@ class _Outbound(RuleTurn):
         preferred time and, when there was a choice, says that it is the nearest."""
         start = self._nearest(slots)
         self.ag.accept(start)
-        if len(slots) > 1 and self.preferred and not nlu.ANY_TIME.search(self.preferred):
-            return [self.t("accept_nearest", when=self.spoken(start), preferred=self.preferred)]
+        if len(slots) > 1 and self.wish:
+            return [self.t("accept_nearest", when=self.spoken(start), preferred=self.wish)]
         return [self.t("accept_second", when=self.spoken(start))]
 
     def _nearest(self, slots: list[datetime]) -> datetime:
@@ -551,7 +590,7 @@ class _Outbound(RuleTurn):
                 day = next((d for d in days if self._day_fits(d)), days[0])
                 st["asked_time_day"] = day.isoformat()
                 self.asked = True
-                return [self.t("ask_time", day=self.spoken_day(day), preferred=self.preferred)]
+                return [self._ask_time(day)]
             self.asked = True
             return [self.t("which_slot")]
         return await self._offer_slots(slots)
@@ -572,14 +611,14 @@ class _Outbound(RuleTurn):
         if not future:
             self.asked = True
             return [self.t("which_slot")]
-        if st.get("declined_once"):
+        if st.get("declined_once") or not self.wish:  # no wish to ask for instead: the nearest is taken
             st.pop("declined", None)
             return self._accept_nearest(future)
         st["declined_once"] = True
         st["declined"] = [s.strftime("%Y-%m-%dT%H:%M") for s in future]
         self.asked = True
         key = "prefer" if len(future) == 1 else "prefer_several"
-        return [self.t(key, when=capital(self.spoken(future[0])), preferred=self.preferred)]
+        return [self.t(key, when=capital(self.spoken(future[0])), preferred=self.wish)]
 
     def _day_fits(self, day: date) -> bool:
         preferred = self.tools.preferred_window()
@@ -623,9 +662,9 @@ class _Outbound(RuleTurn):
         if onlu.PURPOSE_QUESTION.search(text) and onlu.is_question(text):
             purpose = nlu.purpose(self.request, self.lang) if self.request else ""
             return [self.t("purpose", purpose=purpose)] if purpose else []
-        if onlu.PREFERENCE_QUESTION.search(text) and onlu.is_question(text) and self.preferred:
+        if onlu.PREFERENCE_QUESTION.search(text) and onlu.is_question(text):
             self.side_question = False
-            return [self.t("preference", preferred=capital(self.preferred))]
+            return [self._preference()]
         if nlu.PRIVATE_QUESTION.search(text) and not onlu.BRING_QUESTION.search(text):
             return [self.t("private")]
         if onlu.BRING_QUESTION.search(text) and onlu.is_question(text):
@@ -646,8 +685,8 @@ class _Outbound(RuleTurn):
         if kind == oq.PURPOSE:
             self.side_question = True
             return [self.t("purpose", purpose=nlu.purpose(self.request, self.lang))]
-        if kind == oq.PREFERENCE and self.preferred:
-            return [self.t("preference", preferred=capital(self.preferred))]
+        if kind == oq.PREFERENCE:
+            return [self._preference()]
         if kind == oq.PHONE and self.request.callback_number:
             return [self.t("phone", phone=self.request.callback_number)]
         if kind == oq.NAME and (self.ag.standing or self.conv.outcome.status is Status.BOOKED):
@@ -685,13 +724,12 @@ class _Outbound(RuleTurn):
             return [self.t("just_to_be_sure", when=self.spoken(self.local(ag.unsure["agreed"])))]
         if ag.standing:
             return [self.t("still_accept", when=self.spoken(self.local(ag.standing)))]
-        if st.get("declined"):
-            return [self.t("still_prefer", preferred=self.preferred)]
+        if st.get("declined") and self.wish:
+            return [self.t("still_prefer", preferred=self.wish)]
         if st.get("asked_time_day"):
-            day = date.fromisoformat(st["asked_time_day"])
-            return [self.t("ask_time", day=self.spoken_day(day), preferred=self.preferred)]
-        if self.preferred and not nlu.ANY_TIME.search(self.preferred):
-            return [self.t("still_wish", preferred=self.preferred)]
+            return [self._ask_time(date.fromisoformat(st["asked_time_day"]))]
+        if self.wish:
+            return [self.t("still_wish", preferred=self.wish)]
         return [self.t("which_slot")]
 
 
