@@ -169,6 +169,14 @@ _TAG = _rx(
 )
 
 
+def own_day(text: str) -> bool:
+    """Whether the business tells of its own day ("We close at 6 today.", "I have to leave early on Friday.",
+    "Wir haben am Montag Teamsitzung."; :data:`agent.when.OWN_DAY`), asking nothing: no offer, information."""
+    from agent.when import OWN_DAY
+
+    return bool(OWN_DAY.search(text)) and not is_question(text)
+
+
 def small_talk(text: str) -> bool:
     """Whether ``text`` is only small talk ("Busy day today, isn't it?", "What a Monday!", "Heute ist viel
     los."): every sentence chats (:data:`agent.when.SMALL_TALK`) or is a tag or an interjection ("oh", "oder?")."""

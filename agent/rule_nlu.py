@@ -175,7 +175,7 @@ CALL_LATER = _rx(
     r"später anrufen|melden sie sich (später|nochmal|noch ?mal))\b"
 )
 CONFIRM = _rx(
-    r"\b(see you( then)?|booked (you|it|that)|you'?re booked|you are booked|i'?ve (booked|put|got|noted|written)|"
+    r"\b(see you( then)?|booked (you|it|that)|you'?re booked|you are booked|i'?ve (booked|put|noted|written)|i'?ve got (him|her|you|it|that|them)\b|"
     r"put (you|him|her|it) down|got you down|you'?re (all )?set|that'?s (confirmed|settled|booked|done)|"
     r"confirmed|all set|is booked|booked|done|eingetragen|gebucht|notiert|vorgemerkt|bis dann|bis (montag|dienstag|"
     r"mittwoch|donnerstag|freitag|samstag)|bis zum|wir sehen uns|ist fest)\b"

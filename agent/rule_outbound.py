@@ -201,13 +201,27 @@ class _Outbound(RuleTurn):
         elif offers and not booked:
             parts += await self._offer(offers)
 
-        if not (parts or goodbye or st.get("misses") or st.get("small_talk")) and onlu.small_talk(text):
+        # nothing agreed or left yet: the request is what Lisa goes back to after a friendly word
+        asking = not (parts or goodbye or booked or ag.standing or st.get("message_left") or st.get("misses"))
+        if asking and not st.get("small_talk") and onlu.small_talk(text):
             # "Busy day today, isn't it?", "What a Monday!": a friendly word, once, and the request again; it
             # counts as talk about something else (the way out after three, see below)
             st["small_talk"] = True
             st["misses"] = 1
             st["talk"] = st.get("talk", 0) + (len(text.split()) >= 4)
             return [self._ask_wish("small_talk", "small_talk_no_time")]
+        if (
+            asking
+            and not st.get("noted")
+            and onlu.own_day(text)
+            and not (nlu.HOLD.search(text) or onlu.HOLD_MORE.search(text) or onlu.STILL_THERE.search(text))
+        ):
+            # "We close at 6 today", "I have to leave early on Friday", "wir haben Montag Teamsitzung": no offer
+            # but news of the business's day; Lisa takes it in, once, and asks again (the way out counts it)
+            st["noted"] = True
+            st["misses"] = 1
+            st["talk"] = st.get("talk", 0) + (len(text.split()) >= 4)
+            return [self._ask_wish("noted", "noted_no_time")]
         answers = self._answer_questions(text, bool(parts))
         if self.asked:  # Lisa asks something herself: only the name goes with it
             answers = answers if self.about_name else []

@@ -26,6 +26,7 @@ __all__ = [
     "parse_when",
     "parse_offers",
     "SMALL_TALK",
+    "OWN_DAY",
     "parse_bare_time",
     "say_day",
     "say_time",
@@ -1257,6 +1258,15 @@ def offer_taken_back(text: str, now: datetime, language: str = "en") -> bool:
     )
 
 
+# an hour said bare after a verb that offers it ("we could do 6 today", "I can manage ten on Friday")
+_DO_HOUR = re.compile(
+    r"\b(?:could|can|would|will|'ll|'d) (?:do|manage|offer|fit (?:him|her|you|them) in)\s+"
+    r"(?=(?:\d{1,2}(?:[:.]\d\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b"
+    r"(?![:.]?\d)(?!\s*(?:minutes?|mins?|hours?|days?|weeks?|people|patients|of|or more|percent|%|euros?|pounds?)))",
+    re.IGNORECASE,
+)
+
+
 def parse_offers(text: str, now: datetime, language: str = "en") -> list[When]:
     """Every slot offered in ``text``, in order, each with its own day and time (never the day of one with
     the time of another): "Monday at eight or Wednesday at four in the afternoon" -> two offers.
@@ -1268,7 +1278,7 @@ def parse_offers(text: str, now: datetime, language: str = "en") -> list[When]:
     """
     if not text or not text.strip():
         return []
-    text = text[:1000]
+    text = _DO_HOUR.sub(r"\g<0>at ", text[:1000])  # "we could do 6 today" offers 6 o'clock
     chunks: list[str] = []
     rest = text
     while True:  # split at the self-corrections that replace a slot by a slot
@@ -1387,17 +1397,58 @@ _DAY_WORDS = re.compile(
     rf"\b(?:{_WD_NAMES}|today|tomorrow|tonight|heute|morgen|übermorgen|{_MONTH})\w*|\d+\S*",
     re.IGNORECASE,
 )
+# having to do something oneself ("I have to", "she needs to", "ich muss"): "have" there offers nothing; what
+# the patient would have to do ("he'd have to come at 8") or a look in the diary ("I have to check") may offer
+_HAVE_TO = re.compile(
+    r"(?<!'d )(?<!would )(?<!will )(?<!'ll )\b(?:have|has|had|'ve got|got|need|needs|must) to\b"
+    r"(?! (?:just |quickly |first )?(?:check|look|see|ask|say|admit|confirm|tell|find|double|come|be here|"
+    r"arrive|bring|book|put))|\bgotta\b",
+    re.IGNORECASE,
+)
+# what the business tells of its own day, a day or time in it or not — when it closes, leaves, is away or has a
+# meeting — is no offer ("we close at 6 today", "I have to leave early on Friday", "we have a team meeting on
+# Monday", "we're only here until noon on Friday", "heute schließen wir um 18 Uhr", "wir haben am Montag
+# Teamsitzung"); unless it says what is free beside it (:data:`_FREE`)
+OWN_DAY = re.compile(
+    rf"{_HAVE_TO.pattern}|"
+    r"\b(?:(?:staff|team|board) )?meetings?\b|\b(?:training|conference|seminar|inspection|audit|day off|half[- ]day|"
+    r"lunch break|vacation|(?:on|a|bank|public|school) holidays?)\b|"
+    r"\b(?:we'?re|i'?m|she'?s|he'?s|they'?re|(?:we|they) are|i am|(?:she|he|it) is|the \w+ is) (?:\w+ )?"
+    r"(?:off|away|out|closed|shut)\b|"
+    r"\bleav(?:e|es|ing) (?:early|earlier|at|by|before|around|for|the office|work|soon|on|today|tomorrow|tonight)\b|"
+    r"\bgo(?:ing|es)? home\b|\bknock(?:s|ing)? off\b|\bfinish(?:es|ing)? (?:at|early|by)\b|"
+    r"\bclos(?:e|es|ed|ing)\b(?! to\b)|\bshut(?:s|ting)?\b|"
+    r"\b(?:here|open|around|there|working|in the office) (?:only )?(?:until|till|til)\b|"
+    r"\bonly (?:here|open|around|there|working)\b|"
+    r"\b(?:teamsitzung|praxissitzung|teambesprechung|dienstbesprechung|besprechung|teammeeting|meeting|"
+    r"fortbildung|schulung|urlaub|praxisurlaub|betriebsausflug|inventur|konferenz|brückentag)\b|"
+    r"\bschließ\w*|\bgeschlossen\b|\bzu(?:machen|gemacht)\b|\bmach\w* (?:\w+ ){0,6}zu\b|\bfeierabend\b|"
+    r"\b(?:geöffnet|offen|da|hier|im haus|in der praxis) (?:nur |noch )?bis\b|\bnur (?:noch )?bis\b|"
+    r"\b(?:muss|müssen|musst|muß)\b[^.,;!?]*?\b(?:weg|los|gehen|abholen|schließen|zumachen|früher)\b|"
+    r"\bfrüher (?:weg|gehen|los|schluss)\b",
+    re.IGNORECASE,
+)
+# what says a slot is free beside talk of the business's own day ("Friday we close early, but 10 is free")
+_FREE = re.compile(
+    r"\b(?:free|available|possible|could do|can do|can offer|could offer|how about|what about|fit (?:him|her|"
+    r"you|them) in|squeeze|an opening|a slot|an appointment|something|anything|space for|room for|"
+    r"ginge|anbieten|frei|möglich|hätte ich|hätten wir|habe ich noch|haben wir noch|wie wäre|einen termin|"
+    r"platz|lücke)\b",
+    re.IGNORECASE,
+)
 
 
 def _offered(piece: str, w: When) -> bool:
     """Whether ``piece`` offers what it says (``w``): a time is an offer; a day or window without one only with
     words that offer it, or with nothing but fillers beside it — small talk that names a day offers nothing
     ("it's all go today", "what a Monday", "heute ist viel los")."""
+    if OWN_DAY.search(piece) and not _FREE.search(piece):
+        return False  # "we close at 6 today", "I have to leave early on Friday", "Montag Teamsitzung"
     if w.time is not None:
         return True
     if SMALL_TALK.search(piece):
         return False
-    if _OFFER_WORD.search(piece):
+    if _OFFER_WORD.search(_HAVE_TO.sub(" ", piece)):  # "I have to pick up my son on Friday" has nothing
         return True
     rest = _DAY_WORDS.sub(" ", piece.replace(w.text, " ") if w.text else piece)
     return all(word in _BESIDE_A_DAY for word in re.findall(r"[^\W\d_]+", rest.lower()))
