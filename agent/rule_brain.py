@@ -146,12 +146,14 @@ class _Inbound(RuleTurn):
         # a request to book with a day or time is a booking, whatever a loose FAQ match says; so is the answer
         # to "Joe Park — P-A-R-K, is that right?"
         confirming = pending == "booking" and (st.get("booking") or {}).get("asked") == "name_confirm"
-        # "Park, Joe Park" to "Which day would suit you?" is a name, not a question about parking
-        named = (
-            pending == "booking"
-            and (st.get("booking") or {}).get("asked") in ("when", "day", "time")
-            and "?" not in text
-            and nlu.name_instead(text) is not None
+        # "Park, Joe Park" to "Which day would suit you?" is a name, not a question about parking; so are "Park",
+        # "Sarah Price" or "Preis" to "May I have your name?" while booking or taking a message
+        asked = (st.get("booking") or {}).get("asked") if pending == "booking" else None
+        if pending == "message":
+            asked = (st.get("message") or {}).get("asked")
+        named = "?" not in text and (
+            (pending == "booking" and asked in ("when", "day", "time") and nlu.name_instead(text) is not None)
+            or (asked == "name" and nlu.name_answer(text) is not None)
         )
         faq = None
         if not (confirming or named or nlu.BOOK_REQUEST.search(text) or (books and has_when)):
@@ -181,6 +183,11 @@ class _Inbound(RuleTurn):
         if pending == "message" and nlu.BOOK_REQUEST.search(text) and not message_intent:
             st["pending"] = pending = None  # the caller would rather book after all
             st["message"] = {}
+        if pending == "message" and asked == "name" and faq and not message_intent and nlu.asks(text):
+            # "Is there parking?" to "May I have your name?": answered, and the name asked for again
+            result = await self.tools.lookup_business_info(question=text)
+            st["misses"] = 0
+            return [result.get("answer", ""), self.t("ask_message_name")]
         if pending == "message" or message_intent:
             parts = await self._message(text, started=pending != "message")
             if goodbye and st.get("pending") in ("message_phone", "anything_else"):
@@ -195,7 +202,7 @@ class _Inbound(RuleTurn):
             return await self._faq(text)
         if faq and not (pending == "booking" and has_when):
             return await self._faq(text)
-        if nlu.PRICE.search(text) and not (books or has_when or goodbye):
+        if nlu.PRICE.search(text) and not (books or has_when or goodbye or named):
             return await self._price()
         if (
             goodbye
@@ -371,6 +378,9 @@ class _Inbound(RuleTurn):
             if goodbye:
                 parts = [await self._farewell("goodbye after a message")]
             return parts
+        heard = None if phone else nlu.name_answer(text)
+        if heard and msg.get("name") and set(heard.lower().split()) & set(msg["name"].lower().split()):
+            return [self.t("ask_phone")]  # "Park" (the name again, never parking) to "Which number …?"
         st["message"] = {}
         if goodbye:
             return [await self._farewell("caller said goodbye")]

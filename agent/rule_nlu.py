@@ -328,6 +328,31 @@ def name_instead(text: str) -> str | None:
     return name
 
 
+# a sentence that asks ("Is there parking", "Where can I park", "Gibt es Parkplätze", "Was kostet das"); no word
+# that is also a first name ("Will", "May")
+_ASKING = _rx(
+    r"^\W*(?:and |so |also |und |okay,? |ok,? |sorry,? |oh,? |ah,? |und noch |noch )?"
+    r"(?:do|does|did|is|isn'?t|are|aren'?t|was|were|has|have|had|would|can|could|should|what|what'?s|which|"
+    r"when|where|where'?s|who|why|how|gibt|gibt'?s|hat|haben|ist|sind|wird|kann|können|darf|dürfen|muss|"
+    r"soll|was|welche\w*|wann|wo|wer|wie|warum|wieso|weshalb)\b"
+)
+
+
+def asks(text: str) -> bool:
+    """Whether ``text`` asks something: a question mark, or a sentence that starts as a question ("Is there
+    parking", "Wo kann ich parken")."""
+    return "?" in text or any(_ASKING.search(s) for s in re.split(r"(?<=[.!,;])\s+", text.strip()))
+
+
+def name_answer(text: str) -> str | None:
+    """The answer to "May I have your name?" when it is a name, also one that is a word of an FAQ question or a
+    price ("Park", "Joe Park", "It's Sarah Price", "Preis, Anna Preis"); never a question ("Is there parking",
+    "Where can I park my car?", "Gibt es Parkplätze?")."""
+    if asks(text):
+        return None
+    return extract_name(text, expecting=True)
+
+
 _NOT_NAME_WORDS = {
     "great", "perfect", "lovely", "sounds", "works", "fine", "super", "prima", "passt", "genau", "gut", "sure",
     "thank", "you", "cheers", "morning", "afternoon", "evening", "vormittag", "nachmittag", "abend", "sorry",
