@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import time
@@ -106,7 +107,8 @@ async def conversation(
                 unanswered += 1
                 continue
             latencies.append(reply.first_media_ms - speech_end)
-            await call.wait_lisa_done(30)
+            with contextlib.suppress(TimeoutError):  # an overloaded server: the next question comes anyway
+                await call.wait_lisa_done(30)
             await call.send_silence(300 + 150 * (i % 3))
         return latencies, call.call_sid, greeting.first_media_ms, unanswered
 
