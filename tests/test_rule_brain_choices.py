@@ -214,7 +214,9 @@ def test_how_much_time_is_no_price_question():
         ("de", "Was kostet eine Massage?", "Dann buchen Sie mich für Freitag um neun", "booking"),
     ],
 )  # fmt: skip
-async def test_without_prices_in_the_profile_lisa_says_so_and_offers_what_she_can(lang, question, then, status):
+async def test_without_prices_in_the_profile_lisa_says_so_and_offers_what_she_can(
+    lang, question, then, status
+):
     data = yaml.safe_load(DEFAULT_PROFILE.read_text(encoding="utf-8"))
     data["faq"] = [entry for entry in data["faq"] if entry["key"] != "prices"]
     engine = Engine(RuleBrain(), business_from_dict(data), ManualClock(MONDAY_9), InMemoryCalendar())
@@ -245,7 +247,9 @@ def test_after_work_is_the_evening_window():
         ("de", "Ich hätte gern eine Erstuntersuchung am Donnerstag um 17:30", "60 Minuten"),
     ],
 )
-async def test_a_time_whose_session_ends_after_closing_says_why_and_offers_one_that_fits(engine, lang, ask, closing):
+async def test_a_time_whose_session_ends_after_closing_says_why_and_offers_one_that_fits(
+    engine, lang, ask, closing
+):
     t = await talk(engine, "chat", lang)
     reply = await t(ask)
     assert closing in reply and ("6 pm" in reply or "18 Uhr" in reply)
@@ -263,7 +267,9 @@ async def test_a_time_whose_session_ends_after_closing_says_why_and_offers_one_t
          ["Nora Fox", "my back is much better"], ["I need to"]),
     ],
 )  # fmt: skip
-async def test_the_caller_is_not_the_recipient_and_greetings_are_no_part_of_a_message(engine, lang, turns, summary, not_in):
+async def test_the_caller_is_not_the_recipient_and_greetings_are_no_part_of_a_message(
+    engine, lang, turns, summary, not_in
+):
     t = await talk(engine, "chat", lang)
     for line in turns:
         await t(line)

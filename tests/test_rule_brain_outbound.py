@@ -808,4 +808,3 @@ async def test_a_bye_heard_as_by_at_the_end_closes_the_call(last, goodbye):
     closing = await call(last)
     assert call.conv.end_requested is goodbye, closing
     assert ("Goodbye" in closing) is goodbye
-
