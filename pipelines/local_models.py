@@ -168,10 +168,12 @@ def recognise_short(audio_16k: np.ndarray, context: str = "", *, always: bool = 
         return Recognised(transcribe(audio_16k))
     if cut_short(plain.words, audio_16k):
         # tiny.en sometimes ends a short window early on a noisy line ("Thursday at ten, no, sorry, Friday at
-        # ten." → "Thursday at 10, no."): the 30 s window hears the rest; the longer transcript is taken
-        whole = _decode(_encode(audio_16k, 3000), seconds)
-        if len(whole.words) > len(plain.words):
-            plain = whole
+        # ten." → "Thursday at 10, no."). One decode of the 30 s window often stops at the same full stop too
+        # ("… No, sorry."); faster-whisper's whole transcription goes on after it (later segments, temperature
+        # fallback) and heard all of it on ten noise seeds. The longer transcript is taken (no confidences).
+        whole = transcribe(audio_16k)
+        if len(whole.split()) > len(plain.words):
+            return Recognised(whole)
     if not context or not wants_context(plain.words):
         return plain
     biased = _decode(encoded, seconds, context)

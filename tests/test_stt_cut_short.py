@@ -43,10 +43,10 @@ def test_a_transcript_is_cut_short_only_when_slower_than_anyone_talks():
 
 
 @pytest.mark.voice
-@pytest.mark.parametrize("seed", [0, 4])
+@pytest.mark.parametrize("seed", [0, 3, 4])
 def test_a_correction_cut_off_by_the_short_window_is_heard_whole(seed):
-    """On these two noise seeds the short window ends at "Thursday at 10, no." (measured); the whole
-    correction is heard."""
+    """On these noise seeds the short window ends early ("Thursday at 10, no." / "… No, sorry.", measured on
+    two machines: the decoder's numerics differ by CPU); the whole correction is heard."""
     audio = _noisy_line(CORRECTION, seed)
     frames = min(3000, -(-max(300, -(-len(audio) // 160) + 80) // 100) * 100)  # the short window's size
     short = local_models._decode(local_models._encode(audio, frames), len(audio) / 16000)
