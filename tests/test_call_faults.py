@@ -89,7 +89,8 @@ async def test_an_engine_exception_ends_only_its_call_with_an_apology(app_server
     assert other["ended_by"] == "party" and "saturday" in " ".join(
         line["text"].lower() for line in other["transcript"] if line["speaker"] == "party"
     )
-    assert hooks.ended[bad_sid].ended_by == "system" and hooks.ended[good_sid].ended_by == "party"
+    ended = await hooks.ended_of(bad_sid, good_sid)
+    assert ended[bad_sid].ended_by == "system" and ended[good_sid].ended_by == "party"
     assert any("engine failed" in r.getMessage() and bad_sid in r.getMessage() for r in caplog.records)
 
 
@@ -171,7 +172,8 @@ async def test_storage_and_hook_exceptions_stay_in_their_call(app_server, caplog
     assert status == 200 and other["ended_by"] == "party"
     # the other hook heard everything of both calls, the failing hook did not stop it
     assert set(hooks.started) == {good_sid, bad_sid}
-    assert hooks.ended[bad_sid].ended_by == "party" and hooks.ended[good_sid].ended_by == "party"
+    ended = await hooks.ended_of(bad_sid, good_sid)
+    assert ended[bad_sid].ended_by == "party" and ended[good_sid].ended_by == "party"
     assert exploding.calls >= 4
     messages = [r.getMessage() for r in caplog.records]
     assert any("could not store the call start" in m for m in messages)

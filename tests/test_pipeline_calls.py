@@ -64,8 +64,8 @@ async def test_caller_books_an_appointment_and_lisa_hangs_up(app_server):
         sid = call.call_sid
 
     record = await call_record(server, sid)
+    ended = (await hooks.ended_of(sid))[sid]
     assert hooks.started == [sid] and list(hooks.ended) == [sid]
-    ended = hooks.ended[sid]
     assert (ended.ended_by, str(ended.conversation.outcome.status)) == ("lisa", "booked")
     assert "booking_confirmed" in hooks.event_types(sid)
     assert record["direction"] == "inbound"

@@ -3,6 +3,7 @@ outbound requests use it) that record what they were told, or fail on purpose.""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 
@@ -24,6 +25,15 @@ class RecordingHooks:
 
     async def on_call_ended(self, call: Any, result: Any) -> None:
         self.ended[call.call_sid] = result
+
+    async def ended_of(self, *call_sids: str, timeout_s: float = 10.0) -> dict[str, Any]:
+        """The call results of ``call_sids`` once ``on_call_ended`` has run for all of them (or ``timeout_s``
+        passed): it runs beside the call record's write, so a stored end does not mean it has run yet."""
+        for _ in range(int(timeout_s / 0.05)):
+            if all(sid in self.ended for sid in call_sids):
+                break
+            await asyncio.sleep(0.05)
+        return {sid: self.ended.get(sid) for sid in call_sids}
 
     def event_types(self, call_sid: str) -> list[str]:
         """The types of the events reported for ``call_sid``, in order."""
