@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +41,9 @@ class ApiSettings(BaseSettings):
     body_timeout_s: float = 15.0  # a body must arrive within this (else 408)
     header_timeout_s: float = 10.0  # a request's headers must arrive within this (else the connection closes)
     keep_alive_timeout_s: int = 5  # idle keep-alive connections are closed after this
+    # uvicorn's event loop. The standard library's serves every connection in turn; with uvloop a saturated
+    # process left a few connections waiting seconds (README, "The HTTP edge")
+    event_loop: Literal["asyncio", "uvloop"] = "asyncio"
     limit_concurrency: int = 1000  # connections + tasks per process before uvicorn answers 503 (0 = no limit)
     ws_max_message_bytes: int = 1_048_576  # a larger WebSocket message closes the socket (1009)
     # /docs, /redoc, /openapi.json: auto (public with auth off, off with auth on) | public | auth | off

@@ -266,3 +266,16 @@ def test_over_the_concurrency_limit_the_answer_is_json_503(tmp_path):
                 sock.close()
         time.sleep(0.3)
         assert httpx.get(f"{served.url}/api/v1/health", timeout=10).status_code == 200
+
+
+def loaded_uvloop(pid: int) -> bool:
+    """Whether the process has uvloop's extension module mapped (imported)."""
+    return "uvloop/loop.cpython" in Path(f"/proc/{pid}/maps").read_text()
+
+
+def test_serve_runs_the_standard_event_loop_unless_told_otherwise(server, tmp_path):
+    """The standard library's loop by default (README, "The HTTP edge": fair to every connection on a busy
+    CPU); ``EVENT_LOOP=uvloop`` still chooses uvloop."""
+    assert not loaded_uvloop(server.proc.pid)
+    with lisa_serve(tmp_path, EVENT_LOOP="uvloop") as served:
+        assert loaded_uvloop(served.proc.pid)

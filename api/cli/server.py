@@ -56,6 +56,7 @@ def edge_options(settings: ApiSettings) -> dict[str, Any]:
     return {
         "http": configure(settings.header_timeout_s),
         "ws": GuardedWebSocketProtocol,
+        "loop": settings.event_loop,
         "timeout_keep_alive": settings.keep_alive_timeout_s,
         "limit_concurrency": settings.limit_concurrency or None,
         "ws_max_size": settings.ws_max_message_bytes,
