@@ -118,12 +118,18 @@ def decode(value: Any) -> Any:
 
 
 def _message(m: Message) -> dict[str, Any]:
-    return {"role": m.role, "text": m.text, "at": m.at.isoformat(), "meta": encode(m.meta)}
+    return {"role": m.role, "text": m.text, "at": m.at.isoformat(), "meta": encode(m.meta) if m.meta else {}}
 
 
 def event_list(conv: Conversation) -> list[dict[str, str]]:
     """The conversation's events as JSON values (``type``, ``message``, ``at``), oldest first."""
     return [{"type": e.type, "message": e.message, "at": e.at.isoformat()} for e in conv.events]
+
+
+def stored_events(text: str) -> list[dict[str, str]]:
+    """:func:`event_list` of a conversation stored by :func:`dumps`, read without rebuilding the rest of it."""
+    events: list[dict[str, str]] = json.loads(text).get("events", [])
+    return events
 
 
 def conversation_to_dict(conv: Conversation) -> dict[str, Any]:

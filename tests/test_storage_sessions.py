@@ -24,7 +24,9 @@ from agent.conversation_codec import (
     decode,
     dumps,
     encode,
+    event_list,
     loads,
+    stored_events,
 )
 from api.chat.store import ACTIVE, ENDED, ChatMessage, SessionRecord, SessionStore
 from api.storage import Database
@@ -88,6 +90,13 @@ def test_conversation_round_trips_through_json():
     assert conversation_to_dict(back) == conversation_to_dict(conv)
 
 
+def test_events_read_from_the_stored_text_are_the_conversations():
+    conv = _conversation()
+    conv.events.append(ConversationEvent("message_taken", "Rückruf erbeten", T0 + timedelta(minutes=1)))
+    assert stored_events(dumps(conv)) == event_list(conv) and len(event_list(conv)) == 2
+    assert stored_events(dumps(Conversation(mode=Mode.CHAT, language=Language.EN))) == []
+
+
 def test_a_fresh_conversation_round_trips():
     conv = Conversation(mode=Mode.CHAT, language=Language.EN)
     assert conversation_from_dict(conversation_to_dict(conv)) == conv
@@ -137,6 +146,7 @@ async def test_session_store_on_both_back_ends(db_url):
 
         # a turn: new state + two messages in one transaction, numbered in order
         got.conversation.history.append(Message("user", "Termin bitte", T0 + timedelta(minutes=10)))
+        got.conversation.events.append(ConversationEvent("booking_confirmed", "gebucht", T0))
         got.last_activity = T0 + timedelta(minutes=10)
         got.outcome = {"status": "booked", "appointment": "2026-11-25T15:00", "summary": "ok"}
         await store.save(
@@ -161,6 +171,10 @@ async def test_session_store_on_both_back_ends(db_url):
         assert [s.id for s in await store.list_sessions()] == ["s-1", "s-2"]
         assert [s.id for s in await store.list_sessions(user_id="u-1")] == ["s-1"]
         assert (await store.get("s-1", with_conversation=False)).outcome["status"] == "booked"
+        # a session's page: the record without its conversation, but with the conversation's events
+        page, page_messages = await store.get_with_messages("s-1")
+        assert page is not None and page.conversation is None and len(page_messages) == 3
+        assert page.events() == event_list(got.conversation) != []
 
         last = await store.last_messages(["s-1", "s-2"])
         assert last["s-1"].content == "Gern." and "s-2" not in last

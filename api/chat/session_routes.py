@@ -6,7 +6,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query
 
-from agent.conversation_codec import event_list
 from api.auth import Principal, require_admin
 from api.chat.models import (
     ChatIn,
@@ -105,12 +104,11 @@ async def get_session(
 ) -> SessionOut:
     session, history = await service.with_history(session_id, principal)
     summary = SessionSummaryOut.of(session)
-    events = event_list(session.conversation) if session.conversation else []
     return SessionOut(
         **summary.model_dump(),
         metadata=session.metadata,
         history=[MessageOut.of(m) for m in history],
-        events=[EventOut(**e) for e in events],
+        events=[EventOut(**e) for e in session.events()],
     )
 
 

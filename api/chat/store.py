@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 
 from agent.conversation import Conversation
-from agent.conversation_codec import dumps, loads
+from agent.conversation_codec import dumps, event_list, loads, stored_events
 from api.storage.db import Database, Row, Step
 
 ACTIVE = "active"
@@ -81,10 +81,19 @@ class SessionRecord:
     ended_at: datetime | None = None
     end_reason: str | None = None
     conversation: Conversation | None = None  # loaded on demand (`get`)
+    stored_events: list[dict[str, str]] | None = (
+        None  # its events, when read without it (`get_with_messages`)
+    )
 
     @property
     def active(self) -> bool:
         return self.status == ACTIVE
+
+    def events(self) -> list[dict[str, str]]:
+        """The conversation's events as JSON values (``type``, ``message``, ``at``), oldest first."""
+        if self.conversation is not None:
+            return event_list(self.conversation)
+        return self.stored_events or []
 
 
 def _record(row: Row, with_conversation: bool) -> SessionRecord:
@@ -227,13 +236,16 @@ class SessionStore:
         return _record(row, with_conversation) if row else None
 
     async def get_with_messages(self, session_id: str) -> tuple[SessionRecord | None, list[ChatMessage]]:
-        """:meth:`get` and :meth:`messages` in one read (one pooled connection)."""
+        """The session (without its conversation, but with the conversation's events) and its messages, in
+        one read (one pooled connection): what a session's page shows."""
         session_rows, message_rows = await self.db.fetch_each(
             [(_GET_SESSION, {"id": session_id}), (_MESSAGES, {"id": session_id})]
         )
         if not session_rows:
             return None, []
-        return _record(session_rows[0], True), [message_of(r) for r in message_rows]
+        record = _record(session_rows[0], False)
+        record.stored_events = stored_events(session_rows[0]["conversation"])
+        return record, [message_of(r) for r in message_rows]
 
     async def list_sessions(
         self, user_id: str | None = None, status: str | None = None, limit: int = 100, offset: int = 0

@@ -12,7 +12,7 @@ from functools import cache
 from importlib import metadata
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from api.chat.models import HealthOut
 from api.deps import StateDep
@@ -68,7 +68,7 @@ async def _active_sessions(state: AppState) -> int | None:
     summary="Health: status, version, providers, database",
     responses={503: {"model": HealthOut, "description": "the database is not reachable"}},
 )
-async def health(state: StateDep) -> JSONResponse:
+async def health(state: StateDep) -> Response:
     active = await _active_sessions(state)
     reachable = active is not None
     body = HealthOut(
@@ -79,4 +79,7 @@ async def health(state: StateDep) -> JSONResponse:
         sessions={"active": active} if active is not None else {},
         uptime_s=round(time.monotonic() - state.chat.started, 1),
     )
-    return JSONResponse(body.model_dump(), status_code=200 if reachable else 503)
+    # pydantic's own serializer: no dict copy and no stdlib json pass
+    return Response(
+        body.model_dump_json(), status_code=200 if reachable else 503, media_type="application/json"
+    )
