@@ -678,10 +678,10 @@ def wished_when(text: str, now: datetime, lang: str, whole: When | None = None) 
 
 PASS_ON = _rx(
     r"\b(?:(?:please |could you |can you |would you )?(?:tell|inform|let) (?:her|him|them|the (?:team|doctor|therapist)|"
-    r"(?:dr|mr|mrs|ms|miss|doctor)\.? ?[a-z]\w*)(?: know)?|pass (?:it|this|that|the message|a message) on|"
+    r"(?:(?:dr|mr|mrs|ms|miss|doctor)\.?|(?:prof|professor|frau|herrn?)\b\.?|(?:fr|hr)\.) ?[a-z]\w*)(?: know)?|pass (?:it|this|that|the message|a message) on|"
     r"pass on|let (?:her|him|them|the team) know|give (?:her|him|them) (?:the|a) message|leave word|"
     r"ausrichten|richten sie\b.*\baus|bescheid (?:geben|sagen)|(?:sagen|geben) sie (?:bitte )?(?:ihr|ihm|frau|herrn|herr|"
-    r"dr\.?|doktor)\b|mitteilen|informieren sie)"
+    r"dr\.?|doktor|prof\.?|professor\w*|fr\.|hr\.)(?!\w)|mitteilen|informieren sie)"
 )
 """Passing a message on to someone ("please tell Ms. Lang", "Können Sie Frau Lang ausrichten")."""
 EXISTING_APPOINTMENT = _rx(
@@ -761,11 +761,25 @@ def message_body(text: str) -> str:
     return before if len(before.split()) >= 3 else ""
 
 
+# titles before a name, also abbreviated with a dot that ends no sentence ("Frau Dr. Berg", "Hr. Prof. Weiß")
+_TITLE = r"(?:Dr|Prof|Mr|Mrs|Ms|Miss|Doctor|Professor(?:in)?|Frau|Fr|Herrn?|Hr|Doktor)"
+# capitalised words after a name that are no part of it ("tell Ms. Lang I'll be late", "Frau Lang Bescheid sagen")
+_NOT_RECIPIENT = (
+    r"I|Ich|Sie|Ihr|Ihm|Bescheid|Termin|Nachricht|Grüße|Gruß|Danke|Bitte|Heute|Morgen|Today|Tomorrow|"
+    r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Montag|Dienstag|Mittwoch|Donnerstag|Freitag|"
+    r"Samstag|Sonntag"
+)
+_RECIPIENT = re.compile(
+    rf"\b({_TITLE}\.?(?: {_TITLE}\b\.?)*"  # "Frau Dr.", "Herrn Prof. Dr."
+    rf"(?: (?!(?:{_TITLE}|{_NOT_RECIPIENT})\b)(?:St\. ?|Sankt )?(?:(?:von|van|de|der|zu) )?"
+    r"[A-ZÄÖÜ](?:[\w\-]|['’](?=[A-ZÄÖÜ]))+\b(?!['’])){1,2})"  # "Dr. O'Brien", not "Lang I'll"
+)
+
+
 def message_recipient(text: str) -> str | None:
-    """Whom a message is for: "please tell Ms. Lang" -> "Ms. Lang", "Frau Lang ausrichten" -> "Frau Lang"."""
-    for m in re.finditer(
-        r"\b((?:Dr|Mr|Mrs|Ms|Miss|Doctor|Frau|Herrn?|Doktor)\.?(?: [A-ZÄÖÜ][\w\-]+){1,2})", text
-    ):
+    """Whom a message is for: "please tell Ms. Lang" -> "Ms. Lang", "Frau Lang ausrichten" -> "Frau Lang",
+    "für Frau Dr. Berg" -> "Frau Dr. Berg" (a title's dot ends no name)."""
+    for m in _RECIPIENT.finditer(text):
         if not _SELF_INTRO.search(text[: m.start()]):  # "hier ist Frau Berger" is the caller
             return m.group(1).strip()
     return None

@@ -435,8 +435,13 @@ _WD_ABBR_DE = {"mo": 0, "di": 1, "mi": 2, "do": 3, "fr": 4, "sa": 5}
 _WD_NAMES = "|".join(sorted(_WD_WORDS, key=len, reverse=True))
 
 
+# "Fr." before a title or after "bei" is "Frau" ("bei Fr. Dr. Berg", "Nachricht für Fr. Prof. Lang"), no Friday
+_FRIDAY_ABBR = r"(?<!\bbei )(?<!\bmit )(?<!\bvon )fr(?!\.?\s*(?:dr|prof|doktor|professor\w*|med)\b)"
+
+
 def _weekday_re(abbr: dict[str, int]) -> re.Pattern[str]:
     names = _WD_NAMES + "|" + "|".join(sorted(abbr, key=len, reverse=True))
+    names = re.sub(r"(?<=\|)fr(?=\||$)", lambda m: _FRIDAY_ABBR, names)
     return re.compile(
         r"\b(?:(next|this|coming|the\s+coming|last|nächste[nrs]?|kommende[nrs]?|diese[nrs]?|letzte[nrs]?)\s+)?"
         rf"(?:(?:on|am|an\s+einem|on\s+a)\s+)?({names})(?:s|\.)?\b"
