@@ -244,9 +244,9 @@ class _Inbound(RuleTurn):
     async def _transfer(self, text: str) -> list[str]:
         self.st["pending"] = None
         result = await self.tools.transfer_to_human(reason=text[:120])
-        if not result.get("ok"):
+        if not result.get("ok"):  # nobody to put through: a message, and no_transfer has asked for the name
             self.st["pending"] = "message"
-            self.st["message"] = {}
+            self.st["message"] = {"asked": "name"}
             return [self.t("no_transfer")]
         return [self.t("transfer_chat" if self.conv.mode is Mode.CHAT else "transfer")]
 
@@ -312,6 +312,8 @@ class _Inbound(RuleTurn):
             body = ""
         else:
             name = nlu.extract_name(text, expecting=asked == "name")
+            if name and msg.get("name") and asked != "name":
+                name = None  # the name is known: "… im Wartezimmer vergessen" names no one new
             if name:
                 if self._unsure(name):
                     msg["unsure_name"] = name
@@ -320,14 +322,16 @@ class _Inbound(RuleTurn):
             body = text
             if started:
                 body = nlu.message_body(text)
-            if asked == "name" and name:
-                body = ""
+            if asked == "name" and name:  # the answer to "What's your name?": the name, no message
+                body = "" if msg.get("text") else nlu.said_besides_name(text, name)
         body = nlu.remove_name_clause(body) if body else ""
         fresh = bool(body and len(body.split()) >= 2 and not msg.get("text"))
         if fresh:
             msg["text"] = body
         if not msg.get("text"):
             msg["asked"] = "text"
+            if asked == "name" and msg.get("name"):  # the name asked first (no_transfer): now the message
+                return [self.t("ask_message_named", name=msg["name"])]
             return [self.t("ask_message")]
         if not msg.get("name"):
             if msg.get("unsure_name"):

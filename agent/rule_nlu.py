@@ -225,6 +225,8 @@ _NOT_NAMES = {
     "rather", "instead", "lieber", "doch", "warte", "mal", "sekunde", "augenblick", "let", "think", "one",
     # lead-ins around a name ("it's for Tom Becker", "Auf Schneider bitte")
     "it's", "its", "that's", "name's", "auf", "unter", "under", "für", "put", "book", "buchen", "sie", "back",
+    # what a caller is rather than who ("I'm running late", "ich bin leider verspätet")
+    "running", "late", "stuck", "sick", "afraid", "unable", "leider", "spät", "später", "verspätet",
 }  # fmt: skip
 # what comes before a name said on its own: "yes, it's for", "sorry, name's", "Auf den Namen", "under"
 _LEAD_IN = _rx(
@@ -424,6 +426,19 @@ def extract_phone(text: str) -> str | None:
         else:
             run = ""
     return None
+
+
+def said_besides_name(text: str, name: str) -> str:
+    """What the answer to "What's your name?" says besides ``name``: "Sue Hill, I need to cancel my massage on
+    Friday" -> "I need to cancel my massage on Friday"; "" when that is fewer than three words ("It's Tom
+    Becker", "Weber, Karin Weber", "Jonas Weber, bitte")."""
+    rest = remove_name_clause(text)
+    for word in sorted(set(name.split()), key=len, reverse=True):
+        rest = re.sub(rf"\b{re.escape(word)}\b", " ", rest, flags=re.IGNORECASE)
+    rest = _LEAD_IN.sub("", re.sub(r"^[\W\s]+", "", rest))
+    rest = re.sub(r"^(?:here|speaking|hier|am apparat)\b", "", rest.strip(), flags=re.IGNORECASE)
+    rest = re.sub(r"\s+", " ", rest).strip(" ,.;:!-–—")
+    return rest if len(rest.split()) >= 3 else ""
 
 
 _NAME_CLAUSE = _rx(

@@ -1,15 +1,22 @@
 """Messages on inbound calls and chats, in en and de: a recipient with a title's dot ("Frau Dr. Berg") keeps
-the whole name."""
+the whole name; after a transfer that cannot be made, the answer to "What's your name?" is the name, and the
+message is asked for next."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 import pytest
+import yaml
 from conftest import ManualClock
 from doubles.conversations import rule_engine, talk
 
 from agent import rule_nlu as nlu
+from agent.business import DEFAULT_PROFILE, business_from_dict
+from agent.calendar import InMemoryCalendar
+from agent.conversation import Status
+from agent.engine import Engine
+from agent.rule_brain import RuleBrain
 from agent.when import parse_when
 
 MONDAY_9 = "2026-11-23T09:00:00+01:00"
@@ -88,3 +95,75 @@ def test_fr_before_a_title_or_after_bei_is_frau_not_friday(text):
 def test_fr_as_friday_still_works(text):
     when = parse_when(text, datetime.fromisoformat(MONDAY_9), "de")
     assert when is not None and (when.day or when.last_day).weekday() == 4, when
+
+
+# ---------------------------------------------------------------- no one to put through: name first, then the message
+def _no_transfer_engine() -> Engine:
+    data = yaml.safe_load(DEFAULT_PROFILE.read_text(encoding="utf-8"))
+    data["transfer_number"] = ""
+    data.pop("phone", None)  # the business's own number is the transfer number unless one is given
+    return Engine(RuleBrain(), business_from_dict(data), ManualClock(MONDAY_9), InMemoryCalendar())
+
+
+NAME_THEN_MESSAGE = [
+    ("en", "Can I speak to a real person please?", "Anna Roth", "Anna Roth", "Tell Dr. Park I'll be ten minutes late today"),
+    ("en", "I want to talk to the manager", "It's Tom Becker", "Tom Becker", "Please ask him to call me about the invoice"),
+    ("en", "Put me through to reception, please", "This is Sue Hill.", "Sue Hill", "I left my scarf in the waiting room"),
+    ("en", "Could you connect me with someone?", "my name is Leo Brandt", "Leo Brandt", "My knee is much better, I will skip next week"),
+    ("en", "I'd like to speak to a human", "Rachel Green, please", "Rachel Green", "Could someone send me the invoice by email"),
+    ("de", "Kann ich bitte mit einem Mitarbeiter sprechen?", "Jonas Weber", "Jonas Weber", "Ich komme morgen eine Viertelstunde später"),
+    ("de", "Verbinden Sie mich bitte mit der Chefin", "Weber, Karin Weber", "Karin Weber", "Bitte um Rückruf wegen der Rechnung"),
+    ("de", "Ich möchte mit einem Menschen sprechen", "Mein Name ist Lukas Schneider", "Lukas Schneider", "Ich habe meinen Schal im Wartezimmer vergessen"),
+    ("de", "Können Sie mich mit jemandem verbinden?", "Hier ist Frau Berger", "Frau Berger", "Die Überweisung vom Hausarzt bringe ich am Freitag mit"),
+    ("de", "Bitte durchstellen zu einem Kollegen", "Schneider", "Schneider", "Das Rezept liegt jetzt vor, ich bringe es mit"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lang", "ask", "answer", "name", "message"), NAME_THEN_MESSAGE)
+async def test_after_a_failed_transfer_the_name_is_the_name_and_the_message_is_asked_for(
+    lang, ask, answer, name, message
+):
+    t = await talk(_no_transfer_engine(), "inbound", lang)
+    reply = await t(ask)
+    assert "What's your name?" in reply or "Wie ist Ihr Name?" in reply, reply
+    reply = await t(answer)
+    assert name in reply and ("pass on?" in reply or "ausrichten?" in reply), reply
+    assert t.status is not Status.MESSAGE_TAKEN  # the name is no message
+    reply = await t(message)
+    assert name in reply and ("number" in reply or "Nummer" in reply), reply
+    await t("0176 5550123")
+    assert t.outcome["status"] == "message_taken", t.outcome
+    summary = t.outcome["summary"]
+    assert summary.startswith(
+        (f"Message from {name} (0176 5550123): ", f"Nachricht von {name} (0176 5550123): ")
+    )
+    assert summary.endswith(message), summary
+
+
+NAME_AND_MESSAGE = [
+    ("en", "My name is Sue Hill, I need to cancel my massage on Friday", "Sue Hill", "I need to cancel my massage on Friday"),
+    ("en", "This is Anna Roth, tell Dr. Park I'll be ten minutes late", "Anna Roth", "tell Dr. Park I'll be ten minutes late"),
+    ("en", "Please tell Dr. Park I'll be ten minutes late today", None, "Please tell Dr. Park I'll be ten minutes late today"),
+    ("en", "Yes, I'm running late for my appointment", None, "I'm running late for my appointment"),
+    ("de", "Hier ist Jonas Weber, ich komme morgen eine Viertelstunde später", "Jonas Weber", "ich komme morgen eine Viertelstunde später"),
+    ("de", "Mein Name ist Karin Vogt, ich muss meinen Termin am Donnerstag absagen", "Karin Vogt", "ich muss meinen Termin am Donnerstag absagen"),
+    ("de", "Sagen Sie Frau Lang bitte, dass ich später komme", None, "Sagen Sie Frau Lang bitte, dass ich später komme"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lang", "answer", "name", "message"), NAME_AND_MESSAGE)
+async def test_after_a_failed_transfer_a_message_said_with_or_instead_of_the_name_is_kept(
+    lang, answer, name, message
+):
+    t = await talk(_no_transfer_engine(), "inbound", lang)
+    await t("Kann ich mit jemandem sprechen?" if lang == "de" else "Can I speak to someone?")
+    reply = await t(answer)
+    if name is None:  # the message first: the name is asked for again, never taken from the message
+        assert "name" in reply.lower(), reply
+        name = "Anna Roth"
+        reply = await t(name)
+    assert name in reply and ("number" in reply or "Nummer" in reply), reply
+    await t("0176 5550123")
+    summary = t.outcome["summary"]
+    assert t.outcome["status"] == "message_taken" and f" {name} (0176 5550123): " in summary, summary
+    assert message in summary, summary
