@@ -74,7 +74,7 @@ YES = _rx(
     r"right|alright|all right|good|ja|jawohl|jep|gerne|gern|passt|genau|einverstanden|in ordnung|klar|"
     r"super|prima|gut|richtig|okey)\b"
 )
-NO = _rx(r"^\W*(no|nope|nah|not really|nein|nee|ne|lieber nicht|leider nicht|eher nicht)\b")
+NO = _rx(r"^\W*(no|nope|nah|not really|nein|nee|ne|lieber nicht|leider nicht|leider nein|eher nicht)\b")
 PAST_DAY = _rx(
     r"\b(yesterday|last (week|month|monday|tuesday|wednesday|thursday|friday)|gestern|vorgestern|letzte[nm]? (woche|montag|dienstag|mittwoch|donnerstag|freitag))\b"
 )
@@ -636,7 +636,8 @@ _WISH_CUE = _rx(
     r"thinking|thought|guess|suppose|let'?s|put me|come|coming|make it|book\w*|appointment|slot|session|"
     r"passt|passen|geht|gehen|ginge|könnte\w*|kann|können|würde\w*|wäre|gut|frei|zeit|möglich|hätte\w*|"
     r"haben sie|gibt es|möchte\w*|will|wollte|brauche\w*|bräuchte|gern|gerne|lieber|liebsten|hoffe\w*|"
-    r"dachte|denke|vielleicht|kommen|vorbei\w*|termin\w*)\b"
+    r"dachte|denke|vielleicht|kommen|komme|vorbei\w*|termin\w*|"
+    r"said|say|meant|sagte|gesagt|meinte|sagen|take|nehme|nehmen)\b"  # "no, I said Monday", "ich nehme Montag"
 )
 # who a story is about: a subject ("my daughter starts school on Monday", "am Sonntag war ich wandern")
 _SUBJECT = _rx(
@@ -658,13 +659,20 @@ _STORY_FILLERS = {
 }  # fmt: skip
 
 
+# "No", "Nope, sorry", "Nein", "Actually" before what a caller tells ("No my daughter starts school on Monday")
+_ANSWER_LEAD = _rx(r"^\W*(?:(?:no|nope|nah|nein|nee|ne|sorry|actually|well|oh|ach|äh|also|leider)\b\W*)+")
+
+
 def _tells(clause: str, now: datetime, lang: str) -> bool:
     """Whether ``clause`` names a day or time in a statement about something else, not as a wish: a subject
     and what it did or does, and no word of asking, booking or being free ("The bus is painted green on
     Sunday", "my daughter starts school on Monday", "am Sonntag war ich wandern")."""
     when = safe_parse_when(clause, now, lang)
-    if when is None or when.is_empty or _WISH_CUE.search(clause) or _CORRECTION.search(clause):
-        return False  # a wish, or a wish corrected ("no, sorry, I mean at eleven")
+    if when is None or when.is_empty or _WISH_CUE.search(clause):
+        return False  # a wish
+    # a wish corrected ("no, sorry, I mean at eleven"); a "no" before a story corrects nothing
+    if _CORRECTION.search(_ANSWER_LEAD.sub("", clause)):
+        return False
     rest = clause.replace(when.text, " ") if when.text else clause
     words = re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", rest.lower())
     said = [w for w in words if w not in _STORY_FILLERS]

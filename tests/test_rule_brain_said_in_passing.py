@@ -126,6 +126,88 @@ async def test_a_direct_answer_to_which_day_still_counts(engine, lang, said, day
     assert f"{day.day}. {month}" in reply if lang == "de" else f"{month} {day.day}" in reply
 
 
+# ---------------------------------------------------------------- a "no" before a story corrects nothing
+NO_STORIES = [
+    ("en", "No, my daughter starts school on Monday"),
+    ("en", "No my daughter starts school on Monday"),
+    ("en", "No. My daughter starts school on Monday."),
+    ("en", "Nope, my husband is away on Thursday"),
+    ("en", "No, sorry, my car is in the garage on Friday"),
+    ("en", "Actually my son has football on Wednesday at 5"),
+    ("de", "Nein, meine Tochter kommt am Montag in die Schule"),
+    ("de", "Nein meine Tochter hat am Montag Schulanfang"),
+    ("de", "Nee, mein Mann ist am Donnerstag verreist"),
+    ("de", "Nein, am Freitag ist mein Auto in der Werkstatt"),
+    ("de", "Leider nein, mein Sohn hat am Mittwoch um 5 Fußball"),
+]
+CORRECTIONS = [
+    ("en", "No, Monday please", date(2026, 11, 30)),
+    ("en", "No Monday please", date(2026, 11, 30)),
+    ("en", "No, rather Tuesday", date(2026, 11, 24)),
+    ("en", "no, I said Monday", date(2026, 11, 30)),
+    ("en", "No, I meant Wednesday", date(2026, 11, 25)),
+    ("en", "No, I'll take Monday at 10", date(2026, 11, 30)),
+    ("en", "Friday at ten, no, Monday at ten", date(2026, 11, 30)),
+    ("de", "Nein, lieber Montag", date(2026, 11, 30)),
+    ("de", "Nein Montag bitte", date(2026, 11, 30)),
+    ("de", "Nein, ich meinte Montag", date(2026, 11, 30)),
+    ("de", "nein ich komme am Montag", date(2026, 11, 30)),
+    ("de", "Nein, ich nehme Montag um 10", date(2026, 11, 30)),
+    ("de", "Freitag um zehn, ach nein, lieber Mittwoch", date(2026, 11, 25)),
+]
+
+
+@pytest.mark.parametrize(("lang", "story"), NO_STORIES)
+def test_a_no_before_a_story_makes_no_wish(lang, story):
+    assert nlu.parse_when_corrected(story, NOW, lang) is not None  # a day is in it
+    assert nlu.wished_when(story, NOW, lang) is None
+
+
+@pytest.mark.parametrize(("lang", "said", "day"), CORRECTIONS)
+def test_a_real_correction_is_still_a_wish(lang, said, day):
+    when = nlu.wished_when(said, NOW, lang)
+    assert when is not None and when.day == day
+
+
+@pytest.mark.parametrize(
+    ("lang", "story"), [(lang, s) for lang, s in NO_STORIES if not s.startswith("Actually")]
+)
+async def test_a_no_and_a_story_to_an_offer_asks_for_another_day(engine, lang, story):
+    """Offered Monday's times, "No, my daughter starts school on Monday" declines them: Lisa asks for another
+    day and offers no Monday again."""
+    t = await talk(engine, "chat", lang)
+    reply = await t(
+        "Ich hätte gern einen Termin nächste Woche" if lang == "de" else "I'd like an appointment next week"
+    )
+    assert "30" in reply  # Monday, November 30's times
+    reply = await t(story)
+    assert reply == phrase(lang, "inbound.other_time"), reply
+    assert t.outcome["status"] != "booked"
+
+
+@pytest.mark.parametrize(
+    ("lang", "said", "slot"),
+    [
+        ("en", "No, Monday please", "2026-11-30T10:00"),
+        ("en", "No, rather Wednesday", "2026-11-25T10:00"),
+        ("en", "No, I meant Monday", "2026-11-30T10:00"),
+        ("de", "Nein, lieber Montag", "2026-11-30T10:00"),
+        ("de", "Nein, ich meinte Mittwoch", "2026-11-25T10:00"),
+        ("de", "Nein, Montag bitte", "2026-11-30T10:00"),
+    ],
+)
+async def test_a_corrected_day_moves_the_booking(engine, lang, said, slot):
+    t = await talk(engine, "chat", lang)
+    await t(
+        "Ich hätte gern einen Termin am Dienstag um 10"
+        if lang == "de"
+        else "I'd like an appointment on Tuesday at 10"
+    )
+    await t(said)
+    await t("Anna Weber")
+    assert t.outcome["status"] == "booked" and t.outcome["appointment"] == slot, t.outcome
+
+
 # ---------------------------------------------------------------- class 2: the name instead of the day
 NAMES = {
     "en": [
