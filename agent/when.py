@@ -1372,9 +1372,13 @@ def _alternatives(text: str, now: datetime, language: str) -> list[When]:
 _OFFER_WORD = re.compile(
     r"\b(?:how about|what about|could|can|would|will|shall|free|available|open|possible|have|has|got|offer|"
     r"works?|suits?|fits?|fit (?:you|him|her|them) in|manage|squeeze|do|better|best|any good|is good|"
-    r"opening|openings|space|room|slot|slots|appointment|something|anything|"
+    r"opening|openings|space|room|slot|slots|appointment|"
+    r"(?:something|anything)(?! (?:like|came|comes|happened|wrong|weird|odd|strange|funny|is going on)\b)|"
     r"wie wäre|wie wärs?|was ist mit|ginge|geht|gehen|hätte|hätten|habe|haben|hab|frei|möglich|könnte|könnten|"
-    r"können|kann|anbieten|passt|passen|würde|wäre|termin\w*|platz|lücke|etwas|noch was)\b",
+    r"können|kann|anbieten|passt|passen|würde|wäre|termin\w*|platz|lücke|noch was|"
+    # "etwas" as "something" ("hätte etwas am Donnerstag", "Donnerstag etwas?"), not as "a bit" before a
+    # word that says how ("das System ist heute etwas langsam", "morgen wird es etwas ruhiger")
+    r"etwas(?!\s+(?!(?:am|um|an|im|ab|für|gegen|zwischen|noch|frei|passendes|anderes|da|zeit)\b)(?-i:[a-zäöüß]+)\b))\b",
     re.IGNORECASE,
 )
 # small talk, a day in it or not: never an offer ("busy day today", "have a nice Sunday", "heute ist viel los")
@@ -1382,6 +1386,13 @@ SMALL_TALK = re.compile(
     r"\b(?:busy|hectic|crazy|mad|manic|madness|chaos|chaotic|all go|non-?stop|what an? |long (?:day|week)|"
     r"have a (?:nice|good|great|lovely)|weather|rain\w*|sunny|"
     r"(?:viel|was|einiges|hölle|ganz schön was|richtig was) los|stressig|hektisch|verrückt|wahnsinn\w*|was für ein\w*|schöne[nms]? |wetter|regn\w*)",
+    re.IGNORECASE,
+)
+# how things go at the business, a day or time in it or not: no offer either ("we're a bit slow today", "the
+# system has been slow since 9", "das System ist heute etwas langsam"); not small talk Lisa answers as such
+_HOW_IT_GOES = re.compile(
+    r"\b(?:slow|sluggish|laggy|under the weather|short[- ]staffed|understaffed|langsam|lahm|erkältet|"
+    r"unterbesetzt)\b",
     re.IGNORECASE,
 )
 # what may stand beside a day in a bare answer ("Tuesday.", "Maybe Tuesday morning then", "Nur Dienstag")
@@ -1449,9 +1460,10 @@ def _offered(piece: str, w: When) -> bool:
     ("it's all go today", "what a Monday", "heute ist viel los")."""
     if OWN_DAY.search(piece) and not _FREE.search(piece):
         return False  # "we close at 6 today", "I have to leave early on Friday", "Montag Teamsitzung"
-    if w.time is not None:
-        return True
-    if SMALL_TALK.search(piece):
+    chat = (SMALL_TALK.search(piece) or _HOW_IT_GOES.search(piece)) and not _FREE.search(piece)
+    if w.time is not None:  # a time is an offer, unless only chat is around it ("slow since 9 this morning")
+        return not (chat and not _OFFER_WORD.search(_HAVE_TO.sub(" ", piece)))
+    if chat:
         return False
     if _OFFER_WORD.search(_HAVE_TO.sub(" ", piece)):  # "I have to pick up my son on Friday" has nothing
         return True
