@@ -253,6 +253,52 @@ def withdraws(text: str, strict: bool = False) -> bool:
     return False
 
 
+# the business is shut or away on a day (or part of one): inventory, a staff outing, a holiday ("we're closed
+# that day", "we're not open on Fridays", "da haben wir zu", "da ist Betriebsausflug"); not the hour it closes
+# ("we close at six"), which :data:`agent.when.OWN_DAY` covers
+CLOSED = _rx(
+    r"\b(?:(?:we|they)(?:'re| are| will be|'ll be)|(?:i|she|he|it)(?:'m|'s| am| is| will be|'ll be)|"
+    r"the (?:salon|shop|store|practice|office|surgery|clinic|studio|place|team|whole team)(?:'s| is| will be))"
+    r"(?: \w+){0,2} (?:closed|shut|not open|not in|not here|not working|off|away)\b|"
+    r"\b(?:we|i|she|he|they) (?:don'?t|do not|doesn'?t|does not|won'?t|will not) (?:open|work)\b|"
+    r"\b(?:inventory|stock-?taking|stock-?take|staff (?:outing|party|training|day|trip)|team (?:day|outing|event|trip)|"
+    r"training day|(?:bank|public) holiday|a holiday|on holiday|day off)\b|"
+    r"\b(?:geschlossen|betriebsausflug|inventur|betriebsferien|ruhetag|feiertag|brückentag|fortbildung|schulung|"
+    r"teamtag|urlaub|nicht geöffnet|nicht offen)\b|"
+    r"\b(?:haben|hat|ist|sind)\b(?: \w+){0,4} zu\b(?! \w)|"
+    r"\b(?:sind|ist|bin)\b(?: \w+){0,3} (?:nicht da|nicht im haus|nicht im laden|nicht in der praxis)\b|"
+    r"\b(?:arbeiten|arbeitet|arbeite) (?:wir |sie |er |ich )?(?:\w+ )?nicht\b"
+)
+# a closure of another time than a day of a slot ("closed at weekends", "über Mittag zu")
+OTHER_CLOSING = _rx(
+    r"\b(weekends?|lunch\w*|midday|christmas|easter|new year|summer|winter|wochenende\w*|mittag\w*|"
+    r"weihnacht\w*|ostern|silvester|neujahr|sommer\w*|winter\w*)\b"
+)
+
+
+# what leads over to a closure after an offer ("…, oh wait, no,", "… ach nee, Moment,"); cut off, the offer
+# before it is read as said (a "no" at the end would read as taking it back with nothing heard after it)
+_LEAD_OVER = _rx(
+    r"(?:[\s,.;:!?…\-–—]|\b(?:no|nope|nah|nein|nee|ne|oh|ah|ach|hmm+|hm|um|uh|äh|ähm|wait|hold on|hang on|sorry|"
+    r"moment|warte|actually|eigentlich|well|na|also|ja|doch|i forgot|vergessen|entschuldigung|pardon)\b)*$"
+)
+
+
+def closure(text: str) -> tuple[str, str] | None:
+    """The first statement in ``text`` that the business is closed or away (:data:`CLOSED`): (what came
+    before it, without the words leading over, and the clause of the statement); None without one. A
+    question ("are you closed then?") is none."""
+    for m in CLOSED.finditer(text):
+        start = max(text.rfind(c, 0, m.start()) for c in ".!?…;,:—–") + 1
+        ends = [i for i in (text.find(c, m.end()) for c in ".!?…;,—–") if i >= 0]
+        end = min(ends) if ends else len(text)
+        sentence_end = re.search(r"[.!?]", text[m.end() :])
+        if sentence_end and sentence_end.group(0) == "?":
+            continue
+        return _LEAD_OVER.sub("", text[:start]), text[start:end]
+    return None
+
+
 # the business offers to pass a message on rather than book ("I can pass on a message and she'll ring you
 # back", "Shall I leave her a note?", "ich kann es ihr ausrichten")
 MESSAGE_OFFER = _rx(

@@ -476,15 +476,17 @@ class _Outbound(RuleTurn):
         ag, st = self.ag, self.st
         on_table = set(ag.offered) | set(_as_list(st.get("declined")))
         on_table |= {s for s in (ag.accepted, (ag.unsure or {}).get("agreed")) if s}
+        shut = self._shut(text)  # "Friday at three. Oh wait, we're closed that day."
         gone, fresh = [], []
         for clause in onlu.clauses(text):
             taken_back = onlu.withdraws(clause)
             for w in self._offers(clause):
                 s = self._slot_from(w) if w.time is not None else None
-                if s is not None and (taken_back or iso_minute(s) in on_table):
+                if s is not None and (taken_back or iso_minute(s) in on_table or iso_minute(s) in shut):
                     gone.append(iso_minute(s))  # a slot named as gone is never an offer
                 elif s is not None:
                     fresh.append(w)
+        gone += [s for s in shut if s not in gone]
         if not gone:
             gone = [s for s in (ag.accepted, (ag.unsure or {}).get("agreed")) if s]
             gone = gone or _as_list(st.get("declined"))
@@ -495,6 +497,10 @@ class _Outbound(RuleTurn):
                 st.pop("declined")
         if not ag.standing:
             self.tools.release_outbound_booking()  # a booking recorded before is undone
+        preferred = self.tools.preferred_window()
+        closed_on_wish = any(self.local(s).date() in (preferred.days() if preferred else []) for s in shut)
+        if closed_on_wish:
+            st["declined_once"] = True  # the wished day is closed: the next offer is taken as it comes
         if fresh and not goodbye:
             return await self._offer(fresh)
         if ag.standing:
@@ -504,17 +510,48 @@ class _Outbound(RuleTurn):
             return [self.t("withdrawn_bye")]
         self.asked = True
         st["declined_once"] = True  # asked once: the next offer is taken as it comes
+        if closed_on_wish:
+            return [self.t("withdrawn_ask_no_time")]  # not the closed day again
         return [self._ask_wish("withdrawn_ask", "withdrawn_ask_no_time")]
 
     def _takes_back(self, text: str) -> bool:
         """Whether the business takes back a slot: the one Lisa said yes to, one it names as gone ("Friday
-        at nine is no longer free", never an offer), or, while Lisa asked for better, those it offered."""
+        at nine is no longer free", never an offer), one it says it is closed at (see :meth:`_shut`), or,
+        while Lisa asked for better, those it offered."""
         if (self.ag.standing or self.ag.unsure) and onlu.withdraws(text):
+            return True
+        if self._shut(text):
             return True
         for clause in onlu.clauses(text):
             if onlu.withdraws(clause) and any(w.time is not None for w in self._offers(clause)):
                 return True
         return bool(self.st.get("declined")) and onlu.withdraws(text, strict=True)
+
+    def _shut(self, text: str) -> list[str]:
+        """Slots the business names and then says it is closed or away at, in the same breath ("Friday at
+        three. Oh, hold on — we're closed that day for inventory.", "Freitag um drei … nein, da ist
+        Betriebsausflug."), or, when it names none before, the slot being talked about ("Oh wait, we're
+        closed on Fridays."): ISO minutes. A closure of another day or hour takes nothing back ("Friday at
+        three; we're closed on Saturdays", "… I'm off at five")."""
+        cut = onlu.closure(text)
+        if cut is None:
+            return []
+        head, said = cut
+        slots = [
+            s for w in self._offers(head) if w.time is not None and (s := self._slot_from(w)) is not None
+        ]
+        talked = self.ag.standing or (self.ag.unsure or {}).get("agreed")
+        if not slots and talked:
+            slots = [self.local(talked)]
+        if not slots:
+            return []
+        when = nlu.safe_parse_when(said, self.now, self.lang)
+        if when is None or when.is_empty:
+            if onlu.OTHER_CLOSING.search(said):
+                return []
+            last = slots[-1].date()  # "that day", "da": the day named last
+            return [iso_minute(s) for s in slots if s.date() == last]
+        return [iso_minute(s) for s in slots if _closed_at(when, s, nlu.bare_weekday(said))]
 
     def _drop_unsure(self) -> None:
         """Forget an unsettled confirmation: a slot booked before stays agreed, otherwise nothing does."""
@@ -753,6 +790,19 @@ def _is_goodbye(text: str) -> bool:
     if nlu.ANYTHING_ELSE.search(text):
         return False
     return bool(nlu.GOODBYE.search(text) or onlu.GOODBYE_MORE.search(text))
+
+
+def _closed_at(when: When, slot: datetime, weekly: bool) -> bool:
+    """Whether a closure said for ``when`` covers ``slot``: its day (the weekday when ``weekly``: "we're
+    closed on Fridays") and, when the closure names an hour or a part of the day, the slot's time in it."""
+    days = when.days()
+    if days and slot.date() not in days and not (weekly and slot.weekday() in {d.weekday() for d in days}):
+        return False
+    if when.time is not None:
+        return when.time == slot.time().replace(tzinfo=None)
+    if when.earliest is not None and slot.time().replace(tzinfo=None) < when.earliest:
+        return False
+    return not (when.latest is not None and slot.time().replace(tzinfo=None) >= when.latest)
 
 
 def _as_list(value: Any) -> list[str]:
