@@ -299,6 +299,44 @@ def closure(text: str) -> tuple[str, str] | None:
     return None
 
 
+# the business names a slot but has yet to make sure of it itself ("… but I have to confirm with my colleague
+# first", "pencilled in, not confirmed yet", "muss erst Rücksprache halten", "unter Vorbehalt", "vorläufig")
+PENDING = _rx(
+    r"\b(not (yet )?(confirmed|definite|final|fixed|certain)|(isn'?t|is not|aren'?t|are not) (confirmed|definite|"
+    r"final|fixed)|unconfirmed|tentative(ly)?|provisional(ly)?|(hold|pencil\w*|reserve|keep|block)\b[^.!?]{0,30}\bfor now|"
+    r"can'?t (promise|guarantee|confirm)|cannot (promise|guarantee|confirm)|"
+    r"(i|we)\b[^.!?]{0,25}\b(confirm|check|clear|double-?check|sort|run|ask|talk|speak)\b[^.!?]{0,30}\b"
+    r"(with|by|past)? ?(my|the|our) (colleague|boss|manager|owner|stylist|doctor|dentist|team|partner|supervisor)|"
+    r"(have|need|got) to (confirm|double-?check)|(confirm|double-?check)\w* (it |that |this )?first|"
+    r"(call|ring|phone|get back to) (you|him|her|them) (back )?(to|and) confirm|"
+    r"let me (double-?check|check|confirm|ask)[^.!?]{0,40}\b(and|then) (i'?ll )?(call|ring|get back|phone)|"
+    r"(muss|müsste|müssen|sollte)\b[^.!?]{0,50}\b(nachfragen|rückfragen|abklären|klären|absprechen|abstimmen|"
+    r"rückversichern|bestätigen lassen|(kollegin|kollegen|chef|chefin|ärztin|arzt|doktor|inhaber\w*|mit \w+ \w+) "
+    r"(fragen|sprechen|reden))|"
+    r"(erst|noch|zuerst|vorher)( \w+){0,3} (nachfragen|rückfragen|abklären|klären)|rücksprache|"
+    r"unter vorbehalt|vorbehaltlich|vorläufig|provisorisch|unverbindlich|ohne gewähr|"
+    r"noch nicht (ganz |hundertprozentig )?(fest|sicher|bestätigt|fix|definitiv|verbindlich)|"
+    r"(kann|könnte) (ich )?(es |das |ihnen )?(noch )?nicht (versprechen|zusagen|garantieren|fest zusagen))\b"
+)
+# the business will call back itself ("I'll ring you back", "ich melde mich", "wir rufen Sie zurück")
+CALLBACK_PROMISE = _rx(
+    r"\b((i|we|she|he|someone)( will|'ll)( \w+){0,2} (call|ring|phone)( (you|him|her|them))?( \w+)? back|"
+    r"(i|we)( will|'ll) (get back to you|let you know|be in touch)|"
+    r"(ich|wir) (rufe|rufen)( \w+){0,3} zurück|(ich|wir) (melde|melden) (mich|uns)|(melde|melden) (ich|wir) (mich|uns)|"
+    r"(ich|wir) (gebe|geben|sage|sagen)( \w+){0,2} bescheid|(gebe|geben|sage|sagen) (ich|wir)( \w+){0,2} bescheid)\b"
+    r"(?![^.!?]{0,20}\b(if|in case|should|falls|wenn|sollte)\b)"
+)
+
+
+def pending(text: str) -> bool:
+    """Whether the business holds a slot only until it has made sure of it itself: it says so
+    (:data:`PENDING`), or it will call back with no booking stated ("Freitag um vier könnte ich eintragen,
+    ich melde mich"; not "Friday at four is booked, I'll call you back if anything changes")."""
+    if PENDING.search(text):
+        return True
+    return bool(CALLBACK_PROMISE.search(text)) and not (nlu.CONFIRM.search(text) or CONFIRM_MORE.search(text))
+
+
 # the business offers to pass a message on rather than book ("I can pass on a message and she'll ring you
 # back", "Shall I leave her a note?", "ich kann es ihr ausrichten")
 MESSAGE_OFFER = _rx(

@@ -163,6 +163,8 @@ class _Outbound(RuleTurn):
 
         if nlu.AI_QUESTION.search(text):
             parts.append(self.t("ai"))
+        elif (pending := self._pending_slot(text, offers)) is not None:
+            parts += await self._tentative(pending)
         elif not booked and not ag.standing and not st.get("message_left") and onlu.offers_message(text):
             parts += await self._leave_message()
         elif self._takes_back(text):
@@ -184,7 +186,12 @@ class _Outbound(RuleTurn):
             await self.tools.report_no_availability(reason=text[:160])
             day = nlu.preferred_day_phrase(self.request.preferred_time if self.request else "", self.lang)
             parts.append(self.t("no_availability", day=day))
-        elif nlu.CALL_LATER.search(text) and not booked and not _confirms(text):
+        elif (
+            nlu.CALL_LATER.search(text)
+            and not booked
+            and not _confirms(text)
+            and not (st.get("message_left") and onlu.CALLBACK_PROMISE.search(text))  # "yes, we'll call back"
+        ):
             when = nlu.safe_parse_when(text, self.now, self.lang)
             later = (when.text if when is not None and when.text else "") or self.t("later")
             ag.withdraw()
@@ -291,6 +298,32 @@ class _Outbound(RuleTurn):
         await self.tools.leave_message(message=said)
         self.st["message_left"] = True
         return [said]
+
+    def _pending_slot(self, text: str, offers: list[When]) -> datetime | None:
+        """The slot the business holds only until it has made sure of it itself ("Friday at four I can pencil
+        him in, but I have to confirm with my colleague first", "Freitag um vier könnte ich eintragen, ich
+        melde mich"): the one it names, or, when it says so plainly (:data:`agent.outbound_nlu.PENDING`),
+        the one Lisa said yes to; None otherwise."""
+        if self.st.get("tentative") or not onlu.pending(text):
+            return None
+        for w in offers:
+            start = self._slot_from(w) if w.time is not None else None
+            if start is not None:
+                return start
+        if self.ag.standing and onlu.PENDING.search(text):
+            return self.local(self.ag.standing)
+        return None
+
+    async def _tentative(self, start: datetime) -> list[str]:
+        """A slot held until the business has made sure of it: nothing is accepted or booked (a booking
+        before is undone), the request waits for the business's call, and Lisa says so, with no yes in it."""
+        self.ag.offer([start])
+        self.ag.withdraw()
+        await self.tools.note_tentative_slot(start=start)
+        self.st["tentative"] = iso_minute(start)
+        self.st["message_left"] = True  # as with a message left: the business calls back
+        phone = self.request.callback_number if self.request else ""
+        return [self.t("tentative", when=self.spoken(start), phone=phone)]
 
     def _asks_something_else(self, text: str) -> bool:
         """Whether the business, instead of answering Lisa's question, asks one of its own ("Okay, sorry —
