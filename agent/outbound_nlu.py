@@ -125,6 +125,34 @@ ONLY_AT = _rx(
 )
 # more ways to say goodbye than agent.rule_nlu.GOODBYE
 GOODBYE_MORE = _rx(r"\b(cheerio|bye now|see ya|ciao|bis bald|mach'?s gut|schönen tag|wiederhören)\b")
+# a sentence that only sees the other off until the appointment ("Perfect, see you then.", "Great, we'll see
+# him Friday.", "Alles klar, bis dann.", "Gut, wir sehen uns Freitag."): a goodbye once a slot is agreed
+_SEE_OFF = _rx(
+    r"^\W*(?:(?:ok|okay|great|perfect|lovely|wonderful|brilliant|excellent|fine|good|alright|all right|right|sure|"
+    r"super|fantastic|thanks|thank you|cheers|so|then|yes|yeah|well|and|gut|prima|perfekt|wunderbar|schön|"
+    r"alles klar|klar|in ordnung|danke|vielen dank|dankeschön|also|dann|ja|genau|na dann|sehr gut)\b\W*)*"
+    r"(?:(?:(?:we'?ll|i'?ll|we will|i will|we|i) )?(?:look forward to seeing|see|catch) (?:you|him|her|them)\b|"
+    r"(?:until|till|'?til) (?:then|\w+day)\b|speak soon\b|talk soon\b|"
+    r"bis (?:dann|später|nachher|bald|morgen|übermorgen|demnächst|nächste woche|zum \w+|(?:am )?\w+tag|mittwoch)\b|"
+    r"(?:wir|man) (?:sehen|sieht) (?:uns|sich)\b|(?:sehen wir uns|sieht man sich)\b|(?:wir )?freuen uns auf (?:sie|ihn|ihren besuch)\b)"
+    r"(?:\s+(?:then|on|at|in|next|this|soon|there|um|am|gegen|dann|nächste\w*|\d|one|two|three|four|five|six|seven|"
+    r"eight|nine|ten|eleven|twelve|eins|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|half|halb|quarter|"
+    r"viertel|\w+day|\w+tag|mittwoch|morgen|übermorgen|tomorrow)\b[^.!?,;]{0,25})?"
+    r"(?:,\s*(?:cheers|thanks|thank you|bye|take care|have a (?:nice|good) (?:day|one)|danke|tschüss|ciao)\b)?\W*$"
+)
+
+
+def sees_off(text: str) -> bool:
+    """Whether ``text`` ends on a see-off ("see you then", "until then", "bis dann/Freitag/bald", "wir sehen
+    uns") and asks nothing: said once a slot is agreed, it closes the call as a goodbye does."""
+    if is_question(text):
+        return False
+    sentences = [
+        s for s in re.split(r"(?<=[.!?])\s+|,\s*(?=(?:see|until|till|bis|wir sehen)\b)", text.strip()) if s
+    ]
+    return bool(sentences) and bool(_SEE_OFF.match(sentences[-1]))
+
+
 # a business turning something down without naming a slot ("no mornings at all, I'm afraid")
 NEGATIVE = _rx(
     r"\b(no|not|nothing|none|afraid|unfortunately|sorry|can'?t|cannot|won'?t|leider|kein\w*|nicht|nichts)\b"

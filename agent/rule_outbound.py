@@ -41,6 +41,7 @@ class _Outbound(RuleTurn):
         self.asked = False
         self.side_question = False
         self.about_name = False  # the answers are about the user's name
+        self.goodbye = False  # the business says goodbye in this turn
 
     def t(self, key: str, **values: Any) -> str:
         """An outbound phrase (``outbound.<key>`` in ``prompts/<lang>/phrases.yaml``); ``{user}`` is filled."""
@@ -144,8 +145,9 @@ class _Outbound(RuleTurn):
         if not st.get("intro_done") or self._intro_not_heard(text):
             return self._intro(text)
         ag = self.ag
-        goodbye = _is_goodbye(text)
         booked = self.conv.outcome.status is Status.BOOKED
+        # "see you then", "bis dann" once a slot is agreed: the business closes the call as with a goodbye
+        goodbye = self.goodbye = _is_goodbye(text) or (bool(booked or ag.standing) and onlu.sees_off(text))
         offers = self._offers(self._continued(text))
         if booked and nlu.CALL_LATER.search(text):
             offers = []  # "call back tomorrow" after the booking names no slot
@@ -424,7 +426,7 @@ class _Outbound(RuleTurn):
         agreed = self.local(self.ag.standing or "")
         named = self._named(offers, agreed)
         timed = [w for w in offers if w.time is not None]
-        goodbye = _is_goodbye(text)
+        goodbye = self.goodbye or _is_goodbye(text)
         if named is None or named == agreed:
             if self.conv.outcome.status is Status.BOOKED and self.conv.outcome.appointment == named:
                 return [self.t("thanks")] if not goodbye else []
