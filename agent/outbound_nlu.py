@@ -125,6 +125,42 @@ ONLY_AT = _rx(
 )
 # more ways to say goodbye than agent.rule_nlu.GOODBYE
 GOODBYE_MORE = _rx(r"\b(cheerio|bye now|see ya|ciao|bis bald|mach'?s gut|schönen tag|wiederhören)\b")
+# the business does not give appointments at all: walk-in only ("We don't do appointments for men's haircuts,
+# it's walk-in only", "Termine machen wir nicht, einfach vorbeikommen")
+WALK_IN = _rx(
+    r"\b(walk[- ]?ins?\b(?! (are|is) (full|closed))|first come,? first serve[d]?|"
+    r"(don'?t|do not|doesn'?t|does not|never) (do|take|make|give|offer|book|use|work with) (any )?"
+    r"(appointments?|bookings?|reservations?)|"
+    r"no (appointments?|bookings?|reservations?) (needed|necessary|required)|"
+    r"no need (for|to make|to book) (an? )?(appointment|booking|reservation)|"
+    r"(appointments?|bookings?) (aren'?t|are not|isn'?t|is not) (needed|necessary|required)|"
+    r"(don'?t|do not|doesn'?t|does not|won'?t|will not) need (an? |to make an? |to book an? )?(appointment|booking|reservation)|"
+    r"(don'?t|do not|doesn'?t|does not|won'?t|will not) (need|have) to (book|make an appointment)"
+    r"(?=\s*[,.;!]|\s*$| for (that|this|it|him|her|haircuts?|cuts?)\b)|"
+    r"(come|walk|drop|pop) (\w+ ){0,3}without (an? )?(appointment|booking)|"
+    r"termine? (machen|vergeben|geben|nehmen) wir (gar |überhaupt )?(nicht|keine)\b(?! mehr)|"
+    r"wir (machen|vergeben|geben|nehmen) (gar |überhaupt )?keine termine\b(?! mehr)|keine terminvergabe|"
+    r"ohne termine?\b(?! (geht|läuft|klappt|ist) (bei uns )?(leider )?(nichts|nicht|es nicht|kaum))|"
+    r"(braucht|brauchen|benötigt|benötigen)( \w+){0,2} (keinen|gar keinen) termin|"
+    r"(kein|keinen) termin (nötig|notwendig|erforderlich)|"
+    r"laufkundschaft|wer zuerst kommt)"
+)
+# "just come by": a walk-in only while nothing is agreed (with a slot agreed it tells how to arrive)
+COME_BY = _rx(
+    r"\b((just|simply) (come|drop|pop|walk|stop|swing) (by|in|round|over|along)\b(?! (at|on) )|"
+    r"einfach (vorbei(kommen|schauen)|reinkommen|herkommen|kommen)|kommen sie (einfach|gerne?) (vorbei|rein|her)\b)"
+)
+
+
+def walk_in(text: str, agreed: bool = False) -> bool:
+    """Whether the business says it gives no appointments (:data:`WALK_IN`) or, while nothing is ``agreed``,
+    that one just comes by (:data:`COME_BY`); not as a question ("do I need an appointment?")."""
+    return any(
+        (WALK_IN.search(s) or (not agreed and COME_BY.search(s))) and not s.rstrip().endswith("?")
+        for s in re.split(r"(?<=[.!?])\s+", text.strip())
+    )
+
+
 # a sentence that only sees the other off until the appointment ("Perfect, see you then.", "Great, we'll see
 # him Friday.", "Alles klar, bis dann.", "Gut, wir sehen uns Freitag."): a goodbye once a slot is agreed
 _SEE_OFF = _rx(

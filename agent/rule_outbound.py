@@ -167,6 +167,8 @@ class _Outbound(RuleTurn):
             parts.append(self.t("ai"))
         elif (pending := self._pending_slot(text, offers)) is not None:
             parts += await self._tentative(pending)
+        elif not booked and not timed and onlu.walk_in(text, agreed=bool(ag.standing)):
+            return await self._walk_in()
         elif not booked and not ag.standing and not st.get("message_left") and onlu.offers_message(text):
             parts += await self._leave_message()
         elif self._takes_back(text):
@@ -300,6 +302,15 @@ class _Outbound(RuleTurn):
         await self.tools.leave_message(message=said)
         self.st["message_left"] = True
         return [said]
+
+    async def _walk_in(self) -> list[str]:
+        """The business gives no appointments, one just comes by ("it's walk-in only", "Termine machen wir
+        nicht, einfach vorbeikommen"): nothing to book, so the request ends (failed) with a summary that tells
+        the user so, and Lisa thanks the business and says goodbye."""
+        self.ag.withdraw()
+        await self.tools.report_no_availability(reason=self.t("walk_in_reason"))
+        await self.tools.end_conversation(reason="walk-in only, no appointment needed")
+        return [self.t("walk_in")]
 
     def _pending_slot(self, text: str, offers: list[When]) -> datetime | None:
         """The slot the business holds only until it has made sure of it itself ("Friday at four I can pencil
