@@ -125,6 +125,70 @@ ONLY_AT = _rx(
 )
 # more ways to say goodbye than agent.rule_nlu.GOODBYE
 GOODBYE_MORE = _rx(r"\b(cheerio|bye now|see ya|ciao|bis bald|mach'?s gut|schönen tag|wiederhören)\b")
+# the business does not give appointments at all: walk-in only ("We don't do appointments for men's haircuts,
+# it's walk-in only", "Termine machen wir nicht, einfach vorbeikommen")
+WALK_IN = _rx(
+    r"\b(walk[- ]?ins?\b(?! (are|is) (full|closed))|first come,? first serve[d]?|"
+    r"(don'?t|do not|doesn'?t|does not|never) (do|take|make|give|offer|book|use|work with) (any )?"
+    r"(appointments?|bookings?|reservations?)|"
+    r"no (appointments?|bookings?|reservations?) (needed|necessary|required)|"
+    r"no need (for|to make|to book) (an? )?(appointment|booking|reservation)|"
+    r"(appointments?|bookings?) (aren'?t|are not|isn'?t|is not) (needed|necessary|required)|"
+    r"(don'?t|do not|doesn'?t|does not|won'?t|will not) need (an? |to make an? |to book an? )?(appointment|booking|reservation)|"
+    r"(don'?t|do not|doesn'?t|does not|won'?t|will not) (need|have) to (book|make an appointment)"
+    r"(?=\s*[,.;!]|\s*$| for (that|this|it|him|her|haircuts?|cuts?)\b)|"
+    r"(come|walk|drop|pop) (\w+ ){0,3}without (an? )?(appointment|booking)|"
+    r"termine? (machen|vergeben|geben|nehmen) wir (gar |überhaupt )?(nicht|keine)\b(?! mehr)|"
+    r"wir (machen|vergeben|geben|nehmen) (gar |überhaupt )?keine termine\b(?! mehr)|keine terminvergabe|"
+    r"ohne termine?\b(?! (geht|läuft|klappt|ist) (bei uns )?(leider )?(nichts|nicht|es nicht|kaum))|"
+    r"(braucht|brauchen|benötigt|benötigen)( \w+){0,2} (keinen|gar keinen) termin|"
+    r"(kein|keinen) termin (nötig|notwendig|erforderlich)|"
+    r"laufkundschaft|wer zuerst kommt)"
+)
+# "just come by": a walk-in only while nothing is agreed (with a slot agreed it tells how to arrive)
+COME_BY = _rx(
+    r"\b((just|simply) (come|drop|pop|walk|stop|swing) (by|in|round|over|along)\b(?! (at|on) )|"
+    r"einfach (vorbei(kommen|schauen)|reinkommen|herkommen|kommen)|kommen sie (einfach|gerne?) (vorbei|rein|her)\b)"
+)
+
+
+def walk_in(text: str, agreed: bool = False) -> bool:
+    """Whether the business says it gives no appointments (:data:`WALK_IN`) or, while nothing is ``agreed``,
+    that one just comes by (:data:`COME_BY`); not as a question ("do I need an appointment?")."""
+    return any(
+        (WALK_IN.search(s) or (not agreed and COME_BY.search(s))) and not s.rstrip().endswith("?")
+        for s in re.split(r"(?<=[.!?])\s+", text.strip())
+    )
+
+
+# a sentence that only sees the other off until the appointment ("Perfect, see you then.", "Great, we'll see
+# him Friday.", "Alles klar, bis dann.", "Gut, wir sehen uns Freitag."): a goodbye once a slot is agreed
+_SEE_OFF = _rx(
+    r"^\W*(?:(?:ok|okay|great|perfect|lovely|wonderful|brilliant|excellent|fine|good|alright|all right|right|sure|"
+    r"super|fantastic|thanks|thank you|cheers|so|then|yes|yeah|well|and|gut|prima|perfekt|wunderbar|schön|"
+    r"alles klar|klar|in ordnung|danke|vielen dank|dankeschön|also|dann|ja|genau|na dann|sehr gut)\b\W*)*"
+    r"(?:(?:(?:we'?ll|i'?ll|we will|i will|we|i) )?(?:look forward to seeing|see|catch) (?:you|him|her|them)\b|"
+    r"(?:until|till|'?til) (?:then|\w+day)\b|speak soon\b|talk soon\b|"
+    r"bis (?:dann|später|nachher|bald|morgen|übermorgen|demnächst|nächste woche|zum \w+|(?:am )?\w+tag|mittwoch)\b|"
+    r"(?:wir|man) (?:sehen|sieht) (?:uns|sich)\b|(?:sehen wir uns|sieht man sich)\b|(?:wir )?freuen uns auf (?:sie|ihn|ihren besuch)\b)"
+    r"(?:\s+(?:then|on|at|in|next|this|soon|there|um|am|gegen|dann|nächste\w*|\d|one|two|three|four|five|six|seven|"
+    r"eight|nine|ten|eleven|twelve|eins|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|half|halb|quarter|"
+    r"viertel|\w+day|\w+tag|mittwoch|morgen|übermorgen|tomorrow)\b[^.!?,;]{0,25})?"
+    r"(?:,\s*(?:cheers|thanks|thank you|bye|take care|have a (?:nice|good) (?:day|one)|danke|tschüss|ciao)\b)?\W*$"
+)
+
+
+def sees_off(text: str) -> bool:
+    """Whether ``text`` ends on a see-off ("see you then", "until then", "bis dann/Freitag/bald", "wir sehen
+    uns") and asks nothing: said once a slot is agreed, it closes the call as a goodbye does."""
+    if is_question(text):
+        return False
+    sentences = [
+        s for s in re.split(r"(?<=[.!?])\s+|,\s*(?=(?:see|until|till|bis|wir sehen)\b)", text.strip()) if s
+    ]
+    return bool(sentences) and bool(_SEE_OFF.match(sentences[-1]))
+
+
 # a business turning something down without naming a slot ("no mornings at all, I'm afraid")
 NEGATIVE = _rx(
     r"\b(no|not|nothing|none|afraid|unfortunately|sorry|can'?t|cannot|won'?t|leider|kein\w*|nicht|nichts)\b"
@@ -251,6 +315,90 @@ def withdraws(text: str, strict: bool = False) -> bool:
         if WITHDRAWN.search(s) and not s.rstrip().endswith("?") and (not strict or _GONE.search(s)):
             return True
     return False
+
+
+# the business is shut or away on a day (or part of one): inventory, a staff outing, a holiday ("we're closed
+# that day", "we're not open on Fridays", "da haben wir zu", "da ist Betriebsausflug"); not the hour it closes
+# ("we close at six"), which :data:`agent.when.OWN_DAY` covers
+CLOSED = _rx(
+    r"\b(?:(?:we|they)(?:'re| are| will be|'ll be)|(?:i|she|he|it)(?:'m|'s| am| is| will be|'ll be)|"
+    r"the (?:salon|shop|store|practice|office|surgery|clinic|studio|place|team|whole team)(?:'s| is| will be))"
+    r"(?: \w+){0,2} (?:closed|shut|not open|not in|not here|not working|off|away)\b|"
+    r"\b(?:we|i|she|he|they) (?:don'?t|do not|doesn'?t|does not|won'?t|will not) (?:open|work)\b|"
+    r"\b(?:inventory|stock-?taking|stock-?take|staff (?:outing|party|training|day|trip)|team (?:day|outing|event|trip)|"
+    r"training day|(?:bank|public) holiday|a holiday|on holiday|day off)\b|"
+    r"\b(?:geschlossen|betriebsausflug|inventur|betriebsferien|ruhetag|feiertag|brückentag|fortbildung|schulung|"
+    r"teamtag|urlaub|nicht geöffnet|nicht offen)\b|"
+    r"\b(?:haben|hat|ist|sind)\b(?: \w+){0,4} zu\b(?! \w)|"
+    r"\b(?:sind|ist|bin)\b(?: \w+){0,3} (?:nicht da|nicht im haus|nicht im laden|nicht in der praxis)\b|"
+    r"\b(?:arbeiten|arbeitet|arbeite) (?:wir |sie |er |ich )?(?:\w+ )?nicht\b"
+)
+# a closure of another time than a day of a slot ("closed at weekends", "über Mittag zu")
+OTHER_CLOSING = _rx(
+    r"\b(weekends?|lunch\w*|midday|christmas|easter|new year|summer|winter|wochenende\w*|mittag\w*|"
+    r"weihnacht\w*|ostern|silvester|neujahr|sommer\w*|winter\w*)\b"
+)
+
+
+# what leads over to a closure after an offer ("…, oh wait, no,", "… ach nee, Moment,"); cut off, the offer
+# before it is read as said (a "no" at the end would read as taking it back with nothing heard after it)
+_LEAD_OVER = _rx(
+    r"(?:[\s,.;:!?…\-–—]|\b(?:no|nope|nah|nein|nee|ne|oh|ah|ach|hmm+|hm|um|uh|äh|ähm|wait|hold on|hang on|sorry|"
+    r"moment|warte|actually|eigentlich|well|na|also|ja|doch|i forgot|vergessen|entschuldigung|pardon)\b)*$"
+)
+
+
+def closure(text: str) -> tuple[str, str] | None:
+    """The first statement in ``text`` that the business is closed or away (:data:`CLOSED`): (what came
+    before it, without the words leading over, and the clause of the statement); None without one. A
+    question ("are you closed then?") is none."""
+    for m in CLOSED.finditer(text):
+        start = max(text.rfind(c, 0, m.start()) for c in ".!?…;,:—–") + 1
+        ends = [i for i in (text.find(c, m.end()) for c in ".!?…;,—–") if i >= 0]
+        end = min(ends) if ends else len(text)
+        sentence_end = re.search(r"[.!?]", text[m.end() :])
+        if sentence_end and sentence_end.group(0) == "?":
+            continue
+        return _LEAD_OVER.sub("", text[:start]), text[start:end]
+    return None
+
+
+# the business names a slot but has yet to make sure of it itself ("… but I have to confirm with my colleague
+# first", "pencilled in, not confirmed yet", "muss erst Rücksprache halten", "unter Vorbehalt", "vorläufig")
+PENDING = _rx(
+    r"\b(not (yet )?(confirmed|definite|final|fixed|certain)|(isn'?t|is not|aren'?t|are not) (confirmed|definite|"
+    r"final|fixed)|unconfirmed|tentative(ly)?|provisional(ly)?|(hold|pencil\w*|reserve|keep|block)\b[^.!?]{0,30}\bfor now|"
+    r"can'?t (promise|guarantee|confirm)|cannot (promise|guarantee|confirm)|"
+    r"(i|we)\b[^.!?]{0,25}\b(confirm|check|clear|double-?check|sort|run|ask|talk|speak)\b[^.!?]{0,30}\b"
+    r"(with|by|past)? ?(my|the|our) (colleague|boss|manager|owner|stylist|doctor|dentist|team|partner|supervisor)|"
+    r"(have|need|got) to (confirm|double-?check)|(confirm|double-?check)\w* (it |that |this )?first|"
+    r"(call|ring|phone|get back to) (you|him|her|them) (back )?(to|and) confirm|"
+    r"let me (double-?check|check|confirm|ask)[^.!?]{0,40}\b(and|then) (i'?ll )?(call|ring|get back|phone)|"
+    r"(muss|müsste|müssen|sollte)\b[^.!?]{0,50}\b(nachfragen|rückfragen|abklären|klären|absprechen|abstimmen|"
+    r"rückversichern|bestätigen lassen|(kollegin|kollegen|chef|chefin|ärztin|arzt|doktor|inhaber\w*|mit \w+ \w+) "
+    r"(fragen|sprechen|reden))|"
+    r"(erst|noch|zuerst|vorher)( \w+){0,3} (nachfragen|rückfragen|abklären|klären)|rücksprache|"
+    r"unter vorbehalt|vorbehaltlich|vorläufig|provisorisch|unverbindlich|ohne gewähr|"
+    r"noch nicht (ganz |hundertprozentig )?(fest|sicher|bestätigt|fix|definitiv|verbindlich)|"
+    r"(kann|könnte) (ich )?(es |das |ihnen )?(noch )?nicht (versprechen|zusagen|garantieren|fest zusagen))\b"
+)
+# the business will call back itself ("I'll ring you back", "ich melde mich", "wir rufen Sie zurück")
+CALLBACK_PROMISE = _rx(
+    r"\b((i|we|she|he|someone)( will|'ll)( \w+){0,2} (call|ring|phone)( (you|him|her|them))?( \w+)? back|"
+    r"(i|we)( will|'ll) (get back to you|let you know|be in touch)|"
+    r"(ich|wir) (rufe|rufen)( \w+){0,3} zurück|(ich|wir) (melde|melden) (mich|uns)|(melde|melden) (ich|wir) (mich|uns)|"
+    r"(ich|wir) (gebe|geben|sage|sagen)( \w+){0,2} bescheid|(gebe|geben|sage|sagen) (ich|wir)( \w+){0,2} bescheid)\b"
+    r"(?![^.!?]{0,20}\b(if|in case|should|falls|wenn|sollte)\b)"
+)
+
+
+def pending(text: str) -> bool:
+    """Whether the business holds a slot only until it has made sure of it itself: it says so
+    (:data:`PENDING`), or it will call back with no booking stated ("Freitag um vier könnte ich eintragen,
+    ich melde mich"; not "Friday at four is booked, I'll call you back if anything changes")."""
+    if PENDING.search(text):
+        return True
+    return bool(CALLBACK_PROMISE.search(text)) and not (nlu.CONFIRM.search(text) or CONFIRM_MORE.search(text))
 
 
 # the business offers to pass a message on rather than book ("I can pass on a message and she'll ring you

@@ -41,6 +41,7 @@ class _Outbound(RuleTurn):
         self.asked = False
         self.side_question = False
         self.about_name = False  # the answers are about the user's name
+        self.goodbye = False  # the business says goodbye in this turn
 
     def t(self, key: str, **values: Any) -> str:
         """An outbound phrase (``outbound.<key>`` in ``prompts/<lang>/phrases.yaml``); ``{user}`` is filled."""
@@ -144,8 +145,9 @@ class _Outbound(RuleTurn):
         if not st.get("intro_done") or self._intro_not_heard(text):
             return self._intro(text)
         ag = self.ag
-        goodbye = _is_goodbye(text)
         booked = self.conv.outcome.status is Status.BOOKED
+        # "see you then", "bis dann" once a slot is agreed: the business closes the call as with a goodbye
+        goodbye = self.goodbye = _is_goodbye(text) or (bool(booked or ag.standing) and onlu.sees_off(text))
         offers = self._offers(self._continued(text))
         if booked and nlu.CALL_LATER.search(text):
             offers = []  # "call back tomorrow" after the booking names no slot
@@ -163,6 +165,10 @@ class _Outbound(RuleTurn):
 
         if nlu.AI_QUESTION.search(text):
             parts.append(self.t("ai"))
+        elif (pending := self._pending_slot(text, offers)) is not None:
+            parts += await self._tentative(pending)
+        elif not booked and not timed and onlu.walk_in(text, agreed=bool(ag.standing)):
+            return await self._walk_in()
         elif not booked and not ag.standing and not st.get("message_left") and onlu.offers_message(text):
             parts += await self._leave_message()
         elif self._takes_back(text):
@@ -184,7 +190,12 @@ class _Outbound(RuleTurn):
             await self.tools.report_no_availability(reason=text[:160])
             day = nlu.preferred_day_phrase(self.request.preferred_time if self.request else "", self.lang)
             parts.append(self.t("no_availability", day=day))
-        elif nlu.CALL_LATER.search(text) and not booked and not _confirms(text):
+        elif (
+            nlu.CALL_LATER.search(text)
+            and not booked
+            and not _confirms(text)
+            and not (st.get("message_left") and onlu.CALLBACK_PROMISE.search(text))  # "yes, we'll call back"
+        ):
             when = nlu.safe_parse_when(text, self.now, self.lang)
             later = (when.text if when is not None and when.text else "") or self.t("later")
             ag.withdraw()
@@ -292,6 +303,41 @@ class _Outbound(RuleTurn):
         self.st["message_left"] = True
         return [said]
 
+    async def _walk_in(self) -> list[str]:
+        """The business gives no appointments, one just comes by ("it's walk-in only", "Termine machen wir
+        nicht, einfach vorbeikommen"): nothing to book, so the request ends (failed) with a summary that tells
+        the user so, and Lisa thanks the business and says goodbye."""
+        self.ag.withdraw()
+        await self.tools.report_no_availability(reason=self.t("walk_in_reason"))
+        await self.tools.end_conversation(reason="walk-in only, no appointment needed")
+        return [self.t("walk_in")]
+
+    def _pending_slot(self, text: str, offers: list[When]) -> datetime | None:
+        """The slot the business holds only until it has made sure of it itself ("Friday at four I can pencil
+        him in, but I have to confirm with my colleague first", "Freitag um vier könnte ich eintragen, ich
+        melde mich"): the one it names, or, when it says so plainly (:data:`agent.outbound_nlu.PENDING`),
+        the one Lisa said yes to; None otherwise."""
+        if self.st.get("tentative") or not onlu.pending(text):
+            return None
+        for w in offers:
+            start = self._slot_from(w) if w.time is not None else None
+            if start is not None:
+                return start
+        if self.ag.standing and onlu.PENDING.search(text):
+            return self.local(self.ag.standing)
+        return None
+
+    async def _tentative(self, start: datetime) -> list[str]:
+        """A slot held until the business has made sure of it: nothing is accepted or booked (a booking
+        before is undone), the request waits for the business's call, and Lisa says so, with no yes in it."""
+        self.ag.offer([start])
+        self.ag.withdraw()
+        await self.tools.note_tentative_slot(start=start)
+        self.st["tentative"] = iso_minute(start)
+        self.st["message_left"] = True  # as with a message left: the business calls back
+        phone = self.request.callback_number if self.request else ""
+        return [self.t("tentative", when=self.spoken(start), phone=phone)]
+
     def _asks_something_else(self, text: str) -> bool:
         """Whether the business, instead of answering Lisa's question, asks one of its own ("Okay, sorry —
         is she insured privately?"): a new request, no "no" to what she asked (class 7)."""
@@ -391,7 +437,7 @@ class _Outbound(RuleTurn):
         agreed = self.local(self.ag.standing or "")
         named = self._named(offers, agreed)
         timed = [w for w in offers if w.time is not None]
-        goodbye = _is_goodbye(text)
+        goodbye = self.goodbye or _is_goodbye(text)
         if named is None or named == agreed:
             if self.conv.outcome.status is Status.BOOKED and self.conv.outcome.appointment == named:
                 return [self.t("thanks")] if not goodbye else []
@@ -476,15 +522,17 @@ class _Outbound(RuleTurn):
         ag, st = self.ag, self.st
         on_table = set(ag.offered) | set(_as_list(st.get("declined")))
         on_table |= {s for s in (ag.accepted, (ag.unsure or {}).get("agreed")) if s}
+        shut = self._shut(text)  # "Friday at three. Oh wait, we're closed that day."
         gone, fresh = [], []
         for clause in onlu.clauses(text):
             taken_back = onlu.withdraws(clause)
             for w in self._offers(clause):
                 s = self._slot_from(w) if w.time is not None else None
-                if s is not None and (taken_back or iso_minute(s) in on_table):
+                if s is not None and (taken_back or iso_minute(s) in on_table or iso_minute(s) in shut):
                     gone.append(iso_minute(s))  # a slot named as gone is never an offer
                 elif s is not None:
                     fresh.append(w)
+        gone += [s for s in shut if s not in gone]
         if not gone:
             gone = [s for s in (ag.accepted, (ag.unsure or {}).get("agreed")) if s]
             gone = gone or _as_list(st.get("declined"))
@@ -495,6 +543,10 @@ class _Outbound(RuleTurn):
                 st.pop("declined")
         if not ag.standing:
             self.tools.release_outbound_booking()  # a booking recorded before is undone
+        preferred = self.tools.preferred_window()
+        closed_on_wish = any(self.local(s).date() in (preferred.days() if preferred else []) for s in shut)
+        if closed_on_wish:
+            st["declined_once"] = True  # the wished day is closed: the next offer is taken as it comes
         if fresh and not goodbye:
             return await self._offer(fresh)
         if ag.standing:
@@ -504,17 +556,48 @@ class _Outbound(RuleTurn):
             return [self.t("withdrawn_bye")]
         self.asked = True
         st["declined_once"] = True  # asked once: the next offer is taken as it comes
+        if closed_on_wish:
+            return [self.t("withdrawn_ask_no_time")]  # not the closed day again
         return [self._ask_wish("withdrawn_ask", "withdrawn_ask_no_time")]
 
     def _takes_back(self, text: str) -> bool:
         """Whether the business takes back a slot: the one Lisa said yes to, one it names as gone ("Friday
-        at nine is no longer free", never an offer), or, while Lisa asked for better, those it offered."""
+        at nine is no longer free", never an offer), one it says it is closed at (see :meth:`_shut`), or,
+        while Lisa asked for better, those it offered."""
         if (self.ag.standing or self.ag.unsure) and onlu.withdraws(text):
+            return True
+        if self._shut(text):
             return True
         for clause in onlu.clauses(text):
             if onlu.withdraws(clause) and any(w.time is not None for w in self._offers(clause)):
                 return True
         return bool(self.st.get("declined")) and onlu.withdraws(text, strict=True)
+
+    def _shut(self, text: str) -> list[str]:
+        """Slots the business names and then says it is closed or away at, in the same breath ("Friday at
+        three. Oh, hold on — we're closed that day for inventory.", "Freitag um drei … nein, da ist
+        Betriebsausflug."), or, when it names none before, the slot being talked about ("Oh wait, we're
+        closed on Fridays."): ISO minutes. A closure of another day or hour takes nothing back ("Friday at
+        three; we're closed on Saturdays", "… I'm off at five")."""
+        cut = onlu.closure(text)
+        if cut is None:
+            return []
+        head, said = cut
+        slots = [
+            s for w in self._offers(head) if w.time is not None and (s := self._slot_from(w)) is not None
+        ]
+        talked = self.ag.standing or (self.ag.unsure or {}).get("agreed")
+        if not slots and talked:
+            slots = [self.local(talked)]
+        if not slots:
+            return []
+        when = nlu.safe_parse_when(said, self.now, self.lang)
+        if when is None or when.is_empty:
+            if onlu.OTHER_CLOSING.search(said):
+                return []
+            last = slots[-1].date()  # "that day", "da": the day named last
+            return [iso_minute(s) for s in slots if s.date() == last]
+        return [iso_minute(s) for s in slots if _closed_at(when, s, nlu.bare_weekday(said))]
 
     def _drop_unsure(self) -> None:
         """Forget an unsettled confirmation: a slot booked before stays agreed, otherwise nothing does."""
@@ -753,6 +836,19 @@ def _is_goodbye(text: str) -> bool:
     if nlu.ANYTHING_ELSE.search(text):
         return False
     return bool(nlu.GOODBYE.search(text) or onlu.GOODBYE_MORE.search(text))
+
+
+def _closed_at(when: When, slot: datetime, weekly: bool) -> bool:
+    """Whether a closure said for ``when`` covers ``slot``: its day (the weekday when ``weekly``: "we're
+    closed on Fridays") and, when the closure names an hour or a part of the day, the slot's time in it."""
+    days = when.days()
+    if days and slot.date() not in days and not (weekly and slot.weekday() in {d.weekday() for d in days}):
+        return False
+    if when.time is not None:
+        return when.time == slot.time().replace(tzinfo=None)
+    if when.earliest is not None and slot.time().replace(tzinfo=None) < when.earliest:
+        return False
+    return not (when.latest is not None and slot.time().replace(tzinfo=None) >= when.latest)
 
 
 def _as_list(value: Any) -> list[str]:

@@ -660,6 +660,28 @@ class Toolbox:
         self._event("message_left", summary)
         return {"ok": True, "summary": summary}
 
+    async def note_tentative_slot(self, start: datetime | str) -> dict[str, Any]:
+        """Outbound: the business holds ``start`` only until it has made sure of it itself ("… but I have to
+        confirm with my colleague first, I'll call you back"): nothing is booked (a booking recorded before
+        is undone) and the request waits for the business's call, its summary naming the slot."""
+        self._require_mode(False, "note_tentative_slot")
+        moment = self._moment(start)
+        if moment is None:
+            raise ToolError("start: must not be empty")
+        self.release_outbound_booking()
+        place = str(self.conv.slots.get("callee") or "").strip()
+        when = summary_datetime(moment, self.lang)
+        if self._de():
+            who = place or "Die Praxis"
+            summary = f"{who} hat {when} vorläufig vorgemerkt, noch nicht bestätigt; Rückruf erwartet."
+        else:
+            who = place or "The business"
+            summary = f"{who} pencilled in {when}, not confirmed yet; they will call back."
+        self._set_outcome(Status.WAITING_FOR_CALLBACK, summary)
+        self.conv.slots["tentative"] = iso(moment)
+        self._event("slot_tentative", summary)
+        return {"ok": True, "summary": summary}
+
     @_reports_errors
     async def report_no_availability(self, reason: str | None = None) -> dict[str, Any]:
         """Outbound: the business has nothing suitable; the request fails with the reason."""
