@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 FORWARDED_EVENTS = (
     "booking_in_progress",
     "booking_confirmed",
+    "slot_tentative",  # the business holds a slot until it has confirmed it itself (and calls back)
     # before the person (agent/call_situations.py): phone menus, screeners, mailboxes, holding
     "phone_menu",
     "phone_menu_failed",
