@@ -582,6 +582,7 @@ class _Inbound(RuleTurn):
             b["asked"] = "when"
             return [self.t("past"), self.t("ask_when_again")]
 
+        when = self._in_named_week(text, when)
         choice = self._pick(text, when)
         if choice is not None:
             options = b.pop("options")
@@ -654,6 +655,30 @@ class _Inbound(RuleTurn):
         if _NOT_A_CHOICE.search(text):
             return None
         return pick_offered(text, options)
+
+    def _in_named_week(self, text: str, when: When | None) -> When | None:
+        """A bare weekday ("Tuesday at ten then", "how about Wednesday afternoon", "lieber Mittwoch") in the later
+        week the caller named before ("next week", "the week after next", "in two weeks", "the week of the 7th",
+        "übernächste Woche"), in whatever turn and whatever Lisa offered meanwhile, not the nearest such
+        weekday. The week is kept in ``week`` (its Monday) until a day or week is said that names another
+        ("this Friday", "tomorrow", "diese Woche", "December 3rd")."""
+        st = self.st
+        if when is None or (when.day is None and when.first_day is None):
+            return when  # a time alone ("at ten then") keeps the week
+        if nlu.bare_weekday(text):
+            week = date.fromisoformat(st["week"]) if st.get("week") else None
+            if week is None or week <= self.now.date() - timedelta(days=self.now.weekday()):
+                return when  # no week named, or one that has come by now
+            moved = nlu.weekday_in_week(text, week, self.now, self.lang)
+            if moved is None:
+                return when
+            return replace(when, day=moved.day, first_day=moved.first_day, last_day=moved.last_day)
+        monday = nlu.named_week(text, when, self.now)
+        if monday is not None:
+            st["week"] = monday.isoformat()
+        else:
+            st.pop("week", None)
+        return when
 
     def _same_weekday(self, text: str, when: When) -> When:
         """A bare weekday ("then book me Tuesday at ten") while another date of that weekday is being talked

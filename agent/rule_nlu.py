@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from agent.conversation import BookingRequest
@@ -94,6 +94,42 @@ def bare_weekday(text: str) -> bool:
     """Whether ``text`` names a weekday without saying which week or date ("Tuesday at ten", not "next
     Tuesday", "Tuesday the 1st", "Dienstag, 1. Dezember")."""
     return bool(_WEEKDAY.search(text)) and not _DAY_QUALIFIER.search(text)
+
+
+# words that name a week rather than one day: "next week", "übernächste Woche", "in two weeks", "the week of
+# the 7th", "next Tuesday" / "nächsten Dienstag" (a weekday of next calendar week), "in 10 Tagen"
+_NAMES_WEEK = _rx(
+    r"\b(?:weeks?|wochen?|weekends?|wochenenden?)\b|"
+    r"\b(?:next|nächste[nmrs]?|übernächste[nmrs]?)\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag)\b|"
+    r"\bin\s+\S+\s+(?:days|tagen)\b"
+)
+
+
+def named_week(text: str, when: When, now: datetime) -> date | None:
+    """The Monday of the later week ``text`` names with the day or days it wishes (``when``): "an appointment
+    next week", "the week after next", "in two weeks", "the week of the 7th", "nächsten Dienstag",
+    "übernächste Woche"; None when it names a day or span without a week ("tomorrow", "this Friday", "December
+    3rd", "next month") or the week running now ("diese Woche Freitag")."""
+    day = when.day or when.first_day
+    if day is None or not _NAMES_WEEK.search(text):
+        return None
+    monday = day - timedelta(days=day.weekday())
+    return monday if monday > now.date() - timedelta(days=now.weekday()) else None
+
+
+def weekday_in_week(text: str, monday: date, now: datetime, lang: str) -> When | None:
+    """What a bare weekday answer ("Tuesday at ten then", "lieber Mittwoch", "Monday to Wednesday") wishes
+    when it is said of the week of ``monday``: read as on the Sunday before that week, so that its weekdays
+    fall in it; None when it names no day in that week."""
+    eve = datetime.combine(monday - timedelta(days=1), now.timetz())
+    moved = wished_when(text, eve, lang)
+    if moved is None or (moved.day is None and moved.first_day is None):
+        return None
+    days = moved.days()
+    if not days or days[0] < monday or days[-1] > monday + timedelta(days=6):
+        return None
+    return moved
 
 
 _WISH = _rx(
