@@ -26,6 +26,7 @@ from agent.conversation import Conversation, Status
 from agent.outcome_check import names_slot, settle
 from agent.phrases import phrase
 from agent.rule_turn import RuleTurn, capital
+from agent.tools import summary_datetime
 from agent.when import When, offer_taken_back, parse_bare_time, parse_offers, say_day, say_time
 
 log = logging.getLogger(__name__)
@@ -283,10 +284,10 @@ class _Outbound(RuleTurn):
                 st["way_out_again"] = True
                 return [self._ask_wish("way_out_again", "way_out_again_no_time")]
             await self.tools.request_callback(when=self.t("later"))
-            await self.tools.end_conversation(reason="the business had no time to book")
+            await self.tools.end_conversation(reason=self.t("reason_no_time"))
             return [self.t("way_out_bye")]
         if st["misses"] >= 3:
-            await self.tools.end_conversation(reason="could not understand the business")
+            await self.tools.end_conversation(reason=self.t("reason_not_understood"))
             return [self.t("give_up")]
         if nlu.HOW_CAN_I_HELP.search(text) or st["misses"] == 1:
             return [self._restate()]
@@ -309,7 +310,7 @@ class _Outbound(RuleTurn):
         the user so, and Lisa thanks the business and says goodbye."""
         self.ag.withdraw()
         await self.tools.report_no_availability(reason=self.t("walk_in_reason"))
-        await self.tools.end_conversation(reason="walk-in only, no appointment needed")
+        await self.tools.end_conversation(reason=self.t("walk_in_reason"))
         return [self.t("walk_in")]
 
     def _pending_slot(self, text: str, offers: list[When]) -> datetime | None:
@@ -552,7 +553,7 @@ class _Outbound(RuleTurn):
         if ag.standing:
             return [] if goodbye else [self.t("still_accept", when=self.spoken(self.local(ag.standing)))]
         if goodbye:
-            await self.tools.end_conversation(reason="the business withdrew the slot and said goodbye")
+            await self.tools.end_conversation(reason=self.t("reason_withdrawn"))
             return [self.t("withdrawn_bye")]
         self.asked = True
         st["declined_once"] = True  # asked once: the next offer is taken as it comes
@@ -639,9 +640,11 @@ class _Outbound(RuleTurn):
             agreed, heard = self.local(ag.unsure["agreed"]), self.local(ag.unsure["heard"])
             parts.append(self.t("unsure_bye", when=self.spoken(agreed)))
             ag.withdraw()
-            await self.tools.end_conversation(
-                reason=f"the time was not confirmed ({iso_minute(agreed)} or {iso_minute(heard)})"
-            )
+            said_times = {
+                "agreed": summary_datetime(agreed, self.lang),
+                "heard": summary_datetime(heard, self.lang),
+            }
+            await self.tools.end_conversation(reason=self.t("reason_unsure", **said_times))
             return parts
         elif self.conv.outcome.status is Status.BOOKED and self.conv.outcome.appointment is not None:
             slot = self.conv.outcome.appointment
@@ -651,10 +654,10 @@ class _Outbound(RuleTurn):
                 parts.append(self.t("bye"))
         else:
             parts.append(self.t("bye"))
-        reason = "the business said goodbye"
-        if self.conv.outcome.status is Status.BOOKED:
-            reason = "booked; the business said goodbye"
-        await self.tools.end_conversation(reason=reason)
+        booked_now = self.conv.outcome.status is Status.BOOKED
+        await self.tools.end_conversation(
+            reason=self.t("reason_booked_goodbye" if booked_now else "reason_goodbye")
+        )
         return parts
 
     def _accept_nearest(self, slots: list[datetime]) -> list[str]:
