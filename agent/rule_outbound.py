@@ -31,6 +31,15 @@ from agent.when import When, offer_taken_back, parse_bare_time, parse_offers, sa
 
 log = logging.getLogger(__name__)
 
+_EMAIL_QUESTION = re.compile(r"\b(e-?mail|mail)", re.IGNORECASE)
+# where a question may start after a slot ("Friday at three works. Can I …", "Freitag geht, wie ist …")
+_QUESTION_CUT = re.compile(
+    r"(?<=[.!?])\s+|,\s*(?=(?:and|und)\b)|[,;:–-]\s*(?=(?:and |und |also |so )?(?:can|could|may|what|what's|which|how|who|whose|"
+    r"do|does|is|are|would|will|haben|hätten|können|könnten|kann|wie|was|wer|welche\w*|wo|darf|dürfte|"
+    r"gibt|geben)\b)",
+    re.IGNORECASE,
+)
+
 
 class _Outbound(RuleTurn):
     """One turn of an outbound booking call."""
@@ -237,6 +246,8 @@ class _Outbound(RuleTurn):
         answers = self._answer_questions(text, bool(parts))
         if self.asked:  # Lisa asks something herself: only the name goes with it
             answers = answers if self.about_name else []
+        elif parts and not answers:
+            parts += self._answers_beside_slots(text)  # "Friday at three works. Can I have a number for him?"
         if answers and not parts and not goodbye and self.side_question:
             answers += self._go_on()
         parts = answers + parts
@@ -762,10 +773,16 @@ class _Outbound(RuleTurn):
         if onlu.PURPOSE_QUESTION.search(text) and onlu.is_question(text):
             purpose = nlu.purpose(self.request, self.lang) if self.request else ""
             return [self.t("purpose", purpose=purpose)] if purpose else []
+        if onlu.DURATION_QUESTION.search(text) and onlu.is_question(text):
+            took = onlu.duration(f"{self.request.title}. {self.request.description}") if self.request else ""
+            return [self.t("duration", duration=took)] if took else [self.t("dont_know")]
         if onlu.PREFERENCE_QUESTION.search(text) and onlu.is_question(text):
             self.side_question = False
             return [self._preference()]
         if nlu.PRIVATE_QUESTION.search(text) and not onlu.BRING_QUESTION.search(text):
+            email = str((self.request.user_profile if self.request else {}).get("email") or "").strip()
+            if email and _EMAIL_QUESTION.search(text):
+                return [self.t("email", email=email)]  # the request gives it: said; nothing else is
             return [self.t("private")]
         if onlu.BRING_QUESTION.search(text) and onlu.is_question(text):
             return [self.t("bring")]
@@ -775,6 +792,24 @@ class _Outbound(RuleTurn):
         if nlu.PHONE_QUESTION.search(text):
             return [self.t("phone", phone=self.request.callback_number)] if self.request else []
         return self._paraphrased_question(text)
+
+    def _answers_beside_slots(self, text: str) -> list[str]:
+        """Answers to the questions the business asks in the same breath as a slot Lisa takes or it confirms
+        ("Friday at three works. Can I have a phone number for him?", "Freitag um drei geht. Wie ist sein
+        Geburtsdatum?"): each question sentence that names no time is answered as if asked alone (what the
+        request tells: the callback number, the name, what it is for; what it does not, Lisa does not know)
+        and the answers follow what Lisa said about the slot."""
+        side, about = self.side_question, self.about_name
+        answers: list[str] = []
+        for sentence in _QUESTION_CUT.split(text):
+            sentence = sentence.strip()
+            if not sentence or not onlu.is_question(sentence) or self._offers(sentence):
+                continue
+            for answer in self._answer_questions(sentence, False):
+                if answer not in answers:
+                    answers.append(answer)
+        self.side_question, self.about_name = side, about
+        return answers
 
     def _paraphrased_question(self, text: str) -> list[str]:
         """A question the patterns missed, matched by meaning (:mod:`agent.outbound_questions`, class 6):
