@@ -52,6 +52,7 @@ class _Outbound(RuleTurn):
         self.side_question = False
         self.about_name = False  # the answers are about the user's name
         self.goodbye = False  # the business says goodbye in this turn
+        self.patterns_only = False  # questions beside an offer: matched by the patterns only, not by meaning
 
     def t(self, key: str, **values: Any) -> str:
         """An outbound phrase (``outbound.<key>`` in ``prompts/<lang>/phrases.yaml``); ``{user}`` is filled."""
@@ -244,8 +245,8 @@ class _Outbound(RuleTurn):
             st["talk"] = st.get("talk", 0) + (len(text.split()) >= 4)
             return [self._ask_wish("noted", "noted_no_time")]
         answers = self._answer_questions(text, bool(parts))
-        if self.asked:  # Lisa asks something herself: only the name goes with it
-            answers = answers if self.about_name else []
+        if self.asked:  # Lisa asks something herself: only the name goes with it, and what is asked beside
+            answers = answers if self.about_name else self._answers_beside_slots(text)
         elif parts and not answers:
             parts += self._answers_beside_slots(text)  # "Friday at three works. Can I have a number for him?"
         if answers and not parts and not goodbye and self.side_question:
@@ -791,7 +792,7 @@ class _Outbound(RuleTurn):
         self.side_question = False
         if nlu.PHONE_QUESTION.search(text):
             return [self.t("phone", phone=self.request.callback_number)] if self.request else []
-        return self._paraphrased_question(text)
+        return [] if self.patterns_only else self._paraphrased_question(text)
 
     def _answers_beside_slots(self, text: str) -> list[str]:
         """Answers to the questions the business asks in the same breath as a slot Lisa takes or it confirms
@@ -801,13 +802,19 @@ class _Outbound(RuleTurn):
         and the answers follow what Lisa said about the slot."""
         side, about = self.side_question, self.about_name
         answers: list[str] = []
+        self.patterns_only = (
+            True  # a choice among the slots ("which one would he prefer?") is no such question
+        )
         for sentence in _QUESTION_CUT.split(text):
             sentence = sentence.strip()
             if not sentence or not onlu.is_question(sentence) or self._offers(sentence):
                 continue
+            if onlu.PREFERENCE_QUESTION.search(sentence):
+                continue
             for answer in self._answer_questions(sentence, False):
                 if answer not in answers:
                     answers.append(answer)
+        self.patterns_only = False
         self.side_question, self.about_name = side, about
         return answers
 

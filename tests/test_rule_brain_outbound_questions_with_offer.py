@@ -122,7 +122,7 @@ ABOUT = {
     ],
     "de": [
         ("Freitag um drei ist frei. Worum geht es denn?", "Herrenhaarschnitt"),
-        ("Freitag um drei geht. Was soll gemacht werden?", "Herrenhaarschnitt"),
+        ("Freitag um drei geht. Was für eine Behandlung braucht er?", "Herrenhaarschnitt"),
         ("Freitag um drei geht, wie lange dauert das denn?", "etwa 30 Minuten"),
         ("Freitag um drei hätte ich. Wie viel Zeit brauchen Sie?", "etwa 30 Minuten"),
         ("Freitag um 15 Uhr ist frei. Wie lange wird das dauern?", "etwa 30 Minuten"),
@@ -201,3 +201,54 @@ async def test_an_offer_asked_as_a_question_only_gets_the_yes(lang, said):
     call, reply = await offered(lang, said)
     accepted(call, reply, lang)
     assert reply.count(".") <= 2 and NUMBER not in reply and "Max Mustermann" not in reply
+
+
+CHOICE = {
+    "en": [
+        "I have Friday at two or at four, which one?",
+        "Friday at three or four, which would he prefer?",
+        "Friday at two or at four, which one would suit him better?",
+        "Friday at three or at four, what time suits him?",
+        "I could do Friday at two or four. Which do you want?",
+    ],
+    "de": [
+        "Ich hätte Freitag um zwei oder um vier, was ist Ihnen lieber?",
+        "Freitag um zwei oder um vier, welcher ist ihm lieber?",
+        "Freitag um drei oder um vier, was passt ihm besser?",
+        "Ich hätte Freitag um zwei oder um vier. Welche Uhrzeit möchten Sie?",
+        "Freitag um drei oder vier, wann würde es ihm passen?",
+    ],
+}
+
+
+@pytest.mark.parametrize(("lang", "said"), cases(CHOICE))
+async def test_a_choice_among_the_offers_is_answered_by_the_pick_alone(lang, said):
+    call, reply = await offered(lang, said)
+    day = {"en": "Friday, November 27 at ", "de": "Freitag, 27. November um "}[lang]
+    thanks = {"en": "would be great, thank you.", "de": "wäre prima, vielen Dank."}[lang]
+    assert reply.startswith(day) and reply.endswith(thanks), reply  # the pick, nothing more
+
+
+TOO_EARLY_AND_ASK = {
+    "en": [
+        "Friday at ten works. Can I have a phone number for him?",
+        "Friday at 10 am is free. What's the best number to reach him?",
+        "I have Friday at ten, and what's his phone number?",
+        "Friday at ten is available. Could I get a contact number?",
+        "We could do Friday at ten. Is there a number we can call him on?",
+    ],
+    "de": [
+        "Freitag um zehn geht. Haben Sie eine Telefonnummer für ihn?",
+        "Freitag um 10 Uhr ist frei. Unter welcher Nummer ist er erreichbar?",
+        "Freitag um zehn hätte ich, wie ist seine Telefonnummer?",
+        "Freitag um zehn ginge. Können Sie mir eine Rückrufnummer geben?",
+        "Freitag 10 Uhr wäre frei. Wie können wir ihn telefonisch erreichen?",
+    ],
+}
+
+
+@pytest.mark.parametrize(("lang", "said"), cases(TOO_EARLY_AND_ASK))
+async def test_an_offer_that_does_not_fit_still_gets_its_question_answered(lang, said):
+    call, reply = await offered(lang, said)
+    assert NUMBER in reply and reply.rstrip().endswith("?"), reply  # the number, then Lisa asks for better
+    assert call.conv.state["agreement"].get("accepted") is None
