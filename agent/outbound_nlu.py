@@ -99,6 +99,10 @@ PREFERENCE_QUESTION = _rx(
     r"(you|he|she|they|it)|any (particular|preferred) (day|time)|preference|prefer\w*|"
     r"wann (hätten|möchten|wollen|würde|passt|soll|darf|kann)|welche[nrm]? (tag|uhrzeit|zeit)|wunsch\w*|wünsch\w*)\b"
 )
+DURATION_QUESTION = _rx(
+    r"\b(how long (will|would|does|do|is|should|'ll)\b|how much time|how many (minutes|hours)|duration|"
+    r"wie lange (dauert|braucht|wird|soll|ist)|wie viel zeit|wieviel zeit|wie viele (minuten|stunden)|dauer\b)"
+)
 HOLD_MORE = _rx(
     r"\b((can|could|would) you (please )?hold|hold (for )?(a|one) (moment|second|sec|minute)|please hold|"
     r"give me (a|one) (second|moment|sec|minute)|bear with me|bleiben sie (bitte )?dran|kurz warten|"
@@ -459,3 +463,18 @@ def name_read_back(text: str, name: str) -> str | None:
         if near and _letters(w) not in given:
             return "wrong"
     return None
+
+
+_DURATION = re.compile(
+    r"\b((?:about|around|roughly|approximately|ca\.|circa|etwa|ungefähr|rund)\s+)?"
+    r"(\d+(?:[.,]\d+)?|an?|one|half an|eine[rn]?|einer halben)\s*"
+    r"(minutes?|mins?|hours?|hrs?|minuten|min\.?|stunden?|std\.?)(?=\W|$)",
+    re.IGNORECASE,
+)
+
+
+def duration(request_text: str) -> str:
+    """How long the appointment takes as the request says it ("about 30 minutes", "etwa 30 Minuten"); empty
+    when it says nothing about it."""
+    m = _DURATION.search(request_text)
+    return m.group(0).strip() if m else ""

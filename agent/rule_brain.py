@@ -192,7 +192,7 @@ class _Inbound(RuleTurn):
             parts = await self._message(text, started=pending != "message")
             if goodbye and st.get("pending") in ("message_phone", "anything_else"):
                 st["message"] = {}
-                parts = [parts[0].rsplit(". ", 1)[0] + ".", await self._farewell("goodbye after a message")]
+                parts = [parts[0].rsplit(". ", 1)[0] + ".", await self._farewell("reason_bye_after_message")]
             return parts
         if pending == "callback" or nlu.CALLBACK.search(text):
             return await self._callback(text, started=pending != "callback")
@@ -212,14 +212,14 @@ class _Inbound(RuleTurn):
             and not nlu.YES.search(text)
             and not books
         ):
-            return [await self._farewell("caller left during the booking")]
+            return [await self._farewell("reason_left_booking")]
         if books or pending == "booking" or (when and has_when and (when.day or when.time or when.first_day)):
             parts = await self._booking(text, when if has_when else None)
             if goodbye and st.get("pending") != "booking":
-                parts.append(await self._farewell("goodbye after booking"))
+                parts.append(await self._farewell("reason_bye_after_booking"))
             return parts
         if goodbye or (pending == "anything_else" and nlu.NO.search(text)):
-            return [await self._farewell("caller said goodbye")]
+            return [await self._farewell("reason_bye")]
         if pending == "anything_else" and nlu.YES.search(text) and len(low.split()) <= 3:
             st["pending"] = None
             return [self.t("what_else")]
@@ -236,7 +236,8 @@ class _Inbound(RuleTurn):
         return [self.t("not_understood")]
 
     async def _farewell(self, reason: str) -> str:
-        await self.tools.end_conversation(reason=reason)
+        """The goodbye; ``reason`` names the phrase that says why the call ended (in the caller's language)."""
+        await self.tools.end_conversation(reason=self.t(reason))
         self.st["pending"] = None
         return self.t("farewell_chat" if self.conv.mode is Mode.CHAT else "farewell")
 
@@ -380,14 +381,14 @@ class _Inbound(RuleTurn):
             st["pending"] = "anything_else"
             parts = [self.t("phone_noted", phone=phone)]
             if goodbye:
-                parts = [await self._farewell("goodbye after a message")]
+                parts = [await self._farewell("reason_bye_after_message")]
             return parts
         heard = None if phone else nlu.name_answer(text)
         if heard and msg.get("name") and set(heard.lower().split()) & set(msg["name"].lower().split()):
             return [self.t("ask_phone")]  # "Park" (the name again, never parking) to "Which number …?"
         st["message"] = {}
         if goodbye:
-            return [await self._farewell("caller said goodbye")]
+            return [await self._farewell("reason_bye")]
         declines = (
             nlu.NO.search(text) or nlu.YES.search(text) or nlu.PASS_ON.search(text) or nlu.THANKS.search(text)
         )

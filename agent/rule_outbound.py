@@ -26,9 +26,19 @@ from agent.conversation import Conversation, Status
 from agent.outcome_check import names_slot, settle
 from agent.phrases import phrase
 from agent.rule_turn import RuleTurn, capital
+from agent.tools import summary_datetime
 from agent.when import When, offer_taken_back, parse_bare_time, parse_offers, say_day, say_time
 
 log = logging.getLogger(__name__)
+
+_EMAIL_QUESTION = re.compile(r"\b(e-?mail|mail)", re.IGNORECASE)
+# where a question may start after a slot ("Friday at three works. Can I …", "Freitag geht, wie ist …")
+_QUESTION_CUT = re.compile(
+    r"(?<=[.!?])\s+|,\s*(?=(?:and|und)\b)|[,;:–-]\s*(?=(?:and |und |also |so )?(?:can|could|may|what|what's|which|how|who|whose|"
+    r"do|does|is|are|would|will|haben|hätten|können|könnten|kann|wie|was|wer|welche\w*|wo|darf|dürfte|"
+    r"gibt|geben)\b)",
+    re.IGNORECASE,
+)
 
 
 class _Outbound(RuleTurn):
@@ -42,6 +52,7 @@ class _Outbound(RuleTurn):
         self.side_question = False
         self.about_name = False  # the answers are about the user's name
         self.goodbye = False  # the business says goodbye in this turn
+        self.patterns_only = False  # questions beside an offer: matched by the patterns only, not by meaning
 
     def t(self, key: str, **values: Any) -> str:
         """An outbound phrase (``outbound.<key>`` in ``prompts/<lang>/phrases.yaml``); ``{user}`` is filled."""
@@ -234,8 +245,10 @@ class _Outbound(RuleTurn):
             st["talk"] = st.get("talk", 0) + (len(text.split()) >= 4)
             return [self._ask_wish("noted", "noted_no_time")]
         answers = self._answer_questions(text, bool(parts))
-        if self.asked:  # Lisa asks something herself: only the name goes with it
-            answers = answers if self.about_name else []
+        if self.asked:  # Lisa asks something herself: only the name goes with it, and what is asked beside
+            answers = answers if self.about_name else self._answers_beside_slots(text)
+        elif parts and not answers:
+            parts += self._answers_beside_slots(text)  # "Friday at three works. Can I have a number for him?"
         if answers and not parts and not goodbye and self.side_question:
             answers += self._go_on()
         parts = answers + parts
@@ -283,10 +296,10 @@ class _Outbound(RuleTurn):
                 st["way_out_again"] = True
                 return [self._ask_wish("way_out_again", "way_out_again_no_time")]
             await self.tools.request_callback(when=self.t("later"))
-            await self.tools.end_conversation(reason="the business had no time to book")
+            await self.tools.end_conversation(reason=self.t("reason_no_time"))
             return [self.t("way_out_bye")]
         if st["misses"] >= 3:
-            await self.tools.end_conversation(reason="could not understand the business")
+            await self.tools.end_conversation(reason=self.t("reason_not_understood"))
             return [self.t("give_up")]
         if nlu.HOW_CAN_I_HELP.search(text) or st["misses"] == 1:
             return [self._restate()]
@@ -309,7 +322,7 @@ class _Outbound(RuleTurn):
         the user so, and Lisa thanks the business and says goodbye."""
         self.ag.withdraw()
         await self.tools.report_no_availability(reason=self.t("walk_in_reason"))
-        await self.tools.end_conversation(reason="walk-in only, no appointment needed")
+        await self.tools.end_conversation(reason=self.t("walk_in_reason"))
         return [self.t("walk_in")]
 
     def _pending_slot(self, text: str, offers: list[When]) -> datetime | None:
@@ -552,7 +565,7 @@ class _Outbound(RuleTurn):
         if ag.standing:
             return [] if goodbye else [self.t("still_accept", when=self.spoken(self.local(ag.standing)))]
         if goodbye:
-            await self.tools.end_conversation(reason="the business withdrew the slot and said goodbye")
+            await self.tools.end_conversation(reason=self.t("reason_withdrawn"))
             return [self.t("withdrawn_bye")]
         self.asked = True
         st["declined_once"] = True  # asked once: the next offer is taken as it comes
@@ -639,9 +652,11 @@ class _Outbound(RuleTurn):
             agreed, heard = self.local(ag.unsure["agreed"]), self.local(ag.unsure["heard"])
             parts.append(self.t("unsure_bye", when=self.spoken(agreed)))
             ag.withdraw()
-            await self.tools.end_conversation(
-                reason=f"the time was not confirmed ({iso_minute(agreed)} or {iso_minute(heard)})"
-            )
+            said_times = {
+                "agreed": summary_datetime(agreed, self.lang),
+                "heard": summary_datetime(heard, self.lang),
+            }
+            await self.tools.end_conversation(reason=self.t("reason_unsure", **said_times))
             return parts
         elif self.conv.outcome.status is Status.BOOKED and self.conv.outcome.appointment is not None:
             slot = self.conv.outcome.appointment
@@ -651,10 +666,10 @@ class _Outbound(RuleTurn):
                 parts.append(self.t("bye"))
         else:
             parts.append(self.t("bye"))
-        reason = "the business said goodbye"
-        if self.conv.outcome.status is Status.BOOKED:
-            reason = "booked; the business said goodbye"
-        await self.tools.end_conversation(reason=reason)
+        booked_now = self.conv.outcome.status is Status.BOOKED
+        await self.tools.end_conversation(
+            reason=self.t("reason_booked_goodbye" if booked_now else "reason_goodbye")
+        )
         return parts
 
     def _accept_nearest(self, slots: list[datetime]) -> list[str]:
@@ -759,10 +774,16 @@ class _Outbound(RuleTurn):
         if onlu.PURPOSE_QUESTION.search(text) and onlu.is_question(text):
             purpose = nlu.purpose(self.request, self.lang) if self.request else ""
             return [self.t("purpose", purpose=purpose)] if purpose else []
+        if onlu.DURATION_QUESTION.search(text) and onlu.is_question(text):
+            took = onlu.duration(f"{self.request.title}. {self.request.description}") if self.request else ""
+            return [self.t("duration", duration=took)] if took else [self.t("dont_know")]
         if onlu.PREFERENCE_QUESTION.search(text) and onlu.is_question(text):
             self.side_question = False
             return [self._preference()]
         if nlu.PRIVATE_QUESTION.search(text) and not onlu.BRING_QUESTION.search(text):
+            email = str((self.request.user_profile if self.request else {}).get("email") or "").strip()
+            if email and _EMAIL_QUESTION.search(text):
+                return [self.t("email", email=email)]  # the request gives it: said; nothing else is
             return [self.t("private")]
         if onlu.BRING_QUESTION.search(text) and onlu.is_question(text):
             return [self.t("bring")]
@@ -771,7 +792,31 @@ class _Outbound(RuleTurn):
         self.side_question = False
         if nlu.PHONE_QUESTION.search(text):
             return [self.t("phone", phone=self.request.callback_number)] if self.request else []
-        return self._paraphrased_question(text)
+        return [] if self.patterns_only else self._paraphrased_question(text)
+
+    def _answers_beside_slots(self, text: str) -> list[str]:
+        """Answers to the questions the business asks in the same breath as a slot Lisa takes or it confirms
+        ("Friday at three works. Can I have a phone number for him?", "Freitag um drei geht. Wie ist sein
+        Geburtsdatum?"): each question sentence that names no time is answered as if asked alone (what the
+        request tells: the callback number, the name, what it is for; what it does not, Lisa does not know)
+        and the answers follow what Lisa said about the slot."""
+        side, about = self.side_question, self.about_name
+        answers: list[str] = []
+        self.patterns_only = (
+            True  # a choice among the slots ("which one would he prefer?") is no such question
+        )
+        for sentence in _QUESTION_CUT.split(text):
+            sentence = sentence.strip()
+            if not sentence or not onlu.is_question(sentence) or self._offers(sentence):
+                continue
+            if onlu.PREFERENCE_QUESTION.search(sentence):
+                continue
+            for answer in self._answer_questions(sentence, False):
+                if answer not in answers:
+                    answers.append(answer)
+        self.patterns_only = False
+        self.side_question, self.about_name = side, about
+        return answers
 
     def _paraphrased_question(self, text: str) -> list[str]:
         """A question the patterns missed, matched by meaning (:mod:`agent.outbound_questions`, class 6):

@@ -748,7 +748,7 @@ class Toolbox:
                 else:
                     summary = "Gespräch ohne Ergebnis beendet." if self._de() else "Ended without a result."
                 self._set_outcome(
-                    wanted, summary + (f" {why}" if why and wanted is not Status.ANSWERED else "")
+                    wanted, summary + (f" {why}." if why and wanted is not Status.ANSWERED else "")
                 )
         return {"ok": True, "status": str(self.conv.outcome.status)}
 
