@@ -42,17 +42,32 @@ def test_a_transcript_is_cut_short_only_when_slower_than_anyone_talks():
     )  # 1 s: not checked
 
 
+def _short_window(audio: np.ndarray) -> local_models.Recognised:
+    """The short window's own decode of ``audio``, before any second look."""
+    frames = min(3000, -(-max(300, -(-len(audio) // 160) + 80) // 100) * 100)  # the short window's size
+    return local_models._decode(local_models._encode(audio, frames), len(audio) / 16000)
+
+
 @pytest.mark.voice
 @pytest.mark.parametrize("seed", [0, 3, 4])
 def test_a_correction_cut_off_by_the_short_window_is_heard_whole(seed):
-    """On these noise seeds the short window ends early ("Thursday at 10, no." / "… No, sorry.", measured on
-    two machines: the decoder's numerics differ by CPU); the whole correction is heard."""
+    """On these noise seeds the short window often ends early ("Thursday at 10, no." / "… No, sorry."); which
+    of them does depends on the CPU (the decoder's numerics differ). A cut-off is noticed, and the whole
+    correction is heard either way."""
     audio = _noisy_line(CORRECTION, seed)
-    frames = min(3000, -(-max(300, -(-len(audio) // 160) + 80) // 100) * 100)  # the short window's size
-    short = local_models._decode(local_models._encode(audio, frames), len(audio) / 16000)
-    assert "Friday" not in short.text and local_models.cut_short(short.words, audio), short
+    short = _short_window(audio)
+    if "Friday" not in short.text:
+        assert local_models.cut_short(short.words, audio), short
     heard = local_models.recognise_short(audio)
     assert "Friday at 10" in heard.text, heard
+
+
+@pytest.mark.voice
+def test_the_short_window_cuts_the_correction_on_some_noise_seed():
+    """The path above is really taken on this machine: on at least one of five seeds the short window stops
+    before "Friday" (seeds 0, 3, 4 on the machines measured so far)."""
+    cut = [seed for seed in range(5) if "Friday" not in _short_window(_noisy_line(CORRECTION, seed)).text]
+    assert cut, "the short window heard the whole correction on every seed"
 
 
 @pytest.mark.voice
