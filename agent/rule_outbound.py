@@ -53,6 +53,9 @@ class _Outbound(RuleTurn):
         self.about_name = False  # the answers are about the user's name
         self.goodbye = False  # the business says goodbye in this turn
         self.patterns_only = False  # questions beside an offer: matched by the patterns only, not by meaning
+        self._shut_by_text: dict[
+            str, list[str]
+        ] = {}  # :meth:`_shut`, asked by the take-back check and its answer
 
     def t(self, key: str, **values: Any) -> str:
         """An outbound phrase (``outbound.<key>`` in ``prompts/<lang>/phrases.yaml``); ``{user}`` is filled."""
@@ -592,6 +595,12 @@ class _Outbound(RuleTurn):
         Betriebsausflug."), or, when it names none before, the slot being talked about ("Oh wait, we're
         closed on Fridays."): ISO minutes. A closure of another day or hour takes nothing back ("Friday at
         three; we're closed on Saturdays", "… I'm off at five")."""
+        if text not in self._shut_by_text:
+            self._shut_by_text[text] = self._find_shut(text)
+        return self._shut_by_text[text]
+
+    def _find_shut(self, text: str) -> list[str]:
+        """:meth:`_shut`, worked out."""
         cut = onlu.closure(text)
         if cut is None:
             return []
