@@ -115,7 +115,7 @@ def transcribe_8k(pcm_8k: bytes, context: str = "") -> local_models.Recognised:
     audio = pcm16_to_float(resample_pcm16(pcm_8k, 8000, 16000))
     heard = local_models.recognise_short(audio, context)
     text = _clean(heard.text, heard.words)
-    return local_models.Recognised(text, heard.words if text else ())
+    return local_models.Recognised(text, heard.words if text else (), heard.closing if text else None)
 
 
 async def transcribe(pcm_8k: bytes, context: str = "") -> local_models.Recognised:

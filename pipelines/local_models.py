@@ -104,6 +104,10 @@ class Recognised:
 
     text: str
     words: tuple[tuple[str, float], ...] = ()
+    # the decoder's probability that a sentence ends after the last word (. ? or ! next), None: not known.
+    # It hears the voice as well as the words: after "I'd like to book an appointment" said as a sentence
+    # that goes on, a full stop is less likely than after the same words said as an ending.
+    closing: float | None = None
 
 
 _MIN_FRAMES = 300  # 3 s of mel frames: shorter windows make the model drift
@@ -258,7 +262,26 @@ def _decode(encoded: object, seconds: float, context: str = "") -> Recognised:
     )[0]
     ids = list(result.sequences_ids[0])
     text = _first_pass(model.hf_tokenizer.decode([t for t in ids if t < 50257]).strip())
-    return Recognised(text, _kept_words(_words(ids, _token_probabilities(ids, result.logits[0])), text))
+    words = _kept_words(_words(ids, _token_probabilities(ids, result.logits[0])), text)
+    return Recognised(text, words, _closing(ids, result.logits[0]))
+
+
+def _closing(ids: list[int], logits: list) -> float | None:
+    """The probability the decoder gave a sentence's end (. ? !) right after the last word of ``ids``
+    (``logits`` has one step more than ``ids``: the end of the transcript)."""
+    tokenizer = whisper_model().hf_tokenizer
+    spoken = [n for n, t in enumerate(ids) if t < 50257 and any(c.isalnum() for c in tokenizer.decode([t]))]
+    if not spoken or spoken[-1] + 1 >= len(logits):
+        return None
+    step = np.asarray(logits[spoken[-1] + 1], dtype=np.float32).ravel()
+    p = np.exp(step - step.max())
+    return round(float(p[_sentence_end_tokens()].sum() / p.sum()), 3)
+
+
+@cache
+def _sentence_end_tokens() -> list[int]:
+    tokenizer = whisper_model().hf_tokenizer
+    return [tokenizer.token_to_id(mark) for mark in (".", "?", "!")]
 
 
 def _token_probabilities(ids: list[int], logits: list) -> np.ndarray:

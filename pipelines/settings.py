@@ -20,12 +20,12 @@ class VoiceSettings(BaseSettings):
     elevenlabs_base_url: str | None = None  # e.g. ws://127.0.0.1:9200
     lisa_tts_stall_s: float = 1.0  # cloud TTS: no audio this long after a sentence → Piper takes the call
 
-    lisa_vad_stop_s: float = 0.32  # silence that ends a turn smart turn calls finished
-    lisa_turn_text_stop_s: float = 0.4  # silence that ends a turn whose transcript ends a sentence
-    lisa_turn_sure_stop_s: float = (
-        0.4  # ... both the transcript and smart turn call finished (>= text stop: off)
-    )
-    lisa_turn_max_silence_s: float = 0.8  # silence that ends a turn even when smart turn says "incomplete"
+    # silence that ends a turn (pipelines/turn_detector.py; tuned with bench/turn_taking.py):
+    lisa_turn_sure_stop_s: float = 0.2  # a finished sentence Whisper was sure of (the next setting)
+    lisa_turn_sure_closing: float = 0.5  # ... its probability of . ? ! after the last word at least this
+    lisa_turn_text_stop_s: float = 0.7  # a finished sentence Whisper was not sure of
+    lisa_vad_stop_s: float = 0.24  # no finished sentence, smart turn calls the turn finished
+    lisa_turn_max_silence_s: float = 1.0  # anything else (smart turn says "incomplete", digits, "and")
     lisa_min_interrupt_words: int = 2  # words the caller must say over Lisa to interrupt her
     lisa_idle_reprompt_s: float = 8.0  # caller silence before "Are you still there?" (second time: goodbye)
     lisa_max_call_s: float = 600.0  # calls are ended politely after this long

@@ -1,17 +1,18 @@
 """The caller's turns from 8 kHz audio: Silero VAD + smart turn v3 + STT started during the pause.
 
-How a turn ends: ~100 ms into a pause the processor transcribes what the caller said so far (in the
+How a turn ends: ~64 ms into a pause the processor transcribes what the caller said so far (in the
 inference threads). The transcript ending a sentence (Whisper punctuates; :func:`sentence_finished` reads "My
-name is." or a phone number read out so far as unfinished) → the turn ends when the pause reaches
-``turn_text_stop_s`` (people pause at commas too); otherwise smart turn is asked: "complete" → at
-``vad_stop_s``, unless the transcript plainly goes on (a trailing comma, "and", "my", digits: :func:`left_open`),
-else at ``turn_max_silence_s``. With ``turn_sure_stop_s`` below ``turn_text_stop_s`` smart turn is asked on
-every pause, alongside the transcription, and a finished sentence it hears finished too ends the turn at that
-shorter stop; by default it is off (smart turn runs only when the transcript leaves the turn open, which
-saves CPU): on the labelled set of ``tests/data/turn_taking`` (``bench/turn_taking.py``) no shorter stop
-tried was faster at p50 without cutting callers off more often. Speech resuming drops the pending result. The pause's
-transcript also goes to ``on_draft`` at once, so Lisa's first sentence can be synthesized while the pause
-runs on (see ``LisaProcessor.draft``).
+name is.", "It's for." or a phone number read out so far as unfinished) → the turn ends when the pause
+reaches ``turn_sure_stop_s`` if Whisper was sure of that sentence's end (its probability of . ? ! after the
+last word at least ``turn_sure_closing``; it hears the voice as well as the words: a speaker who goes on after
+"I'd like to book an appointment" says it differently from one who ends there) and the sentence has three
+words or more ("Yes." or "That's all." often leads into more), else at ``turn_text_stop_s``. A transcript that
+does not end a sentence asks smart turn: "complete" → at ``vad_stop_s``, unless the transcript plainly goes on
+(a trailing comma, "and", "to", digits: :func:`left_open`), else at ``turn_max_silence_s``. Measured on the
+labelled set of ``tests/data/turn_taking`` with ``bench/turn_taking.py``: smart turn v3 tells ends from
+pauses no better than chance on that set's 8 kHz synthetic voice, Whisper's closing probability does (README,
+"Turn-taking"). Speech resuming drops the pending result. The pause's transcript also goes to ``on_draft`` at
+once, so Lisa's first sentence can be synthesized while the pause runs on (see ``LisaProcessor.draft``).
 
 Barge-in: while Lisa is talking, the caller's speech is transcribed every few hundred ms; once it has
 ``min_interrupt_words`` words Lisa is interrupted (pipecat ``InterruptionFrame`` → Twilio ``clear``). A
@@ -72,7 +73,9 @@ PRE_ROLL_WINDOWS = 10  # ~320 ms of audio before the detected start goes to STT
 PARTIAL_EVERY_S = 0.35  # while Lisa talks: transcribe the caller this often to count words
 MAX_TURN_S = 28.0  # a turn longer than this is cut (Whisper's window)
 STALL_SPEECH_S = 0.8  # cloud STT: this much speech without a word back within 1 s is a stalled service
-SPECULATE_WINDOWS = 3  # ~100 ms into a pause the transcription starts (before the turn is known to end)
+SPECULATE_WINDOWS = 2  # ~64 ms into a pause the transcription starts (before the turn is known to end)
+CLOUD_PAUSE_WINDOWS = 3  # cloud STT: a pause ends a turn or asks smart turn ~100 ms into it at the earliest
+SURE_WORDS = 3  # a shorter sentence ("Yes." "That's all.") often leads into more: no shortest stop
 
 
 # words a sentence hardly ends on (en + de): articles, conjunctions, possessives, fillers, a few prepositions
@@ -80,6 +83,7 @@ SPECULATE_WINDOWS = 3  # ~100 ms into a pause the transcription starts (before t
 # a full stop when the caller pauses there.
 OPEN_WORDS = frozenset({
     "a", "the", "and", "or", "but", "because", "if", "than", "of", "my", "your", "our", "their",
+    "to", "for", "with", "from", "about", "into", "under",
     "um", "uh", "uhm", "er", "erm", "hmm",
     "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "und", "oder", "aber",
     "weil", "wenn", "dass", "mein", "meine", "meinen", "meiner", "für", "von", "vom", "im", "beim", "zum",
@@ -269,7 +273,8 @@ class TurnDetector(FrameProcessor):
 
     def _maybe_start_check(self) -> None:
         """Start the end-of-turn check of this pause unless it has a result or is running already."""
-        if self._silence < SPECULATE_WINDOWS or not self._wants_check():
+        windows = SPECULATE_WINDOWS if self._local_stt else CLOUD_PAUSE_WINDOWS
+        if self._silence < windows or not self._wants_check():
             return
         if self._check_result is not None and self._check_result[0] == self._generation:
             return
@@ -323,22 +328,14 @@ class TurnDetector(FrameProcessor):
         try:
             if self._local_stt:
                 await self.start_ttfb_metrics()
-                sure = self._settings.lisa_turn_sure_stop_s < self._settings.lisa_turn_text_stop_s
-                asked = asyncio.ensure_future(inference.turn_complete(audio)) if sure else None
-                try:
-                    heard = await inference.transcribe(audio, self._context_prompt())
-                    await self.stop_ttfb_metrics()
-                    text, words = heard.text, heard.words
-                    complete, probability = False, 0.0
-                    if asked is not None:  # smart turn ran alongside the transcription
-                        complete, probability = await asked
-                    elif text and not sentence_finished(text) and generation == self._generation:
-                        complete, probability = await inference.turn_complete(audio)  # only when it matters
-                finally:
-                    if asked is not None and not asked.done():
-                        asked.cancel()
+                heard = await inference.transcribe(audio, self._context_prompt())
+                await self.stop_ttfb_metrics()
+                text, words, closing = heard.text, heard.words, heard.closing
+                complete, probability = False, 0.0
+                if text and not sentence_finished(text) and generation == self._generation:
+                    complete, probability = await inference.turn_complete(audio)  # only when it matters
             else:
-                text, words = "", ()
+                text, words, closing = "", (), None
                 complete, probability = await inference.turn_complete(audio)
         except Exception:  # a failed inference must not end the call
             log.exception("call %s: end-of-turn check failed", self._session.call_sid)
@@ -348,7 +345,7 @@ class TurnDetector(FrameProcessor):
         # how much silence ends this turn: a finished sentence that smart turn hears finished too -> the
         # shortest stop; smart turn alone -> the VAD stop; the sentence alone -> a little longer (speakers pause
         # at commas too, and smart turn hears many of those pauses as unfinished); else the long fallback
-        stop_s = self.stop_for(text, complete)
+        stop_s = self.stop_for(text, complete, closing)
         self._check_result = (generation, text, stop_s, complete, words)
         if self._on_draft and text and not self._session.lisa_busy:
             self._on_draft(text, words)
@@ -356,16 +353,17 @@ class TurnDetector(FrameProcessor):
         if self._silence * WINDOW_S >= stop_s or self._cloud_final_ends_turn():
             self._schedule_finish()
 
-    def stop_for(self, text: str, complete: bool) -> float:
-        """The silence that ends a turn whose pause transcript is ``text`` and smart turn's verdict ``complete``."""
+    def stop_for(self, text: str, complete: bool, closing: float | None = None) -> float:
+        """The silence that ends a turn whose pause transcript is ``text``, smart turn's verdict ``complete``
+        and Whisper's probability of a sentence's end after the last word ``closing``."""
         settings = self._settings
-        finished = sentence_finished(text)
-        if finished and complete:
-            return min(settings.lisa_turn_sure_stop_s, settings.lisa_turn_text_stop_s)
+        if sentence_finished(text):
+            sure = closing is not None and closing >= settings.lisa_turn_sure_closing
+            if sure and word_count(text) >= SURE_WORDS:
+                return settings.lisa_turn_sure_stop_s
+            return settings.lisa_turn_text_stop_s
         if complete and not (text and left_open(text)):
             return settings.lisa_vad_stop_s
-        if finished:
-            return settings.lisa_turn_text_stop_s
         return settings.lisa_turn_max_silence_s
 
     def _cloud_final_ends_turn(self) -> bool:
@@ -373,7 +371,7 @@ class TurnDetector(FrameProcessor):
         heard a finished turn: the turn ends now rather than after the VAD stop (Deepgram's endpointing
         has already waited for the silence). Never in the first ~100 ms of a pause, never while the last final
         says more of the utterance follows (no speech_final); Deepgram's UtteranceEnd ends it in any case."""
-        if self._local_stt or self._silence < SPECULATE_WINDOWS:
+        if self._local_stt or self._silence < CLOUD_PAUSE_WINDOWS:
             return False
         if self._utterance_ended:
             return bool(self._cloud_final)

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from agent.conversation import Conversation, Language, Mode
+from pipelines.call_session import CallSession
 from pipelines.settings import VoiceSettings
-from pipelines.turn_detector import sentence_finished
+from pipelines.turn_detector import TurnDetector, sentence_finished
 
 SET = Path(__file__).parent / "data" / "turn_taking" / "set.yaml"
 
@@ -18,7 +20,8 @@ SET = Path(__file__).parent / "data" / "turn_taking" / "set.yaml"
 @pytest.mark.parametrize(
     "text",
     ["My name is.", "Mein Name ist.", "Call me back on the.", "Eier, Milch und.", "I'd like to, um.", "Äh.",
-     "My number is 017.", "Meine Nummer ist 017 234.", "It's 4 5 6.", "It's.", "Ich rufe an wegen.", "Well..."],
+     "My number is 017.", "Meine Nummer ist 017 234.", "It's 4 5 6.", "It's.", "Ich rufe an wegen.", "Well...",
+     "It's for.", "I'd like to.", "Can I come with.", "It's under.", "I'm calling about."],
 )  # fmt: skip
 def test_a_fragment_closed_with_a_full_stop_leaves_the_turn_open(text: str) -> None:
     assert not sentence_finished(text)
@@ -46,5 +49,37 @@ def test_the_labelled_set_is_well_formed() -> None:
 
 def test_the_stops_are_ordered() -> None:
     s = VoiceSettings(_env_file=None)
-    assert s.lisa_vad_stop_s <= s.lisa_turn_text_stop_s <= s.lisa_turn_max_silence_s
-    assert s.lisa_turn_sure_stop_s <= s.lisa_turn_max_silence_s
+    assert (
+        s.lisa_turn_sure_stop_s <= s.lisa_vad_stop_s <= s.lisa_turn_text_stop_s <= s.lisa_turn_max_silence_s
+    )
+    assert 0 < s.lisa_turn_sure_closing < 1
+
+
+@pytest.mark.parametrize(
+    ("text", "complete", "closing", "stop"),
+    [
+        ("I'd like to book an appointment.", False, 0.8, "sure"),  # Whisper sure of the full stop
+        ("Can I pay by card?", False, 0.5, "sure"),
+        ("I'd like to book an appointment.", False, 0.3, "text"),  # said like a sentence that goes on
+        ("I'd like to book an appointment.", False, None, "text"),  # no closing probability (30 s window)
+        ("Yes.", False, 0.9, "text"),  # short: "Yes." often leads into more
+        ("That's all.", False, 0.9, "text"),
+        ("for next Tuesday", True, 0.2, "vad"),  # no sentence's end: smart turn decides
+        ("Call me back on the", True, 0.1, "max"),  # plainly goes on, whatever smart turn says
+        ("My number is 017", True, 0.9, "max"),
+        ("Monday, Wednesday", False, 0.9, "max"),
+    ],
+)
+def test_the_silence_that_ends_a_turn_follows_the_transcript_and_whispers_certainty(
+    text: str, complete: bool, closing: float | None, stop: str
+) -> None:
+    settings = VoiceSettings(_env_file=None)
+    conversation = Conversation(mode=Mode.INBOUND, language=Language.EN)
+    detector = TurnDetector(CallSession("CA-stop", "MZ-stop", "inbound", {}, conversation), settings)
+    expected = {
+        "sure": settings.lisa_turn_sure_stop_s,
+        "text": settings.lisa_turn_text_stop_s,
+        "vad": settings.lisa_vad_stop_s,
+        "max": settings.lisa_turn_max_silence_s,
+    }[stop]
+    assert detector.stop_for(text, complete, closing) == expected
