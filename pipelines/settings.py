@@ -21,10 +21,10 @@ class VoiceSettings(BaseSettings):
     lisa_tts_stall_s: float = 1.0  # cloud TTS: no audio this long after a sentence → Piper takes the call
 
     # silence that ends a turn (pipelines/turn_detector.py; tuned with bench/turn_taking.py):
-    lisa_turn_sure_stop_s: float = 0.2  # a finished sentence Whisper was sure of (the next setting)
-    lisa_turn_sure_closing: float = 0.5  # ... its probability of . ? ! after the last word at least this
-    lisa_turn_text_stop_s: float = 0.7  # a finished sentence Whisper was not sure of
-    lisa_vad_stop_s: float = 0.24  # no finished sentence, smart turn calls the turn finished
+    lisa_turn_sure_stop_s: float = 0.4  # a finished sentence (Whisper not unsure of its end: the next setting)
+    lisa_turn_sure_closing: float = 0.5  # below this probability of . ? ! after the last word: unsure
+    lisa_turn_text_stop_s: float = 0.7  # a finished sentence Whisper was unsure of
+    lisa_vad_stop_s: float = 0.32  # no finished sentence, smart turn calls the turn finished
     lisa_turn_max_silence_s: float = 1.0  # anything else (smart turn says "incomplete", digits, "and")
     lisa_min_interrupt_words: int = 2  # words the caller must say over Lisa to interrupt her
     lisa_idle_reprompt_s: float = 8.0  # caller silence before "Are you still there?" (second time: goodbye)

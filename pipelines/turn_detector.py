@@ -1,18 +1,19 @@
 """The caller's turns from 8 kHz audio: Silero VAD + smart turn v3 + STT started during the pause.
 
-How a turn ends: ~64 ms into a pause the processor transcribes what the caller said so far (in the
+How a turn ends: ~100 ms into a pause the processor transcribes what the caller said so far (in the
 inference threads). The transcript ending a sentence (Whisper punctuates; :func:`sentence_finished` reads "My
 name is.", "It's for." or a phone number read out so far as unfinished) → the turn ends when the pause
-reaches ``turn_sure_stop_s`` if Whisper was sure of that sentence's end (its probability of . ? ! after the
-last word at least ``turn_sure_closing``; it hears the voice as well as the words: a speaker who goes on after
-"I'd like to book an appointment" says it differently from one who ends there) and the sentence has three
-words or more ("Yes." or "That's all." often leads into more), else at ``turn_text_stop_s``. A transcript that
-does not end a sentence asks smart turn: "complete" → at ``vad_stop_s``, unless the transcript plainly goes on
-(a trailing comma, "and", "to", digits: :func:`left_open`), else at ``turn_max_silence_s``. Measured on the
-labelled set of ``tests/data/turn_taking`` with ``bench/turn_taking.py``: smart turn v3 tells ends from
-pauses no better than chance on that set's 8 kHz synthetic voice, Whisper's closing probability does (README,
-"Turn-taking"). Speech resuming drops the pending result. The pause's transcript also goes to ``on_draft`` at
-once, so Lisa's first sentence can be synthesized while the pause runs on (see ``LisaProcessor.draft``).
+reaches ``turn_sure_stop_s``, or the longer ``turn_text_stop_s`` when Whisper was unsure of that sentence's
+end (its probability of . ? ! after the last word below ``turn_sure_closing``; it hears the voice as well as
+the words: a speaker who goes on after "I'd like to book an appointment" says it differently from one who
+ends there). A transcript that does not end a sentence asks smart turn: "complete" → at ``vad_stop_s``, unless
+the transcript plainly goes on (a trailing comma, "and", "to", digits: :func:`left_open`), else at
+``turn_max_silence_s``. Measured on the labelled set of ``tests/data/turn_taking`` with
+``bench/turn_taking.py``: smart turn v3 tells ends from pauses no better than chance on that set's 8 kHz
+synthetic voice, Whisper's closing probability does (README, "Turn-taking"). Shorter stops answered faster
+but cut the replay scenarios' callers off at their own sentence and comma pauses (up to ~0.45 s in the party
+voice). Speech resuming drops the pending result. The pause's transcript also goes to ``on_draft`` at once,
+so Lisa's first sentence can be synthesized while the pause runs on (see ``LisaProcessor.draft``).
 
 Barge-in: while Lisa is talking, the caller's speech is transcribed every few hundred ms; once it has
 ``min_interrupt_words`` words Lisa is interrupted (pipecat ``InterruptionFrame`` → Twilio ``clear``). A
@@ -73,9 +74,8 @@ PRE_ROLL_WINDOWS = 10  # ~320 ms of audio before the detected start goes to STT
 PARTIAL_EVERY_S = 0.35  # while Lisa talks: transcribe the caller this often to count words
 MAX_TURN_S = 28.0  # a turn longer than this is cut (Whisper's window)
 STALL_SPEECH_S = 0.8  # cloud STT: this much speech without a word back within 1 s is a stalled service
-SPECULATE_WINDOWS = 2  # ~64 ms into a pause the transcription starts (before the turn is known to end)
+SPECULATE_WINDOWS = 3  # ~100 ms into a pause the transcription starts (before the turn is known to end)
 CLOUD_PAUSE_WINDOWS = 3  # cloud STT: a pause ends a turn or asks smart turn ~100 ms into it at the earliest
-SURE_WORDS = 3  # a shorter sentence ("Yes." "That's all.") often leads into more: no shortest stop
 
 
 # words a sentence hardly ends on (en + de): articles, conjunctions, possessives, fillers, a few prepositions
@@ -355,13 +355,12 @@ class TurnDetector(FrameProcessor):
 
     def stop_for(self, text: str, complete: bool, closing: float | None = None) -> float:
         """The silence that ends a turn whose pause transcript is ``text``, smart turn's verdict ``complete``
-        and Whisper's probability of a sentence's end after the last word ``closing``."""
+        and Whisper's probability of a sentence's end after the last word ``closing`` (None: not known)."""
         settings = self._settings
         if sentence_finished(text):
-            sure = closing is not None and closing >= settings.lisa_turn_sure_closing
-            if sure and word_count(text) >= SURE_WORDS:
-                return settings.lisa_turn_sure_stop_s
-            return settings.lisa_turn_text_stop_s
+            if closing is not None and closing < settings.lisa_turn_sure_closing:
+                return settings.lisa_turn_text_stop_s
+            return settings.lisa_turn_sure_stop_s
         if complete and not (text and left_open(text)):
             return settings.lisa_vad_stop_s
         return settings.lisa_turn_max_silence_s

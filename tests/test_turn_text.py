@@ -50,7 +50,7 @@ def test_the_labelled_set_is_well_formed() -> None:
 def test_the_stops_are_ordered() -> None:
     s = VoiceSettings(_env_file=None)
     assert (
-        s.lisa_turn_sure_stop_s <= s.lisa_vad_stop_s <= s.lisa_turn_text_stop_s <= s.lisa_turn_max_silence_s
+        s.lisa_vad_stop_s <= s.lisa_turn_sure_stop_s <= s.lisa_turn_text_stop_s <= s.lisa_turn_max_silence_s
     )
     assert 0 < s.lisa_turn_sure_closing < 1
 
@@ -60,10 +60,10 @@ def test_the_stops_are_ordered() -> None:
     [
         ("I'd like to book an appointment.", False, 0.8, "sure"),  # Whisper sure of the full stop
         ("Can I pay by card?", False, 0.5, "sure"),
+        ("Yes.", False, 0.9, "sure"),
+        ("I'd like to book an appointment.", False, None, "sure"),  # not known (the 30 s window): as sure
         ("I'd like to book an appointment.", False, 0.3, "text"),  # said like a sentence that goes on
-        ("I'd like to book an appointment.", False, None, "text"),  # no closing probability (30 s window)
-        ("Yes.", False, 0.9, "text"),  # short: "Yes." often leads into more
-        ("That's all.", False, 0.9, "text"),
+        ("That's all.", False, 0.2, "text"),
         ("for next Tuesday", True, 0.2, "vad"),  # no sentence's end: smart turn decides
         ("Call me back on the", True, 0.1, "max"),  # plainly goes on, whatever smart turn says
         ("My number is 017", True, 0.9, "max"),
