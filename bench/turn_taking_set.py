@@ -73,25 +73,26 @@ def trimmed(pcm: bytes) -> bytes:
 async def build_item(spec: dict[str, Any], prosody: Prosody = "spliced") -> Item:
     if prosody == "continuous":
         return await asyncio.to_thread(continuous_item, spec)
+    said = [part for part in spec["parts"] if isinstance(part, str)]
+    return assembled(spec, [trimmed(await party_speech(part)) for part in said])
+
+
+def assembled(spec: dict[str, Any], speech: list[bytes]) -> Item:
+    """The item from the 8 kHz speech of its said parts, in order, with its pauses between them."""
     pcm = bytearray()
     pauses: list[tuple[float, float]] = []
-    said: list[str] = []
+    pieces = iter(speech)
     for part in spec["parts"]:
         if isinstance(part, int):
             start = len(pcm) / 2 / RATE * 1000
             pcm.extend(bytes(part * RATE // 1000 * 2))
             pauses.append((start, start + part))
         else:
-            pcm.extend(trimmed(await party_speech(part)))
-            said.append(part)
+            pcm.extend(next(pieces))
+    said = " ".join(part for part in spec["parts"] if isinstance(part, str))
+    end_ms = len(pcm) / 2 / RATE * 1000
     return Item(
-        spec["id"],
-        spec["kind"],
-        " ".join(said),
-        bytes(pcm),
-        tuple(pauses),
-        len(pcm) / 2 / RATE * 1000,
-        spec.get("group", "tuning"),
+        spec["id"], spec["kind"], said, bytes(pcm), tuple(pauses), end_ms, spec.get("group", "tuning")
     )
 
 
@@ -110,23 +111,14 @@ def _aligned_voice() -> Any:  # piper.PiperVoice
 
 def continuous_item(spec: dict[str, Any]) -> Item:
     """The item's words as one utterance, cut where its pauses go (see the module docstring)."""
-    from piper import SynthesisConfig
-
     from pipelines.local_models import PARTY_STYLE
 
     voice = _aligned_voice()
     said = [part for part in spec["parts"] if isinstance(part, str)]
-    style = PARTY_STYLE
-    config = SynthesisConfig(
-        length_scale=style.length_scale,
-        noise_scale=style.noise_scale,
-        noise_w_scale=style.noise_w_scale,
-        volume=style.volume,
-    )
     samples: list[int] = []  # per phoneme of the utterance: the sample it starts at
     phonemes: list[str] = []
     audio = bytearray()
-    for chunk in voice.synthesize(" ".join(said), syn_config=config, include_alignments=True):
+    for chunk in voice.synthesize(" ".join(said), syn_config=PARTY_STYLE.config(), include_alignments=True):
         if not chunk.phoneme_alignments:
             raise RuntimeError(f"{spec['id']}: Piper gave no phoneme alignments")
         offset = len(audio) // 2
@@ -140,35 +132,17 @@ def continuous_item(spec: dict[str, Any]) -> Item:
     cuts = [
         _cut_at(voice, phonemes, samples, " ".join(said[: n + 1]), spec["id"]) for n in range(len(said) - 1)
     ]
-    pieces = [audio[a * 2 : b * 2] for a, b in zip([0, *cuts], [*cuts, len(audio) // 2], strict=True)]
-    pcm = bytearray()
-    pauses: list[tuple[float, float]] = []
-    pause_lengths = iter(part for part in spec["parts"] if isinstance(part, int))
-    for n, piece in enumerate(pieces):
-        if n:
-            pause = next(pause_lengths)
-            start = len(pcm) / 2 / RATE * 1000
-            pcm.extend(bytes(pause * RATE // 1000 * 2))
-            pauses.append((start, start + pause))
-        pcm.extend(trimmed(resample_pcm16(bytes(piece), rate, RATE)))
-    end_ms = len(pcm) / 2 / RATE * 1000
-    return Item(
-        spec["id"],
-        spec["kind"],
-        " ".join(said),
-        bytes(pcm),
-        tuple(pauses),
-        end_ms,
-        spec.get("group", "tuning"),
+    bounds = zip([0, *cuts], [*cuts, len(audio) // 2], strict=True)
+    return assembled(
+        spec, [trimmed(resample_pcm16(bytes(audio[a * 2 : b * 2]), rate, RATE)) for a, b in bounds]
     )
 
 
 def _cut_at(voice: Any, phonemes: list[str], starts: list[int], prefix: str, item_id: str) -> int:
     """The sample where the words of ``prefix`` end in the utterance: the middle of the gap after its last
     word. The prefix phonemized alone is matched against the utterance's phonemes without stress marks and
-    word gaps
-    (espeak stresses a word at the end of the prefix differently, and may run "Um... what" into one word:
-    then the cut is where the prefix's last phoneme ends)."""
+    word gaps (espeak stresses a word at the end of the prefix differently, and may run "Um... what" into one
+    word: then the cut is where the prefix's last phoneme ends)."""
     mine = [p for sentence in voice.phonemize(prefix) for p in sentence if p not in _SKIPPED]
     while mine and mine[-1] in _PUNCTUATION:
         mine.pop()

@@ -19,7 +19,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
-    from piper import PiperVoice
+    from piper import PiperVoice, SynthesisConfig
 
 _lock = threading.Lock()
 
@@ -365,6 +365,17 @@ class VoiceStyle:
     noise_w_scale: float = 0.8
     volume: float = 1.0
 
+    def config(self) -> SynthesisConfig:
+        """Piper's synthesis settings for this style."""
+        from piper import SynthesisConfig
+
+        return SynthesisConfig(
+            length_scale=self.length_scale,
+            noise_scale=self.noise_scale,
+            noise_w_scale=self.noise_w_scale,
+            volume=self.volume,
+        )
+
 
 LISA_STYLE = VoiceStyle()
 # no noise: the same text always gives the same audio, so test calls are reproducible
@@ -377,14 +388,7 @@ def piper_sample_rate() -> int:
 
 def synthesize(text: str, style: VoiceStyle = LISA_STYLE) -> tuple[bytes, int]:
     """16-bit mono PCM of ``text`` and its sample rate (blocking)."""
-    from piper import SynthesisConfig
-
     voice = piper_voice()
-    config = SynthesisConfig(
-        length_scale=style.length_scale,
-        noise_scale=style.noise_scale,
-        noise_w_scale=style.noise_w_scale,
-        volume=style.volume,
-    )
+    config = style.config()
     pcm = b"".join(chunk.audio_int16_bytes for chunk in voice.synthesize(text, syn_config=config))
     return pcm, int(voice.config.sample_rate)

@@ -75,7 +75,6 @@ PARTIAL_EVERY_S = 0.35  # while Lisa talks: transcribe the caller this often to 
 MAX_TURN_S = 28.0  # a turn longer than this is cut (Whisper's window)
 STALL_SPEECH_S = 0.8  # cloud STT: this much speech without a word back within 1 s is a stalled service
 SPECULATE_WINDOWS = 3  # ~100 ms into a pause the transcription starts (before the turn is known to end)
-CLOUD_PAUSE_WINDOWS = 3  # cloud STT: a pause ends a turn or asks smart turn ~100 ms into it at the earliest
 
 
 # words a sentence hardly ends on (en + de): articles, conjunctions, possessives, fillers, a few prepositions
@@ -273,8 +272,7 @@ class TurnDetector(FrameProcessor):
 
     def _maybe_start_check(self) -> None:
         """Start the end-of-turn check of this pause unless it has a result or is running already."""
-        windows = SPECULATE_WINDOWS if self._local_stt else CLOUD_PAUSE_WINDOWS
-        if self._silence < windows or not self._wants_check():
+        if self._silence < SPECULATE_WINDOWS or not self._wants_check():
             return
         if self._check_result is not None and self._check_result[0] == self._generation:
             return
@@ -342,9 +340,7 @@ class TurnDetector(FrameProcessor):
             return
         if generation != self._generation or not self._speaking:
             return
-        # how much silence ends this turn: a finished sentence that smart turn hears finished too -> the
-        # shortest stop; smart turn alone -> the VAD stop; the sentence alone -> a little longer (speakers pause
-        # at commas too, and smart turn hears many of those pauses as unfinished); else the long fallback
+        # how much silence ends this turn: see stop_for and the module docstring
         stop_s = self.stop_for(text, complete, closing)
         self._check_result = (generation, text, stop_s, complete, words)
         if self._on_draft and text and not self._session.lisa_busy:
@@ -370,7 +366,7 @@ class TurnDetector(FrameProcessor):
         heard a finished turn: the turn ends now rather than after the VAD stop (Deepgram's endpointing
         has already waited for the silence). Never in the first ~100 ms of a pause, never while the last final
         says more of the utterance follows (no speech_final); Deepgram's UtteranceEnd ends it in any case."""
-        if self._local_stt or self._silence < CLOUD_PAUSE_WINDOWS:
+        if self._local_stt or self._silence < SPECULATE_WINDOWS:
             return False
         if self._utterance_ended:
             return bool(self._cloud_final)

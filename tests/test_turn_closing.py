@@ -1,7 +1,8 @@
 """Whisper's probability of a sentence's end after the last word it heard (``Recognised.closing``) tells a
 caller who has finished from one who pauses mid-sentence: on the labelled set's continuous rendering (each
 item said as one utterance, cut at its pauses: ``bench.turn_taking_set``) it is higher where the turn ends
-than in the pauses. The turn detector's shortest stop relies on it (README "Turn-taking")."""
+than in the pauses. The turn detector waits longer after a sentence Whisper was unsure of (README
+"Turn-taking")."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import pytest
 
 from bench.turn_taking_set import RATE, continuous_item, load
 from pipelines import inference
+from pipelines.turn_detector import SPECULATE_WINDOWS
+from pipelines.vad import WINDOW_S
 
 LEAD = bytes(int(0.32 * RATE) * 2)  # the detector's pre-roll before the speech
-PAUSE = bytes(int(0.064 * RATE) * 2)  # the silence heard when the check starts
+PAUSE = bytes(int(SPECULATE_WINDOWS * WINDOW_S * RATE) * 2)  # the silence heard when the check starts
 
 
 def _auc(ends: list[float], pauses: list[float]) -> float:
