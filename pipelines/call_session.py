@@ -37,6 +37,9 @@ def recording_problem(directory: str) -> str | None:
     return None
 
 
+CONTINUE_WITHIN_S = 0.3  # a caller speaking this soon after Lisa's first audio went out had not heard her yet
+
+
 @dataclass
 class Utterance:
     """One piece of Lisa's audio, followed by a Twilio mark named ``mark``."""
@@ -119,6 +122,24 @@ class CallSession:
             u.first_audio_t for u in self.utterances if u.reply == reply and u.first_audio_t is not None
         ]
         return min(starts) if starts else None
+
+    def heard_any(self, reply: int, at: float) -> bool:
+        """Whether the caller, speaking from ``at``, could have heard any of ``reply``: its first audio went out
+        at least ``CONTINUE_WITHIN_S`` before (people take longer than that to react to what they hear)."""
+        first_audio_t = self.reply_audio_t(reply)
+        return first_audio_t is not None and at >= first_audio_t + CONTINUE_WITHIN_S
+
+    def goes_on(self, at: float) -> bool:
+        """The caller, speaking from ``at`` while Lisa answers their last turn, goes on with that turn: none of
+        her answer can have reached them yet (a pause taken for the end of the turn). Not while the call is
+        ending or being handed over."""
+        timing = self.timings.get(self.replies)
+        conv = self.conversation
+        if timing is None or timing.user_end_t is None or at < timing.user_end_t:
+            return False
+        if conv.ended or conv.transfer_to:
+            return False
+        return not self.heard_any(self.replies, at)
 
     def queue_utterance(self, reply: int, index: int, text: str, duration_s: float) -> Utterance:
         u = Utterance(f"lisa-{reply}-{index}", reply, text, duration_s, time.monotonic())

@@ -55,9 +55,6 @@ Transfer = Callable[[str], Awaitable[bool | None]]  # False: the carrier refused
 SendDigits = Callable[[str], Awaitable[None]]  # press keys (DTMF) on the call, e.g. in a phone menu
 
 
-CONTINUE_WITHIN_S = 0.3  # a caller speaking this soon after Lisa's first audio went out had not heard her yet
-
-
 @dataclasses.dataclass
 class _Answered:
     """The last caller turn Lisa answered, and the conversation before her answer (to take it back)."""
@@ -164,15 +161,10 @@ class LisaProcessor(FrameProcessor):
         log.debug("call %s: caller said %r", s.call_sid, frame.text)
         stt_t = s.started_t + frame.stt_final_ms / 1000.0
         last = self._answered
-        if last is not None and not self._heard_any(last.reply, start_t):
+        if last is not None and not s.heard_any(last.reply, start_t):
             self._spawn(self._reply(frame.text, end_t, stt_t, frame.words, continues=last))
             return
         self._spawn(self._reply(frame.text, end_t, stt_t, frame.words))
-
-    def _heard_any(self, reply: int, speaking_t: float) -> bool:
-        """Whether the caller, speaking again from ``speaking_t``, could have heard any of ``reply``."""
-        first_audio_t = self._session.reply_audio_t(reply)
-        return first_audio_t is not None and speaking_t >= first_audio_t + CONTINUE_WITHIN_S
 
     def _take_back(self, last: _Answered) -> bool:
         """The caller went on before hearing Lisa's answer to ``last``: the conversation as it was before it,

@@ -2,22 +2,28 @@
 
 How a turn ends: ~100 ms into a pause the processor transcribes what the caller said so far (in the
 inference threads). The transcript ending a sentence (Whisper punctuates; :func:`sentence_finished` reads "My
-name is.", "It's for." or a phone number read out so far as unfinished) → the turn ends when the pause
-reaches ``turn_sure_stop_s``, or the longer ``turn_text_stop_s`` when Whisper was unsure of that sentence's
-end (its probability of . ? ! after the last word below ``turn_sure_closing``; it hears the voice as well as
-the words: a speaker who goes on after "I'd like to book an appointment" says it differently from one who
-ends there). A transcript that does not end a sentence asks smart turn: "complete" → at ``vad_stop_s``, unless
-the transcript plainly goes on (a trailing comma, "and", "to", digits: :func:`left_open`), else at
-``turn_max_silence_s``. Measured on the labelled set of ``tests/data/turn_taking`` with
-``bench/turn_taking.py``: smart turn v3 tells ends from pauses no better than chance on that set's 8 kHz
-synthetic voice, Whisper's closing probability does (README, "Turn-taking"). Shorter stops answered faster
-but cut the replay scenarios' callers off at their own sentence and comma pauses (up to ~0.45 s in the party
-voice). Speech resuming drops the pending result. The pause's transcript also goes to ``on_draft`` at once,
-so Lisa's first sentence can be synthesized while the pause runs on (see ``LisaProcessor.draft``).
+name is.", "It's for." or a phone number read out so far as unfinished) → the turn ends when the pause reaches
+``turn_fast_stop_s`` if Whisper was sure of that sentence's end (its probability of . ? ! after the last word
+at least ``turn_sure_closing``; it hears the voice as well as the words: a speaker who goes on after "I'd like
+to book an appointment" says it differently from one who ends there) and the sentence has three words or more;
+``turn_sure_stop_s`` for a shorter sure one ("Yes." and "That's all." often lead into more);
+``turn_text_stop_s`` when Whisper was unsure. A transcript that does not end a sentence asks smart turn:
+"complete" → at ``vad_stop_s``, unless the transcript plainly goes on (a trailing comma, "and", "to", digits:
+:func:`left_open`), else at ``turn_max_silence_s``. Measured on the labelled set of ``tests/data/turn_taking``
+with ``bench/turn_taking.py``: smart turn v3 tells ends from pauses no better than chance on that set's 8 kHz
+synthetic voice, Whisper's closing probability does (README, "Turn-taking"). Speech resuming drops the pending
+result. The pause's transcript also goes to ``on_draft`` at once, so Lisa's first sentence can be synthesized
+while the pause runs on (see ``LisaProcessor.draft``).
+
+A short stop sometimes ends a turn in a pause between two of the caller's sentences ("Okay, thank you.
+[0.4 s] Goodbye."). A caller who goes on before any of Lisa's answer can have reached them
+(:meth:`CallSession.goes_on`) is not talking over her: their words are the rest of the turn, however few.
+They interrupt her answer and ``LisaProcessor`` answers both parts as one.
 
 Barge-in: while Lisa is talking, the caller's speech is transcribed every few hundred ms; once it has
 ``min_interrupt_words`` words Lisa is interrupted (pipecat ``InterruptionFrame`` → Twilio ``clear``). A
-cough or a lone "mhm" never reaches that count, so it neither interrupts her nor becomes a turn.
+cough or a lone "mhm" never reaches that count, so it neither interrupts her nor becomes a turn. Her last line
+(a goodbye, "I'll put you through") is never interrupted: "bye bye" over it is only written down.
 
 With a streaming cloud STT upstream (Deepgram) the processor takes the text from its transcription frames
 instead of transcribing itself. A final transcript that arrives in a pause and ends a sentence ends the turn
@@ -75,6 +81,7 @@ PARTIAL_EVERY_S = 0.35  # while Lisa talks: transcribe the caller this often to 
 MAX_TURN_S = 28.0  # a turn longer than this is cut (Whisper's window)
 STALL_SPEECH_S = 0.8  # cloud STT: this much speech without a word back within 1 s is a stalled service
 SPECULATE_WINDOWS = 3  # ~100 ms into a pause the transcription starts (before the turn is known to end)
+FAST_WORDS = 3  # a shorter sentence ("Yes." "That's all.") often leads into more: no fastest stop
 
 
 # words a sentence hardly ends on (en + de): articles, conjunctions, possessives, fillers, a few prepositions
@@ -354,8 +361,12 @@ class TurnDetector(FrameProcessor):
         and Whisper's probability of a sentence's end after the last word ``closing`` (None: not known)."""
         settings = self._settings
         if sentence_finished(text):
-            if closing is not None and closing < settings.lisa_turn_sure_closing:
+            if closing is None:  # not known (a turn longer than the short window)
+                return settings.lisa_turn_sure_stop_s
+            if closing < settings.lisa_turn_sure_closing:
                 return settings.lisa_turn_text_stop_s
+            if word_count(text) >= FAST_WORDS:
+                return settings.lisa_turn_fast_stop_s
             return settings.lisa_turn_sure_stop_s
         if complete and not (text and left_open(text)):
             return settings.lisa_vad_stop_s
@@ -478,8 +489,10 @@ class TurnDetector(FrameProcessor):
         if count == 0:
             log.debug("call %s: noise, no words", session.call_sid)
             return
-        if session.lisa_busy and not self._interrupted:
-            if count < self._settings.lisa_min_interrupt_words:
+        if self._interruptible():
+            # a caller who goes on before hearing any of Lisa's answer ("Okay, thank you. [pause] Bye.") is
+            # answered for the whole turn, however short the rest (LisaProcessor takes her answer back)
+            if count < (1 if session.goes_on(start_t) else self._settings.lisa_min_interrupt_words):
                 log.debug("call %s: %r over Lisa: not an interruption", session.call_sid, text)
                 return
             await self._interrupt(end_t)
@@ -497,7 +510,7 @@ class TurnDetector(FrameProcessor):
     # ------------------------------------------------------------------ barge-in
 
     def _maybe_check_partial(self) -> None:
-        if not self._session.lisa_busy or self._interrupted or self._sounds.music:
+        if not self._interruptible() or self._sounds.music:
             return  # music on the line never interrupts Lisa
         if self._partial and not self._partial.done():
             return
@@ -515,10 +528,17 @@ class TurnDetector(FrameProcessor):
                 return
         else:
             text = " ".join([*self._cloud_final, self._cloud_interim])
-        if not self._speaking or self._interrupted or not self._session.lisa_busy:
+        if not self._speaking or not self._interruptible():
             return
         if word_count(text) >= self._settings.lisa_min_interrupt_words:
             await self._interrupt(time.monotonic())
+
+    def _interruptible(self) -> bool:
+        """Lisa is talking and the caller has not interrupted her yet, and what she says is not the call's last
+        line (a goodbye, "I'll put you through"): a caller talking over that ("bye bye") is heard, not
+        answered, and does not cut her off."""
+        conv = self._session.conversation
+        return self._session.lisa_busy and not self._interrupted and not (conv.ended or conv.transfer_to)
 
     async def _interrupt(self, at: float) -> None:
         self._interrupted = True

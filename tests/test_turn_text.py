@@ -49,18 +49,18 @@ def test_the_labelled_set_is_well_formed() -> None:
 
 def test_the_stops_are_ordered() -> None:
     s = VoiceSettings(_env_file=None)
-    assert (
-        s.lisa_vad_stop_s <= s.lisa_turn_sure_stop_s <= s.lisa_turn_text_stop_s <= s.lisa_turn_max_silence_s
-    )
+    assert max(s.lisa_turn_fast_stop_s, s.lisa_vad_stop_s) <= s.lisa_turn_sure_stop_s
+    assert s.lisa_turn_sure_stop_s <= s.lisa_turn_text_stop_s <= s.lisa_turn_max_silence_s
     assert 0 < s.lisa_turn_sure_closing < 1
 
 
 @pytest.mark.parametrize(
     ("text", "complete", "closing", "stop"),
     [
-        ("I'd like to book an appointment.", False, 0.8, "sure"),  # Whisper sure of the full stop
-        ("Can I pay by card?", False, 0.5, "sure"),
-        ("Yes.", False, 0.9, "sure"),
+        ("I'd like to book an appointment.", False, 0.8, "fast"),  # Whisper sure of the full stop
+        ("Can I pay by card?", False, 0.5, "fast"),
+        ("Yes.", False, 0.9, "sure"),  # too short for the fastest stop: "Yes. [pause] But only after four."
+        ("That's all.", False, 0.9, "sure"),
         ("I'd like to book an appointment.", False, None, "sure"),  # not known (the 30 s window): as sure
         ("I'd like to book an appointment.", False, 0.3, "text"),  # said like a sentence that goes on
         ("That's all.", False, 0.2, "text"),
@@ -73,10 +73,13 @@ def test_the_stops_are_ordered() -> None:
 def test_the_silence_that_ends_a_turn_follows_the_transcript_and_whispers_certainty(
     text: str, complete: bool, closing: float | None, stop: str
 ) -> None:
-    settings = VoiceSettings(_env_file=None)
+    settings = VoiceSettings(
+        _env_file=None, lisa_turn_fast_stop_s=0.16
+    )  # the fastest stop on (off by default)
     conversation = Conversation(mode=Mode.INBOUND, language=Language.EN)
     detector = TurnDetector(CallSession("CA-stop", "MZ-stop", "inbound", {}, conversation), settings)
     expected = {
+        "fast": settings.lisa_turn_fast_stop_s,
         "sure": settings.lisa_turn_sure_stop_s,
         "text": settings.lisa_turn_text_stop_s,
         "vad": settings.lisa_vad_stop_s,
