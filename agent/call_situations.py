@@ -237,6 +237,16 @@ _NON_SPEECH = _rx(
 )
 
 
+_FAREWELL = re.compile(
+    r"^\W*(good\s*bye|bye(\W*bye)*|tsch(ü|u)s+|tschö|ciao|auf wieder(sehen|hören))\b", re.IGNORECASE
+)
+
+
+def is_farewell(text: str) -> bool:
+    """A caller taking leave in a word or two ("Goodbye.", "Bye bye!", "Tschüss."): never a backchannel."""
+    return bool(_FAREWELL.search(text))
+
+
 def is_non_speech(text: str) -> bool:
     """Whether a transcript is speech recognition's rendering of music, tones or noise ("[Music]", "♪")."""
     return not text.strip() or bool(_NON_SPEECH.search(text.strip()))

@@ -22,7 +22,8 @@ They interrupt her answer and ``LisaProcessor`` answers both parts as one.
 
 Barge-in: while Lisa is talking, the caller's speech is transcribed every few hundred ms; once it has
 ``min_interrupt_words`` words Lisa is interrupted (pipecat ``InterruptionFrame`` → Twilio ``clear``). A
-cough or a lone "mhm" never reaches that count, so it neither interrupts her nor becomes a turn. Her last line
+cough or a lone "mhm" never reaches that count, so it neither interrupts her nor becomes a turn. A caller's
+"Goodbye." over her is no backchannel: one word of taking leave interrupts her (she says goodbye). Her last line
 (a goodbye, "I'll put you through") is never interrupted: "bye bye" over it is only written down.
 
 With a streaming cloud STT upstream (Deepgram) the processor takes the text from its transcription frames
@@ -62,7 +63,7 @@ from pipecat.frames.frames import (
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
-from agent.call_situations import is_non_speech
+from agent.call_situations import is_farewell, is_non_speech
 from agent.conversation import ConversationEvent, Mode
 from pipelines import inference
 from pipelines.call_session import CallSession
@@ -491,8 +492,10 @@ class TurnDetector(FrameProcessor):
             return
         if self._interruptible():
             # a caller who goes on before hearing any of Lisa's answer ("Okay, thank you. [pause] Bye.") is
-            # answered for the whole turn, however short the rest (LisaProcessor takes her answer back)
-            if count < (1 if session.goes_on(start_t) else self._settings.lisa_min_interrupt_words):
+            # answered for the whole turn, however short the rest (LisaProcessor takes her answer back); a
+            # caller's "Goodbye." over her is no backchannel either
+            short = session.goes_on(start_t) or is_farewell(text)
+            if count < (1 if short else self._settings.lisa_min_interrupt_words):
                 log.debug("call %s: %r over Lisa: not an interruption", session.call_sid, text)
                 return
             await self._interrupt(end_t)

@@ -161,3 +161,26 @@ async def test_a_goodbye_over_lisas_goodbye_does_not_cut_it(app_server):
     record = await call_record(server, sid)
     assert record["ended_by"] == "lisa", record
     assert not [line for line in record["transcript"] if line.get("interrupted")], record["transcript"]
+
+
+async def test_a_goodbye_over_lisa_is_no_backchannel(app_server):
+    """One word, but no backchannel: a caller's "Goodbye." over Lisa's answer (long after it reached them)
+    interrupts her; she says goodbye and ends the call."""
+    server = await start(app_server)
+    async with app_stream(server) as call:
+        await call.wait_lisa_speaking(5)
+        await call.wait_lisa_done(20, new_utterance=False, settle=0.8)
+        await say(call, QUESTION)
+        await call.wait_lisa_speaking(20, after_ms=call.audio_sends[-1][1])
+        await asyncio.sleep(1.0)
+        said_ms = call.now_ms()
+        await say(call, "Goodbye.")
+        await wait_clear(call, said_ms, 10)
+        await call.wait_closed(20)
+        sid = call.call_sid
+
+    record = await call_record(server, sid)
+    assert record["ended_by"] == "lisa", record
+    lines = record["transcript"]
+    assert "bye" in [line["text"].lower() for line in lines if line["speaker"] == "party"][-1], lines
+    assert "bye" in [line["text"].lower() for line in lines if line["speaker"] == "lisa"][-1], lines

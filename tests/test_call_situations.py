@@ -205,3 +205,24 @@ async def test_queue_message_is_silent_and_hold_gives_up_politely() -> None:
     assert "call back" in said and conv.end_requested
     assert conv.outcome.status is Status.WAITING_FOR_CALLBACK
     assert "5 minutes" in conv.outcome.summary
+
+
+@pytest.mark.parametrize(
+    ("text", "farewell"),
+    [
+        ("Goodbye.", True),
+        ("Bye bye!", True),
+        ("Bye-bye.", True),
+        ("Byebye", True),
+        ("Good bye", True),
+        ("Tschüss.", True),
+        ("Auf Wiederhören!", True),
+        ("Ciao.", True),
+        ("By the way, no.", False),  # Whisper writes "by" for "bye" too, but not at the start of a sentence
+        ("Byron Street.", False),
+        ("Okay.", False),
+        ("Mhm.", False),
+    ],
+)
+def test_a_farewell_is_told_from_a_backchannel(text: str, farewell: bool) -> None:
+    assert cs.is_farewell(text) is farewell
