@@ -131,13 +131,9 @@ class CallSession:
 
     def goes_on(self, at: float) -> bool:
         """The caller, speaking from ``at`` while Lisa answers their last turn, goes on with that turn: none of
-        her answer can have reached them yet (a pause taken for the end of the turn). Not while the call is
-        ending or being handed over."""
+        her answer can have reached them yet (a pause taken for the end of the turn)."""
         timing = self.timings.get(self.replies)
-        conv = self.conversation
         if timing is None or timing.user_end_t is None or at < timing.user_end_t:
-            return False
-        if conv.ended or conv.transfer_to:
             return False
         return not self.heard_any(self.replies, at)
 
