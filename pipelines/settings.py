@@ -21,8 +21,8 @@ class VoiceSettings(BaseSettings):
     lisa_tts_stall_s: float = 1.0  # cloud TTS: no audio this long after a sentence → Piper takes the call
 
     # silence that ends a turn (pipelines/turn_detector.py; tuned with bench/turn_taking.py):
-    lisa_turn_fast_stop_s: float = 0.4  # a finished sentence of 3+ words Whisper was sure of;
-    # 0.16 answers at ~280 ms but cuts lines with sentence pauses in two (README, "Turn-taking")
+    lisa_turn_fast_stop_s: float = 0.16  # a finished sentence of 3+ words Whisper was sure of, not spelling;
+    # calls a caller makes to the business only (Lisa's own calls take the sure stop: README, "Turn-taking")
     lisa_turn_sure_stop_s: float = 0.4  # a shorter one ("Yes." "That's all." often lead into more)
     lisa_turn_sure_closing: float = 0.5  # below this probability of . ? ! after the last word: unsure
     lisa_turn_text_stop_s: float = 0.7  # a finished sentence Whisper was unsure of

@@ -1,12 +1,14 @@
 """The caller's turns from 8 kHz audio: Silero VAD + smart turn v3 + STT started during the pause.
 
-How a turn ends: ~100 ms into a pause the processor transcribes what the caller said so far (in the
-inference threads). The transcript ending a sentence (Whisper punctuates; :func:`sentence_finished` reads "My
-name is.", "It's for." or a phone number read out so far as unfinished) → the turn ends when the pause reaches
-``turn_fast_stop_s`` if Whisper was sure of that sentence's end (its probability of . ? ! after the last word
-at least ``turn_sure_closing``; it hears the voice as well as the words: a speaker who goes on after "I'd like
-to book an appointment" says it differently from one who ends there) and the sentence has three words or more;
-``turn_sure_stop_s`` for a shorter sure one ("Yes." and "That's all." often lead into more);
+How a turn ends: early in a pause (~64 ms on a call to the business, ~100 ms on Lisa's own calls) the
+processor transcribes what the caller said so far (in the inference threads). The transcript ending a sentence
+(Whisper punctuates; :func:`sentence_finished` reads "My name is.", "It's for." or a phone number read out so
+far as unfinished) → the turn ends when the pause reaches ``turn_fast_stop_s`` if Whisper was sure of that
+sentence's end (its probability of . ? ! after the last word at least ``turn_sure_closing``; it hears the voice
+as well as the words: a speaker who goes on after "I'd like to book an appointment" says it differently from
+one who ends there), the sentence has three words or more and the call is one the fastest stop applies to
+(:meth:`TurnDetector._fast_call`: not Lisa's own calls, not an answer to her spelling a word); else
+``turn_sure_stop_s`` for a sure one ("Yes." and "That's all." often lead into more);
 ``turn_text_stop_s`` when Whisper was unsure. A transcript that does not end a sentence asks smart turn:
 "complete" → at ``vad_stop_s``, unless the transcript plainly goes on (a trailing comma, "and", "to", digits:
 :func:`left_open`), else at ``turn_max_silence_s``. Measured on the labelled set of ``tests/data/turn_taking``
@@ -82,6 +84,7 @@ PARTIAL_EVERY_S = 0.35  # while Lisa talks: transcribe the caller this often to 
 MAX_TURN_S = 28.0  # a turn longer than this is cut (Whisper's window)
 STALL_SPEECH_S = 0.8  # cloud STT: this much speech without a word back within 1 s is a stalled service
 SPECULATE_WINDOWS = 3  # ~100 ms into a pause the transcription starts (before the turn is known to end)
+FAST_SPECULATE_WINDOWS = 2  # ~64 ms where the fastest stop applies: its transcript must be in before it
 FAST_WORDS = 3  # a shorter sentence ("Yes." "That's all.") often leads into more: no fastest stop
 
 
@@ -124,6 +127,16 @@ def left_open(text: str) -> bool:
     if not words or text.endswith(",") or words[-1] in OPEN_WORDS:
         return True
     return bool(_OPEN_ENDING.search(text) or _READING_DIGITS.search(text))
+
+
+# Lisa spelled a word back ("C-A-L-C-I-C") or asked for it spelled (en + de)
+_ASKS_SPELLING = re.compile(r"\b[^\W\d_](?:-[^\W\d_]){2,}\b|\bspell|buchstabier", re.IGNORECASE)
+
+
+def spelling(text: str) -> bool:
+    """The transcript ends in letters being spelled out ("K, O, W." "M-A-R."; not "4 p.m."): more may follow."""
+    letters = re.findall(r"[^\W\d_]+", text.lower())[-2:]
+    return len(letters) == 2 and all(len(w) == 1 for w in letters) and letters not in (["a", "m"], ["p", "m"])
 
 
 def word_count(text: str) -> int:
@@ -280,7 +293,8 @@ class TurnDetector(FrameProcessor):
 
     def _maybe_start_check(self) -> None:
         """Start the end-of-turn check of this pause unless it has a result or is running already."""
-        if self._silence < SPECULATE_WINDOWS or not self._wants_check():
+        start = FAST_SPECULATE_WINDOWS if self._fast_call() else SPECULATE_WINDOWS
+        if self._silence < start or not self._wants_check():
             return
         if self._check_result is not None and self._check_result[0] == self._generation:
             return
@@ -366,12 +380,24 @@ class TurnDetector(FrameProcessor):
                 return settings.lisa_turn_sure_stop_s
             if closing < settings.lisa_turn_sure_closing:
                 return settings.lisa_turn_text_stop_s
-            if word_count(text) >= FAST_WORDS:
+            if word_count(text) >= FAST_WORDS and self._fast_call() and not spelling(text):
                 return settings.lisa_turn_fast_stop_s
             return settings.lisa_turn_sure_stop_s
         if complete and not (text and left_open(text)):
             return settings.lisa_vad_stop_s
         return settings.lisa_turn_max_silence_s
+
+    def _fast_call(self) -> bool:
+        """The fastest stop applies to a caller who rang in and whose words Whisper hears here, unless Lisa's
+        last line spelled a word out or asked for spelling: the answer is letters with pauses ("No. Kowalczyk.
+        [pause] K, O, W …"), and a sentence's end before them is no turn's end. Not on Lisa's own calls to a
+        business: menus, offers read out and names spelled at the other end's pace are cut at it, and there
+        no one waits on her for a human's pace (README, "Turn-taking")."""
+        conversation = self._session.conversation
+        if not self._local_stt or conversation.mode is Mode.OUTBOUND:
+            return False
+        last = next((m.text for m in reversed(conversation.history) if m.role == "assistant"), "")
+        return not _ASKS_SPELLING.search(last)
 
     def _cloud_final_ends_turn(self) -> bool:
         """Cloud STT: the final transcript came in during this pause and ends a sentence, or smart turn

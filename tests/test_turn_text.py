@@ -4,12 +4,13 @@ labelled set of ``tests/data/turn_taking`` holds the transcripts the bench check
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 
-from agent.conversation import Conversation, Language, Mode
+from agent.conversation import Conversation, Language, Message, Mode
 from pipelines.call_session import CallSession
 from pipelines.settings import VoiceSettings
 from pipelines.turn_detector import TurnDetector, sentence_finished
@@ -68,14 +69,18 @@ def test_the_stops_are_ordered() -> None:
         ("Call me back on the", True, 0.1, "max"),  # plainly goes on, whatever smart turn says
         ("My number is 017", True, 0.9, "max"),
         ("Monday, Wednesday", False, 0.9, "max"),
+        ("No. Kowalczyk. K, O, W.", False, 0.9, "sure"),  # letters spelled out: the next may follow
+        ("It's M-A-R-E-N.", False, 0.9, "sure"),
+        ("That's K, O, M.", False, 0.9, "sure"),
+        ("Could I come at 4 p.m.?", False, 0.9, "fast"),  # "p.m." is no spelling
+        ("I'd like plan B.", False, 0.9, "fast"),
     ],
 )
 def test_the_silence_that_ends_a_turn_follows_the_transcript_and_whispers_certainty(
     text: str, complete: bool, closing: float | None, stop: str
 ) -> None:
-    settings = VoiceSettings(
-        _env_file=None, lisa_turn_fast_stop_s=0.16
-    )  # the fastest stop on (off by default)
+    settings = VoiceSettings(_env_file=None)
+    assert settings.lisa_turn_fast_stop_s < settings.lisa_turn_sure_stop_s  # the fastest stop is on
     conversation = Conversation(mode=Mode.INBOUND, language=Language.EN)
     detector = TurnDetector(CallSession("CA-stop", "MZ-stop", "inbound", {}, conversation), settings)
     expected = {
@@ -86,3 +91,31 @@ def test_the_silence_that_ends_a_turn_follows_the_transcript_and_whispers_certai
         "max": settings.lisa_turn_max_silence_s,
     }[stop]
     assert detector.stop_for(text, complete, closing) == expected
+
+
+def test_lisas_own_calls_to_a_business_never_take_the_fastest_stop() -> None:
+    """Menus, offers read out and names spelled at the other end's pace: the sure stop on outbound calls."""
+    settings = VoiceSettings(_env_file=None)
+    conversation = Conversation(mode=Mode.OUTBOUND, language=Language.EN)
+    detector = TurnDetector(CallSession("CA-out", "MZ-out", "outbound", {}, conversation), settings)
+    assert detector.stop_for("For appointments, press 1.", False, 0.9) == settings.lisa_turn_sure_stop_s
+    inbound = TurnDetector(
+        CallSession("CA-in", "MZ-in", "inbound", {}, Conversation(mode=Mode.INBOUND, language=Language.EN)),
+        settings,
+    )
+    assert inbound.stop_for("For appointments, press 1.", False, 0.9) == settings.lisa_turn_fast_stop_s
+
+
+@pytest.mark.parametrize(
+    "lisa",
+    ["Marin Calcic — C-A-L-C-I-C, is that right?", "Could you spell your surname for me?",
+     "Können Sie den Namen bitte buchstabieren?", "Also Weiß, W-E-I-S-S, richtig?"],
+)  # fmt: skip
+def test_after_lisa_spelled_or_asked_for_spelling_a_finished_sentence_waits_the_sure_stop(lisa: str) -> None:
+    """The answer comes as letters with pauses ("No. Kowalczyk. [pause] K, O, W …")."""
+    settings = VoiceSettings(_env_file=None)
+    conversation = Conversation(mode=Mode.INBOUND, language=Language.EN)
+    detector = TurnDetector(CallSession("CA-sp", "MZ-sp", "inbound", {}, conversation), settings)
+    assert detector.stop_for("No, it's Kowalczyk.", False, 0.9) == settings.lisa_turn_fast_stop_s
+    conversation.history.append(Message("assistant", lisa, datetime.now(UTC)))
+    assert detector.stop_for("No, it's Kowalczyk.", False, 0.9) == settings.lisa_turn_sure_stop_s
