@@ -213,6 +213,8 @@ def create_app(
         from api.edge.docs_routes import docs_behind_auth
 
         app.include_router(docs_behind_auth(app))
+    for hot in chat_routes.hot_routers:  # health, sessions: first, as routes are tried in order
+        app.include_router(hot)
     app.include_router(team_chat_routes.router)  # before chat's: its /ws/chat/{chatId} takes team chats
     app.include_router(chat_routes.router)
     app.include_router(twilio_routes.router)

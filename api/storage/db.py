@@ -175,6 +175,13 @@ class Database:
     def __init__(self, engine: AsyncEngine, file: SqliteFile | None = None) -> None:
         self.engine = engine
         self.file = file  # a SQLite file: short statements on the event loop's thread (see SqliteFile)
+        # reads on PostgreSQL in autocommit (the same pool): no BEGIN before them and no ROLLBACK when the
+        # connection goes back, two round trips of a session read's five
+        self._reads = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
 
     @property
     def dialect(self) -> str:
@@ -229,7 +236,7 @@ class Database:
     async def fetchall(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         if self.file is not None and (rows := self.file.fetchall(sql, dict(params or {}))) is not None:
             return rows
-        async with self.engine.connect() as conn:
+        async with self._reads.connect() as conn:
             result = await conn.execute(text(sql), dict(params or {}))
             return [dict(r._mapping) for r in result]
 
@@ -239,7 +246,7 @@ class Database:
             found = [self.file.fetchall(sql, dict(params)) for sql, params in queries]
             if all(rows is not None for rows in found):
                 return [rows for rows in found if rows is not None]
-        async with self.engine.connect() as conn:
+        async with self._reads.connect() as conn:
             return [
                 [dict(r._mapping) for r in await conn.execute(text(sql), dict(params))]
                 for sql, params in queries
