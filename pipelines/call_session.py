@@ -261,16 +261,25 @@ class CallSession:
 
     # ------------------------------------------------------------------ transcript and report
 
-    def add_line(self, speaker: str, text: str, start_t: float, end_t: float) -> None:
-        if text.strip():
-            self.transcript.append(
-                {
-                    "speaker": speaker,
-                    "text": text.strip(),
-                    "start_ms": self.ms(start_t),
-                    "end_ms": self.ms(end_t),
-                }
-            )
+    def add_line(self, speaker: str, text: str, start_t: float, end_t: float, goes_on: bool = False) -> None:
+        """A line of the transcript; ``goes_on``: the rest of the speaker's last line (a caller who went on
+        before hearing Lisa's answer: one turn, one line). A line is replaced, never changed in place (the
+        console compares the lines it has sent)."""
+        text = text.strip()
+        if not text:
+            return
+        last = self.transcript[-1] if self.transcript else None
+        if (
+            goes_on
+            and last is not None
+            and last["speaker"] == speaker
+            and not last["text"].startswith("[DTMF")
+        ):
+            self.transcript[-1] = {**last, "text": f"{last['text']} {text}", "end_ms": self.ms(end_t)}
+            return
+        self.transcript.append(
+            {"speaker": speaker, "text": text, "start_ms": self.ms(start_t), "end_ms": self.ms(end_t)}
+        )
 
     def turn_report(self) -> list[dict[str, Any]]:
         rows = []

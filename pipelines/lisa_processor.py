@@ -156,12 +156,13 @@ class LisaProcessor(FrameProcessor):
         s = self._session
         start_t = s.started_t + frame.start_ms / 1000.0
         end_t = s.started_t + frame.end_ms / 1000.0
-        s.add_line("party", frame.text, start_t, end_t)
+        last = self._answered
+        goes_on = last is not None and not s.heard_any(last.reply, start_t)
+        s.add_line("party", frame.text, start_t, end_t, goes_on=goes_on)
         self._idle_prompts = 0
         log.debug("call %s: caller said %r", s.call_sid, frame.text)
         stt_t = s.started_t + frame.stt_final_ms / 1000.0
-        last = self._answered
-        if last is not None and not s.heard_any(last.reply, start_t):
+        if last is not None and goes_on:
             self._spawn(self._reply(frame.text, end_t, stt_t, frame.words, continues=last))
             return
         self._spawn(self._reply(frame.text, end_t, stt_t, frame.words))
