@@ -69,13 +69,14 @@ async def test_kill_9_of_a_worker_and_of_the_server_closes_their_calls(tmp_path)
         workers = set(app.worker_pids())
         assert len(workers) == 2, workers
 
-        # live calls until both workers serve one (the kernel hands connections to either)
+        # live calls until both workers serve one (the kernel hands connections to either). Three at once:
+        # one after the other they may all go to the worker the kernel wakes first (seen in CI: 12 of 12)
         live: dict[int, MediaStreamClient] = {}
-        for _ in range(12):
-            call = await open_call(stack, app)
-            pid = owner_pid(calls(db)[call.call_sid])
-            assert pid in workers
-            live.setdefault(pid, call)
+        for _ in range(4):
+            for call in await asyncio.gather(*(open_call(stack, app) for _ in range(3))):
+                pid = owner_pid(calls(db)[call.call_sid])
+                assert pid in workers
+                live.setdefault(pid, call)
             if len(live) == 2:
                 break
         assert len(live) == 2, "all calls went to one worker"
