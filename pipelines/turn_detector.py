@@ -293,8 +293,12 @@ class TurnDetector(FrameProcessor):
 
     def _maybe_start_check(self) -> None:
         """Start the end-of-turn check of this pause unless it has a result or is running already."""
-        start = FAST_SPECULATE_WINDOWS if self._fast_call() else SPECULATE_WINDOWS
-        if self._silence < start or not self._wants_check():
+        if self._silence < FAST_SPECULATE_WINDOWS:
+            return
+        # the call's kind is asked once per pause (at the fast window), not on every window of it
+        if self._silence < SPECULATE_WINDOWS and not self._fast_call():
+            return
+        if not self._wants_check():
             return
         if self._check_result is not None and self._check_result[0] == self._generation:
             return
