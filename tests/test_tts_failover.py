@@ -15,8 +15,10 @@ from doubles.call_hooks import RecordingHooks
 from doubles.party_voice import say
 from test_cloud_providers import BOOKING_LINES, cloud, dominant_hz, script_booking, start  # noqa: F401
 
-from pipelines import inference
+from pipelines import inference, local_models
+from pipelines.audio import pcm16_to_float
 from pipelines.call_pipeline import ACTIVE_CALLS
+from telephony.audio_codec import resample_pcm16
 
 pytestmark = [pytest.mark.voice, pytest.mark.timeout(120)]
 
@@ -45,12 +47,18 @@ async def booking_call(server: Any) -> Any:
     return call
 
 
+def _recognised(pcm_8k: bytes) -> str:
+    """Whisper's raw transcript of 8 kHz PCM: without the call's filter that drops a lone, unsure "Bye" (that
+    filter is about line noise, not about what was said)."""
+    return local_models.recognise_short(pcm16_to_float(resample_pcm16(pcm_8k, 8000, 16000))).text
+
+
 async def heard(call: Any, mark_prefix: str) -> str:
     """What the caller heard of Lisa's pieces whose marks start with ``mark_prefix``: each piece transcribed by
     Whisper on its own, with a little silence around it (as on the line)."""
     pause = bytes(2 * 2400)  # 0.3 s at 8 kHz
     pieces = [u.pcm() for u in call.utterances if any(m.startswith(mark_prefix) for m in u.marks)]
-    return " ".join([(await inference.transcribe(pause + pcm + pause)).text for pcm in pieces])
+    return " ".join([await inference.run(_recognised, pause + pcm + pause) for pcm in pieces])
 
 
 async def check_call(
@@ -104,7 +112,9 @@ async def test_elevenlabs_dropping_mid_reply_hands_the_call_to_piper_and_it_book
             5,
             ["lisa-1-1", "lisa-1-2", "lisa-2-1", "lisa-2-2", "lisa-2-3", "lisa-3-10", "lisa-3-20"],
             3,
-            ("book", "tuesday", "goodbye"),
+            # Piper's voice varies from one rendition to the next (its noise is random): Whisper tiny hears its
+            # lone "Goodbye!" as "Goodbye", "Bye", "Bye bye" or "We bye, we bye" (65 / 15 of 80 renditions)
+            ("book", "tuesday", "bye"),
         ),
     ],
     ids=["first-answer", "goodbye"],
