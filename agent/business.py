@@ -6,7 +6,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -55,7 +55,13 @@ class FaqEntry:
 
 
 def _contains(low_text: str, keyword: str) -> bool:
-    return re.search(r"(?<!\w)" + re.escape(keyword.lower()), low_text) is not None
+    return _keyword_pattern(keyword).search(low_text) is not None
+
+
+@cache
+def _keyword_pattern(keyword: str) -> re.Pattern[str]:
+    """A keyword found at the start of a word (the profile's keywords are few and fixed)."""
+    return re.compile(r"(?<!\w)" + re.escape(keyword.lower()))
 
 
 def _hhmm(value: str, where: str) -> time:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agent.conversation import BookingRequest
 from agent.phrases import phrase
@@ -718,13 +718,16 @@ def _tells(clause: str, now: datetime, lang: str) -> bool:
     return subject and len(said) >= 2
 
 
-def wished_when(text: str, now: datetime, lang: str, whole: When | None = None) -> When | None:
+_UNKNOWN: Any = object()  # ``whole`` not worked out yet (None is an answer: no day or time)
+
+
+def wished_when(text: str, now: datetime, lang: str, whole: When | None = _UNKNOWN) -> When | None:
     """What ``text`` says about the day and time the caller wants (see :func:`parse_when_corrected`), without the
     days and times it only tells of: "My daughter starts school on Monday, so Tuesday at ten" -> Tuesday at ten;
     "The bus is painted green on Sunday" -> nothing. A bare answer ("Monday", "on Sunday maybe"), a question or
     a clause with a wish in it ("Sunday would be great", "hätten Sie am Montag Zeit") is a wish. ``whole``:
-    :func:`parse_when_corrected` of ``text`` when already known."""
-    whole = whole if whole is not None else parse_when_corrected(text, now, lang)
+    :func:`parse_when_corrected` of ``text`` when already known (None included)."""
+    whole = parse_when_corrected(text, now, lang) if whole is _UNKNOWN else whole
     if whole is None or whole.is_empty:
         return whole
     clauses = [c for c in _WISH_SPLIT.split(text) if c and c.strip()]

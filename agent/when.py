@@ -352,6 +352,8 @@ class _Text:
         self.spans = [(i, i + 1) for i in range(len(s))]
 
     def sub(self, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str]) -> None:
+        if pattern.search(self.s) is None:
+            return  # most patterns find nothing in a turn: no copy of the text and its spans
         out: list[str] = []
         spans: list[tuple[int, int]] = []
         i = 0
