@@ -140,7 +140,9 @@ async def test_session_store_on_both_back_ends(db_url):
         await store.create(s2, [])
 
         got = await store.get("s-1")
-        assert got is not None and got.conversation == s1.conversation
+        assert got is not None and got.conversation is s1.conversation  # kept live by the store that wrote it
+        stored = await SessionStore(db).get("s-1")  # another process decodes the stored one
+        assert stored is not None and stored.conversation == s1.conversation is not stored.conversation
         assert got.metadata == {"app": "flutter", "umlaut": "ä"} and got.created_at == T0
         assert await store.get("missing") is None
 
@@ -188,5 +190,41 @@ async def test_session_store_on_both_back_ends(db_url):
         assert await store.idle_since(T0 + timedelta(hours=3)) == ["s-1"]
         assert await store.count() == 2 and await store.count(ACTIVE) == 1
         assert [s.id for s in await store.list_sessions(status=ENDED)] == ["s-2"]
+    finally:
+        await db.close()
+
+
+async def test_a_kept_conversation_is_used_only_while_it_is_the_stored_one(db_url):
+    """Two stores on one database are two worker processes: each keeps the conversations it wrote, and takes one
+    again only when the row still holds the revision it wrote; a turn that fails before its write leaves
+    nothing half-changed behind."""
+    db = await Database.connect(db_url)
+    try:
+        first, second = SessionStore(db), SessionStore(db)
+        await first.create(_session("s-1", T0), [])
+
+        # the second worker answers a turn: the first one's kept conversation is stale and read again
+        turn = await second.get("s-1")
+        assert turn is not None and turn.conversation is not None
+        turn.conversation.history.append(Message("user", "Dienstag?", T0 + timedelta(minutes=1)))
+        await second.save(turn)
+        again = await first.get("s-1")
+        assert again is not None and again.conversation is not None
+        assert again.conversation.history[-1].text == "Dienstag?"
+        page, _ = await first.get_with_messages("s-1")
+        assert page is not None and page.events() == event_list(turn.conversation)
+
+        # a turn that changes the conversation and fails before writing it: the next turn reads what is stored
+        again.conversation.history.append(Message("user", "never written", T0 + timedelta(minutes=2)))
+        after = await first.get("s-1")
+        assert after is not None and after.conversation is not None
+        assert after.conversation.history[-1].text == "Dienstag?"
+
+        # written by this store and not since: its own object again, and the page shows its events
+        after.conversation.events.append(ConversationEvent("booking_confirmed", "gebucht", T0))
+        await first.save(after)
+        page, _ = await first.get_with_messages("s-1")
+        assert page is not None and [e["type"] for e in page.events()][-1] == "booking_confirmed"
+        assert (await first.get("s-1")).conversation is after.conversation
     finally:
         await db.close()

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import secrets
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -96,7 +98,7 @@ class SessionRecord:
         return self.stored_events or []
 
 
-def _record(row: Row, with_conversation: bool) -> SessionRecord:
+def _record(row: Row, conversation: Conversation | None) -> SessionRecord:
     return SessionRecord(
         id=row["id"],
         user_id=row["user_id"],
@@ -110,7 +112,7 @@ def _record(row: Row, with_conversation: bool) -> SessionRecord:
         last_activity=datetime.fromisoformat(row["last_activity"]),
         ended_at=datetime.fromisoformat(row["ended_at"]) if row["ended_at"] else None,
         end_reason=row["end_reason"],
-        conversation=loads(row["conversation"]) if with_conversation else None,
+        conversation=conversation,
     )
 
 
@@ -145,7 +147,7 @@ async def last_messages(db: Database, chat_ids: list[str]) -> dict[str, ChatMess
 
 _COLUMNS = (
     "id", "user_id", "channel", "language", "status", "metadata", "conversation", "outcome_status", "outcome",
-    "taken_over_by", "created_at", "last_activity", "ended_at", "end_reason",
+    "taken_over_by", "created_at", "last_activity", "ended_at", "end_reason", "revision",
 )  # fmt: skip
 _INSERT_SESSION = (
     f"INSERT INTO chat_sessions ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)})"
@@ -162,18 +164,38 @@ _INSERT_MESSAGE = (
 )
 _GET_SESSION = "SELECT * FROM chat_sessions WHERE id = :id AND kind = 'lisa'"
 _MESSAGES = "SELECT * FROM chat_messages WHERE session_id = :id ORDER BY seq"
-# what lists and summaries read: all but the (large) conversation and outcome_status (a copy of outcome["status"])
-_SUMMARY_COLUMNS = ", ".join(c for c in _COLUMNS if c not in ("conversation", "outcome_status"))
+# what lists and summaries read: all but the (large) conversation, outcome_status (a copy of outcome["status"])
+# and the revision
+_SUMMARY_COLUMNS = ", ".join(c for c in _COLUMNS if c not in ("conversation", "outcome_status", "revision"))
+LIVE_CONVERSATIONS = 1000  # conversations kept decoded between turns, the most recently written
 _GET_SUMMARY = f"SELECT {_SUMMARY_COLUMNS} FROM chat_sessions WHERE id = :id AND kind = 'lisa'"
 
 
 class SessionStore:
-    """Repository of chat sessions: each write of a turn (session state + its new messages) is one transaction."""
+    """Repository of chat sessions: each write of a turn (session state + its new messages) is one transaction.
+
+    The conversation of a session this store wrote last is kept decoded (up to ``LIVE_CONVERSATIONS``), with the
+    revision token written with it: the next turn takes it instead of decoding the stored JSON (~0.1 ms at 25
+    turns, growing with the chat) when the row still holds that token, i.e. no other process wrote since. A turn
+    takes the object out while it changes it and it is kept again only once its write committed, so a failed
+    turn leaves nothing half-changed behind."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         # SQLite has one writer at a time; queueing our writes here is much faster than its busy-wait retries
         self._write_lock = asyncio.Lock() if db.dialect == "sqlite" else contextlib.nullcontext()
+        self._live: OrderedDict[str, tuple[int, Conversation]] = OrderedDict()
+
+    def _take_live(self, row: Row) -> Conversation | None:
+        """The kept conversation of ``row``'s session, taken out, when it is the one stored (else None)."""
+        kept = self._live.pop(row["id"], None)
+        return kept[1] if kept is not None and kept[0] == row["revision"] else None
+
+    def _keep_live(self, session_id: str, revision: int, conversation: Conversation) -> None:
+        self._live[session_id] = (revision, conversation)
+        self._live.move_to_end(session_id)
+        while len(self._live) > LIVE_CONVERSATIONS:
+            self._live.popitem(last=False)
 
     def _session_params(self, s: SessionRecord) -> dict[str, Any]:
         assert s.conversation is not None, "a session is written together with its conversation"
@@ -192,6 +214,7 @@ class SessionStore:
             "last_activity": to_utc_text(s.last_activity),
             "ended_at": to_utc_text(s.ended_at) if s.ended_at else None,
             "end_reason": s.end_reason,
+            "revision": secrets.randbits(62),  # another process writing the session writes another one
         }
 
     @staticmethod
@@ -220,20 +243,28 @@ class SessionStore:
 
     async def _write(self, sql: str, session: SessionRecord, messages: list[ChatMessage]) -> None:
         """The session's row and its new messages (numbered after its last one) in one transaction."""
-        steps: list[Step] = [(sql, self._session_params(session))]
+        params = self._session_params(session)
+        self._live.pop(session.id, None)  # what is kept is this very object or older: the write decides
+        steps: list[Step] = [(sql, params)]
         if messages:
             steps.append((_INSERT_MESSAGE, self._message_rows(session.id, messages)))
         async with self._write_lock:
-            if self.db.write_now(steps):  # a SQLite file: at once, on this thread
-                return
-            async with self.db.transaction() as conn:
-                for statement, params in steps:
-                    await conn.execute(text(statement), params)
+            if not self.db.write_now(steps):  # a SQLite file: at once, on this thread
+                async with self.db.transaction() as conn:
+                    for statement, params_ in steps:
+                        await conn.execute(text(statement), params_)
+        assert session.conversation is not None
+        self._keep_live(session.id, params["revision"], session.conversation)
 
     async def get(self, session_id: str, with_conversation: bool = True) -> SessionRecord | None:
-        sql = _GET_SESSION if with_conversation else _GET_SUMMARY
-        row = await self.db.fetchone(sql, {"id": session_id})
-        return _record(row, with_conversation) if row else None
+        """The session; with its conversation (the caller's to change and :meth:`save`) unless told not to."""
+        if not with_conversation:
+            row = await self.db.fetchone(_GET_SUMMARY, {"id": session_id})
+            return _record(row, None) if row else None
+        row = await self.db.fetchone(_GET_SESSION, {"id": session_id})
+        if row is None:
+            return None
+        return _record(row, self._take_live(row) or loads(row["conversation"]))
 
     async def get_with_messages(self, session_id: str) -> tuple[SessionRecord | None, list[ChatMessage]]:
         """The session (without its conversation, but with the conversation's events) and its messages, in
@@ -243,8 +274,15 @@ class SessionStore:
         )
         if not session_rows:
             return None, []
-        record = _record(session_rows[0], False)
-        record.stored_events = stored_events(session_rows[0]["conversation"])
+        row = session_rows[0]
+        record = _record(row, None)
+        kept = self._live.get(
+            session_id
+        )  # only read: the events of the kept conversation, when it is current
+        if kept is not None and kept[0] == row["revision"]:
+            record.stored_events = event_list(kept[1])
+        else:
+            record.stored_events = stored_events(row["conversation"])
         return record, [message_of(r) for r in message_rows]
 
     async def list_sessions(
@@ -264,7 +302,7 @@ class SessionStore:
             " ORDER BY last_activity DESC, id LIMIT :limit OFFSET :offset",
             params,
         )
-        return [_record(r, False) for r in rows]
+        return [_record(r, None) for r in rows]
 
     async def messages(self, session_id: str, limit: int | None = None) -> list[ChatMessage]:
         """The session's messages in order (the last ``limit`` of them when given)."""
