@@ -228,3 +228,12 @@ async def test_a_kept_conversation_is_used_only_while_it_is_the_stored_one(db_ur
         assert (await first.get("s-1")).conversation is after.conversation
     finally:
         await db.close()
+
+
+def test_a_conversation_with_what_only_the_standard_json_takes_still_round_trips():
+    conv = _conversation()
+    conv.slots["big"] = 2**70  # beyond orjson's 64-bit integers: written by the standard library instead
+    conv.slots["text"] = "Grüße — 東京"
+    again = loads(dumps(conv))
+    assert again.slots["big"] == 2**70 and again.slots["text"] == "Grüße — 東京" and again == conv
+    assert "Grüße" in dumps(conv)  # UTF-8, not \u escapes
