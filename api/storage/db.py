@@ -115,6 +115,7 @@ class SqliteFile:
         self._checkpoint_due = threading.Event()
         self._checkpointer: threading.Thread | None = None
         self._closing = False
+        self.checkpoints = 0  # done so far
 
     def _connect(self, *pragmas: str) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
@@ -181,6 +182,7 @@ class SqliteFile:
                 self._checkpoint_due.clear()
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self.checkpoints += 1
                 except sqlite3.Error:
                     log.warning("WAL checkpoint failed", exc_info=True)  # the next one tries again
         finally:
