@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
-
 from agent.conversation import Conversation
 from agent.conversation_codec import dumps, event_list, loads, stored_events
 from api.storage.db import Database, Row, Step
@@ -249,10 +247,7 @@ class SessionStore:
         if messages:
             steps.append((_INSERT_MESSAGE, self._message_rows(session.id, messages)))
         async with self._write_lock:
-            if not self.db.write_now(steps):  # a SQLite file: at once, on this thread
-                async with self.db.transaction() as conn:
-                    for statement, params_ in steps:
-                        await conn.execute(text(statement), params_)
+            await self.db.write(steps)
         assert session.conversation is not None
         self._keep_live(session.id, params["revision"], session.conversation)
 

@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-log = logging.getLogger(__name__)
+from api.storage.pg_direct import PgDirect, Row, Step
 
-Row = dict[str, Any]
+log = logging.getLogger(__name__)
 
 
 def async_url(url: str) -> str:
@@ -84,9 +84,6 @@ def _statements(sql: str) -> list[str]:
         if s.strip()
         and not all(line.strip().startswith("--") or not line.strip() for line in s.strip().splitlines())
     ]
-
-
-Step = tuple[str, Mapping[str, Any] | Sequence[Mapping[str, Any]]]  # a statement; several rows: executemany
 
 
 class SqliteFile:
@@ -201,6 +198,21 @@ class SqliteFile:
             self._reader = self._writer = None
 
 
+async def _pg_direct(engine: AsyncEngine) -> PgDirect | None:
+    """The asyncpg pool beside ``engine``'s on PostgreSQL (None elsewhere, or when it cannot start: then
+    everything goes through SQLAlchemy as before)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    direct = PgDirect(dsn)
+    try:
+        await direct.start()
+    except Exception:  # an option the pool does not take, the server not up yet: SQLAlchemy alone
+        log.warning("PostgreSQL: no direct asyncpg pool; all statements through SQLAlchemy", exc_info=True)
+        return None
+    return direct
+
+
 def sqlite_file(url: str) -> str | None:
     """The file of a plain ``sqlite+aiosqlite:///path`` URL (None: in memory, a URI with options, not SQLite)."""
     prefix = "sqlite+aiosqlite:///"
@@ -215,9 +227,12 @@ def sqlite_file(url: str) -> str | None:
 class Database:
     """Async access to the app's database. Create with :meth:`connect`, close with :meth:`close`."""
 
-    def __init__(self, engine: AsyncEngine, file: SqliteFile | None = None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, file: SqliteFile | None = None, pg: PgDirect | None = None
+    ) -> None:
         self.engine = engine
         self.file = file  # a SQLite file: short statements on the event loop's thread (see SqliteFile)
+        self.pg = pg  # PostgreSQL: hot reads and turn writes straight through asyncpg (see PgDirect)
         # reads on PostgreSQL in autocommit (the same pool): no BEGIN before them and no ROLLBACK when the
         # connection goes back, two round trips of a session read's five
         self._reads = (
@@ -249,7 +264,7 @@ class Database:
         else:
             engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
         file = sqlite_file(url)
-        db = cls(engine, SqliteFile(file) if file else None)
+        db = cls(engine, SqliteFile(file) if file else None, await _pg_direct(engine))
         if migrate:
             await db.migrate()
         return db
@@ -257,6 +272,8 @@ class Database:
     async def close(self) -> None:
         if self.file is not None:
             self.file.close()
+        if self.pg is not None:
+            await self.pg.close()
         await self.engine.dispose()
 
     @asynccontextmanager
@@ -270,6 +287,14 @@ class Database:
         run them in :meth:`transaction` instead."""
         return self.file is not None and self.file.write(steps)
 
+    async def write(self, steps: Sequence[Step]) -> None:
+        """Run ``steps`` (see :meth:`write_now`) in one transaction, the fastest way the database allows."""
+        if self.write_now(steps) or (self.pg is not None and await self.pg.write(steps)):
+            return
+        async with self.transaction() as conn:
+            for sql, params in steps:
+                await conn.execute(text(sql), params)
+
     async def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
         """Run one statement in its own transaction; returns the number of rows changed."""
         async with self.engine.begin() as conn:
@@ -279,6 +304,8 @@ class Database:
     async def fetchall(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         if self.file is not None and (rows := self.file.fetchall(sql, dict(params or {}))) is not None:
             return rows
+        if self.pg is not None and (found := await self.pg.fetch_each([(sql, params or {})])) is not None:
+            return found[0]
         async with self._reads.connect() as conn:
             result = await conn.execute(text(sql), dict(params or {}))
             return [dict(r._mapping) for r in result]
@@ -289,6 +316,8 @@ class Database:
             found = [self.file.fetchall(sql, dict(params)) for sql, params in queries]
             if all(rows is not None for rows in found):
                 return [rows for rows in found if rows is not None]
+        if self.pg is not None and (each := await self.pg.fetch_each(queries)) is not None:
+            return each
         async with self._reads.connect() as conn:
             return [
                 [dict(r._mapping) for r in await conn.execute(text(sql), dict(params))]
