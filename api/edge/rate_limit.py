@@ -65,12 +65,14 @@ class RateLimiter:
             del self._hits[key]
 
 
-_COUNT_HIT = text(
-    "INSERT INTO rate_limit_hits (key, window_start, hits) VALUES (:key, :window, 1) "
-    "ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limit_hits.hits + 1 RETURNING hits"
+_UPSERT = (
+    "INSERT INTO rate_limit_hits (key, window_start, hits) VALUES (:key, :window, 1)"
+    " ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limit_hits.hits + 1 RETURNING hits"
 )
-_PREVIOUS = text("SELECT hits FROM rate_limit_hits WHERE key = :key AND window_start = :window")
-_FORGET = text("DELETE FROM rate_limit_hits WHERE window_start < :before")
+_PREVIOUS = "SELECT hits FROM rate_limit_hits WHERE key = :key AND window_start = :previous"
+# PostgreSQL: one statement, one round trip (an upsert in a CTE, which SQLite does not take)
+_COUNT_HIT = f"WITH hit AS ({_UPSERT}) SELECT (SELECT hits FROM hit) AS current, ({_PREVIOUS}) AS previous"
+_FORGET = "DELETE FROM rate_limit_hits WHERE window_start < :before"
 
 
 class DatabaseRateLimiter:
@@ -94,12 +96,19 @@ class DatabaseRateLimiter:
         now = self._now()
         window = int(now // self.window_s)
         into = (now - window * self.window_s) / self.window_s  # 0..1 through the current window
-        async with self.db.transaction() as conn:
-            current = (await conn.execute(_COUNT_HIT, {"key": key, "window": window})).scalar_one()
-            previous = (await conn.execute(_PREVIOUS, {"key": key, "window": window - 1})).scalar() or 0
-            if window - 1 > self._forgotten_before:  # once per window and process: drop old windows
-                self._forgotten_before = window - 1
-                await conn.execute(_FORGET, {"before": window - 1})
+        params = {"key": key, "window": window, "previous": window - 1}
+        if self.db.dialect == "postgresql":
+            [row] = await self.db.returning(_COUNT_HIT, params)
+        else:
+            async with self.db.transaction() as conn:
+                row = {
+                    "current": (await conn.execute(text(_UPSERT), params)).scalar_one(),
+                    "previous": (await conn.execute(text(_PREVIOUS), params)).scalar(),
+                }
+        current, previous = int(row["current"]), int(row["previous"] or 0)
+        if window - 1 > self._forgotten_before:  # once per window and process: drop old windows
+            self._forgotten_before = window - 1
+            await self.db.execute(_FORGET, {"before": window - 1})
         if previous * (1 - into) + current <= self.limit:
             return 0.0
         if current > self.limit or previous == 0:

@@ -295,6 +295,15 @@ class Database:
             for sql, params in steps:
                 await conn.execute(text(sql), params)
 
+    async def returning(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
+        """The rows of one statement that writes (``RETURNING``, a CTE), committed on its own. On PostgreSQL
+        straight through asyncpg (autocommit); run again through SQLAlchemy only when that failed, which can
+        count a write twice if the failure was the answer getting lost (a rate limit's hit: acceptable)."""
+        if self.pg is not None and (found := await self.pg.fetch_each([(sql, params)])) is not None:
+            return found[0]
+        async with self.engine.begin() as conn:
+            return [dict(r._mapping) for r in await conn.execute(text(sql), dict(params))]
+
     async def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
         """Run one statement in its own transaction; returns the number of rows changed."""
         async with self.engine.begin() as conn:
