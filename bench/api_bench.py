@@ -11,7 +11,8 @@ in turn, each for ``--duration`` seconds at ``--connections`` connections:
 
 Each level reports wrk's requests/s, latency percentiles and errors, the server's CPU (cores busy, and CPU ms
 per request: what a request costs whatever share of the cores the server got) and its ratio to the static
-page of the same run; the load average of the machine (other work shares the cores) is kept beside them. ``--postgres`` runs on a temporary database created on ``DATABASE_URL_TEST``.
+page of the same run; the load average of the machine (other work shares the cores) is kept beside them. ``--postgres`` runs on a temporary database created on ``DATABASE_URL_TEST``; ``--rate-limit N`` turns the
+rate limit on (a huge N: what counting costs, nobody refused) and writes ``api[_postgres]_rate_limited.json``.
 
     .venv/bin/python -m bench.api_bench [--duration 10] [--connections 200] [--sessions 200] [--postgres]
 
@@ -159,6 +160,7 @@ def check_chat(url: str, session_id: str) -> str:
 def measure(args: argparse.Namespace, database_url: str | None) -> dict[str, Any]:
     env = {"DATABASE_URL": database_url} if database_url else {}
     env["LOG_LEVEL"] = args.log_level
+    env["RATE_LIMIT_PER_MINUTE"] = str(args.rate_limit)
     app = AppProcess(env)
     try:
         asyncio.run(app.wait_ready())
@@ -212,6 +214,12 @@ def main() -> None:
     parser.add_argument(
         "--postgres", action="store_true", help="on a temporary database on DATABASE_URL_TEST"
     )
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=0,
+        help="the server's RATE_LIMIT_PER_MINUTE (0: off, as the targets are set; a huge one measures its cost)",
+    )
     parser.add_argument("--out", default=None, help="result file (default bench/results/api[_postgres].json)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -233,7 +241,7 @@ def main() -> None:
         "machine": f"{os.cpu_count()} cores (shared: see load_average)",
         "load_generator": "wrk -t1 --latency (one thread)",
         "database": "postgresql" if args.postgres else "sqlite",
-        "server": f"lisa serve, one worker, LOG_LEVEL={args.log_level}, RATE_LIMIT_PER_MINUTE=0, rule brain",
+        "server": f"lisa serve, one worker, LOG_LEVEL={args.log_level}, RATE_LIMIT_PER_MINUTE={args.rate_limit}, rule brain",
         "connections": args.connections,
         "duration_s": args.duration,
         "sessions": args.sessions,
@@ -242,7 +250,8 @@ def main() -> None:
         "target_chat_turn_p99_ms": 150,
         **figures,
     }
-    default = RESULTS_DIR / ("api_postgres.json" if args.postgres else "api.json")
+    stem = "api_postgres" if args.postgres else "api"
+    default = RESULTS_DIR / (f"{stem}_rate_limited.json" if args.rate_limit else f"{stem}.json")
     write_result(Path(args.out) if args.out else default, result, pretty=True)
 
 
