@@ -259,7 +259,8 @@ class SessionStore:
         row = await self.db.fetchone(_GET_SESSION, {"id": session_id})
         if row is None:
             return None
-        return _record(row, self._take_live(row) or loads(row["conversation"]))
+        kept = self._take_live(row)
+        return _record(row, kept if kept is not None else loads(row["conversation"]))
 
     async def get_with_messages(self, session_id: str) -> tuple[SessionRecord | None, list[ChatMessage]]:
         """The session (without its conversation, but with the conversation's events) and its messages, in
@@ -273,7 +274,7 @@ class SessionStore:
         record = _record(row, None)
         kept = self._live.get(
             session_id
-        )  # only read: the events of the kept conversation, when it is current
+        )  # only read here: the kept conversation's events, when it is current
         if kept is not None and kept[0] == row["revision"]:
             record.stored_events = event_list(kept[1])
         else:

@@ -48,6 +48,17 @@ class PgDirect:
         self.dsn = dsn
         self.max_size = max_size
         self._pool: asyncpg.Pool | None = None
+        self._warned = False
+
+    def _failed(self, what: str) -> None:
+        """Say the first time that the direct path failed (a warning: paid twice, it would go unseen)."""
+        log.log(
+            logging.DEBUG if self._warned else logging.WARNING,
+            "direct %s failed; through SQLAlchemy",
+            what,
+            exc_info=True,
+        )
+        self._warned = True
 
     async def start(self) -> None:
         self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=self.max_size)
@@ -70,7 +81,7 @@ class PgDirect:
                     found.append([dict(r) for r in await conn.fetch(statement, *_args(names, params))])
                 return found
         except Exception:  # SQLAlchemy runs it again and answers for it
-            log.debug("direct read failed; through SQLAlchemy", exc_info=True)
+            self._failed("read")
             return None
 
     async def write(self, steps: Sequence[Step]) -> bool:
@@ -87,5 +98,5 @@ class PgDirect:
                         await conn.executemany(statement, [_args(names, p) for p in params])
             return True
         except Exception:  # rolled back: SQLAlchemy runs it again and answers for it
-            log.debug("direct write failed; through SQLAlchemy", exc_info=True)
+            self._failed("write")
             return False
