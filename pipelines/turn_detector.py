@@ -139,6 +139,19 @@ def spelling(text: str) -> bool:
     return len(letters) == 2 and all(len(w) == 1 for w in letters) and letters not in (["a", "m"], ["p", "m"])
 
 
+# a sentence that ends in thanks: on the phone a goodbye often follows after a comma's pause ("Thanks, bye."),
+# and cut off into a turn of its own, Whisper tiny hears that lone "bye" as anything ("5")
+_THANKS_LAST = re.compile(
+    r"\b(?:thanks|thank you|cheers|danke|dankeschön|vielen dank)(?: (?:so much|very much|a lot|sehr|schön))?\W*$",
+    re.IGNORECASE,
+)
+
+
+def thanks_last(text: str) -> bool:
+    """The transcript ends in a thanks ("You have my number. Thanks!", "Danke schön."): a goodbye may follow."""
+    return bool(_THANKS_LAST.search(text.strip()))
+
+
 def word_count(text: str) -> int:
     return len([w for w in text.split() if any(c.isalnum() for c in w)])
 
@@ -384,7 +397,12 @@ class TurnDetector(FrameProcessor):
                 return settings.lisa_turn_sure_stop_s
             if closing < settings.lisa_turn_sure_closing:
                 return settings.lisa_turn_text_stop_s
-            if word_count(text) >= FAST_WORDS and self._fast_call() and not spelling(text):
+            if (
+                word_count(text) >= FAST_WORDS
+                and self._fast_call()
+                and not spelling(text)
+                and not thanks_last(text)
+            ):
                 return settings.lisa_turn_fast_stop_s
             return settings.lisa_turn_sure_stop_s
         if complete and not (text and left_open(text)):

@@ -74,6 +74,12 @@ def test_the_stops_are_ordered() -> None:
         ("That's K, O, M.", False, 0.9, "sure"),
         ("Could I come at 4 p.m.?", False, 0.9, "fast"),  # "p.m." is no spelling
         ("I'd like plan B.", False, 0.9, "fast"),
+        # a thanks at the end: "[pause] bye" may follow and must not become a turn of its own
+        ("You have my number. Thanks!", False, 0.9, "sure"),
+        ("That's everything, thank you very much.", False, 0.9, "sure"),
+        ("Okay, vielen Dank.", False, 0.9, "sure"),
+        ("Das wäre alles, danke schön.", False, 0.9, "sure"),
+        ("Thanks, I'd like Tuesday at ten.", False, 0.9, "fast"),  # thanked first, then the answer
     ],
 )
 def test_the_silence_that_ends_a_turn_follows_the_transcript_and_whispers_certainty(
