@@ -191,10 +191,7 @@ def dumps(conv: Conversation) -> str:
     data = conversation_to_dict(conv)
     try:
         return orjson.dumps(data).decode()
-    except (
-        orjson.JSONEncodeError,
-        TypeError,
-    ):  # what only the standard library takes (an int beyond 64 bits)
+    except (orjson.JSONEncodeError, TypeError):  # a value only the standard library takes (an int > 64 bits)
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -311,13 +311,7 @@ class Database:
             return result.rowcount
 
     async def fetchall(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
-        if self.file is not None and (rows := self.file.fetchall(sql, dict(params or {}))) is not None:
-            return rows
-        if self.pg is not None and (found := await self.pg.fetch_each([(sql, params or {})])) is not None:
-            return found[0]
-        async with self._reads.connect() as conn:
-            result = await conn.execute(text(sql), dict(params or {}))
-            return [dict(r._mapping) for r in result]
+        return (await self.fetch_each([(sql, params or {})]))[0]
 
     async def fetch_each(self, queries: Sequence[tuple[str, Mapping[str, Any]]]) -> list[list[Row]]:
         """The rows of each query, read on one pooled connection (one checkout, not one per query)."""
