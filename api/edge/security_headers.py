@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from functools import lru_cache
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +27,7 @@ def _hashes(html: bytes) -> tuple[list[str], list[str]]:
     return scripts, styles
 
 
+@lru_cache(maxsize=32)  # the pages are few and mostly constant (docs, console): hashed once, not per request
 def content_security_policy(html: bytes, docs: bool = False, host: str | None = None) -> str:
     """A CSP for one HTML page: its inline blocks by hash, same-origin fetches and sockets, no framing.
     ``host`` (the request's, when it is a plain host[:port]) names the page's own WebSocket origin too, for
