@@ -46,6 +46,27 @@ async def test_the_apps_sql_runs_on_the_direct_path(postgres_url):
         await db.close()
 
 
+async def test_a_read_is_its_statements_alone_no_reset_query_when_the_connection_goes_back(postgres_url):
+    from api.storage.pg_direct import PgDirect
+
+    direct = PgDirect(postgres_url, max_size=1)  # one connection: every checkout is the same one
+    await direct.start()
+    try:
+        assert direct._pool is not None
+        sent: list[str] = []
+        async with direct._pool.acquire() as conn:
+            conn.add_query_logger(lambda record: sent.append(record.query))
+        assert await direct.fetch_each([("SELECT 1 AS n", {}), ("SELECT 2 AS n", {})]) == [
+            [{"n": 1}],
+            [{"n": 2}],
+        ]
+        assert await direct.write([("SELECT 3", {})]) is True
+        assert not any("RESET" in q or "UNLISTEN" in q for q in sent), sent
+        assert [q for q in sent if "SELECT" in q] == ["SELECT 1 AS n", "SELECT 2 AS n", "SELECT 3"]
+    finally:
+        await direct.close()
+
+
 async def test_a_connection_the_server_closed_costs_no_request(postgres_url):
     db = await Database.connect(postgres_url, migrate=False)
     try:

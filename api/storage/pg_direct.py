@@ -41,6 +41,12 @@ def _args(names: tuple[str, ...], params: Mapping[str, Any]) -> list[Any]:
     return [params[name] for name in names]
 
 
+async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
+    """A connection goes back to the pool without asyncpg's reset query (advisory locks, cursors, LISTEN,
+    session settings: this pool's plain statements leave none of them), a round trip less per checkout. An
+    open transaction is still rolled back by asyncpg before this is called."""
+
+
 class PgDirect:
     """An asyncpg pool for the hot reads and the chat's turn writes (at most ``max_size`` connections)."""
 
@@ -61,7 +67,9 @@ class PgDirect:
         self._warned = True
 
     async def start(self) -> None:
-        self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=self.max_size)
+        self._pool = await asyncpg.create_pool(
+            self.dsn, min_size=1, max_size=self.max_size, reset=_nothing_to_reset
+        )
 
     async def close(self) -> None:
         if self._pool is not None:
