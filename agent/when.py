@@ -308,6 +308,10 @@ _AFTER_WORK = re.compile(  # "ideally Wednesday after work", "nach Feierabend": 
     r"nach dem dienst|nach der schule)\b"
 )
 _SECOND = re.compile(r"(?<=\bthe )second\b|\bsecond(?= of\b)")
+# speech recognition's "quarter pass 2", "half path ten", "ten passed three": past; and "quarter past to" with no
+# number after it: "two" heard as "to"
+_PAST_HEARD = re.compile(r"\b(quarter|half|\d{1,2})\s+(?:minutes?\s+)?(?:pass|passed|path)\b")
+_PAST_TO = re.compile(r"\b(quarter|half)\s+past\s+(?:to|too)\b(?!\s*\d)")
 _EIN_UHR = re.compile(r"\bein(?= uhr\b)")
 _SPELLINGS = {
     "naechst": "nächst",
@@ -496,7 +500,7 @@ _SPOKEN_DE = re.compile(
     rf"|halb\s+{_H}(?!\d))"
 )
 _COLON = re.compile(rf"{_H}[:.](\d{{2}})(?!\d|\.\d)(?:\s*(uhr|h\b|o'?\s?clock))?{_AMPM}")
-_UHR = re.compile(rf"{_H}\s*(?:uhr|o'?\s?clock|oclock)\b(?:\s+(\d{{1,2}})(?![\d.:]))?{_AMPM}")
+_UHR = re.compile(rf"{_H}\s*(?:uhr|o'?\s?clock|oclock)\b(?:\s+(\d{{1,2}})(?![\d:]|\.\d))?{_AMPM}")
 _AMPM_TIME = re.compile(rf"{_H}\s*(a\.?\s?m\b\.?|p\.?\s?m\b\.?)")
 _SPACED = re.compile(
     rf"(?:\b(at|um|gegen|around|about|ab|so\s+um|circa|ca\.)\s+){_H}\s+([0-5]\d)(?!\d)"
@@ -612,6 +616,8 @@ class _Parser:
         t.sub(_SECOND, lambda m: "2nd")
         t.sub(_EIN_UHR, lambda m: "1")
         t.sub(_WORD_RE, _word_number)
+        t.sub(_PAST_HEARD, lambda m: f"{m.group(1)} past")
+        t.sub(_PAST_TO, lambda m: f"{m.group(1)} past 2")
         t.sub(_COMPACT, _compact_time)
         t.sub(_OH, lambda m: f"{m.group(1)}:0{m.group(2)}")
         t.sub(_POINT_ZERO, lambda m: f"{m.group(1)}:00")
@@ -1342,6 +1348,9 @@ def _alternatives(text: str, now: datetime, language: str) -> list[When]:
                         (piece, replace(bare, day=prev.day, first_day=prev.first_day, last_day=prev.last_day))
                     )
                     continue
+            if prev is None and w is not None and sep == ".":
+                found[-1] = (piece, w)  # "We're full. How about Wednesday?": a sentence of its own
+                continue
             if w is None or prev is None or _belongs_to(prev, w, sep):
                 found[-1] = (joined, _parse_plain(joined, now, language))
                 continue

@@ -33,6 +33,12 @@ def t(hour: int, minute: int = 0) -> time:
 # (text, day, exact time, (earliest, latest) or None, (first_day, last_day) or None), clock MONDAY
 EN_MONDAY = [
     ("next Monday at half past ten", d(30), t(10, 30), None, None),
+    # speech recognition's "past": "pass", "passed", "path", and "two" heard as "to" when no number follows
+    ("the earliest I've got is Thursday a quarter pass to", d(26), t(14, 15), None, None),
+    ("lovely, Thursday quarter path 2 for Omar", d(26), t(14, 15), None, None),
+    ("Thursday at half passed ten", d(26), t(10, 30), None, None),
+    ("Thursday at twenty passed 4", d(26), t(16, 20), None, None),
+    ("Thursday at quarter past to.", d(26), t(14, 15), None, None),
     ("Next Monday at half past ten would be free", d(30), t(10, 30), None, None),
     ("Let me check. Next Monday at half past ten would be free.", d(30), t(10, 30), None, None),
     ("tomorrow at 4 pm", d(24), t(16), None, None),
@@ -118,6 +124,9 @@ EN_MONDAY = [
 ]
 
 DE_MONDAY = [
+    # "vierzehn Uhr fünfzehn" at the end of a sentence
+    ("Donnerstag, 14 Uhr 15.", d(26), t(14, 15), None, None),
+    ("am Donnerstag um 9 Uhr 30. Passt das?", d(26), t(9, 30), None, None),
     ("am Mittwoch um 15 Uhr", d(25), t(15), None, None),
     ("Am Mittwoch um 15 Uhr, wenn das geht.", d(25), t(15), None, None),
     ("Viertel nach elf", None, t(11, 15), None, None),
