@@ -118,7 +118,10 @@ CONFIRM_MORE = _rx(
 # nothing free, beyond agent.rule_nlu.NO_AVAILABILITY
 NO_SLOT = _rx(
     r"\b(booked solid|solidly booked|completely (full|booked)|totally (full|booked)|no (room|space|gaps?)|"
-    r"nothing left|packed|keine lücke|komplett voll|restlos|nichts mehr)\b"
+    r"nothing left|packed|keine lücke|komplett voll|restlos|nichts mehr|"
+    # "we're full", "Tuesday's no good": a day or the diary refused
+    r"('s|'re| is| are) (all |pretty much |quite )?full"
+    r"(?! (price|name|hour|session|treatment|day)s?\b)|(is|'s) no good)\b"
 )
 # the business only works at certain times ("We only take blood in the mornings", "nur vormittags"): a wish
 # outside them cannot be had

@@ -198,6 +198,18 @@ class _Outbound(RuleTurn):
             and not self._asks_something_else(text)
         ):
             parts += self._accept_nearest([self.local(s) for s in _as_list(st.pop("declined"))])
+        elif (
+            (nlu.NO_AVAILABILITY.search(text) or onlu.NO_SLOT.search(text))
+            and not booked
+            and not timed
+            and (other := self._other_days(offers))
+        ):
+            # "Tuesday is full; the earliest I've got is Thursday at [not heard]": a refusal of the wished day
+            # beside another day, so not "nothing is free" but the time on that day
+            st["declined_once"] = True
+            st["asked_time_day"] = st["offer_day"] = other[0].isoformat()
+            self.asked = True
+            parts.append(self.t("ask_time_no_time", day=self.spoken_day(other[0])))
         elif (nlu.NO_AVAILABILITY.search(text) or onlu.NO_SLOT.search(text)) and not booked and not timed:
             ag.withdraw()
             st["declined_once"] = True  # nothing at the preferred time: a later offer is taken as it comes
@@ -215,6 +227,12 @@ class _Outbound(RuleTurn):
             ag.withdraw()
             await self.tools.request_callback(when=later)
             parts.append(self.t("call_later", when=later))
+        elif not booked and not ag.standing and not timed and (day := self._day_put_down(text)) is not None:
+            # "Lovely, Thursday for Omar. See you then!" after Lisa asked the time on Thursday: the business
+            # takes it as booked, Lisa does not know when: she asks once before anyone hangs up
+            st["asked_time_before_bye"] = True
+            self.asked = True
+            parts.append(self.t("time_before_bye", day=self.spoken_day(day)))
         elif ag.standing and offers:
             parts += await self._about_agreed(text, offers)
         elif ag.standing and _confirms(text):
@@ -740,6 +758,21 @@ class _Outbound(RuleTurn):
         self.asked = True
         key = "prefer" if len(future) == 1 else "prefer_several"
         return [self.t(key, when=capital(self.spoken(future[0])), preferred=self.wish)]
+
+    def _day_put_down(self, text: str) -> date | None:
+        """The day Lisa asked the time of, when the business names it again without a time (once)."""
+        asked = self.st.get("asked_time_day")
+        if not asked or self.st.get("asked_time_before_bye"):
+            return None
+        when = nlu.safe_parse_when(text, self.now, self.lang)
+        day = date.fromisoformat(asked)
+        return day if when is not None and when.day == day and when.time is None else None
+
+    def _other_days(self, offers: list[When]) -> list[date]:
+        """The days of ``offers`` that are not the wished ones (all of them when the wish names no day)."""
+        preferred = self.tools.preferred_window()
+        wished = preferred.days() if preferred is not None else []
+        return [w.day for w in offers if w.day is not None and w.day not in wished]
 
     def _day_fits(self, day: date) -> bool:
         preferred = self.tools.preferred_window()
