@@ -127,11 +127,12 @@ class _Inbound(RuleTurn):
         self.conv.slots.setdefault("answered", False)  # only real answers (lookups) count as "answered"
         if nlu.GREETING_ONLY.search(text):
             return [self.t("hello")]
-        if nlu.AI_QUESTION.search(text):
+        if nlu.AI_QUESTION.search(text) and not wants_human:
             st["misses"] = 0
             return [self.t("ai", business=self.ctx.business.name)]
-        if wants_human:
-            return await self._transfer(text)
+        if wants_human:  # "are you a bot?? I want a real person": said what she is, and put through
+            ai = [self.t("ai_short")] if nlu.AI_QUESTION.search(text) else []
+            return [*ai, *await self._transfer(text)]
         passes_on = bool(nlu.PASS_ON.search(text))
         about_existing = bool(nlu.CANCEL_OR_MOVE.search(text)) or (
             bool(nlu.EXISTING_APPOINTMENT.search(text)) and not nlu.BOOK_REQUEST.search(text)
@@ -493,7 +494,7 @@ class _Inbound(RuleTurn):
             cb["phone"] = phone
         # the answer to "Which number can we call you back on?" may bring the name too: "Rachel Green, 07700 …"
         rest = text.replace(phone, " ") if phone and phone in text else text
-        name = nlu.extract_name(rest, expecting=not started and bool(phone))
+        name = nlu.extract_name(rest, expecting=not started and bool(phone)) or nlu.name_instead(rest)
         if name:
             cb["name"] = name
         when = nlu.safe_parse_when(rest, self.now, self.lang)
@@ -584,6 +585,9 @@ class _Inbound(RuleTurn):
             return [self.t("past"), self.t("ask_when_again")]
 
         when = self._in_named_week(text, when)
+        slot = b.get("start") or b.get("offered")
+        if when is None and slot and not b.get("options") and not nlu.NO.search(text):
+            when = nlu.time_alone(text, self.now, self.lang)  # "ok, 12 then": that time, on the slot's day
         choice = self._pick(text, when)
         if choice is not None:
             options = b.pop("options")
@@ -593,7 +597,13 @@ class _Inbound(RuleTurn):
         elif when is not None and (when.day or when.time or when.first_day or when.earliest or when.latest):
             b.pop("options", None)
             when = self._same_weekday(text, when)
-            merged = _when_from_state(b.get("when")).combine(when) if b.get("when") else when
+            if b.get("when"):
+                merged = _when_from_state(b.get("when")).combine(when)
+            elif slot and when.day is None and when.first_day is None:
+                # a new time for the day of the slot talked about ("Thursday 5:30 pm?" - "ugh ok, 5:30 then")
+                merged = _when_from_state({"day": slot[:10]}).combine(when)
+            else:
+                merged = when
             b["when"] = _when_to_state(merged)
             b.pop("offered", None)
             b.pop("start", None)

@@ -605,6 +605,29 @@ def safe_parse_when(text: str, now: datetime, lang: str) -> When | None:
         return None
 
 
+# what may stand around a time said alone ("ugh ok, 5:30 then", "12 works better", "na gut, dann lieber um elf")
+_AROUND_A_TIME = _rx(
+    r"\b(ugh|hmm+|mhm|ok(ay)?|alright|all right|fine|sure|yes|yeah|oh|ah|well|actually|then|instead|rather|please|at|"
+    r"make it|let'?s (do|say)|how about|what about|can (we|i) do|works?( better)?|(is|would be) (better|fine|good)|"
+    r"better|na|gut|ja|dann|lieber|doch|eigentlich|stattdessen|bitte|um|geht( auch)?|passt|ginge|wäre (besser|gut)|besser)\b"
+)
+
+
+def time_alone(text: str, now: datetime, lang: str) -> When | None:
+    """A time said without a day while a slot is talked about ("ok, 12 then", "ugh ok, 5:30 then", "lieber um
+    elf"): that time, else None. Only short answers: a longer text is parsed as a whole."""
+    from agent.when import parse_bare_time
+
+    if len(text.split()) > 8:
+        return None
+    rest = re.sub(r"[\s,.;:!?-]+", " ", _AROUND_A_TIME.sub(" ", text)).strip()
+    try:
+        return parse_bare_time(rest, now, lang) if rest else None
+    except Exception:
+        log.exception("parse_bare_time failed")
+        return None
+
+
 # ------------------------------------------------------------------ inbound: fillers, corrections, messages
 
 FILLER_WORDS = _rx(
@@ -718,6 +741,14 @@ def _tells(clause: str, now: datetime, lang: str) -> bool:
     return subject and len(said) >= 2
 
 
+# a day or time the caller turns down ("Tuesday doesn't work for me after all", "Dienstag kann ich doch nicht")
+_REFUSED_DAY = _rx(
+    r"\b(?:(?:can'?t|cannot|can not|won'?t|couldn'?t) (?:do|make|come|manage)|(?:doesn'?t|does not|won'?t|wouldn'?t) "
+    r"(?:work|suit)|(?:isn'?t|is not|not) (?:good|possible|great)|no good|"
+    r"kann ich (?:\w+ )?(?:doch |leider |dann )?nicht|(?:geht|passt|klappt) (?:\w+ )?(?:doch |leider |mir |dann )?nicht|"
+    r"schaffe? ich (?:doch |leider )?nicht)\b"
+)
+
 _UNKNOWN: Any = object()  # ``whole`` not worked out yet (None is an answer: no day or time)
 
 
@@ -732,6 +763,10 @@ def wished_when(text: str, now: datetime, lang: str, whole: When | None = _UNKNO
         return whole
     clauses = [c for c in _WISH_SPLIT.split(text) if c and c.strip()]
     told = [c for c in clauses if _tells(c, now, lang)]
+    refused = [c for c in clauses if c not in told and _REFUSED_DAY.search(c)]
+    if refused and len(refused) < len(clauses) - len(told):
+        # "Tuesday doesn't work after all. Wednesday, same time?": the day turned down is no wish
+        told += refused
     if not told:
         return whole
     rest = ", ".join(c for c in clauses if c not in told)
@@ -750,10 +785,10 @@ EXISTING_APPOINTMENT = _rx(
     r"\b(?:(?:won'?t|can'?t|cannot|will not|unable to|not able to|couldn'?t|not going to|am not going to) "
     r"(?:be able to )?(?:make|come|attend|keep|be there|get there)|cancel\w*|call off|running late|"
     r"(?:be|am|i'?m|i'?ll be) (?:a (?:bit|little) |\w+ minutes )?late|late for|running (?:\w+ ){1,4}late|"
-    r"(?<!to )(?:i|we|she|he) (?:have|has|had|'ve got|got) an? (?:appointment|session|booking) "
+    r"(?<!to )(?:i|we|she|he) ?(?:have|has|had|'ve got|'ve|got) an? (?:appointment|session|booking) "
     r"(?:at|on|today|tonight|tomorrow|this|next|with)|"
     r"ich habe (?!(?:\w+ ){0,4}kein)(?:\w+ ){0,4}(?:einen |meinen )?termin\b|"
-    r"(?:move|reschedule|postpone|shift|change) my|my (?:\d{1,2}(?:[:.]\d\d)?|one|two|three|four|five|six|seven|"
+    r"(?:move|reschedule|postpone|shift|change|push) (?:my|it|that|the appointment|the session)\b(?! (?:out|in)\b)|my (?:\d{1,2}(?:[:.]\d\d)?|one|two|three|four|five|six|seven|"
     r"eight|nine|ten|eleven|twelve)(?: ?(?:o'?clock|am|pm|thirty))?(?: (?:appointment|session))?\b(?! (?:am|pm))|"
     r"miss(?:ing)? my|my (?:appointment|session) (?:on|at|tomorrow|today|this|next)|"
     r"schaff\w* (?:\w+ ){0,5}nicht|nicht (?:\w+ ){0,2}(?:schaffen|kommen|wahrnehmen)|absagen|abzusagen|"
@@ -762,7 +797,8 @@ EXISTING_APPOINTMENT = _rx(
 )
 """Talk about an appointment the caller already has (can't make it, late, cancel, "my 3 o'clock")."""
 CANCEL_OR_MOVE = _rx(
-    r"\b(?:cancel\w*|call off|reschedul\w*|postpone|move my|absagen|abzusagen|stornier\w*|verschieben|verlegen)\b"
+    r"\b(?:cancel\w*|call off|reschedul\w*|postpone|move (?:my|it|that|the appointment|the session)|absagen|abzusagen|"
+    r"stornier\w*|verschieben|verlegen)\b"
 )
 """Cancelling or moving an appointment: passed on as a message even when "book" or "Termin" occurs."""
 BOOK_REQUEST = _rx(

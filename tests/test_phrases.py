@@ -98,7 +98,7 @@ SECTION_HELPERS = {
 
 
 def _code() -> dict[str, ast.Module]:
-    files = sorted((ROOT / "agent").rglob("*.py")) + sorted((ROOT / "pipelines").rglob("*.py"))
+    files = [p for area in ("agent", "pipelines", "api") for p in sorted((ROOT / area).rglob("*.py"))]
     return {str(p.relative_to(ROOT)): ast.parse(p.read_text(encoding="utf-8")) for p in files}
 
 

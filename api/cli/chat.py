@@ -13,6 +13,7 @@ from agent.calendar import InMemoryCalendar
 from agent.clock import Clock
 from agent.conversation import Conversation, Language
 from agent.engine import Engine
+from agent.phrases import phrase
 from agent.settings import AgentSettings
 
 PROMPT = {Language.EN: "You: ", Language.DE: "Sie: "}
@@ -69,7 +70,7 @@ async def _chat(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
                 continue
         await _say(engine, conv, line, out)
     if not conv.end_requested:  # the user left without a goodbye: settle the outcome the usual way
-        await engine.toolbox(conv).end_conversation(reason="the chat was left")
+        await engine.toolbox(conv).end_conversation(reason=phrase(conv.language, "inbound.reason_chat_left"))
     if args.json:
         _print(out, json.dumps(conv.outcome.as_dict(), ensure_ascii=False))
     return 0
