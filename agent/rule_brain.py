@@ -107,7 +107,7 @@ class _Inbound(RuleTurn):
     # ------------------------------------------------------------------ routing
     async def _understand(self, text: str) -> list[str]:
         st = self.st
-        text = nlu.strip_fillers(text)
+        text = nlu.strip_fillers(nlu.fix_typos(text))
         if not text:  # "Hang on.", "Moment mal", "uh, let me think": wait, and never take it as an answer
             return [self.t("take_time")]
         low = text.lower()
@@ -127,6 +127,8 @@ class _Inbound(RuleTurn):
         self.conv.slots.setdefault("answered", False)  # only real answers (lookups) count as "answered"
         if nlu.GREETING_ONLY.search(text):
             return [self.t("hello")]
+        if pending is None and nlu.PLEASANTRY.search(text):
+            return [self.t("pleasantry")]
         if nlu.AI_QUESTION.search(text) and not wants_human:
             st["misses"] = 0
             return [self.t("ai", business=self.ctx.business.name)]

@@ -161,6 +161,31 @@ GREETING_ONLY = _rx(
     r"^\W*(hi|hello|hey|hallo|hi there|hello there|good (morning|afternoon|evening)|guten (morgen|tag|abend)|"
     r"servus|moin|grüß gott|grüezi)( lisa)?\W*$"
 )
+# a greeting with a pleasantry ("Good morning! Hope you're having a lovely start to the week :)", "How are you?")
+PLEASANTRY = _rx(
+    r"^\W*(?:(?:hi|hello|hey|hallo|hi there|hello there|good (?:morning|afternoon|evening)|guten (?:morgen|tag|abend)|"
+    r"servus|moin)(?: lisa)?\W*)?(?:(?:i )?hope (?:you'?re|you are|your|you'?ve|you have) [^.!?]*|"
+    r"how are you(?: doing| today)?|how'?s it going|how do you do|wie geht'?s(?: ihnen| dir)?|wie geht es ihnen|"
+    r"(?:ich )?hoffe,? (?:sie|du|ihr) [^.!?]*)[\W\s]*$"
+)
+# words typed quickly in a chat, as the rules know them ("hi i need an apointment pls", "tmrw at 10")
+_TYPOS = {
+    "apointment": "appointment", "appoinment": "appointment", "appoitment": "appointment",
+    "appointmnet": "appointment", "appointmet": "appointment", "apointement": "appointment", "appt": "appointment",
+    "apointments": "appointments", "pls": "please", "plz": "please", "tmrw": "tomorrow", "tmr": "tomorrow",
+    "tomorow": "tomorrow", "tommorow": "tomorrow", "tommorrow": "tomorrow", "wensday": "wednesday",
+    "wednsday": "wednesday", "wedensday": "wednesday", "thrusday": "thursday", "thursady": "thursday",
+    "fridya": "friday", "satruday": "saturday", "tuesdya": "tuesday", "mondya": "monday",
+    "thx": "thanks", "termn": "termin", "temin": "termin", "morgn": "morgen",
+}  # fmt: skip
+_TYPO_RE = re.compile(r"\b(?:" + "|".join(sorted(_TYPOS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+
+
+def fix_typos(text: str) -> str:
+    """``text`` with the common chat misspellings above written out (no single letters: names get spelled)."""
+    return _TYPO_RE.sub(lambda m: _TYPOS[m.group(0).lower()], text) if _TYPO_RE.search(text) else text
+
+
 SERVICES = _rx(
     r"\b(services|what do you offer|what can i book|which treatments|what treatments|leistungen|angebot|"
     r"was bieten sie|welche behandlungen)\b"
@@ -776,7 +801,8 @@ def wished_when(text: str, now: datetime, lang: str, whole: When | None = _UNKNO
 PASS_ON = _rx(
     r"\b(?:(?:please |could you |can you |would you )?(?:tell|inform|let) (?:her|him|them|the (?:team|doctor|therapist)|"
     r"(?:(?:dr|mr|mrs|ms|miss|doctor)\.?|(?:prof|professor|frau|herrn?)\b\.?|(?:fr|hr)\.) ?[a-z]\w*)(?: know)?|pass (?:it|this|that|the message|a message) on|"
-    r"pass on|let (?:her|him|them|the team) know|give (?:her|him|them) (?:the|a) message|leave word|"
+    r"pass on|let (?:her|him|them|the team|(?!(?:me|us|you|it|that|this)\b)[a-zäöüß]+) know|"
+    r"give (?:her|him|them) (?:the|a) message|leave word|"
     r"ausrichten|richten sie\b.*\baus|bescheid (?:geben|sagen)|(?:sagen|geben) sie (?:bitte )?(?:ihr|ihm|frau|herrn|herr|"
     r"dr\.?|doktor|prof\.?|professor\w*|fr\.|hr\.)(?!\w)|mitteilen|informieren sie)"
 )
@@ -804,7 +830,7 @@ CANCEL_OR_MOVE = _rx(
 BOOK_REQUEST = _rx(
     r"\b(?:book (?:me|us|it|him|her|an?|for|in|that|friday|monday|tuesday|wednesday|thursday)|"
     r"make (?:me )?an? (?:new )?appointment|(?:i'?d|i would|i want|i'?d like|i need|i wanna|can i|could i|may i) "
-    r"(?:like )?(?:to )?(?:book|get|have|make|schedule) (?:an?|another|a new) ?(?:new )?(?:appointment|session|slot)|"
+    r"(?:like )?(?:to )?(?:(?:book|get|have|make|schedule) )?(?:an?|another|a new) ?(?:new )?(?:appointment|session|slot)|"
     r"(?:i'?d|i would) like to book|i want to book|can i book|could i book|schedule me|put me down|"
     r"(?:einen|neuen) (?:neuen )?termin (?:buchen|vereinbaren|machen|ausmachen|haben)|buchen sie|"
     r"tragen sie mich|(?:ich möchte|ich hätte gern|ich hätte gerne|ich brauche|ich würde gern) (?:einen )?(?:neuen )?termin|"
