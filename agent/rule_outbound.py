@@ -227,12 +227,12 @@ class _Outbound(RuleTurn):
             ag.withdraw()
             await self.tools.request_callback(when=later)
             parts.append(self.t("call_later", when=later))
-        elif not booked and not ag.standing and not timed and (day := self._day_put_down(text)) is not None:
+        elif not booked and not ag.standing and not timed and (put_down := self._day_put_down(text)) is not None:
             # "Lovely, Thursday for Omar. See you then!" after Lisa asked the time on Thursday: the business
             # takes it as booked, Lisa does not know when: she asks once before anyone hangs up
             st["asked_time_before_bye"] = True
             self.asked = True
-            parts.append(self.t("time_before_bye", day=self.spoken_day(day)))
+            parts.append(self.t("time_before_bye", day=self.spoken_day(put_down)))
         elif ag.standing and offers:
             parts += await self._about_agreed(text, offers)
         elif ag.standing and _confirms(text):
