@@ -255,7 +255,7 @@ PRIVATE_QUESTION = _rx(
 )
 ANYTHING_ELSE = _rx(r"\b(anything else|something else|sonst noch|noch etwas|noch was|weiteres)\b")
 HOLD = _rx(
-    r"\b(one moment|just a moment|hold on|let me (check|see|look)|bear with me|wait a (second|moment)|"
+    r"\b(one moment|just a moment|hold on|let me (just |quickly )?(check|see|look|have a look)|bear with me|wait a (second|moment)|"
     r"einen (moment|augenblick)|moment bitte|ich schau|ich sehe mal|ich gucke|kurz nachsehen)\b"
 )
 HOW_CAN_I_HELP = _rx(

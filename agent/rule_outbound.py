@@ -98,8 +98,9 @@ class _Outbound(RuleTurn):
         return self.t(key, preferred=self.wish) if self.wish else self.t(no_time)
 
     def _ask_time(self, day: date) -> str:
-        """ "What time would work on Tuesday?", with the preferred time when there is one."""
-        if self.wish:
+        """ "What time would work on Tuesday?", with the preferred time when there is one (and was not
+        refused: once it was, only the question)."""
+        if self.wish and not self.st.get("declined_once"):
             return self.t("ask_time", day=self.spoken_day(day), preferred=self.wish)
         return self.t("ask_time_no_time", day=self.spoken_day(day))
 
@@ -227,7 +228,13 @@ class _Outbound(RuleTurn):
             ag.withdraw()
             await self.tools.request_callback(when=later)
             parts.append(self.t("call_later", when=later))
-        elif not booked and not ag.standing and not timed and (put_down := self._day_put_down(text)) is not None:
+        elif (
+            not booked
+            and not ag.standing
+            and not timed
+            and (goodbye or onlu.sees_off(text))
+            and (put_down := self._day_put_down(text)) is not None
+        ):
             # "Lovely, Thursday for Omar. See you then!" after Lisa asked the time on Thursday: the business
             # takes it as booked, Lisa does not know when: she asks once before anyone hangs up
             st["asked_time_before_bye"] = True
@@ -322,6 +329,9 @@ class _Outbound(RuleTurn):
         if st["misses"] >= 3:
             await self.tools.end_conversation(reason=self.t("reason_not_understood"))
             return [self.t("give_up")]
+        if st["misses"] == 1 and st.get("declined_once") and st.get("asked_time_day"):
+            # the wished day was refused and another one named: its time again, not the refused wish
+            return [self._ask_time(date.fromisoformat(st["asked_time_day"]))]
         if nlu.HOW_CAN_I_HELP.search(text) or st["misses"] == 1:
             return [self._restate()]
         return [self.t("which_slot")]

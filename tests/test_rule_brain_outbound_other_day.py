@@ -101,3 +101,18 @@ async def test_without_a_time_nothing_is_booked_and_lisa_asks_only_once(lang):
     reply = await call(PUT_DOWN_WITHOUT_TIME[lang][0])  # the day again, no time: she does not ask twice
     assert "?" not in reply and call.conv.end_requested
     assert call.status is not Status.BOOKED and call.outcome["appointment"] is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "said", "expected"),
+    [
+        ("en", "Thursday, let me just look.", "I'll wait"),
+        ("en", "Right, erm, so what was it for again, the eye?", "What time would work on Thursday, November 26?"),
+        ("de", "Donnerstag, Moment bitte.", "warte"),
+    ],
+)
+async def test_after_the_refusal_lisa_waits_or_asks_the_time_again_never_the_refused_day(lang, said, expected):
+    call = await _asked_for_thursday(lang)
+    reply = await call(said)
+    assert expected in reply
+    assert "Tuesday" not in reply and "Dienstag" not in reply
