@@ -107,11 +107,17 @@ async def test_without_a_time_nothing_is_booked_and_lisa_asks_only_once(lang):
     ("lang", "said", "expected"),
     [
         ("en", "Thursday, let me just look.", "I'll wait"),
-        ("en", "Right, erm, so what was it for again, the eye?", "What time would work on Thursday, November 26?"),
+        (
+            "en",
+            "Right, erm, so what was it for again, the eye?",
+            "What time would work on Thursday, November 26?",
+        ),
         ("de", "Donnerstag, Moment bitte.", "warte"),
     ],
 )
-async def test_after_the_refusal_lisa_waits_or_asks_the_time_again_never_the_refused_day(lang, said, expected):
+async def test_after_the_refusal_lisa_waits_or_asks_the_time_again_never_the_refused_day(
+    lang, said, expected
+):
     call = await _asked_for_thursday(lang)
     reply = await call(said)
     assert expected in reply
