@@ -123,6 +123,18 @@ NO_SLOT = _rx(
     r"('s|'re| is| are) (all |pretty much |quite )?full"
     r"(?! (price|name|hour|session|treatment|day)s?\b)|(is|'s) no good)\b"
 )
+# a wish the user cannot move from ("Saturday only", "it has to be a Saturday", "I can only come in the
+# mornings", "nur samstags", "muss ein Samstag sein"): an offer outside it is never taken
+_WISH_TIME = (
+    r"(?:(?:on |a |an |in the |at )?(?:mondays?|tuesdays?|wednesdays?|thursdays?|fridays?|saturdays?|sundays?|"
+    r"weekends?|weekdays?|mornings?|afternoons?|evenings?)|(?:am |an |einem |einen )?(?:montags?|dienstags?|"
+    r"mittwochs?|donnerstags?|freitags?|samstags?|sonntags?|wochenende|vormittags?|nachmittags?|morgens|abends))"
+)
+STRICT_WISH = _rx(
+    rf"\b(?:only {_WISH_TIME}|{_WISH_TIME},? only|(?:has|have|needs?|must) (?:to )?be {_WISH_TIME}|"
+    rf"can only (?:come|make it|do)(?: it)? {_WISH_TIME}|nur {_WISH_TIME}|{_WISH_TIME} (?:muss|müsste) es sein|"
+    rf"muss (?:ein |an einem |am )?{_WISH_TIME}|ausschließlich {_WISH_TIME})\b"
+)
 # the business only works at certain times ("We only take blood in the mornings", "nur vormittags"): a wish
 # outside them cannot be had
 ONLY_AT = _rx(

@@ -198,7 +198,7 @@ class _Outbound(RuleTurn):
             and (nlu.NOTHING.search(text) or onlu.NEGATIVE.search(text))
             and not self._asks_something_else(text)
         ):
-            parts += self._accept_nearest([self.local(s) for s in _as_list(st.pop("declined"))])
+            parts += await self._take_nearest([self.local(s) for s in _as_list(st.pop("declined"))])
         elif (
             (nlu.NO_AVAILABILITY.search(text) or onlu.NO_SLOT.search(text))
             and not booked
@@ -709,6 +709,32 @@ class _Outbound(RuleTurn):
         )
         return parts
 
+    @property
+    def strict(self) -> bool:
+        """Whether the user cannot move from the wish ("Saturday only", "it has to be a Saturday")."""
+        request = self.request
+        said = f"{request.preferred_time or ''}. {request.description or ''}" if request else ""
+        return bool(self.wish and onlu.STRICT_WISH.search(said))
+
+    def _strict_unasked(self) -> bool:
+        """A strict wish Lisa has not asked the business for once yet (the first offer outside it)."""
+        return self.strict and not self.st.get("strict_asked")
+
+    async def _take_nearest(self, slots: list[datetime]) -> list[str]:
+        """The nearest of offers none of which fits (:meth:`_accept_nearest`); with a strict wish none is taken:
+        Lisa says the user can only make the wished time and that she will let them know."""
+        if not self.strict:
+            return self._accept_nearest(slots)
+        self.ag.withdraw()
+        wish = self._plain_wish()
+        await self.tools.report_no_availability(reason=self.t("strict_reason", preferred=wish))
+        return [self.t("strict_no", preferred=wish)]
+
+    def _plain_wish(self) -> str:
+        """The wish without its "only" ("Saturday only, between 10 and 14" -> "Saturday between 10 and 14"):
+        what follows "Would you have something …" and "can only make it …"."""
+        return re.sub(r"\s*\b(?:only|nur)\b,?", "", self.wish).strip(" ,") or self.wish
+
     def _accept_nearest(self, slots: list[datetime]) -> list[str]:
         """None of the offers fits and the business has nothing better: Lisa takes the one nearest to the
         preferred time and, when there was a choice, says that it is the nearest."""
@@ -727,10 +753,14 @@ class _Outbound(RuleTurn):
         """Offers of the business: the first that fits the preferred time is accepted, named as such."""
         st = self.st
         slots: list[datetime] = []
+        declined = [self.local(s) for s in _as_list(st.get("declined"))]
         for w in offers:
             if w.day is not None:
                 st["offer_day"] = w.day.isoformat()
             start = self._slot_from(w)
+            if start is None and w.time is None and w.day is not None:
+                # "Also Dienstag?" after "Dienstag um halb sechs" Lisa turned down: that slot again
+                start = next((d for d in declined if d.date() == w.day), None)
             if start is not None and start not in slots:
                 slots.append(start)
         if not slots:
@@ -760,14 +790,14 @@ class _Outbound(RuleTurn):
         if not future:
             self.asked = True
             return [self.t("which_slot")]
-        if st.get("declined_once") or not self.wish:  # no wish to ask for instead: the nearest is taken
-            st.pop("declined", None)
-            return self._accept_nearest(future)
-        st["declined_once"] = True
+        if (st.get("declined_once") and not self._strict_unasked()) or not self.wish:
+            st.pop("declined", None)  # no wish to ask for instead: the nearest is taken
+            return await self._take_nearest(future)
+        st["declined_once"] = st["strict_asked"] = True
         st["declined"] = [s.strftime("%Y-%m-%dT%H:%M") for s in future]
         self.asked = True
         key = "prefer" if len(future) == 1 else "prefer_several"
-        return [self.t(key, when=capital(self.spoken(future[0])), preferred=self.wish)]
+        return [self.t(key, when=capital(self.spoken(future[0])), preferred=self._plain_wish())]
 
     def _day_put_down(self, text: str) -> date | None:
         """The day Lisa asked the time of, when the business names it again without a time (once)."""
