@@ -230,6 +230,11 @@ _ANY_TIME_OR_DAY = _rx(
     r"o'?clock|half past|quarter|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|heute|morgen|"
     r"nachmittag|vormittag|uhr)\b"
 )
+# a day named: a queue's words ("next available", "stay on the line") around it make an offer, not a queue
+_DAY_WORD = _rx(
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow|montag|dienstag|mittwoch|"
+    r"donnerstag|freitag|samstag|sonntag|heute|morgen|übermorgen)\b"
+)
 # what speech recognition makes of music and tones: "[Music]", "(upbeat music)", "♪ ♪", "Thanks for watching!"
 _NON_SPEECH = _rx(
     r"^\W*((\[[^\]]*\]|\([^)]*\)|\*[^*]*\*|♪+|♫+)\W*)+$|^\W*(thanks for watching|please subscribe|"
@@ -276,7 +281,7 @@ def classify(text: str) -> Situation:
         return Situation.SCREENER
     if _SCREENER_NOTICE.search(text):
         return Situation.SCREENER_NOTICE
-    if _QUEUE.search(text):
+    if _QUEUE.search(text) and not _DAY_WORD.search(text):  # "Next available would be Tuesday at 2": an offer
         return Situation.QUEUE
     if _HOLD.search(text) and len(text.split()) <= 14 and not _ANY_TIME_OR_DAY.search(text):
         return Situation.HOLD

@@ -135,6 +135,12 @@ STRICT_WISH = _rx(
     rf"can only (?:come|make it|do)(?: it)? {_WISH_TIME}|nur {_WISH_TIME}|{_WISH_TIME} (?:muss|müsste) es sein|"
     rf"muss (?:ein |an einem |am )?{_WISH_TIME}|ausschließlich {_WISH_TIME})\b"
 )
+# a call back only should something change ("He can call us back if he needs to change it", "Falls das nicht
+# passt, rufen Sie einfach nochmal an"): no request to call again later
+IF_CALL_BACK = _rx(
+    r"\b(if|in case|should|whenever|falls|wenn|sollte|sofern)\b[^.!?]{0,60}\b(call|ring|anrufen|melden|rufen)\b|"
+    r"\b(call|ring)\b[^.!?]{0,30}\b(if|in case|should)\b|\b(anrufen|melden|an)\b[^.!?]{0,30}\b(falls|wenn)\b"
+)
 # the business only works at certain times ("We only take blood in the mornings", "nur vormittags"): a wish
 # outside them cannot be had
 ONLY_AT = _rx(

@@ -545,6 +545,8 @@ class _Inbound(RuleTurn):
             service.key != self.ctx.business.default_service.key or not b.get("service")
         ):
             b["service"] = service.key
+        if (moved := await self._other_than_the_slot(text, when)) is not None:
+            return moved
         confirmed = (
             self._name_answer(text, b["unsure_name"])
             if b.get("asked") == "name_confirm" and b.get("unsure_name")
@@ -653,6 +655,32 @@ class _Inbound(RuleTurn):
                 ]
             return [self.t("ask_name")]
         return await self._book()
+
+    async def _other_than_the_slot(self, text: str, when: When | None) -> list[str] | None:
+        """The caller turns down the free slot Lisa named ("anything earlier?", "something later maybe", "no,
+        that doesn't work after all") while she waits for a name: an earlier or later time that day, or the
+        question for another time; None when ``text`` is no such answer."""
+        b = self.st["booking"]
+        if not b.get("start") or b.get("asked") != "name" or when is not None:
+            return None
+        start = datetime.fromisoformat(b["start"]).replace(tzinfo=self.ctx.business.tz)
+        earlier, later = nlu.EARLIER.search(text), nlu.LATER.search(text)
+        turned_down = nlu.NO.search(text) or nlu.turns_down(text)
+        if not (earlier or later or turned_down):
+            return None
+        b.pop("start", None)
+        b.pop("fresh_free", None)
+        if later and not earlier:
+            return await self._offer_next_free(after=start)
+        if earlier:
+            minutes = self.ctx.business.service_for(self._service()).minutes
+            slots = [s for s in await self.tools.free_slots(start.date(), minutes) if s < start]
+            if slots:
+                b["when"] = _when_to_state(_when_from_state({"day": start.date().isoformat()}))
+                return self._offer_day(start.date(), slots, _when_from_state({}))
+        b.pop("when", None)
+        b["asked"] = "when"
+        return [self.t("other_time")]
 
     def _pick(self, text: str, when: When | None) -> int | None:
         """Which of the offered times (``booking.options``) ``text`` picks: "10 sounds good", "half ten",

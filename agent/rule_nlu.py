@@ -419,7 +419,13 @@ def name_answer(text: str) -> str | None:
 _NOT_NAME_WORDS = {
     "great", "perfect", "lovely", "sounds", "works", "fine", "super", "prima", "passt", "genau", "gut", "sure",
     "thank", "you", "cheers", "morning", "afternoon", "evening", "vormittag", "nachmittag", "abend", "sorry",
+    "anything", "something", "earlier", "later", "sooner", "maybe", "perhaps", "else", "other", "früher",
+    "später", "spätere", "späteres", "früheres", "eher", "vielleicht", "was", "etwas", "anderes", "sonst",
 }  # fmt: skip
+# asking for another time than the one on the table ("anything earlier?", "something later maybe", "geht es
+# auch etwas früher?"): "earlier" or "later"
+EARLIER = _rx(r"\b(earlier|sooner|before that|früher|eher|vorher)\b")
+LATER = _rx(r"\b(later|after that|später\w*|danach)\b")
 
 
 def _extract_name(text: str, expecting: bool) -> str | None:
@@ -656,7 +662,9 @@ def time_alone(text: str, now: datetime, lang: str) -> When | None:
 # ------------------------------------------------------------------ inbound: fillers, corrections, messages
 
 FILLER_WORDS = _rx(
-    r"^\W*(?:(?:uh+(?![\s-]*huh)|um+|umm|err+|erm+|hm+|hmm+|ah+|äh+m?|öh+m?|ehm|mh+)\b|"
+    # "um" before an hour is German "at" ("Um 10", "um halb elf"), not a filler
+    r"^\W*(?:(?:uh+(?![\s-]*huh)|um+(?!\s+(?:\d|(?:ein|eins|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|"
+    r"zwölf|halb|viertel|dreiviertel|mittag|wie viel)\b))|umm|err+|erm+|hm+|hmm+|ah+|äh+m?|öh+m?|ehm|mh+)\b|"
     r"(?:(?:hang on|hold on|wait|one|just|give me)(?: (?:a|one|just a))? (?:sec(?:ond)?|moment|minute|tick)|"
     r"hang on|hold on|wait|(?:a|one) (?:sec(?:ond)?|moment|minute)|sec|"
     r"let me (?:think|see|check|have a look|look)(?: about it| for a second)?|let'?s see|"
@@ -773,6 +781,12 @@ _REFUSED_DAY = _rx(
     r"kann ich (?:\w+ )?(?:doch |leider |dann )?nicht|(?:geht|passt|klappt) (?:\w+ )?(?:doch |leider |mir |dann )?nicht|"
     r"schaffe? ich (?:doch |leider )?nicht)\b"
 )
+
+
+def turns_down(text: str) -> bool:
+    """Whether ``text`` turns a day or time down ("that doesn't work for me after all", "passt doch nicht")."""
+    return bool(_REFUSED_DAY.search(text))
+
 
 _UNKNOWN: Any = object()  # ``whole`` not worked out yet (None is an answer: no day or time)
 

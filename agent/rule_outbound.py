@@ -162,7 +162,10 @@ class _Outbound(RuleTurn):
         ag = self.ag
         booked = self.conv.outcome.status is Status.BOOKED
         # "see you then", "bis dann" once a slot is agreed: the business closes the call as with a goodbye
-        goodbye = self.goodbye = _is_goodbye(text) or (bool(booked or ag.standing) and onlu.sees_off(text))
+        asked_for_more = bool(st.get("declined")) and not booked and not ag.standing
+        goodbye = self.goodbye = _is_goodbye(text, asked_for_more) or (
+            bool(booked or ag.standing) and onlu.sees_off(text)
+        )
         offers = self._offers(self._continued(text))
         if booked and nlu.CALL_LATER.search(text):
             offers = []  # "call back tomorrow" after the booking names no slot
@@ -219,6 +222,7 @@ class _Outbound(RuleTurn):
             parts.append(self.t("no_availability", day=day))
         elif (
             nlu.CALL_LATER.search(text)
+            and not onlu.IF_CALL_BACK.search(text)
             and not booked
             and not _confirms(text)
             and not (st.get("message_left") and onlu.CALLBACK_PROMISE.search(text))  # "yes, we'll call back"
@@ -957,9 +961,20 @@ class _Outbound(RuleTurn):
         return [self.t("which_slot")]
 
 
-def _is_goodbye(text: str) -> bool:
-    """A goodbye of the business ("that's all booked" and "anything else?" are none)."""
+# what answers "Would you have something else?": no other slot, not a goodbye ("No, sorry, nothing else.")
+_NOTHING_MORE = re.compile(
+    r"\b(nothing else|that'?s all( i'?ve got| i have| we have)?|that is all|sonst nichts|nichts anderes|"
+    r"das ist alles|mehr (habe|hab) ich nicht)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_goodbye(text: str, asked_for_more: bool = False) -> bool:
+    """A goodbye of the business ("that's all booked" and "anything else?" are none; nor is "nothing else"
+    when Lisa has just asked for another time: ``asked_for_more``)."""
     text = re.sub(r"\bthat'?s all (booked|set|done|sorted|confirmed|noted|in)\b", "", text, flags=re.I)
+    if asked_for_more:
+        text = _NOTHING_MORE.sub("", text)
     if nlu.ANYTHING_ELSE.search(text):
         return False
     return bool(nlu.GOODBYE.search(text) or onlu.GOODBYE_MORE.search(text))
