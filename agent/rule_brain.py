@@ -578,6 +578,15 @@ class _Inbound(RuleTurn):
                 new_name = name != b.get("name")
                 b["name"] = name
                 st["name"] = name
+        other = nlu.booking_for_other(text)
+        if other is not None and not b.get("for_other"):
+            b["for_other"] = True  # "for my husband": the appointment is his, the caller's name is not it
+            if name and nlu.introduces_self(text) and name != other[1]:
+                b["caller"] = name
+                b.pop("name", None)
+                name = None
+            if other[1]:
+                b["name"] = other[1]
         phone = nlu.extract_phone(text)
         if phone:
             b["phone"] = phone
@@ -650,10 +659,9 @@ class _Inbound(RuleTurn):
                 return [self.t("picked_ask_name", when=capital(self.spoken(start)))]
             if not parts and b.get("fresh_free"):
                 b.pop("fresh_free", None)
-                return [
-                    self.t("free_ask_name", when=capital(self.spoken(datetime.fromisoformat(b["start"]))))
-                ]
-            return [self.t("ask_name")]
+                key = "free_ask_patient_name" if b.get("for_other") else "free_ask_name"
+                return [self.t(key, when=capital(self.spoken(datetime.fromisoformat(b["start"]))))]
+            return [self.t("ask_patient_name" if b.get("for_other") else "ask_name")]
         return await self._book()
 
     async def _other_than_the_slot(self, text: str, when: When | None) -> list[str] | None:

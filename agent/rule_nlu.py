@@ -462,6 +462,38 @@ def _extract_name(text: str, expecting: bool) -> str | None:
     return None
 
 
+_RELATIVE = (
+    r"husband|wife|son|daughter|child|kid|boy|girl|mother|mum|mom|father|dad|partner|boyfriend|girlfriend|"
+    r"friend|grandmother|grandma|grandfather|grandpa|brother|sister|colleague|"
+    r"mann|frau|sohn|tochter|kind|mutter|mama|vater|papa|partner\w*|freund\w*|oma|opa|bruder|schwester|kolleg\w*"
+)
+_FOR_OTHER = re.compile(
+    rf"\b(?i:for my|for our|für meinen|für meine|für unseren|für unsere|für mein)\s+(?i:{_RELATIVE})\b"
+    r",?(?:\s+(?![Oo]n\b|[Aa]t\b|[Aa]m\b|[Uu]m\b)([A-ZÄÖÜ][a-zäöüß]+(?:\s+[A-ZÄÖÜ][a-zäöüß]+)?))?"
+)
+_NOT_A_RELATIVES_NAME = {
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "montag", "dienstag",
+    "mittwoch", "donnerstag", "freitag", "samstag", "sonntag", "today", "tomorrow", "heute", "morgen", "next",
+}  # fmt: skip
+
+
+def booking_for_other(text: str) -> tuple[bool, str | None] | None:
+    """Whether ``text`` books for someone else ("for my husband", "for my son Leo", "für meine Tochter Mia")
+    and that person's name when it is said; None when it does not."""
+    m = _FOR_OTHER.search(text)
+    if m is None:
+        return None
+    name = m.group(1)
+    if name and name.split()[0].lower() in _NOT_A_RELATIVES_NAME:
+        name = None
+    return True, name
+
+
+def introduces_self(text: str) -> bool:
+    """Whether ``text`` gives the speaker's own name ("this is Sarah Klein", "mein Name ist …")."""
+    return bool(_STRONG_NAME.search(text) or _WEAK_NAME.search(text) or _NAME_BEFORE.search(text))
+
+
 def choice_index(text: str) -> int | None:
     """ "the first one" -> 0, "den letzten" -> -1 (a pick among offered options), else None."""
     for index, words in _CHOICES:

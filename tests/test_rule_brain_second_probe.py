@@ -112,3 +112,28 @@ async def test_another_time_asked_for_instead_of_the_name_is_never_the_name(lang
     assert chat.status is Status.BOOKED
     assert chat.outcome["appointment"] == start
     assert "Tom Berg" in chat.outcome["summary"]
+
+
+FOR_SOMEONE_ELSE = [
+    ("en", "Hi, this is Sarah Klein, I want to book a massage for my husband on Thursday at 4", "Tom Klein"),
+    ("en", "Can I book an appointment for my wife on Thursday at 4? I'm Max Berg.", "Anna Berg"),
+    ("de", "Hallo, hier ist Sarah Klein, ich möchte einen Termin für meine Tochter am Donnerstag um 16 Uhr", "Mia Klein"),
+    ("de", "Mein Name ist Jonas Weber, ich brauche einen Termin für meinen Vater, Donnerstag um 16 Uhr", "Karl Weber"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lang", "said", "patient"), FOR_SOMEONE_ELSE)
+async def test_an_appointment_for_someone_else_is_booked_under_their_name(lang, said, patient):
+    chat = await talk(rule_engine(ManualClock(CLOCK)), "chat", lang)
+    reply = await chat(said)
+    assert ("Person" in reply) if lang == "de" else ("person the appointment is for" in reply)
+    assert chat.status is Status.OPEN
+    await chat(patient)
+    assert chat.status is Status.BOOKED and chat.outcome["appointment"] == "2026-11-26T16:00"
+    assert patient in chat.outcome["summary"]
+
+
+async def test_a_name_said_with_the_relative_is_theirs():
+    chat = await talk(rule_engine(ManualClock(CLOCK)), "chat", "en")
+    await chat("I want to book for my son Leo on Thursday at 4")
+    assert chat.status is Status.BOOKED and "Leo" in chat.outcome["summary"]
