@@ -581,7 +581,7 @@ class _Inbound(RuleTurn):
         other = nlu.booking_for_other(text)
         if other is not None and not b.get("for_other"):
             b["for_other"] = True  # "for my husband": the appointment is his, the caller's name is not it
-            if name and nlu.introduces_self(text) and name != other[1]:
+            if name and nlu.introduces_self(text, name) and name != other[1]:
                 b["caller"] = name
                 b.pop("name", None)
                 name = None

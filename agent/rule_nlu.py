@@ -489,9 +489,16 @@ def booking_for_other(text: str) -> tuple[bool, str | None] | None:
     return True, name
 
 
-def introduces_self(text: str) -> bool:
-    """Whether ``text`` gives the speaker's own name ("this is Sarah Klein", "mein Name ist …")."""
-    return bool(_STRONG_NAME.search(text) or _WEAK_NAME.search(text) or _NAME_BEFORE.search(text))
+_OWN_NAME_INTRO = _rx(
+    r"\b(?:my name is|my name'?s|mein name ist|ich heiße|ich heisse|this is|i am|i'?m|ich bin|hier ist|"
+    r"hier spricht)\s+"
+)
+
+
+def introduces_self(text: str, name: str) -> bool:
+    """Whether ``text`` gives ``name`` as the speaker's own ("this is Sarah Klein", "mein Name ist …"), not
+    someone else's ("it's for my son - Leo Brandt", "his name is Daniel Roth")."""
+    return any(text[m.end() :].startswith(name) for m in _OWN_NAME_INTRO.finditer(text))
 
 
 def choice_index(text: str) -> int | None:
