@@ -314,7 +314,7 @@ WITHDRAWN = _rx(
     r"(not|isn'?t|aren'?t|no longer) (free|available|possible|open)( any ?more| after all| now)?|"
     r"(can'?t|cannot|won'?t|couldn'?t) (do|make|offer|manage|fit)\b[^.!?]{0,40}\bafter all|"
     r"after all[^.!?]{0,20}\b(not|can'?t|full|gone|taken)|"
-    r"vergeben|belegt|schon weg|ist weg|doch nicht|doch schon|nicht mehr (frei|verfügbar|möglich|da)|"
+    r"vergeben|belegt|schon weg|(?:ist|sind) (?:\w+ )?weg\b|doch nicht|doch schon|nicht mehr (frei|verfügbar|möglich|da)|"
     r"geht doch nicht|(jetzt|nun|doch) (doch |leider )?voll|hat (ihn|es|den|die)[^.!?]{0,30}genommen)"
 )
 
@@ -330,6 +330,26 @@ def clauses(text: str) -> list[str]:
     """``text`` cut where a new thought may start ("Friday's gone, but Thursday at 4 is free")."""
     parts = re.split(r"(?<=[.!?;])\s+|,?\s+\b(?:but|though|however|aber|jedoch|dafür)\b", text.strip())
     return [p for p in parts if p and p.strip()]
+
+
+# what stands around a bare hour the business says is left or gone ("Only 4 is left", "nur noch vier", "2 just
+# went"): read the hour alone
+_AROUND_AN_HOUR = _rx(
+    r"\b(only|just|still|left|remaining|free|available|is|are|went|gone|taken|sorry|oh|my colleague booked it|"
+    r"nur|noch|übrig|frei|gerade|ist|sind|weg|schon|leider|ach)\b"
+)
+
+
+def bare_hour(clause: str) -> str:
+    """``clause`` without the words around an hour said alone ("Only 4 is left" -> "4")."""
+    return re.sub(r"[\s,.;:!?-]+", " ", _AROUND_AN_HOUR.sub(" ", without_cues(clause))).strip()
+
+
+# a slot said to be what is left ("Only 4 is left", "4 is still free", "nur noch vier", "vier wäre noch frei")
+STILL_FREE = _rx(
+    r"\b(only\b[^.!?]{0,30}\b(left|remaining|free|available)|still (free|available|open)|all (i|we) have left|"
+    r"nur noch|noch frei|(ist|wäre) noch|übrig)\b"
+)
 
 
 def withdraws(text: str, strict: bool = False) -> bool:

@@ -202,6 +202,10 @@ class _Outbound(RuleTurn):
             and not self._asks_something_else(text)
         ):
             parts += await self._take_nearest([self.local(s) for s in _as_list(st.pop("declined"))])
+        elif st.get("declined") and not timed and not booked and goodbye and _confirms(text):
+            # "Yes, booked. Bye." after Lisa asked for better: the business put down what it offered; the
+            # nearest of it is taken (a strict wish takes none) and said back as the call closes
+            parts += await self._take_nearest([self.local(s) for s in _as_list(st.pop("declined"))])
         elif (
             (nlu.NO_AVAILABILITY.search(text) or onlu.NO_SLOT.search(text))
             and not booked
@@ -572,11 +576,20 @@ class _Outbound(RuleTurn):
         on_table |= {s for s in (ag.accepted, (ag.unsure or {}).get("agreed")) if s}
         shut = self._shut(text)  # "Friday at three. Oh wait, we're closed that day."
         gone, fresh = [], []
-        for clause in onlu.clauses(text):
+        talked = ag.accepted or (ag.unsure or {}).get("agreed")
+        parts = [p for c in onlu.clauses(text) for p in _PART.split(c) if p.strip()]
+        for clause in parts:  # "14 Uhr ist schon weg, 16 Uhr wäre noch frei": each part for itself
             taken_back = onlu.withdraws(clause)
-            for w in self._offers(clause):
+            offers = self._offers(clause)
+            if not offers and talked:  # "2 just went. Only 4 is left.": hours alone, on the day talked about
+                bare = parse_bare_time(onlu.bare_hour(clause), self.now, self.lang)
+                offers = [replace(bare, day=self.local(talked).date())] if bare is not None else []
+            for w in offers:
                 s = self._slot_from(w) if w.time is not None else None
-                if s is not None and (taken_back or iso_minute(s) in on_table or iso_minute(s) in shut):
+                left = onlu.STILL_FREE.search(clause) and not taken_back  # "Only 4 is left": it stands
+                if s is not None and (
+                    taken_back or iso_minute(s) in shut or (iso_minute(s) in on_table and not left)
+                ):
                     gone.append(iso_minute(s))  # a slot named as gone is never an offer
                 elif s is not None:
                     fresh.append(w)
@@ -961,6 +974,8 @@ class _Outbound(RuleTurn):
         return [self.t("which_slot")]
 
 
+# the parts of a sentence that may each say something else of a slot ("2 just went, only 4 is left")
+_PART = re.compile(r"\s*[,;]\s*|\s+(?:but|aber|and|und)\s+", re.IGNORECASE)
 # what answers "Would you have something else?": no other slot, not a goodbye ("No, sorry, nothing else.")
 _NOTHING_MORE = re.compile(
     r"\b(nothing else|that'?s all( i'?ve got| i have| we have)?|that is all|sonst nichts|nichts anderes|"

@@ -1244,11 +1244,11 @@ _ALTERNATIVE = re.compile(
 _OR_LIKE = {"or", "oder", "otherwise", "alternatively", "sonst", "alternativ", ",", "also", "auch"}
 # a slot the speaker turns down ("Monday at 10 is taken"), as opposed to a hedged offer ("sorry, only Monday")
 _TAKEN = re.compile(
-    r"\b(?:taken|gone|closed|geschlossen|fully booked|booked solid|no room|nothing left|booked (?:up|out)|already (?:been )?booked|"
+    r"\b(?:taken|gone|(?:just |has |had )?went|closed|geschlossen|fully booked|booked solid|no room|nothing left|booked (?:up|out)|already (?:been )?booked|"
     r"(?<!that )(?:is|are) (?:already )?booked(?! (?:for|in|you|him|her|it|then))|full|unavailable|not (?:available|free|possible)|"
     r"isn'?t (?:free|available|possible)|doesn'?t work|won'?t work|can'?t do|don'?t have|do not have|"
     r"belegt|vergeben|ausgebucht|voll|geht (?:leider )?nicht|nicht (?:frei|möglich)|haben wir nicht|"
-    r"hab(?:e)? ich nicht|schon weg)\b",
+    r"hab(?:e)? ich nicht|(?:schon|gerade|jetzt|leider) weg|ist weg)\b",
     re.IGNORECASE,
 )
 

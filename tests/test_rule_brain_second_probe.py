@@ -137,3 +137,43 @@ async def test_a_name_said_with_the_relative_is_theirs():
     chat = await talk(rule_engine(ManualClock(CLOCK)), "chat", "en")
     await chat("I want to book for my son Leo on Thursday at 4")
     assert chat.status is Status.BOOKED and "Leo" in chat.outcome["summary"]
+
+
+HOUR_TAKEN_BACK = [
+    ("en", "I have Tuesday at 2 or 4.", "Oh sorry, 2 just went. Only Tuesday at 4 is left."),
+    ("en", "I have Tuesday at 2 or 4.", "Oh sorry, 2 just went, my colleague booked it. Only 4 is left."),
+    ("de", "Dienstag um zwei oder um vier.", "Oh, zwei ist gerade weg. Nur noch vier."),
+    ("de", "Ich hätte Dienstag um 14 oder um 16 Uhr.", "Ach, 14 Uhr ist schon weg, 16 Uhr wäre noch frei."),
+]
+
+
+@pytest.mark.parametrize(("lang", "offer", "taken_back"), HOUR_TAKEN_BACK)
+async def test_an_hour_taken_back_by_its_number_leaves_the_other(lang, offer, taken_back):
+    call = Call(lang, cleaning(lang, "Dienstag nachmittag" if lang == "de" else "Tuesday afternoon"))
+    await call(HELLO[lang])
+    await call(offer)
+    reply = await call(taken_back)
+    assert ("16 Uhr" if lang == "de" else "4 pm") in reply
+    await call("Gut, bis Dienstag, tschüss." if lang == "de" else "Great, see you then. Bye.")
+    assert call.status is Status.BOOKED and call.outcome["appointment"] == "2026-11-24T16:00"
+
+
+@pytest.mark.parametrize(
+    ("lang", "offer", "booked"),
+    [
+        ("en", "We only do cleanings on Thursdays. Thursday at 2 would work.", "Yes, booked. Bye."),
+        ("en", "Thursday at 2 is what I can do, we're busy all week.", "Okay, I've put him in. Take care!"),
+        (
+            "de",
+            "Reinigungen machen wir nur donnerstags. Donnerstag um 14 Uhr ginge.",
+            "Ja, ist eingetragen. Tschüss.",
+        ),
+    ],
+)
+async def test_booked_and_bye_after_lisa_asked_for_better_is_the_offer_said_back(lang, offer, booked):
+    call = Call(lang, cleaning(lang, "Dienstag nachmittag" if lang == "de" else "Tuesday afternoon"))
+    await call(HELLO[lang])
+    await call(offer)
+    reply = await call(booked)
+    assert ("14 Uhr" if lang == "de" else "2 pm") in reply and call.conv.end_requested
+    assert call.status is Status.BOOKED and call.outcome["appointment"] == "2026-11-26T14:00"
