@@ -152,6 +152,10 @@ def test_log_lines_keep_the_standard_time_and_their_masking(capsys):
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     access = logging.getLogger("uvicorn.access")
+    # other tests run uvicorn in this process, which may leave its access logger quiet or not propagating
+    kept = (access.handlers[:], access.level, access.propagate, access.disabled)
+    access.handlers[:], access.propagate, access.disabled = [], True, False
+    access.setLevel(logging.NOTSET)
     try:
         setup_logging("INFO")  # the access logger scrubs, and so does the root handler
         access.info('%s - "%s %s HTTP/%s" %d', "1.2.3.4:5", "GET", "/calls?to=%2B4915112345678", "1.1", 200)
@@ -160,6 +164,8 @@ def test_log_lines_keep_the_standard_time_and_their_masking(capsys):
         root.handlers[:] = handlers
         root.setLevel(level)
         access.filters.clear()
+        access.handlers[:], _, access.propagate, access.disabled = kept
+        access.setLevel(kept[1])
     assert line.endswith('INFO uvicorn.access: 1.2.3.4:5 - "GET /calls?to=%2B491*******678 HTTP/1.1" 200'), (
         line
     )
