@@ -146,20 +146,27 @@ def test_pipecat_loguru_output_goes_through_our_masked_logging(capsys):
     assert "frame processor linked" not in err and "closing the websocket" not in err
 
 
-def test_log_lines_keep_the_standard_time_and_their_masking(capsys):
+def test_log_lines_keep_the_standard_time_and_their_masking():
+    import io
+
     from api.logging_setup import LineFormatter, setup_logging
 
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     access = logging.getLogger("uvicorn.access")
-    # other tests run uvicorn in this process, which may leave its access logger quiet or not propagating
+    # uvicorn runs of other tests in this process may have configured its loggers (handlers of their own, no
+    # propagation to the root): the record goes straight to the handler setup_logging made
     kept = (access.handlers[:], access.level, access.propagate, access.disabled)
-    access.handlers[:], access.propagate, access.disabled = [], True, False
-    access.setLevel(logging.NOTSET)
+    out = io.StringIO()
     try:
         setup_logging("INFO")  # the access logger scrubs, and so does the root handler
+        handler = root.handlers[0]
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(out)
+        access.handlers[:], access.propagate, access.disabled = [handler], False, False
+        access.setLevel(logging.INFO)
         access.info('%s - "%s %s HTTP/%s" %d', "1.2.3.4:5", "GET", "/calls?to=%2B4915112345678", "1.1", 200)
-        line = capsys.readouterr().err.strip()
+        line = out.getvalue().strip()
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
