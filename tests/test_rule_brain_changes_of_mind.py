@@ -40,14 +40,19 @@ TIME_ALONE = [
 ]
 
 
-@pytest.mark.parametrize(("lang", "lines", "start"), TIME_ALONE)
-async def test_a_time_said_alone_is_that_time_on_the_day_talked_about(engine, lang, lines, start):
+async def _booked_at(engine, lang: str, lines: list[str], start: str) -> None:
+    """``lines`` in a chat, then the name: booked at ``start``."""
     chat = await talk(engine, "chat", lang)
     for line in lines:
         await chat(line)
     await chat(NAME)
     assert chat.status is Status.BOOKED
     assert chat.outcome["appointment"] == start
+
+
+@pytest.mark.parametrize(("lang", "lines", "start"), TIME_ALONE)
+async def test_a_time_said_alone_is_that_time_on_the_day_talked_about(engine, lang, lines, start):
+    await _booked_at(engine, lang, lines, start)
 
 
 TURNED_DOWN = [
@@ -61,12 +66,7 @@ TURNED_DOWN = [
 
 @pytest.mark.parametrize(("lang", "lines", "start"), TURNED_DOWN)
 async def test_a_day_turned_down_gives_way_to_the_day_named_after_it(engine, lang, lines, start):
-    chat = await talk(engine, "chat", lang)
-    for line in lines:
-        await chat(line)
-    await chat(NAME)
-    assert chat.status is Status.BOOKED
-    assert chat.outcome["appointment"] == start
+    await _booked_at(engine, lang, lines, start)
 
 
 MOVES = [
