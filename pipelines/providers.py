@@ -91,10 +91,11 @@ def build_stt(settings: VoiceSettings, keyterms: Sequence[str] = ()) -> FramePro
         not streamed at all (pipecat's KeepAlive every 5 s keeps the stream open): it costs no CPU, no
         network and no Deepgram minutes; its last ``PREROLL_S`` go with the first speech after it, so the
         recogniser hears the onset in context. Errors also go downstream as :class:`ProviderErrorFrame` (no
-        extra pipeline hop for the audio). Connecting holds the call's start for at most ``CONNECT_WAIT_S``.
+        extra pipeline hop for the audio). Connecting holds the call's start for at most ``CONNECT_WAIT_S``,
+        so that with the rest of the pipeline's start Lisa greets within the README's 1.5 s.
         """
 
-        CONNECT_WAIT_S = 1.5  # the call starts (Lisa greets) after this even while Deepgram is unreachable
+        CONNECT_WAIT_S = 1.2  # the call starts (Lisa greets) after this even while Deepgram is unreachable
         QUIET_LIVE_S = 0.6
         PREROLL_S = 0.2
 
