@@ -116,12 +116,18 @@ CONFIRM_MORE = _rx(
     r"trage (ich|es|ihn|sie)|notiere|reserviert|vorgemerkt|ist (eingetragen|gebucht|notiert))\b"
 )
 # nothing free, beyond agent.rule_nlu.NO_AVAILABILITY
+# "three's no good", "3 is no good" refuse an hour, not the day or the diary
+_NOT_AFTER_AN_HOUR = "".join(
+    f"(?<!{word})"
+    for word in ("\\d", "\\d ", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                 "eleven", "twelve", "o'clock", "o'clock ", "thirty", "thirty ", "pm ", "am ", "that", "that ", "this", "this ", "it", "it ")
+)  # fmt: skip
 NO_SLOT = _rx(
     r"\b(booked solid|solidly booked|completely (full|booked)|totally (full|booked)|no (room|space|gaps?)|"
     r"nothing left|packed|keine lücke|komplett voll|restlos|nichts mehr|"
     # "we're full", "Tuesday's no good": a day or the diary refused
     r"('s|'re| is| are) (all |pretty much |quite )?full"
-    r"(?! (price|name|hour|session|treatment|day)s?\b)|(is|'s) no good)\b"
+    r"(?! (price|name|hour|session|treatment|day)s?\b)|" + _NOT_AFTER_AN_HOUR + r"(is|'s) no good)\b"
 )
 # a wish the user cannot move from ("Saturday only", "it has to be a Saturday", "I can only come in the
 # mornings", "nur samstags", "muss ein Samstag sein"): an offer outside it is never taken
@@ -336,7 +342,21 @@ def clauses(text: str) -> list[str]:
 # went"): read the hour alone
 _AROUND_AN_HOUR = _rx(
     r"\b(only|just|still|left|remaining|free|available|is|are|went|gone|taken|sorry|oh|my colleague booked it|"
-    r"nur|noch|übrig|frei|gerade|ist|sind|weg|schon|leider|ach)\b"
+    r"works?|would (be|work|do)|could do|can do|how about|what about|though|instead|possible|open|then|"
+    r"nur|noch|übrig|frei|gerade|ist|sind|weg|schon|leider|ach|ginge|geht|wäre|hätte ich|passt|möglich|"
+    r"stattdessen|dafür|dann)\b"
+)
+
+
+# an hour said alone and refused ("3 is taken", "No, 3 is booked", "three's no good", "15 Uhr geht nicht") …
+HOUR_REFUSED = _rx(
+    r"\b(taken|gone|went|booked|no good|full|doesn'?t work|won'?t work|not (free|possible|available)|can'?t do|"
+    r"belegt|vergeben|weg|geht nicht|nicht (frei|möglich)|voll)\b"
+)
+# … and another hour offered beside it ("but 3:30 is free", "4 works though", "halb vier ginge")
+HOUR_OFFERED = _rx(
+    r"\b(free|available|open|works?|would (be|work|do)|could do|can do|how about|what about|instead|possible|"
+    r"frei|ginge|geht|wäre|hätte|passt|möglich|stattdessen|dafür)\b"
 )
 
 

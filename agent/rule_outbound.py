@@ -14,6 +14,7 @@ import logging
 import re
 from dataclasses import replace
 from datetime import date, datetime
+from datetime import time as dtime
 from typing import Any
 
 from agent import outbound_nlu as onlu
@@ -248,6 +249,21 @@ class _Outbound(RuleTurn):
             st["asked_time_before_bye"] = True
             self.asked = True
             parts.append(self.t("time_before_bye", day=self.spoken_day(put_down)))
+        elif not booked and not ag.standing and not timed and (wished := self._wish_taken(text)) is not None:
+            # "Would Tuesday at 3 pm work?" — "Yes, that works, I've booked him in" / "Sure, three's fine"
+            if _confirms(text) or goodbye:
+                parts += await self._book(wished, text, goodbye)
+            else:
+                parts += await self._offer([When(day=wished.date(), time=wished.time(), text=self.wish)])
+        elif (
+            not booked
+            and not ag.standing
+            and not offers
+            and _REFUSES.search(text)
+            and not onlu.is_question(text)
+            and self._asked_for_wish()
+        ):
+            parts += await self._wish_refused()
         elif ag.standing and offers:
             parts += await self._about_agreed(text, offers)
         elif ag.standing and _confirms(text):
@@ -436,10 +452,71 @@ class _Outbound(RuleTurn):
             if not offers and expecting:  # "oh, my mistake, eleven instead"; "No, 330."
                 bare = parse_bare_time(onlu.without_cues(text), self.now, self.lang)
                 offers = [bare] if bare is not None else []
-            return offers
+            return offers or self._hour_beside_refused(text)
         except Exception:  # a parser hiccup must not break the call
             log.exception("parse_offers failed")
             return []
+
+    def _hour_beside_refused(self, text: str) -> list[When]:
+        """An hour said alone beside one refused ("3 is taken, but 3:30 is free", "Sorry, 3 is gone. 4 works
+        though", "Um drei ist belegt, vier ginge"): that hour, on the day being talked about."""
+        parts = [
+            re.sub(r"(?<=\w)'s\b", "", p) for c in onlu.clauses(text) for p in _PART.split(c) if p.strip()
+        ]
+        refused = [p for p in parts if onlu.HOUR_REFUSED.search(p)]
+        if not refused or not any(parse_bare_time(onlu.bare_hour(p), self.now, self.lang) for p in refused):
+            return []
+        for part in parts:
+            if part in refused or not onlu.HOUR_OFFERED.search(part):
+                continue
+            bare = parse_bare_time(onlu.bare_hour(part), self.now, self.lang)
+            if bare is not None:
+                return [bare]
+        return []
+
+    def _asked_for_wish(self) -> bool:
+        """Whether Lisa's last words asked for the wished time ("… — would Tuesday at 3 pm work?")."""
+        lisa = [m.text for m in self.conv.history if m.role == "assistant"]
+        return bool(lisa and self.wish and self.wish.lower() in lisa[-1].lower())
+
+    async def _wish_refused(self) -> list[str]:
+        """A plain no to the wish ("Sorry, that doesn't work", "Nein, da geht's nicht"): what the business
+        can offer instead (the next offer is taken as it comes); a strict wish is asked for once more, then
+        Lisa says the user can only make it."""
+        st = self.st
+        st["declined_once"] = True
+        if self.strict and st.get("strict_asked"):
+            return await self._take_nearest([])
+        self.asked = True
+        if self.strict:
+            st["strict_asked"] = True
+            return [self.t("wish_refused_strict", preferred=self._plain_wish())]
+        return [self.t("wish_refused")]
+
+    def _wish_taken(self, text: str) -> datetime | None:
+        """The wished slot, when it is one (a day and a time), Lisa just asked for it and the business says
+        yes to it ("Yes, that works, I've booked him in", "Sure, three's fine", "Ja, drei passt"); else None."""
+        wish = self.tools.preferred_window()
+        if wish is None or wish.day is None or wish.time is None or onlu.is_question(text):
+            return None
+        if not self._asked_for_wish():
+            return None
+        if (
+            onlu.NEGATIVE.search(_NO_WORRIES.sub(" ", text))
+            or onlu.withdraws(text)
+            or onlu.NO_SLOT.search(text)
+        ):
+            return None
+        slot = datetime.combine(wish.day, wish.time, tzinfo=self.ctx.business.tz)
+        if any(nlu.YES.search(c) for c in onlu.clauses(text)) or _confirms(text):  # "Let me see... yes"
+            return slot
+        for part in (p for c in onlu.clauses(text) for p in _PART.split(c)):
+            if not _FINE.search(part):
+                continue
+            bare = parse_bare_time(onlu.bare_hour(_FINE.sub(" ", part)), self.now, self.lang)
+            if bare is not None and bare.time is not None and _same_clock(bare.time, wish.time):
+                return slot
+        return None
 
     def _on_day_talked_about(self, when: When) -> When:
         """A weekday said alone ("Dann bis Mittwoch", "see you Wednesday") is the day of the slot being talked
@@ -581,9 +658,12 @@ class _Outbound(RuleTurn):
         for clause in parts:  # "14 Uhr ist schon weg, 16 Uhr wäre noch frei": each part for itself
             taken_back = onlu.withdraws(clause)
             offers = self._offers(clause)
-            if not offers and talked:  # "2 just went. Only 4 is left.": hours alone, on the day talked about
+            if not offers and (talked or taken_back or onlu.HOUR_OFFERED.search(clause)):
+                # "2 just went. Only 4 is left.", "drei ist vergeben, vier ginge": hours alone, on the day
+                # talked about (or that of the offers or the wish, see _slot_from)
                 bare = parse_bare_time(onlu.bare_hour(clause), self.now, self.lang)
-                offers = [replace(bare, day=self.local(talked).date())] if bare is not None else []
+                day = self.local(talked).date() if talked else None
+                offers = [replace(bare, day=day)] if bare is not None else []
             for w in offers:
                 s = self._slot_from(w) if w.time is not None else None
                 left = onlu.STILL_FREE.search(clause) and not taken_back  # "Only 4 is left": it stands
@@ -1111,12 +1191,41 @@ def _hour_words(hour: int) -> str:
     return rf"(?<![\d:.])\b({digits}|{_HOUR_WORDS[h12]})\b(?![:.]?\d)"
 
 
+# a plain no to what Lisa asked ("Sorry, that doesn't work", "Hmm, no", "Nein, da geht's leider nicht")
+_REFUSES = re.compile(
+    r"^\W*(?:(?:hm+|um+|uh+|oh|ah|well|na|also|ach),?\s+)?(?:no|nope|nah|nein|nee)\b(?![,.!]?\s*(?:worries|problem))|"
+    r"\b(?:(?:doesn'?t|won'?t|does not|will not|wouldn'?t|would not) work|not possible|no good|can'?t (?:do|manage) "
+    r"(?:that|it|then)|(?:geht|passt|klappt)(?:'s| es| das)? (?:leider |da )*nicht|nicht möglich|schlecht)\b",
+    re.IGNORECASE,
+)
+_NO_WORRIES = re.compile(r"\bno (?:worries|problem|probs)\b|\bkein problem\b", re.IGNORECASE)
+# what says an hour suits ("three's fine", "3 o'clock works", "drei passt", "um drei ist gut")
+_FINE = re.compile(
+    r"(?:'s|\b(?:is|are|would be|ist|wäre))?\s*\b(?:fine|works?|good|ok|okay|great|perfect|suits?|passt|geht|"
+    r"klappt|gut|prima|in ordnung)\b",
+    re.IGNORECASE,
+)
+
+
+def _same_clock(heard: dtime, wished: dtime) -> bool:
+    """Whether an hour said alone ("three") is the wished time (3 pm): the same on a 12-hour clock."""
+    return heard.minute == wished.minute and heard.hour % 12 == wished.hour % 12
+
+
+_REFUSAL_FIRST = re.compile(
+    r"\W*(?:no|nope|nein|sorry|unfortunately|leider)\b(?![,.!]?\s*(?:worries|problem|probs|prob|sorry|sorgen|problem))",
+    re.IGNORECASE,
+)
+
+
 def _confirms(text: str) -> bool:
-    """Whether a sentence of ``text`` states that the appointment is booked (not a question or an offer)."""
+    """Whether a sentence of ``text`` states that the appointment is booked (not a question, an offer or a
+    refusal: "No, 3 is booked.")."""
     for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
         offer = sentence.rstrip().endswith("?") or re.search(
             r"\b(can|could|would|shall|should|könnte|kann|soll)\b", sentence, re.I
         )
+        offer = offer or _REFUSAL_FIRST.match(sentence)
         if (nlu.CONFIRM.search(sentence) or onlu.CONFIRM_MORE.search(sentence)) and not offer:
             return True
     return False

@@ -534,11 +534,14 @@ class Toolbox:
         else:
             summary = f"Appointment booked for {when}" + (f" at {place}." if place else ".")
             progress = f"Booking the appointment: {when}"
+        outcome = self.conv.outcome
+        again = outcome.status is Status.BOOKED and outcome.appointment == moment  # "see you then" after it
         if not any(e.type == "booking_in_progress" for e in self.conv.events):
             self._event("booking_in_progress", progress)
         self._set_outcome(Status.BOOKED, summary, moment)
         self.conv.slots["booked"] = {"start": iso(moment), "name": who, "business": place}
-        self._event("booking_confirmed", summary)
+        if not again:
+            self._event("booking_confirmed", summary)
         return {"ok": True, "start": iso(moment), "summary": summary}
 
     @_reports_errors

@@ -1191,7 +1191,7 @@ _CLAUSE = re.compile(
     re.IGNORECASE,
 )
 _NEGATIVE = re.compile(
-    r"\b(?:not|no|taken|booked|full|unavailable|can't|cannot|won't|doesn't|isn't|nicht|kein\w*|leider|belegt|"
+    r"\b(?:not|no|taken|booked|(?<!the )(?<!a )full(?!\s+(?:hour|hours|day|session|treatment|appointment))|unavailable|can't|cannot|won't|doesn't|isn't|nicht|kein\w*|leider|belegt|"
     r"voll|ausgebucht|vergeben|geht nicht|sorry|unfortunately)\b",
     re.IGNORECASE,
 )
@@ -1242,10 +1242,11 @@ _ALTERNATIVE = re.compile(
     re.IGNORECASE,
 )
 _OR_LIKE = {"or", "oder", "otherwise", "alternatively", "sonst", "alternativ", ",", "also", "auch"}
-# a slot the speaker turns down ("Monday at 10 is taken"), as opposed to a hedged offer ("sorry, only Monday")
+# a slot the speaker turns down ("Monday at 10 is taken"), as opposed to a hedged offer ("sorry, only Monday");
+# "full" before what it describes is no refusal ("Tuesday at 2 for the full hour")
 _TAKEN = re.compile(
     r"\b(?:taken|gone|(?:just |has |had )?went|closed|geschlossen|fully booked|booked solid|no room|nothing left|booked (?:up|out)|already (?:been )?booked|"
-    r"(?<!that )(?:is|are) (?:already )?booked(?! (?:for|in|you|him|her|it|then))|full|unavailable|not (?:available|free|possible)|"
+    r"(?<!that )(?:is|are) (?:already )?booked(?! (?:for|in|you|him|her|it|then))|(?<!the )(?<!a )full(?!\s+(?:hour|hours|day|session|treatment|appointment|check|check-up|cleaning|service|course|set|colou?r|cut|price|fee))|unavailable|not (?:available|free|possible)|"
     r"isn'?t (?:free|available|possible)|doesn'?t work|won'?t work|can'?t do|don'?t have|do not have|"
     r"belegt|vergeben|ausgebucht|voll|geht (?:leider )?nicht|nicht (?:frei|möglich)|haben wir nicht|"
     r"hab(?:e)? ich nicht|(?:schon|gerade|jetzt|leider) weg|ist weg)\b",
@@ -1452,7 +1453,8 @@ OWN_DAY = re.compile(
     r"\bschließ\w*|\bgeschlossen\b|\bzu(?:machen|gemacht)\b|\bmach\w* (?:\w+ ){0,6}zu\b|\bfeierabend\b|"
     r"\b(?:geöffnet|offen|da|hier|im haus|in der praxis) (?:nur |noch )?bis\b|\bnur (?:noch )?bis\b|"
     r"\b(?:muss|müssen|musst|muß)\b[^.,;!?]*?\b(?:weg|los|gehen|abholen|schließen|zumachen|früher)\b|"
-    r"\bfrüher (?:weg|gehen|los|schluss)\b",
+    r"\bfrüher (?:weg|gehen|los|schluss)\b|"
+    r"\b(?:haben|hat|ist|sind) (?:wir |die praxis |der salon |das geschäft )?(?:\w+ ){0,2}zu\b(?!\s+\w)",  # "samstags haben wir zu"
     re.IGNORECASE,
 )
 # what says a slot is free beside talk of the business's own day ("Friday we close early, but 10 is free")
