@@ -38,12 +38,16 @@ def _norm(text: str) -> str:
     return " ".join(re.findall(r"[^\W_]+", text.lower()))
 
 
+_NUMBERS = re.compile(r"\d+")
+
+
 def same_reply(a: str, b: str) -> bool:
-    """Whether two replies say the same (case, punctuation and tiny wording differences aside)."""
+    """Whether two replies say the same (case, punctuation and tiny wording differences aside); replies that
+    name other numbers (another time or date: "um 10:30 Uhr wäre prima" / "um 11 Uhr wäre prima") differ."""
     x, y = _norm(a), _norm(b)
     if x == y:
         return True
-    if not x or not y:
+    if not x or not y or _NUMBERS.findall(a) != _NUMBERS.findall(b):
         return False
     # the longest common subsequence bounds difflib's ratio from above (its matching blocks are a common
     # subsequence): rapidfuzz's C++ answers most pairs, which differ, before difflib's costly index is built

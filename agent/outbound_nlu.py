@@ -314,6 +314,7 @@ WITHDRAWN = _rx(
     r"(been )?(gone|taken|snapped up|went)|just went|scratch that|"
     r"(has|have|'s|is|are|was) (just |already |now |actually )*(been )?(taken|gone|snapped up)|"
     r"(gave|given|giving) (it|that|this|that one|this one|the slot|the appointment) (away|to (someone|somebody))|"
+    r"(gave|given|giving) (\w+ ){1,3}away|"
     r"weggegeben|anderweitig|"
     r"(we'?re|we are|i'?m|it'?s|we'?ve got|we have) (now |actually |completely |fully |all )*"
     r"(full|fully booked|booked up|no longer free)|"
@@ -343,8 +344,9 @@ def clauses(text: str) -> list[str]:
 _AROUND_AN_HOUR = _rx(
     r"\b(only|just|still|left|remaining|free|available|is|are|went|gone|taken|sorry|oh|my colleague booked it|"
     r"works?|would (be|work|do)|could do|can do|how about|what about|though|instead|possible|open|then|"
+    r"(can|could|would) (he|she|they|you|we) (do|make it|come( in)?)|also|"
     r"nur|noch|übrig|frei|gerade|ist|sind|weg|schon|leider|ach|ginge|geht|wäre|hätte ich|passt|möglich|"
-    r"stattdessen|dafür|dann)\b"
+    r"stattdessen|dafür|dann|auch|vielleicht)\b"
 )
 
 
@@ -377,7 +379,9 @@ def withdraws(text: str, strict: bool = False) -> bool:
     ``strict``: only words that say a slot is gone (while no yes of Lisa's stands, "not possible" refuses
     her wish rather than taking an offer back)."""
     for s in re.split(r"(?<=[.!?])\s+", text.strip()):
-        if WITHDRAWN.search(s) and not s.rstrip().endswith("?") and (not strict or _GONE.search(s)):
+        # the question is what follows a comma ("…gave ten thirty away, can he do eleven?" takes it back)
+        said = re.split(r",\s*(?=(?:can|could|would|how about|what about|ginge|geht|könnte|wie wäre)\b)", s)[0]
+        if WITHDRAWN.search(said) and not said.rstrip().endswith("?") and (not strict or _GONE.search(said)):
             return True
     return False
 

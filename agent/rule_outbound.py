@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
 
@@ -177,6 +177,8 @@ class _Outbound(RuleTurn):
         if only_at and _MORNING.search(only_at.group(0)):
             st["mornings_only"] = True  # "seven thirty" is 7:30 am from now on
         refused = nlu.NO_AVAILABILITY.search(text) or onlu.NO_SLOT.search(text) or (only_at and not timed)
+        # "We're closed that Monday, Tuesday at ten thirty?": the wished day is shut, the offer is what there is
+        refused = refused or (timed and onlu.CLOSED.search(text) and not onlu.OTHER_CLOSING.search(text))
         if not booked and refused:
             st["declined_once"] = True  # the preferred time cannot be had: an offer is taken as it comes
         parts: list[str] = []  # what Lisa says about slots
@@ -249,6 +251,19 @@ class _Outbound(RuleTurn):
             st["asked_time_before_bye"] = True
             self.asked = True
             parts.append(self.t("time_before_bye", day=self.spoken_day(put_down)))
+        elif (
+            not booked
+            and not ag.standing
+            and not timed
+            and goodbye
+            and _confirms(text)
+            and not st.get("asked_time_before_bye")
+        ):
+            # "Booked, bye!" with no time agreed (an offer Lisa missed): the business has the user down, Lisa
+            # does not know when; she asks once before anyone hangs up
+            st["asked_time_before_bye"] = True
+            self.asked = True
+            parts.append(self.t("slot_before_bye"))
         elif not booked and not ag.standing and not timed and (wished := self._wish_taken(text)) is not None:
             # "Would Tuesday at 3 pm work?" — "Yes, that works, I've booked him in" / "Sure, three's fine"
             if _confirms(text) or goodbye:
@@ -268,7 +283,7 @@ class _Outbound(RuleTurn):
             parts += await self._about_agreed(text, offers)
         elif ag.standing and _confirms(text):
             parts += await self._book(self.local(ag.standing), text, goodbye)
-        elif offers and not booked and _confirms(text) and len(timed) == 1:
+        elif offers and not booked and (_confirms(text) or st.get("asked_time_before_bye")) and len(timed) == 1:
             start = self._slot_from(timed[0])  # the business booked a slot directly
             if start is not None:
                 parts += await self._book(start, text, goodbye)
@@ -445,7 +460,10 @@ class _Outbound(RuleTurn):
         try:
             if self.lang == "en":
                 text = onlu.unmishear(text)
-            offers = [self._on_day_talked_about(w) for w in parse_offers(text, self.now, self.lang)]
+            offers = [
+                self._in_the_wished_week(self._on_day_talked_about(w))
+                for w in parse_offers(text, self.now, self.lang)
+            ]
             if self.st.get("mornings_only") and not _AFTERNOON.search(text):
                 offers = [_in_the_morning(w) for w in offers]
             expecting = self.ag.standing or self.ag.unsure or onlu.CORRECTION_CUE.search(text)
@@ -517,6 +535,26 @@ class _Outbound(RuleTurn):
             if bare is not None and bare.time is not None and _same_clock(bare.time, wish.time):
                 return slot
         return None
+
+    def _in_the_wished_week(self, when: When) -> When:
+        """A weekday named plainly ("Wednesday at nine", "Mittwoch um neun") while the wish lies in a later week
+        is that weekday of the wished week when it is the wished weekday ("next Wednesday morning?" — "Wednesday
+        at nine") or the wish names its week ("next week, Monday 10-12" — "Tuesday at ten thirty?"): the
+        business looks at the week it was asked for. "this Wednesday", "tomorrow" or a date keep their day;
+        Lisa says the date back either way."""
+        if when.day is None or not _PLAIN_WEEKDAY.search((when.text or "").strip().lower()):
+            return when
+        if _NOT_PLAIN.search(when.text):
+            return when
+        wish = self.tools.preferred_window()
+        wished = wish and (wish.day or wish.first_day)
+        if not wished:
+            return when
+        weeks = ((wished - timedelta(days=wished.weekday())) - (when.day - timedelta(days=when.day.weekday()))).days
+        same_weekday = any(d.weekday() == when.day.weekday() for d in wish.days()) if wish else False
+        if weeks <= 0 or not (same_weekday or _WEEK_NAMED.search(self.request.preferred_time if self.request else "")):
+            return when  # "Monday morning" asked on a Monday: "Tuesday at three" is tomorrow
+        return replace(when, day=when.day + timedelta(days=weeks))
 
     def _on_day_talked_about(self, when: When) -> When:
         """A weekday said alone ("Dann bis Mittwoch", "see you Wednesday") is the day of the slot being talked
@@ -1173,6 +1211,24 @@ def _in_the_morning(when: When) -> When:
     return replace(when, time=when.time.replace(hour=when.time.hour - 12))
 
 
+# an offer that names a weekday ("Wednesday at nine", "at 8 on Thursday", "Mittwoch um neun") …
+_PLAIN_WEEKDAY = re.compile(
+    r"(?:on |am |an |for |für )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|montag|dienstag|"
+    r"mittwoch|donnerstag|freitag|samstag|sonntag)s?\b"
+)
+# … and says nothing else of its week: no "this", "next", "tomorrow", date or month
+_NOT_PLAIN = re.compile(
+    r"\b(?:this|next|coming|today|tomorrow|week|diese[nmrs]?|nächste[nmrs]?|kommende[nmrs]?|heute|morgen|"
+    r"übermorgen|woche|january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"januar|februar|märz|juni|juli|oktober|dezember)\b|\d+(?:st|nd|rd|th|\.)(?!\d)|\bthe \w+(?:st|nd|rd|th)\b",
+    re.IGNORECASE,
+)
+# a wish that names its week ("next week, Monday", "in two weeks", "the 7th", "7. Dezember")
+_WEEK_NAMED = re.compile(
+    r"\b(?:week|weeks|woche|wochen)\b|\d+(?:st|nd|rd|th|\.)(?!\d)|\b(?:january|february|march|april|may|june|july|"
+    r"august|september|october|november|december|januar|februar|märz|juni|juli|oktober|dezember)\b",
+    re.IGNORECASE,
+)
 _BARE_WEEKDAY = re.compile(
     r"(?:(?:on|this|see you|until|till|bis|am|dann bis|also)\s+)?(?:monday|tuesday|wednesday|thursday|friday|"
     r"saturday|sunday|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag)s?"

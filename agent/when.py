@@ -1272,11 +1272,15 @@ def offer_taken_back(text: str, now: datetime, language: str = "en") -> bool:
     )
 
 
-# an hour said bare after a verb that offers it ("we could do 6 today", "I can manage ten on Friday")
+_HOUR_NUMBER = r"(?:\d{1,2}(?:[:.]\d\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b"
+# an hour said bare after a verb that offers it ("we could do 6 today", "I can manage ten on Friday"), or after
+# "I have" when another time or the end of the offer follows it ("Monday I have ten or eleven thirty")
 _DO_HOUR = re.compile(
-    r"\b(?:could|can|would|will|'ll|'d) (?:do|manage|offer|fit (?:him|her|you|them) in)\s+"
-    r"(?=(?:\d{1,2}(?:[:.]\d\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b"
-    r"(?![:.]?\d)(?!\s*(?:minutes?|mins?|hours?|days?|weeks?|people|patients|of|or more|percent|%|euros?|pounds?)))",
+    r"\b(?:(?:could|can|would|will|'ll|'d) (?:do|manage|offer|fit (?:him|her|you|them) in)\s+"
+    rf"(?={_HOUR_NUMBER}"
+    r"(?![:.]?\d)(?!\s*(?:minutes?|mins?|hours?|days?|weeks?|people|patients|of|or more|percent|%|euros?|pounds?)))|"
+    r"(?:i|we) (?:have|'ve got|have got|got)\s+"
+    rf"(?={_HOUR_NUMBER}(?:\s+(?:thirty|fifteen|forty[- ]five|o'clock))?(?:\s*$|\s*[,.;!?]|\s+(?:or|and)\b)))",
     re.IGNORECASE,
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import pytest
 from conftest import ManualClock
@@ -33,6 +34,12 @@ def dentist(lang: str = "en") -> BookingRequest:
             "city": "Berlin",
         },
     )
+
+
+def in_the_wished_week(day: date) -> date:
+    """A weekday the business says plainly, as Lisa reads it against :func:`dentist`'s wish ("next week,
+    Monday 10-12"): that weekday of next week (today stays today)."""
+    return day if day <= date(2026, 11, 23) else day + timedelta(days=7)
 
 
 class Call(Talk):
@@ -86,9 +93,10 @@ async def test_when_nothing_fits_the_nearest_reasonable_offer_is_accepted():
     call = Call()
     await call("Hello, Dr. Smith's office.")
     assert "doesn't suit" in await call("We could do Tuesday at 9.")
-    assert "Tuesday, November 24 at 9 am works too" in await call("No, nothing on Monday, sorry.")
+    # the wish names next week: "Tuesday" is next week's (the business looks at the week it was asked for)
+    assert "Tuesday, December 1 at 9 am works too" in await call("No, nothing on Monday, sorry.")
     await call("ok great see you then")
-    assert call.status is Status.BOOKED and call.conv.outcome.as_dict()["appointment"] == "2026-11-24T09:00"
+    assert call.status is Status.BOOKED and call.conv.outcome.as_dict()["appointment"] == "2026-12-01T09:00"
 
 
 async def test_fully_booked_fails_politely_and_lisa_ends_after_the_goodbye():

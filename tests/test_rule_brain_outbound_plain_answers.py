@@ -106,7 +106,9 @@ async def test_a_plain_no_to_the_wish_asks_for_another_time_and_takes_the_next_o
     )
     await call(offer)
     await call(BYE[lang])
-    assert call.status is Status.BOOKED and call.outcome["appointment"] == "2026-11-25T09:00"
+    assert (
+        call.status is Status.BOOKED and call.outcome["appointment"] == "2026-12-02T09:00"
+    )  # the wished week
 
 
 @pytest.mark.parametrize("lang", ["en", "de"])

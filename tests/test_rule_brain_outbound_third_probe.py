@@ -1,0 +1,148 @@
+"""Outbound failure classes from a third probe written outside the suite, en + de: a weekday said plainly is
+read in the week the wish names; "booked, bye" with no time agreed gets the time asked before goodbye; a slot
+given away after the booking ("my colleague just gave ten thirty away, can he do eleven?") is taken back and
+the new hour booked; "Monday I have ten or eleven thirty" offers ten; a closed wished day lets Lisa take the
+offer beside it; a reply naming another time is no loop."""
+
+from __future__ import annotations
+
+import pytest
+from test_rule_brain_outbound import Call, dentist
+
+from agent.conversation import BookingRequest, Status
+from agent.engine import same_reply
+
+
+def wish(lang: str, preferred: str) -> BookingRequest:
+    request = dentist(lang)
+    request.preferred_time = preferred
+    return request
+
+
+HELLO = {"en": "Miller dental, hello?", "de": "Praxis Müller, guten Tag?"}
+
+WISHED_WEEK = [
+    ("en", "next week, Wednesday morning", ["Wednesday at nine would work"], "2026-12-02T09:00"),
+    ("en", "next Wednesday morning", ["I could do Wednesday at 9."], "2026-12-02T09:00"),
+    ("en", "next week, Monday 10-12", ["We're closed that Monday for staff training, Tuesday at ten thirty?"],
+     "2026-12-01T10:30"),
+    ("en", "in two weeks, Thursday afternoon", ["Thursday at 3 is free."], "2026-12-10T15:00"),
+    ("de", "nächste Woche, Mittwoch vormittag", ["Mittwoch um neun ginge."], "2026-12-02T09:00"),
+    ("de", "nächste Woche, Montag 10-12 Uhr", ["Montag haben wir zu, Dienstag um halb elf?"], "2026-12-01T10:30"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lang", "preferred", "offers", "slot"), WISHED_WEEK)
+async def test_a_weekday_said_plainly_is_that_of_the_wished_week(lang, preferred, offers, slot):
+    call = Call(lang, wish(lang, preferred))
+    await call(HELLO[lang])
+    for offer in offers:
+        await call(offer)
+    await call("Okay, booked, bye." if lang == "en" else "Gut, eingetragen, tschüss.")
+    assert call.status is Status.BOOKED and call.outcome["appointment"] == slot
+
+
+@pytest.mark.parametrize(
+    ("lang", "offer", "slot"),
+    [("en", "This Wednesday at 9?", "2026-11-25T09:00"), ("en", "Tomorrow at 11 is free.", "2026-11-24T11:00"),
+     ("en", "Wednesday the 25th at nine.", "2026-11-25T09:00"), ("de", "Morgen um elf ginge.", "2026-11-24T11:00")],
+)  # fmt: skip
+async def test_a_day_said_with_its_week_keeps_it(lang, offer, slot):
+    call = Call(lang, wish(lang, "nächste Woche, Mittwoch" if lang == "de" else "next week, Wednesday"))
+    await call(HELLO[lang])
+    reply = await call(offer)
+    assert slot[8:10].lstrip("0") in reply  # the date said back is the one named
+
+
+async def test_a_plain_weekday_against_a_wish_without_a_week_is_the_nearest():
+    # "Monday morning" asked on a Monday is next Monday; "Tuesday at three" is tomorrow
+    call = Call("en", wish("en", "Monday morning"))
+    await call(HELLO["en"])
+    await call("I could do Tuesday at three or Wednesday at five.")
+    assert "2026-11-24T15:00" in call.conv.state["agreement"]["offered"]
+
+
+BOOKED_BYE = [
+    ("en", "Monday ten to eleven", "booked, bye", "Monday at ten fifty", "2026-11-30T10:50"),
+    ("en", "Hmm, Monday, let me see, yes.", "Okay he's booked, see you!",
+     "Eleven fifteen on Monday.", "2026-11-30T11:15"),
+    ("de", "Montag, Moment, ja, da geht was.", "Ist eingetragen, tschüss!", "Montag um Viertel nach elf.",
+     "2026-11-30T11:15"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lang", "missed", "bye", "slot_said", "slot"), BOOKED_BYE)
+async def test_booked_bye_with_no_time_agreed_gets_the_time_asked(lang, missed, bye, slot_said, slot):
+    call = Call(lang)
+    await call(HELLO[lang])
+    await call(missed)
+    asked = await call(bye)
+    assert "?" in asked and not call.conv.end_requested
+    await call(slot_said)
+    await call("Bye." if lang == "en" else "Tschüss.")
+    assert call.status is Status.BOOKED and call.outcome["appointment"] == slot
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+async def test_booked_bye_is_asked_about_only_once(lang):
+    call = Call(lang)
+    await call(HELLO[lang])
+    await call("Hmm, let me look." if lang == "en" else "Moment, ich schau mal.")
+    await call("Booked, bye." if lang == "en" else "Eingetragen, tschüss.")
+    await call("Booked, bye!" if lang == "en" else "Eingetragen, tschüss!")
+    assert call.conv.end_requested and call.status is not Status.BOOKED
+
+
+GIVEN_AWAY = [
+    ("en", "ten thirty Monday", "okay I've written him in for ten thirty",
+     "oh sorry my colleague just gave ten thirty away, can he do eleven instead?", "2026-11-30T11:00"),
+    ("en", "Monday at 10:30 is free.", "Great, he's booked for 10:30.",
+     "Oh no, I just gave that slot away to a walk-in, could he do eleven thirty?", "2026-11-30T11:30"),
+    ("de", "Montag um halb elf", "gut, ich hab ihn für halb elf eingetragen",
+     "oh moment, die Kollegin hat halb elf gerade vergeben, ginge auch elf?", "2026-11-30T11:00"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lang", "offer", "booked", "given_away", "slot"), GIVEN_AWAY)
+async def test_a_slot_given_away_after_the_booking_is_replaced_by_the_new_hour(
+    lang, offer, booked, given_away, slot
+):
+    call = Call(lang)
+    await call(HELLO[lang])
+    await call(offer)
+    await call(booked)
+    reply = await call(given_away)
+    assert slot[11:13] in reply and "10:30" not in reply
+    await call("Great, bye." if lang == "en" else "Prima, tschüss.")
+    assert call.status is Status.BOOKED and call.outcome["appointment"] == slot
+
+
+@pytest.mark.parametrize(
+    ("said", "slot"),
+    [("Monday I have ten or eleven thirty which one would he prefer", "2026-11-30T10:00"),
+     ("On Monday we have 11.", "2026-11-30T11:00"), ("Monday I've got ten thirty or twelve.", "2026-11-30T10:30")],
+)  # fmt: skip
+async def test_an_hour_after_i_have_is_an_offer(said, slot):
+    call = Call()
+    await call(HELLO["en"])
+    await call(said)
+    await call("Okay, he's booked, bye.")
+    assert call.outcome["appointment"] == slot
+
+
+@pytest.mark.parametrize(
+    "said", ["We have two dentists.", "I have ten minutes, go ahead.", "We have 3 rooms."]
+)
+async def test_a_number_after_i_have_that_is_no_hour_offers_nothing(said):
+    call = Call()
+    await call(HELLO["en"])
+    await call(said)
+    assert not call.conv.state.get("agreement", {}).get("offered")
+
+
+def test_a_reply_naming_another_time_is_not_the_same_reply():
+    assert not same_reply(
+        "Montag, 30. November um 10:30 Uhr wäre prima, vielen Dank.",
+        "Montag, 30. November um 11 Uhr wäre prima, vielen Dank.",
+    )
+    assert same_reply("Which day and time could you offer?", "Which day and time could you offer?!")
