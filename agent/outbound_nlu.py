@@ -350,6 +350,41 @@ _AROUND_AN_HOUR = _rx(
 )
 
 
+# what the business says the user must know: a price, what to bring, when to come, how to pay, another
+# practitioner ("it's 80 euros", "bring his insurance card", "come 15 minutes early", "cash only", "with Dr Jones")
+CONDITION = _rx(
+    r"(\b\d+|\b(?:ten|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|zehn|zwanzig|dreißig|vierzig|"
+    r"fünfzig|sechzig|siebzig|achtzig|neunzig|hundert)\w*) ?(euros?|€|dollars?|pounds?)|\b(costs?|price|fee|"
+    r"bring|cash only|card only|prescription|referral|fasting|deposit|cancellation fee|"
+    r"come (\w+ ){0,3}(early|earlier|before)|(\d+|ten|fifteen|twenty|thirty) minutes (early|before)|"
+    r"(insurance|kasse|krankenkasse)( \w+){0,2} (doesn'?t|does not|won'?t|will not|zahlt nicht|übernimmt)|"
+    r"kostet|gebühr|mitbringen|bringen sie|nur bar|barzahlung|bar zahlen|überweisung|rezept|nüchtern|anzahlung|"
+    r"(minuten|viertelstunde) (früher|vorher|vor dem termin)|früher da sein|"
+    r"(with|bei) (dr\.?|doctor|doktor|frau dr\.?|herrn? dr\.?) [A-ZÄÖÜ]\w+)\b"
+)
+
+
+def conditions(text: str) -> list[str]:
+    """The sentences of ``text`` that hold a :data:`CONDITION`, without a trailing question to Lisa."""
+    found = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+        if CONDITION.search(sentence):
+            said = re.sub(
+                r",?\s*(is that|would that be|ist das|wäre das)\b[^.!?]*\?$", "", sentence, flags=re.I
+            )
+            found.append(said.strip(" ,"))
+    return found
+
+
+# the number reached someone else ("you've got the wrong number", "this is a bakery", "da sind Sie falsch")
+WRONG_NUMBER = _rx(
+    r"\b(wrong number|(got|have|dialled|dialed|called|reached) the wrong (number|place|person|business)|"
+    r"no (dentist|doctor|practice|salon|clinic|garage|surgery|restaurant) here|"
+    r"this (is|'s) (a |just a )?(private (number|home|house)|bakery|pharmacy|residence)|"
+    r"falsch verbunden|(sind|haben sich) (sie |hier )?(leider )?(falsch|verwählt)|da sind sie falsch|"
+    r"falsche nummer|hier ist (eine |ein )?(privat\w*|bäckerei|apotheke)|(keine|keinen|kein) (praxis|zahnarzt|arzt|"
+    r"salon|friseur|werkstatt|restaurant) (hier|bei uns))\b"
+)
 # an hour said alone and refused ("3 is taken", "No, 3 is booked", "three's no good", "15 Uhr geht nicht") …
 HOUR_REFUSED = _rx(
     r"\b(taken|gone|went|booked|no good|full|doesn'?t work|won'?t work|not (free|possible|available)|can'?t do|"
@@ -380,7 +415,9 @@ def withdraws(text: str, strict: bool = False) -> bool:
     her wish rather than taking an offer back)."""
     for s in re.split(r"(?<=[.!?])\s+", text.strip()):
         # the question is what follows a comma ("…gave ten thirty away, can he do eleven?" takes it back)
-        said = re.split(r",\s*(?=(?:can|could|would|how about|what about|ginge|geht|könnte|wie wäre)\b)", s)[0]
+        said = re.split(r",\s*(?=(?:can|could|would|how about|what about|ginge|geht|könnte|wie wäre)\b)", s)[
+            0
+        ]
         if WITHDRAWN.search(said) and not said.rstrip().endswith("?") and (not strict or _GONE.search(said)):
             return True
     return False
@@ -455,7 +492,7 @@ PENDING = _rx(
 CALLBACK_PROMISE = _rx(
     r"\b((i|we|she|he|someone)( will|'ll)( \w+){0,2} (call|ring|phone)( (you|him|her|them))?( \w+)? back|"
     r"(i|we)( will|'ll) (get back to you|let you know|be in touch)|"
-    r"(ich|wir) (rufe|rufen)( \w+){0,3} zurück|(ich|wir) (melde|melden) (mich|uns)|(melde|melden) (ich|wir) (mich|uns)|"
+    r"(ich|wir) (ruf|rufe|rufen)( \w+){0,3} zurück|(ruf|rufe|rufen) (ich|wir)( \w+){0,3} zurück|(ich|wir) (melde|melden) (mich|uns)|(melde|melden) (ich|wir) (mich|uns)|"
     r"(ich|wir) (gebe|geben|sage|sagen)( \w+){0,2} bescheid|(gebe|geben|sage|sagen) (ich|wir)( \w+){0,2} bescheid)\b"
     r"(?![^.!?]{0,20}\b(if|in case|should|falls|wenn|sollte)\b)"
 )
@@ -478,6 +515,7 @@ MESSAGE_OFFER = _rx(
     r"(ring|call|phone) (you|him|her|them|(your|the) (client|customer|patient)) back|"
     r"get back to (you|him|her|them)|give (you|him|her|them) a (call|ring)|"
     r"nachricht|notiz|ausrichten|weitergeben|weiterleiten|ruft (sie |ihnen |euch )?(dann |gern |gerne )?zurück|"
+    r"(ich|wir) (ruf|rufe|rufen) (sie|ihnen|euch) (\w+ ){0,2}zurück|(ruf|rufe|rufen) (ich|wir) (sie|ihnen) (\w+ ){0,2}zurück|"
     r"zurückrufen|"
     r"rückruf|meldet sich (dann |gern |gerne )?bei (ihnen|euch))\b"
 )

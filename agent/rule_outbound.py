@@ -121,6 +121,9 @@ class _Outbound(RuleTurn):
         if text is None:  # the callee speaks first; nothing to say before that
             return ""
         parts = await self._understand(text.strip())
+        noted = [s for s in onlu.conditions(text) if self.tools.note_from_business(s)]
+        if noted and parts and not self.conv.end_requested:  # "das kostet aber 80 Euro", "bring his card"
+            parts.insert(0, self.t("condition_noted"))
         words = " ".join(p for p in parts if p)
         if self.conv.end_requested:  # the invariant: last words and outcome agree
             words = await settle(self.conv, self.tools, words, self.now, self.user)
@@ -162,6 +165,12 @@ class _Outbound(RuleTurn):
             return self._intro(text)
         ag = self.ag
         booked = self.conv.outcome.status is Status.BOOKED
+        if not booked and onlu.WRONG_NUMBER.search(text):
+            # "You must have the wrong number, this is a bakery": an apology, and the user hears why
+            await self.tools.end_conversation(
+                reason=self.t("reason_wrong_number", said=text[:120].rstrip(" .!?"))
+            )
+            return [self.t("wrong_number")]
         # "see you then", "bis dann" once a slot is agreed: the business closes the call as with a goodbye
         asked_for_more = bool(st.get("declined")) and not booked and not ag.standing
         goodbye = self.goodbye = _is_goodbye(text, asked_for_more) or (
@@ -283,7 +292,9 @@ class _Outbound(RuleTurn):
             parts += await self._about_agreed(text, offers)
         elif ag.standing and _confirms(text):
             parts += await self._book(self.local(ag.standing), text, goodbye)
-        elif offers and not booked and (_confirms(text) or st.get("asked_time_before_bye")) and len(timed) == 1:
+        elif (
+            offers and not booked and (_confirms(text) or st.get("asked_time_before_bye")) and len(timed) == 1
+        ):
             start = self._slot_from(timed[0])  # the business booked a slot directly
             if start is not None:
                 parts += await self._book(start, text, goodbye)
@@ -319,6 +330,10 @@ class _Outbound(RuleTurn):
         if answers and not parts and not goodbye and self.side_question:
             answers += self._go_on()
         parts = answers + parts
+        # an answer the message already holds ("… The callback number is …" — "what number?") is said once
+        parts = [
+            p for i, p in enumerate(parts) if not any(p and p in q for j, q in enumerate(parts) if j != i)
+        ]
         if goodbye and not self.asked:
             return await self._close(parts)
         if parts:
@@ -550,9 +565,13 @@ class _Outbound(RuleTurn):
         wished = wish and (wish.day or wish.first_day)
         if not wished:
             return when
-        weeks = ((wished - timedelta(days=wished.weekday())) - (when.day - timedelta(days=when.day.weekday()))).days
+        weeks = (
+            (wished - timedelta(days=wished.weekday())) - (when.day - timedelta(days=when.day.weekday()))
+        ).days
         same_weekday = any(d.weekday() == when.day.weekday() for d in wish.days()) if wish else False
-        if weeks <= 0 or not (same_weekday or _WEEK_NAMED.search(self.request.preferred_time if self.request else "")):
+        if weeks <= 0 or not (
+            same_weekday or _WEEK_NAMED.search(self.request.preferred_time if self.request else "")
+        ):
             return when  # "Monday morning" asked on a Monday: "Tuesday at three" is tomorrow
         return replace(when, day=when.day + timedelta(days=weeks))
 

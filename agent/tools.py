@@ -292,15 +292,39 @@ class Toolbox:
         self.conv.events.append(ConversationEvent(kind, message, self.clock.now()))
 
     def _set_outcome(self, status: Status, summary: str, appointment: datetime | None = None) -> None:
-        """Record an outcome; a booking is never overwritten by something less (its summary is kept)."""
+        """Record an outcome; a booking is never overwritten by something less (its summary is kept). On an
+        outbound call what the business said the user must know (:meth:`note_from_business`) closes it."""
         outcome = self.conv.outcome
         if outcome.status is Status.BOOKED and status is not Status.BOOKED:
             outcome.summary = f"{outcome.summary} {summary}".strip()
             return
         outcome.status = status
-        outcome.summary = summary
+        outcome.summary = f"{summary} {self._notes_line()}".strip()
         if appointment is not None:
             outcome.appointment = appointment
+
+    def note_from_business(self, said: str) -> bool:
+        """Keep what the business said the user must know ("it's 80 euros, insurance doesn't cover it",
+        "come 15 minutes early", "he'll be with Dr Jones"): in the summary, now or when the outcome is set.
+        Whether it is new."""
+        notes: list[str] = self.conv.slots.setdefault("business_notes", [])
+        said = re.sub(r"\s+", " ", said).strip(" ,.!")[:160]
+        if not said or said in notes or len(notes) >= 4:
+            return False
+        notes.append(said)
+        outcome = self.conv.outcome
+        if outcome.status is not Status.OPEN and said not in outcome.summary:
+            outcome.summary = re.sub(r"\s*(The business said|Der Betrieb sagte): .*$", "", outcome.summary)
+            outcome.summary = f"{outcome.summary} {self._notes_line()}".strip()
+        return True
+
+    def _notes_line(self) -> str:
+        notes = self.conv.slots.get("business_notes") or [] if self.conv.mode is Mode.OUTBOUND else []
+        if not notes:
+            return ""
+        if self._de():
+            return "Der Betrieb sagte: " + " / ".join(f"„{n}“" for n in notes) + "."
+        return "The business said: " + " / ".join(f"“{n}”" for n in notes) + "."
 
     def _require_mode(self, inbound: bool, tool: str) -> None:
         if inbound and self.conv.mode is Mode.OUTBOUND:

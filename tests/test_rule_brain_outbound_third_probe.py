@@ -146,3 +146,64 @@ def test_a_reply_naming_another_time_is_not_the_same_reply():
         "Montag, 30. November um 11 Uhr wäre prima, vielen Dank.",
     )
     assert same_reply("Which day and time could you offer?", "Which day and time could you offer?!")
+
+
+WRONG_NUMBER = [
+    ("en", "no this is a bakery you must have the wrong number"),
+    ("en", "Sorry, there's no dentist here, this is a private number."),
+    ("en", "I think you've got the wrong number, love."),
+    ("de", "Da sind Sie falsch, hier ist eine Bäckerei."),
+    ("de", "Falsch verbunden, hier gibt's keine Praxis."),
+]
+
+
+@pytest.mark.parametrize(("lang", "said"), WRONG_NUMBER)
+async def test_a_wrong_number_gets_an_apology_and_the_user_hears_why(lang, said):
+    call = Call(lang)
+    await call("Hello?" if lang == "en" else "Hallo?")
+    reply = await call(said)
+    assert ("wrong number" in reply or "verwählt" in reply) and call.conv.end_requested
+    assert call.status is Status.FAILED
+    assert ("wrong number" if lang == "en" else "falsche Nummer") in call.outcome["summary"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "said", "bye"),
+    [("de", "Der Doktor ist gerade nicht da, ich ruf Sie zurück, unter welcher Nummer?", "Alles klar, wir melden uns, tschüss."),
+     ("de", "Die Chefin ist nicht da, wir rufen Sie morgen zurück.", "Tschüss."),
+     ("en", "The doctor isn't in right now, I'll call you back, what number?", "Alright, we'll be in touch, bye.")],
+)  # fmt: skip
+async def test_a_call_back_promised_leaves_the_message_and_says_the_number_once(lang, said, bye):
+    call = Call(lang)
+    await call(HELLO[lang])
+    reply = await call(said)
+    assert reply.count("+49 30 1234567") == 1
+    await call(bye)
+    assert call.status is Status.WAITING_FOR_CALLBACK
+
+
+CONDITIONS = [
+    ("de", ["Montag um elf geht, das kostet aber achtzig Euro, die Kasse zahlt das nicht, ist das in Ordnung?",
+            "Gut, bis dann."], "achtzig Euro"),
+    ("en", ["Monday at 11 works.", "Great, he's booked. Please have him come fifteen minutes early and bring his "
+            "insurance card.", "Bye."], "fifteen minutes early"),
+    ("en", ["Monday at 11 works, it's 95 euros and insurance doesn't cover it.", "Booked, see you."], "95 euros"),
+    ("de", ["Montag um elf, bitte bringen Sie die Überweisung mit.", "Eingetragen, tschüss."], "Überweisung"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lang", "lines", "kept"), CONDITIONS)
+async def test_what_the_business_says_the_user_must_know_is_in_the_summary(lang, lines, kept):
+    call = Call(lang)
+    await call(HELLO[lang])
+    replies = [await call(line) for line in lines]
+    assert any("Max Mustermann" in r and ("let" in r or "weiter" in r) for r in replies)  # Lisa takes it in
+    assert call.status is Status.BOOKED and kept in call.outcome["summary"]
+
+
+async def test_a_call_without_conditions_has_a_plain_summary():
+    call = Call()
+    await call(HELLO["en"])
+    await call("Monday at 11 works.")
+    await call("Booked, see you.")
+    assert call.outcome["summary"] == "Appointment booked for Monday, November 30 at 11:00 at Miller dental."
