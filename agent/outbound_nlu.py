@@ -376,6 +376,32 @@ def conditions(text: str) -> list[str]:
     return found
 
 
+# the business asks what time would suit the user ("what time would suit him?", "when would she like to come?",
+# "um wie viel Uhr möchte er denn kommen?", "wann passt es ihm?")
+WHAT_TIME_SUITS = _rx(
+    r"\b((what|which) time (would|does|will|is) (suit|work for|be (good|best) for|best for) (him|her|them|you)|"
+    r"what time (would|does|will) (he|she|they) (like|want|prefer)|when would (he|she|they) (like|want|prefer)|"
+    r"(what|which) time (would|does) (he|she|they) prefer|what time (suits|works)|"
+    r"(um )?wie viel uhr (möchte|würde|will|hätte|kann|könnte) (er|sie)|wann (möchte|würde|will|kann|könnte) (er|sie)|"
+    r"welche uhrzeit (wäre|hätte|möchte|passt|ist) (ihm|ihr|er|sie)|wann passt es (ihm|ihr))\b"
+)
+
+
+# the business books online only ("we only take bookings online", "through our website", "nur online")
+ONLINE_ONLY = _rx(
+    r"\b(only (take|do|accept|make) (bookings|appointments|reservations) (online|through|via)|"
+    r"(bookings?|appointments?) (are |is )?(only )?(online|through (our|the) (website|app))|only online|"
+    r"book (it )?(online|through (our|the) (website|app))|online booking|doctolib|"
+    r"nur (noch )?online|online buchen|über (unsere|die) (website|webseite|homepage|internetseite|app)|"
+    r"termine (gibt es |vergeben wir )?(nur )?online)\b"
+)
+# a web address said on the phone ("miller dental dot com", "www.praxis-mueller.de", "praxis müller punkt de")
+WEB_ADDRESS = _rx(
+    r"\b(www|dot (com|de|org|net|co)|punkt (de|com)|\w+\.(com|de|org|net)|doctolib|jameda|treatwell|booksy|calendly|"
+    r"opentable|quandoo)\b"
+)
+
+
 # the number reached someone else ("you've got the wrong number", "this is a bakery", "da sind Sie falsch")
 WRONG_NUMBER = _rx(
     r"\b(wrong number|(got|have|dialled|dialed|called|reached) the wrong (number|place|person|business)|"

@@ -165,6 +165,8 @@ class _Outbound(RuleTurn):
             return self._intro(text)
         ag = self.ag
         booked = self.conv.outcome.status is Status.BOOKED
+        if not booked and (st.get("online_only") or onlu.ONLINE_ONLY.search(text)):
+            return await self._online_only(text)
         if not booked and onlu.WRONG_NUMBER.search(text):
             # "You must have the wrong number, this is a bakery": an apology, and the user hears why
             await self.tools.end_conversation(
@@ -273,12 +275,21 @@ class _Outbound(RuleTurn):
             st["asked_time_before_bye"] = True
             self.asked = True
             parts.append(self.t("slot_before_bye"))
+        elif (
+            not booked
+            and not ag.standing
+            and not timed
+            and onlu.WHAT_TIME_SUITS.search(text)
+            and (proposal := self._proposal(offers)) is not None
+        ):
+            parts += self._propose(proposal)  # "Monday is possible, what time would suit him?"
         elif not booked and not ag.standing and not timed and (wished := self._wish_taken(text)) is not None:
             # "Would Tuesday at 3 pm work?" — "Yes, that works, I've booked him in" / "Sure, three's fine"
             if _confirms(text) or goodbye:
                 parts += await self._book(wished, text, goodbye)
             else:
-                parts += await self._offer([When(day=wished.date(), time=wished.time(), text=self.wish)])
+                said = self.spoken(wished)
+                parts += await self._offer([When(day=wished.date(), time=wished.time(), text=said)])
         elif (
             not booked
             and not ag.standing
@@ -526,13 +537,52 @@ class _Outbound(RuleTurn):
             return [self.t("wish_refused_strict", preferred=self._plain_wish())]
         return [self.t("wish_refused")]
 
-    def _wish_taken(self, text: str) -> datetime | None:
-        """The wished slot, when it is one (a day and a time), Lisa just asked for it and the business says
-        yes to it ("Yes, that works, I've booked him in", "Sure, three's fine", "Ja, drei passt"); else None."""
+    async def _online_only(self, text: str) -> list[str]:
+        """The business books online only ("through our website", "nur online"): Lisa asks once where, keeps
+        what it says for the user (summary) and ends; nothing is booked."""
+        self.tools.note_from_business(text)
+        if not self.st.get("online_only") and not onlu.WEB_ADDRESS.search(text):
+            self.st["online_only"] = True
+            self.asked = True
+            return [self.t("online_where")]
+        await self.tools.end_conversation(reason=self.t("reason_online_only"))
+        return [self.t("online_bye")]
+
+    def _asked_slot(self) -> datetime | None:
+        """The one slot Lisa's last words asked for: one she proposed (:meth:`_propose`), or the wish when it is
+        a day and a time ("… — would Tuesday at 3 pm work?")."""
+        lisa = [m.text for m in self.conv.history if m.role == "assistant"]
+        proposed = self.st.get("proposed")
+        if proposed and lisa and self.spoken(self.local(proposed)).lower() in lisa[-1].lower():
+            return self.local(proposed)
         wish = self.tools.preferred_window()
-        if wish is None or wish.day is None or wish.time is None or onlu.is_question(text):
+        if wish is None or wish.day is None or wish.time is None or not self._asked_for_wish():
             return None
-        if not self._asked_for_wish():
+        return datetime.combine(wish.day, wish.time, tzinfo=self.ctx.business.tz)
+
+    def _proposal(self, offers: list[When]) -> datetime | None:
+        """What Lisa proposes when the business asks what time would suit: the wished time (or the start of the
+        wished window) on the day offered, else on the wished day; None when there is no such time."""
+        wish = self.tools.preferred_window()
+        at = wish and (wish.time or wish.earliest)
+        day = next((w.day for w in offers if w.day is not None), None) or (wish.day if wish else None)
+        if not at or day is None:
+            return None
+        slot = datetime.combine(day, at, tzinfo=self.ctx.business.tz)
+        return slot if slot > self.now else None
+
+    def _propose(self, slot: datetime) -> list[str]:
+        """ "What time would suit him?" — "Monday, November 30 at 10 am would be ideal — would that work?"."""
+        self.st["proposed"] = iso_minute(slot)
+        self.st["offer_day"] = slot.date().isoformat()
+        self.asked = True
+        return [self.t("propose", when=capital(self.spoken(slot)))]
+
+    def _wish_taken(self, text: str) -> datetime | None:
+        """The slot Lisa just asked for (:meth:`_asked_slot`) when the business says yes to it ("Yes, that
+        works, I've booked him in", "Sure, three's fine", "Ja, drei passt"); else None."""
+        slot = self._asked_slot()
+        if slot is None or onlu.is_question(text):
             return None
         if (
             onlu.NEGATIVE.search(_NO_WORRIES.sub(" ", text))
@@ -540,14 +590,13 @@ class _Outbound(RuleTurn):
             or onlu.NO_SLOT.search(text)
         ):
             return None
-        slot = datetime.combine(wish.day, wish.time, tzinfo=self.ctx.business.tz)
         if any(nlu.YES.search(c) for c in onlu.clauses(text)) or _confirms(text):  # "Let me see... yes"
             return slot
         for part in (p for c in onlu.clauses(text) for p in _PART.split(c)):
             if not _FINE.search(part):
                 continue
             bare = parse_bare_time(onlu.bare_hour(_FINE.sub(" ", part)), self.now, self.lang)
-            if bare is not None and bare.time is not None and _same_clock(bare.time, wish.time):
+            if bare is not None and bare.time is not None and _same_clock(bare.time, slot.time()):
                 return slot
         return None
 

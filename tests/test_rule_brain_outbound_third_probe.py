@@ -207,3 +207,50 @@ async def test_a_call_without_conditions_has_a_plain_summary():
     await call("Monday at 11 works.")
     await call("Booked, see you.")
     assert call.outcome["summary"] == "Appointment booked for Monday, November 30 at 11:00 at Miller dental."
+
+
+WHAT_TIME = [
+    ("en", ["yes Monday is possible, what time would suit him", "ok that's fine", "bye"]),
+    ("en", ["What time would suit him?", "Sure, that works. See you then.", "Bye."]),
+    ("en", ["Monday's fine, when would he like to come?", "Ten is good.", "Bye then."]),
+    ("de", ["Montag geht, um wie viel Uhr möchte er denn kommen?", "Ja, das passt.", "Tschüss."]),
+    ("de", ["Wann passt es ihm denn?", "Gut, ist eingetragen.", "Auf Wiederhören."]),
+]
+
+
+@pytest.mark.parametrize(("lang", "lines"), WHAT_TIME)
+async def test_asked_what_time_suits_lisa_proposes_one_and_a_yes_books_it(lang, lines):
+    call = Call(lang)
+    await call(HELLO[lang])
+    proposal = await call(lines[0])
+    assert ("10 am" in proposal or "10 Uhr" in proposal) and proposal.endswith("?")
+    for line in lines[1:]:
+        await call(line)
+    assert call.status is Status.BOOKED and call.outcome["appointment"] == "2026-11-30T10:00"
+
+
+async def test_a_proposal_turned_down_books_nothing():
+    call = Call()
+    await call(HELLO["en"])
+    await call("What time would suit him?")
+    await call("No, ten is taken, sorry.")
+    assert call.status is Status.OPEN and call.outcome["appointment"] is None
+
+
+ONLINE_ONLY = [
+    ("en", ["sorry we only take bookings online now, through our website", "it's miller dental dot com, bye"],
+     "miller dental dot com"),
+    ("en", ["Appointments are only online these days, via Doctolib."], "Doctolib"),
+    ("de", ["Termine gibt es nur noch online, über unsere Webseite praxis-mueller.de."], "praxis-mueller.de"),
+    ("de", ["Das geht nur online, bitte online buchen.", "www punkt praxis müller punkt de"], "praxis müller punkt de"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lang", "lines", "kept"), ONLINE_ONLY)
+async def test_online_only_booking_is_passed_on_with_the_address(lang, lines, kept):
+    call = Call(lang)
+    await call(HELLO[lang])
+    for line in lines:
+        await call(line)
+    assert call.conv.end_requested and call.status is Status.FAILED
+    assert kept in call.outcome["summary"] and ("online" in call.outcome["summary"])
