@@ -1349,7 +1349,7 @@ def _confirms(text: str) -> bool:
         offer = sentence.rstrip().endswith("?") or re.search(
             r"\b(can|could|would|shall|should|könnte|kann|soll)\b", sentence, re.I
         )
-        offer = offer or _REFUSAL_FIRST.match(sentence)
+        offer = offer or _REFUSAL_FIRST.match(sentence) or onlu.NO_SLOT.search(sentence)  # "booked solid"
         if (nlu.CONFIRM.search(sentence) or onlu.CONFIRM_MORE.search(sentence)) and not offer:
             return True
     return False

@@ -1353,8 +1353,10 @@ def _alternatives(text: str, now: datetime, language: str) -> list[When]:
                         (piece, replace(bare, day=prev.day, first_day=prev.first_day, last_day=prev.last_day))
                     )
                     continue
-            if prev is None and w is not None and sep == ".":
-                found[-1] = (piece, w)  # "We're full. How about Wednesday?": a sentence of its own
+            if prev is None and w is not None and (sep in (".", "but", "aber") or _TAKEN.search(prev_text)):
+                # "We're full. How about Wednesday?", "booked solid for weeks, the earliest is the 14th at
+                # ten", "3 is taken, but 3:30 is free": a slot of its own after a refusal
+                found[-1] = (piece, w)
                 continue
             if w is None or prev is None or _belongs_to(prev, w, sep):
                 found[-1] = (joined, _parse_plain(joined, now, language))

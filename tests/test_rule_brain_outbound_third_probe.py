@@ -254,3 +254,17 @@ async def test_online_only_booking_is_passed_on_with_the_address(lang, lines, ke
         await call(line)
     assert call.conv.end_requested and call.status is Status.FAILED
     assert kept in call.outcome["summary"] and ("online" in call.outcome["summary"])
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("en", "We're booked solid for the next few weeks, the earliest I have is December fourteenth at ten."),
+     ("de", "Wir sind komplett voll die nächsten Wochen, das Früheste wäre der 14. Dezember um zehn.")],
+)  # fmt: skip
+async def test_booked_solid_beside_the_earliest_slot_is_an_offer_not_a_booking(lang, said):
+    call = Call(lang)
+    await call(HELLO[lang])
+    reply = await call(said)
+    assert "14" in reply and call.status is Status.OPEN  # accepted, not booked before the business confirms
+    await call("Gut, eingetragen, tschüss." if lang == "de" else "Okay, I've put him in, bye.")
+    assert call.outcome["appointment"] == "2026-12-14T10:00"

@@ -750,3 +750,15 @@ def test_no_is_not_always_a_correction_and_a_pick_is_no_date(text):
     assert _slots(offers) in ([(d(30), t(10))], [])
     if "Monday at 10" in text:
         assert parse_when(text, MONDAY, "en").time == t(10)
+
+
+@pytest.mark.parametrize(
+    ("said", "language", "slot"),
+    [("We're booked solid for the next few weeks, the earliest I have is December fourteenth at ten.", "en",
+      "2026-12-14T10:00"),
+     ("We are fully booked, Wednesday at 3?", "en", "2026-11-25T15:00"),
+     ("Wir sind komplett voll, Mittwoch um drei ginge.", "de", "2026-11-25T15:00")],
+)  # fmt: skip
+def test_a_slot_after_a_refusal_in_the_same_sentence_is_offered(said, language, slot):
+    offers = parse_offers(said, MONDAY, language)
+    assert [f"{w.day.isoformat()}T{w.time.strftime('%H:%M')}" for w in offers] == [slot]
