@@ -354,7 +354,8 @@ _AROUND_AN_HOUR = _rx(
 # practitioner ("it's 80 euros", "bring his insurance card", "come 15 minutes early", "cash only", "with Dr Jones")
 CONDITION = _rx(
     r"(\b\d+|\b(?:ten|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|zehn|zwanzig|dreißig|vierzig|"
-    r"fünfzig|sechzig|siebzig|achtzig|neunzig|hundert)\w*) ?(euros?|€|dollars?|pounds?)|\b(costs?|price|fee|"
+    r"fünfzig|sechzig|siebzig|achtzig|neunzig|hundert)\w*) ?(euros?|€|dollars?|pounds?)|[€$£] ?\d+|"
+    r"\b(costs?|price|fee|not covered|"
     r"bring|cash only|card only|prescription|referral|fasting|deposit|cancellation fee|"
     r"come (\w+ ){0,3}(early|earlier|before)|(\d+|ten|fifteen|twenty|thirty) minutes (early|before)|"
     r"(insurance|kasse|krankenkasse)( \w+){0,2} (doesn'?t|does not|won'?t|will not|zahlt nicht|übernimmt)|"

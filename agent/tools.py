@@ -178,6 +178,17 @@ def _reports_errors(
     return wrapper
 
 
+def business_notes(conv: Conversation) -> str:
+    """What the business of an outbound call said the user must know (:meth:`Toolbox.note_from_business`), as
+    one sentence for a summary ("The business said: “…” / “…”."); "" when nothing."""
+    notes = conv.slots.get("business_notes") or [] if conv.mode is Mode.OUTBOUND else []
+    if not notes:
+        return ""
+    if str(conv.language) == "de":
+        return "Der Betrieb sagte: " + " / ".join(f"„{n}“" for n in notes) + "."
+    return "The business said: " + " / ".join(f"“{n}”" for n in notes) + "."
+
+
 class Toolbox:
     """The tools for one conversation. Every method returns a JSON-able dict with ``ok``."""
 
@@ -319,12 +330,7 @@ class Toolbox:
         return True
 
     def _notes_line(self) -> str:
-        notes = self.conv.slots.get("business_notes") or [] if self.conv.mode is Mode.OUTBOUND else []
-        if not notes:
-            return ""
-        if self._de():
-            return "Der Betrieb sagte: " + " / ".join(f"„{n}“" for n in notes) + "."
-        return "The business said: " + " / ".join(f"“{n}”" for n in notes) + "."
+        return business_notes(self.conv)
 
     def _require_mode(self, inbound: bool, tool: str) -> None:
         if inbound and self.conv.mode is Mode.OUTBOUND:

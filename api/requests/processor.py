@@ -19,6 +19,7 @@ from typing import Any
 from agent.business import BusinessProfile
 from agent.clock import Clock
 from agent.conversation import BookingRequest, Conversation, ConversationEvent, Status
+from agent.tools import business_notes
 from api.requests.business_hours import BusinessHours, NeverOpen
 from api.requests.dial_policy import DialPolicy, business_country
 from api.requests.models import (
@@ -345,7 +346,7 @@ class RequestProcessor(CallScheduler):
             length = f" after {round(duration_s)} s" if duration_s is not None else ""
             events.append(("call_completed", f"Call completed{length}"))
         if kind == "booked":
-            summary = booked_summary(appointment, row["title"], row["language"])
+            summary = booked_summary(appointment, row["title"], row["language"], detail)
             fields: dict[str, Any] = {"status": "booked", "summary": summary, "last_error": None}
             if appointment is not None:
                 fields["appointment"] = appointment.isoformat()
@@ -449,7 +450,12 @@ class RequestProcessor(CallScheduler):
         common: dict[str, Any] = {"duration_s": duration, "completed": True}
         if outcome.status is Status.BOOKED:
             await self.finish_attempt(
-                request_id, call.call_sid, "booked", appointment=self._local(outcome.appointment), **common
+                request_id,
+                call.call_sid,
+                "booked",
+                appointment=self._local(outcome.appointment),
+                detail=business_notes(result.conversation),  # a price, what to bring, …
+                **common,
             )
         elif outcome.status is Status.FAILED:
             await self.finish_attempt(
