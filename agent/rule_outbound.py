@@ -187,9 +187,13 @@ class _Outbound(RuleTurn):
         only_at = onlu.ONLY_AT.search(text)
         if only_at and _MORNING.search(only_at.group(0)):
             st["mornings_only"] = True  # "seven thirty" is 7:30 am from now on
-        refused = nlu.NO_AVAILABILITY.search(text) or onlu.NO_SLOT.search(text) or (only_at and not timed)
-        # "We're closed that Monday, Tuesday at ten thirty?": the wished day is shut, the offer is what there is
-        refused = refused or (timed and onlu.CLOSED.search(text) and not onlu.OTHER_CLOSING.search(text))
+        refused = bool(
+            nlu.NO_AVAILABILITY.search(text)
+            or onlu.NO_SLOT.search(text)
+            or (only_at and not timed)
+            # "We're closed that Monday, Tuesday at ten thirty?": the wished day is shut, the offer is what is left
+            or (timed and onlu.CLOSED.search(text) and not onlu.OTHER_CLOSING.search(text))
+        )
         if not booked and refused:
             st["declined_once"] = True  # the preferred time cannot be had: an offer is taken as it comes
         parts: list[str] = []  # what Lisa says about slots
