@@ -125,6 +125,11 @@ class _Inbound(RuleTurn):
         books = bool(nlu.BOOK.search(text) or nlu.NEXT_FREE.search(text))
 
         self.conv.slots.setdefault("answered", False)  # only real answers (lookups) count as "answered"
+        just_booked = st.pop("just_booked", None)
+        if just_booked and pending == "anything_else" and not (has_when or books):
+            fixed = nlu.name_correction(text, just_booked["name"])
+            if fixed:  # "sorry typo, it's John Smith" right after the booking
+                return await self._correct_name(just_booked, fixed)
         if nlu.GREETING_ONLY.search(text):
             return [self.t("hello")]
         if pending is None and nlu.PLEASANTRY.search(text):
@@ -136,7 +141,7 @@ class _Inbound(RuleTurn):
             ai = [self.t("ai_short")] if nlu.AI_QUESTION.search(text) else []
             return [*ai, *await self._transfer(text)]
         passes_on = bool(nlu.PASS_ON.search(text))
-        about_existing = bool(nlu.CANCEL_OR_MOVE.search(text)) or (
+        about_existing = bool(nlu.CANCEL_OR_MOVE.search(text) or nlu.ASKS_EXISTING.search(text)) or (
             bool(nlu.EXISTING_APPOINTMENT.search(text)) and not nlu.BOOK_REQUEST.search(text)
         )
         message_intent = bool(
@@ -293,6 +298,8 @@ class _Inbound(RuleTurn):
         if started:
             st["message"] = {}
         msg = st.setdefault("message", {})
+        if started and nlu.ASKS_EXISTING.search(text):
+            msg["unseen"] = True  # "can you confirm my appointment time?": said that Lisa cannot see it
         st["pending"] = "message"
         asked = msg.get("asked")
         recipient = nlu.message_recipient(text)
@@ -342,6 +349,8 @@ class _Inbound(RuleTurn):
                 msg["asked"] = "name_confirm"
                 return [self._confirm_name(msg["unsure_name"])]
             msg["asked"] = "name"
+            if fresh and msg.pop("unseen", None):
+                return [self.t("existing_unseen"), self.t("ask_message_name")]
             if fresh:
                 return [self.t("ask_message_name_ack", to=msg.get("for") or self.t("team"))]
             return [self.t("ask_message_name")]
@@ -363,6 +372,7 @@ class _Inbound(RuleTurn):
             st["message"] = {}
             st["message"]["asked"] = "text"
             return [self.t("ask_message")]
+        st["name"] = msg["name"]  # known from now on ("yep" to the name question of a booking after it)
         to = msg.get("for") or self.t("team")
         if msg.get("phone"):
             st["message"] = {}
@@ -540,6 +550,8 @@ class _Inbound(RuleTurn):
                 st["talked_day"] = day.isoformat()  # for a bare weekday later (_same_weekday)
             b.clear()
         st["pending"] = "booking"
+        if lean := nlu.time_lean(text):
+            b["lean"] = lean  # "as late as possible", "morning": picks among offered times on a plain yes
         service = self.ctx.business.find_service(text)
         if service is not None and (
             service.key != self.ctx.business.default_service.key or not b.get("service")
@@ -554,6 +566,8 @@ class _Inbound(RuleTurn):
         )
         if confirmed == "spell":
             return [self.t("spell_name")]
+        # "yep", "ja genau", "ok thanks" or "are both booked?" to "May I have your name?": no name
+        no_name = b.get("asked") == "name" and (nlu.acknowledges_only(text) or nlu.asks(text))
         name: str | None = None
         new_name = False  # a name said for the first time in this booking (thanked for once)
         if isinstance(confirmed, tuple):
@@ -565,8 +579,12 @@ class _Inbound(RuleTurn):
             else:
                 b["unsure_name"] = name
         elif b.get("asked") != "name_confirm":
-            # a loose answer is a name only when no day or time was said ("Actually Wednesday")
-            name = nlu.extract_name(text, expecting=b.get("asked") == "name" and when is None)
+            # a loose answer is a name only when no day or time was said ("Actually Wednesday"), never a question
+            name = nlu.extract_name(text, expecting=b.get("asked") == "name" and when is None and not no_name)
+            if not name and not b.get("name"):
+                name = self._name_in_request(text)  # "tomorrow at 10 for Carla Jensen please"
+            if not name and no_name and nlu.acknowledges_only(text) and not b.get("for_other"):
+                name = st.get("name")  # "yep" to "May I have your name?" after the caller gave it before
             if not name and b.get("offered") and when is None:
                 name = nlu.bare_full_name(text)  # "Sam Ortiz" while a time is still to be agreed
             if not name and b.get("asked") in ("when", "day", "time"):
@@ -599,8 +617,9 @@ class _Inbound(RuleTurn):
 
         when = self._in_named_week(text, when)
         slot = b.get("start") or b.get("offered")
-        if when is None and slot and not b.get("options") and not nlu.NO.search(text):
-            when = nlu.time_alone(text, self.now, self.lang)  # "ok, 12 then": that time, on the slot's day
+        if when is None and slot and not nlu.NO.search(text):
+            # "ok, 12 then", "9", "um 9" (also one of the times not offered): that time, on the day talked about
+            when = nlu.time_alone(text, self.now, self.lang)
         choice = self._pick(text, when)
         if choice is not None:
             options = b.pop("options")
@@ -623,6 +642,15 @@ class _Inbound(RuleTurn):
         elif b.get("offered") and nlu.LATER_ONE.search(text) and not nlu.YES.search(text):
             offered = datetime.fromisoformat(b["offered"]).replace(tzinfo=self.ctx.business.tz)
             return await self._offer_next_free(after=offered)
+        elif len(b.get("options") or []) > 1 and (nlu.YES.search(text) or nlu.time_lean(text)):
+            # "sure", "ok thanks", "passt" to several times: the one the wish said before picks, else which one
+            if (picked := self._leaning_option()) is None:
+                b["asked"] = "time"
+                return [self._which_option()]
+            b["start"] = picked
+            b.pop("options", None)
+            b.pop("offered", None)
+            b["picked"] = True
         elif b.get("offered") and nlu.YES.search(text):
             b["start"] = b.pop("offered")
         elif b.get("offered") and nlu.NO.search(text):
@@ -654,6 +682,8 @@ class _Inbound(RuleTurn):
             return [confirm]
         if not b.get("name"):
             b["asked"] = "name"
+            if no_name:
+                return [self.t("name_still_needed")]
             if b.pop("picked", None):
                 start = datetime.fromisoformat(b["start"])
                 return [self.t("picked_ask_name", when=capital(self.spoken(start)))]
@@ -663,6 +693,12 @@ class _Inbound(RuleTurn):
                 return [self.t(key, when=capital(self.spoken(datetime.fromisoformat(b["start"]))))]
             return [self.t("ask_patient_name" if b.get("for_other") else "ask_name")]
         return await self._book()
+
+    def _name_in_request(self, text: str) -> str | None:
+        """A name given with the request ("tomorrow at 10 for Carla Jensen please", "Müller hier, …"), not the
+        name of one of the business's services ("for Sports Massage")."""
+        name = nlu.name_in_request(text)
+        return name if name and self.ctx.business.find_service(name) is None else None
 
     async def _other_than_the_slot(self, text: str, when: When | None) -> list[str] | None:
         """The caller turns down the free slot Lisa named ("anything earlier?", "something later maybe", "no,
@@ -807,14 +843,31 @@ class _Inbound(RuleTurn):
         b["asked"] = "time"
         return [self._day_options(picks)]
 
-    def _day_options(self, picks: list[datetime]) -> str:
-        """ "On Thursday, November 26 I could offer 8 am, 10 am or 11:30. Which time suits you?" """
+    def _leaning_option(self) -> str | None:
+        """The offered time (``booking.options``) the caller's wish picks ("as late as possible" -> the last)."""
+        from agent.slot_choice import leaning_option
+
+        b = self.st["booking"]
+        options = [datetime.fromisoformat(o) for o in b.get("options") or []]
+        index = leaning_option(b.get("lean"), options)
+        return None if index is None else b["options"][index]
+
+    def _which_option(self) -> str:
+        """ "Happy to — which one would you like: 12 noon, 3 pm or 5:30 pm?" (a yes to several times)."""
+        return self.t("which_option", options=self._joined_times(self.st["booking"]["options"]))
+
+    def _joined_times(self, starts: list[str]) -> str:
+        """ "8 am, 10 am or 11:30" / "8 Uhr, 10 Uhr oder 11:30 Uhr" for the offered ``starts`` (ISO)."""
         from agent.when import say_time
 
-        options = [say_time(p.time(), self.lang) for p in picks]
-        joined = (
+        options = [say_time(datetime.fromisoformat(s).time(), self.lang) for s in starts]
+        return (
             (", ".join(options[:-1]) + f" {self.t('or')} " + options[-1]) if len(options) > 1 else options[0]
         )
+
+    def _day_options(self, picks: list[datetime]) -> str:
+        """ "On Thursday, November 26 I could offer 8 am, 10 am or 11:30. Which time suits you?" """
+        joined = self._joined_times([p.isoformat() for p in picks])
         return self.t("day_options", day=self.spoken_day(picks[0].date()), options=joined)
 
     def _offer_alternative(self, result: dict[str, Any], wanted: datetime) -> list[str]:
@@ -871,4 +924,17 @@ class _Inbound(RuleTurn):
         name = b["name"]
         st["booking"] = {}
         st["pending"] = "anything_else"
+        st["just_booked"] = {"name": name, "start": b["start"]}  # for a name corrected in the next turn
         return [self.t("booked", name=name, when=self.spoken(start.replace(tzinfo=self.ctx.business.tz)))]
+
+    async def _correct_name(self, booked: dict[str, str], name: str) -> list[str]:
+        """The name of the appointment just booked (``booked``: its name and start) corrected right after the
+        booking ("sorry typo, it's John Smith"): noted for the team with the booking, and confirmed."""
+        start = datetime.fromisoformat(booked["start"]).replace(tzinfo=self.ctx.business.tz)
+        when = self.spoken(start)
+        note = self.t("name_correction_note", when=when, name=name, old=booked["name"])
+        await self.tools.take_message(name=name, message=note)
+        self.st["name"] = name
+        self.st["pending"] = "anything_else"
+        self.st["misses"] = 0
+        return [self.t("name_corrected", when=when, name=name)]

@@ -5,6 +5,7 @@ Robust to speech-recognition transcripts: lowercase, missing punctuation, digits
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from datetime import date, datetime, timedelta
@@ -291,7 +292,8 @@ _NOT_NAMES = {
 }  # fmt: skip
 # what comes before a name said on its own: "yes, it's for", "sorry, name's", "Auf den Namen", "under"
 _LEAD_IN = _rx(
-    r"^\W*(?:(?:yes|yeah|ja|sure|ok|okay|gern|gerne|klar|sorry|oh|so|well|also|na|ah|right)\b\W*)*"
+    r"^\W*(?:(?:yes|yeah|yep|yup|ja|genau|sure|ok|okay|alright|gern|gerne|klar|sorry|oh|so|well|also|na|ah|"
+    r"right)\b\W*)*"
     r"(?:(?:it'?s|it is|that'?s|that is|this is|name'?s|the name'?s|the name is|my name is|my name'?s|i am|i'?m|"
     r"call me|das ist|es ist|es wäre|hier ist|hier spricht|ich bin|ich heiße|ich heisse|mein name ist)\s+)?"
     r"(?:(?:put it |book it |buchen sie (?:es |das )?|tragen sie (?:es |das |mich )?)?"
@@ -355,9 +357,10 @@ _TITLES = {"frau", "herr", "herrn", "mr", "mrs", "ms", "miss", "dr", "doktor", "
 
 
 def extract_name(text: str, expecting: bool = False) -> str | None:
-    """A person's name in ``text`` ("my name is Erika Musterfrau"); loose forms only when one was asked for.
+    """A person's name in ``text`` ("my name is Erika Musterfrau"); loose forms only when one was asked for,
+    never in an answer that only acknowledges ("yep", "ja genau", "ok thanks").
     The fullest form said wins ("Auf Schneider bitte, Lukas Schneider" -> "Lukas Schneider")."""
-    name = _extract_name(text, expecting)
+    name = _extract_name(text, expecting and not acknowledges_only(text))
     return _fuller(name, text)
 
 
@@ -391,6 +394,36 @@ def name_instead(text: str) -> str | None:
     return name
 
 
+_CAPITALISED = r"[A-ZÄÖÜ][a-zäöüß]+(?:[-'][A-ZÄÖÜa-zäöüß]+)?"
+# "Müller hier, ich wollte fragen …", "Hi, Carla Jensen here, can I come tomorrow?": the name before "here"
+_NAME_HERE = re.compile(
+    rf"(?:^|[.!?,;]\s*)(?:(?i:hi|hello|hey|hallo|guten (?:tag|morgen|abend)|moin|servus)\W+)?"
+    rf"({_CAPITALISED}(?: {_CAPITALISED})?),? (?i:here|speaking|hier|am apparat)\b"
+)
+# "… tomorrow at 10 for Carla Jensen please", "unter dem Namen Berg", "in the name of Jensen": a full name after
+# "for"/"für" (one capitalised word there is a German noun: "für Massage"), a surname alone after "under"
+_NAME_FOR = re.compile(
+    rf"\b(?:(?i:for|für) ({_CAPITALISED} {_CAPITALISED})|"
+    rf"(?i:under|unter|auf|in the name of)(?: (?i:the name|den namen|dem namen|name))? ({_CAPITALISED}(?: {_CAPITALISED})?))\b"
+)
+
+
+def name_in_request(text: str) -> str | None:
+    """A name given with a booking request, not as an answer: "tomorrow at 10 for Carla Jensen please",
+    "Müller hier, ich wollte fragen ob ich morgen um zehn kommen kann", "book Friday under Jensen"; never words of
+    a day, a relative or a request ("für Montag Vormittag", "for Physio Tuesday")."""
+    found = [m.group(1) for m in _NAME_HERE.finditer(text)]
+    found += [m.group(1) or m.group(2) for m in _NAME_FOR.finditer(text)]
+    for name in found:
+        words = [w.lower() for w in name.split()]
+        if any(w in _NOT_NAMES or w in _NOT_NAME_WORDS for w in words) or words[-1] in _TITLES:
+            continue
+        if _WEEKDAY.search(name) or _DAY_QUALIFIER.search(name) or re.search(_RELATIVE, name, re.I):
+            continue
+        return name
+    return None
+
+
 # a sentence that asks ("Is there parking", "Where can I park", "Gibt es Parkplätze", "Was kostet das"); no word
 # that is also a first name ("Will", "May")
 _ASKING = _rx(
@@ -414,6 +447,77 @@ def name_answer(text: str) -> str | None:
     if asks(text):
         return None
     return extract_name(text, expecting=True)
+
+
+# the words of an answer that only acknowledges or thanks ("yep", "ok thanks", "ja genau", "alles klar, danke");
+# no word that is also a common name ("Jo")
+_ACK_WORDS = {
+    "ok", "okay", "okey", "k", "kk", "yes", "yeah", "yep", "yup", "ya", "sure", "fine", "great", "perfect", "good",
+    "alright", "all", "right", "cool", "awesome", "lovely", "nice", "excellent", "wonderful", "thanks", "thank",
+    "thx", "ty", "you", "cheers", "much", "very", "so", "sounds", "works", "that", "s", "please", "oh", "ah", "mhm",
+    "hm", "exactly", "correct", "indeed", "got", "it", "ja", "jawohl", "jep", "genau", "passt", "klar", "alles",
+    "gut", "super", "prima", "perfekt", "toll", "danke", "dankeschön", "vielen", "dank", "bitte", "richtig",
+    "stimmt", "einverstanden", "in", "ordnung", "gerne", "gern", "sehr", "na", "dann", "wunderbar", "okidoki",
+}  # fmt: skip
+
+
+def acknowledges_only(text: str) -> bool:
+    """Whether ``text`` only acknowledges or thanks ("yep", "ok thanks", "ja genau", "alles klar, danke",
+    "sounds good!"): never a name, whatever Lisa asked."""
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    return bool(words) and all(w in _ACK_WORDS for w in words)
+
+
+_LATE_WISH = _rx(
+    r"\b(?:as late as (?:possible|you can)|latest possible|the later the better|end of the day|after work|"
+    r"late in the day|so spät wie möglich|möglichst spät|spätestmöglich\w*|je später,? desto besser|"
+    r"gegen ende des tages|nach der arbeit|nach feierabend)\b"
+)
+_EARLY_WISH = _rx(
+    r"\b(?:as early as (?:possible|you can)|earliest possible|first thing|the earlier the better|early in the day|"
+    r"before work|so früh wie möglich|möglichst früh|frühestmöglich\w*|je früher,? desto besser|gleich morgens|"
+    r"vor der arbeit)\b"
+)
+_PART_WISH = (
+    ("morning", _rx(r"\b(?:mornings?|vormittags?|morgens)\b")),
+    ("afternoon", _rx(r"\b(?:afternoons?|nachmittags?)\b")),
+    ("evening", _rx(r"\b(?:evenings?|abends?)\b")),
+)
+
+
+def time_lean(text: str) -> str | None:
+    """Which end or part of a day ``text`` wishes for: "late" ("as late as possible", "end of the day", "so spät
+    wie möglich"), "early" ("first thing"), "morning", "afternoon" or "evening"; None when it names none."""
+    if _LATE_WISH.search(text):
+        return "late"
+    if _EARLY_WISH.search(text):
+        return "early"
+    return next((part for part, words in _PART_WISH if words.search(text)), None)
+
+
+# words that say a name just given was wrong ("sorry typo, it's John Smith", "sorry, vertippt: Jonas Schmidt")
+_NAME_FIX = _rx(
+    r"\b(?:typo|vertippt|verschrieben|misspel\w*|misspelt|spelled wrong|falsch geschrieben|i meant|ich meinte|"
+    r"meant to (?:say|write|type)|correction|korrektur|(?:the |der )?name (?:should be|sollte)|should be|sollte|actually|eigentlich|sorry|entschuldigung|"
+    r"oops|ups|hoppla|wrong|falsch|richtig (?:ist|wäre|heißt)|the right name is|der richtige name ist)\b"
+)
+
+
+def name_correction(text: str, booked: str) -> str | None:
+    """The name that corrects ``booked`` (the name just booked under) in ``text``: "sorry typo, it's John Smith",
+    "sorry, vertippt: Jonas Schmidt", "the name should be Anna Berg", or a fuller or nearly the same name on its
+    own ("Felix" -> "Felix Braun", "Jon Smith" -> "John Smith"); None for anything else."""
+    if asks(text) or acknowledges_only(text) or GOODBYE.search(text) or NOTHING.search(text):
+        return None
+    cue = bool(_NAME_FIX.search(text))
+    rest = re.sub(r"^[\W\s]+", "", _NAME_FIX.sub(" ", text)) if cue else text
+    name = extract_name(rest, expecting=True)
+    if not name or len(name.split()) > 3 or name.lower() == booked.lower():
+        return None
+    shared = {w.lower() for w in name.split()} & {w.lower() for w in booked.split()}
+    alike = difflib.SequenceMatcher(None, name.lower(), booked.lower()).ratio() >= 0.75
+    typed = all(re.search(rf"\b{re.escape(w)}\b", text) for w in name.split())  # capitalised as typed
+    return name if (cue and typed) or shared or alike else None
 
 
 _NOT_NAME_WORDS = {
@@ -735,11 +839,34 @@ _CORRECTION = _rx(
 )
 
 
+# a bare hour right after a weekday ("is friday 4 ok", "Freitag 16 ginge?"); no date ("Freitag 4. Dezember"),
+# no amount ("Friday 2 people")
+_WEEKDAY_HOUR = _rx(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|montag|dienstag|mittwoch|donnerstag|freitag|"
+    r"samstag|sonntag)s?,?\s+(\d{1,2}(?:[:.]\d{2})?)(?![\d:]|\.\s*\w|\s*(?:st|nd|rd|th)\b|\s*(?:minutes?|mins?|"
+    r"hours?|days?|weeks?|people|persons?|personen|minuten|stunden|tage?n?|wochen)\b)"
+)
+
+
+def _with_weekday_hour(text: str, when: When | None, now: datetime, lang: str) -> When | None:
+    """``when`` with the hour said bare after its weekday ("hi, I'd like a massage, is friday 4 ok" -> Friday at
+    4 pm), which the parser leaves out; ``when`` as it is otherwise."""
+    if when is None or when.day is None or when.time is not None or when.earliest or when.latest:
+        return when
+    m = _WEEKDAY_HOUR.search(text)
+    hour = time_alone(m.group(1), now, lang) if m else None
+    if hour is None or hour.time is None:
+        return when
+    from dataclasses import replace
+
+    return replace(when, time=hour.time)
+
+
 def parse_when_corrected(text: str, now: datetime, lang: str) -> When | None:
     """What ``text`` says about day and time, where a self-correction wins: "Thursday at ten — no, rather
     Friday at ten" / "Donnerstag um zehn, ach nein, lieber Freitag" -> Friday at ten (what the correction
     leaves out is kept from before it: "Friday at nine, no, at ten" -> Friday at ten)."""
-    whole = safe_parse_when(text, now, lang)
+    whole = _with_weekday_hour(text, safe_parse_when(text, now, lang), now, lang)
     if whole is None or whole.is_empty:
         return whole
     for m in reversed(list(_CORRECTION.finditer(text))):
@@ -775,6 +902,7 @@ _SUBJECT = _rx(
     r"\b(?:i|we|he|she|they|you|it|my|our|his|her|their|the|a|an|there|"
     r"ich|wir|er|es|man|du|ihr|mein\w*|unser\w*|sein\w*|ihre\w*|der|die|das|dem|den|ein|eine\w*)\b"
 )
+_ARTICLES = {"a", "an", "the", "ein", "eine", "einen"}
 _PREPOSITIONS = {
     "for", "with", "to", "of", "about", "from", "by", "into", "für", "mit", "zu", "zur", "zum", "von", "vom", "über",
     "bei", "beim", "nach", "wegen", "gegen", "auf", "an", "in",
@@ -810,6 +938,8 @@ def _tells(clause: str, now: datetime, lang: str) -> bool:
     subject = any(  # "for a massage", "für die Massage" name no subject
         _SUBJECT.fullmatch(w) and (i == 0 or words[i - 1] not in _PREPOSITIONS) for i, w in enumerate(words)
     )
+    if len(said) == 2 and said[0] in _ARTICLES:
+        return False  # "monday at 9 a massage please", "Montag um 9 eine Massage": what is wished, no story
     return subject and len(said) >= 2
 
 
@@ -875,6 +1005,19 @@ EXISTING_APPOINTMENT = _rx(
     r"mein(?:en)? termin (?:am|um|morgen|heute|nächste)|meinen termin)\b"
 )
 """Talk about an appointment the caller already has (can't make it, late, cancel, "my 3 o'clock")."""
+ASKS_EXISTING = _rx(
+    r"\b(?:(?:confirm|check|verify|look up|remind me (?:of|about)|what time is|what day is|when is|when'?s) "
+    r"(?:again )?my (?:appointment|booking|session)|(?:appointment|booking|session) i (?:booked|made|have)|"
+    r"i (?:already |just )?(?:booked|made (?:an|the) appointment) (?:on|over|by) the phone|"
+    r"i (?:already )?booked (?:\w+ ){0,3}(?:yesterday|last week|earlier|before)|"
+    r"(?:wann|um wie ?viel uhr|an welchem tag) (?:ist|war) (?:nochmal |noch mal |denn |eigentlich )*mein(?:e)? "
+    r"(?:termin|buchung)|mein(?:en)? termin (?:bestätigen|nachschauen|nachsehen|prüfen|überprüfen)|"
+    r"(?:bestätigen|prüfen) sie (?:mir )?(?:bitte )?(?:meinen|den) termin|"
+    r"(?:ich )?habe (?:\w+ ){0,3}(?:telefonisch|am telefon|gestern|schon|bereits) (?:\w+ ){0,3}"
+    r"(?:gebucht|ausgemacht|vereinbart))\b"
+)
+"""A question about an appointment booked before ("can you confirm my appointment time? I booked on the phone
+yesterday", "wann ist nochmal mein Termin?"): Lisa cannot see it, so it is passed on as a message."""
 CANCEL_OR_MOVE = _rx(
     r"\b(?:cancel\w*|call off|reschedul\w*|postpone|move (?:my|it|that|the appointment|the session)|absagen|abzusagen|"
     r"stornier\w*|verschieben|verlegen)\b"

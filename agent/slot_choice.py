@@ -166,3 +166,16 @@ def pick_offered(text: str, options: list[datetime]) -> int | None:
 
 def _part(moment: datetime) -> str:
     return "morning" if moment.hour < 12 else "afternoon" if moment.hour < 17 else "evening"
+
+
+def leaning_option(lean: str | None, options: list[datetime]) -> int | None:
+    """The offered time a wish said before picks when the caller just says yes: "late" the last, "early" the
+    first, a part of the day ("morning") the only offer in it; None when the wish picks no single one."""
+    if not options or lean is None:
+        return None
+    if lean == "late":
+        return len(options) - 1
+    if lean == "early":
+        return 0
+    in_part = [i for i, o in enumerate(options) if _part(o) == lean]
+    return in_part[0] if len(in_part) == 1 else None
