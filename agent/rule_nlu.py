@@ -257,7 +257,9 @@ PRIVATE_QUESTION = _rx(
 ANYTHING_ELSE = _rx(r"\b(anything else|something else|sonst noch|noch etwas|noch was|weiteres)\b")
 HOLD = _rx(
     r"\b(one moment|just a moment|hold on|let me (just |quickly )?(check|see|look|have a look)|bear with me|wait a (second|moment)|"
-    r"einen (moment|augenblick)|moment bitte|ich schau|ich sehe mal|ich gucke|kurz nachsehen)\b"
+    r"(i'?ll|let me) (put|transfer|connect) you( through)?|please hold|"
+    r"einen (moment|augenblick)|moment bitte|ich schau|ich sehe mal|ich gucke|kurz nachsehen|"
+    r"ich (verbinde|stelle) sie( \w+){0,4}( durch)?|bleiben sie (bitte )?dran)\b"
 )
 HOW_CAN_I_HELP = _rx(
     r"\b(how can i help|what can i do|how may i help|wie kann ich|was kann ich|worum geht)\b"
@@ -684,6 +686,7 @@ def callee_name(greeting: str) -> str | None:
             part.strip(),
             flags=re.IGNORECASE,
         ).strip(" .")
+        p = _GREETING_TAIL.sub("", p).strip(" .")  # "Miller dental good morning" (no comma heard)
         if not p or skip.search(p) or len(p.split()) > 6:
             continue
         if re.search(r"\b(how|what|can|help|wie|was)\b", p, re.IGNORECASE):
@@ -696,6 +699,10 @@ def callee_name(greeting: str) -> str | None:
     return None
 
 
+_GREETING_TAIL = _rx(
+    r"\s+(good (morning|afternoon|evening|day)|hello|hi|guten (morgen|tag|abend)|hallo|grüß gott|moin|servus|"
+    r"buongiorno|buonasera|bonjour|speaking|am apparat)\s*$"
+)
 _NOT_A_NAME_START = re.compile(r"(another|an?|the|some|any|your|our|my|eine?|der|die|das|unsere?)\b")
 _BUSINESS_WORDS = _rx(
     r"\b(practice|praxis|salon|clinic|klinik|office|studio|dental|dentist|doctor|dr|friseur|zahnarzt\w*|"
@@ -705,6 +712,13 @@ _BUSINESS_WORDS = _rx(
 
 def _article(phrase: str) -> str:
     return "an" if phrase[:1].lower() in "aeiou" else "a"
+
+
+# a title that names the place rather than what is booked ("Vet", "Dentist", "Garage")
+_PLACE_TITLE = _rx(
+    r"(the )?(vet|dentist|doctor|gp|garage|hairdresser|barber|salon|clinic|practice|physio|physiotherapist|"
+    r"restaurant|optician|workshop|mechanic)"
+)
 
 
 def purpose(request: BookingRequest, lang: str) -> str:
@@ -726,8 +740,14 @@ def purpose(request: BookingRequest, lang: str) -> str:
     if m:
         return m.group(4)
     m = re.match(r"^(book|schedule|make|get)\s+(.+)$", title, re.I)
+    low_desc = desc[:1].lower() + desc[1:]
+    if not m and desc and (desc.lower().startswith(title.lower()) or _PLACE_TITLE.fullmatch(title)):
+        # "Physio" + "Physio for my knee", "Vet" + "Vaccination for my dog": not "a physio (physio for …)"
+        return f"an appointment for {low_desc}"
     if m:
         base = m.group(2)
+    elif title.lower().endswith("s") and not title.lower().endswith("ss"):
+        base = title[:1].lower() + title[1:]  # "haircuts", not "a haircuts"
     else:
         low = title[:1].lower() + title[1:] if title[:2] != title[:2].upper() else title
         base = f"{_article(low)} {low}"
