@@ -6,6 +6,7 @@ import json
 from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import to_json
 
 from api.chat.service import session_summary
 from api.chat.store import ChatMessage, SessionRecord, wire_time
@@ -244,6 +245,34 @@ class HealthOut(BaseModel):
             }
         }
     )
+
+
+def _outcome(outcome: dict[str, Any]) -> dict[str, Any]:
+    """:class:`OutcomeOut`'s fields of a stored outcome."""
+    return {
+        "status": outcome["status"],
+        "appointment": outcome.get("appointment"),
+        "summary": outcome.get("summary", ""),
+    }
+
+
+def _message(message: ChatMessage) -> dict[str, Any]:
+    """:class:`MessageOut`'s fields of a message (``metadata`` null when it has none)."""
+    wire = message.as_wire()
+    wire.setdefault("metadata", None)
+    return wire
+
+
+def session_page_json(session: SessionRecord, history: list[ChatMessage]) -> bytes:
+    """``SessionOut(...).model_dump_json()`` of ``session`` and its ``history``, built straight from the records
+    with pydantic's own serializer (the same bytes, held equal by the tests): a session read without a model
+    built and validated per message and again for the response (~15 µs of ~150 in process)."""
+    page = session_summary(session)
+    page["outcome"] = _outcome(session.outcome)
+    page["metadata"] = session.metadata
+    page["history"] = [_message(m) for m in history]
+    page["events"] = [{"type": e["type"], "message": e["message"], "at": e["at"]} for e in session.events()]
+    return to_json(page)
 
 
 def chat_item(session: SessionRecord, last: ChatMessage | None) -> ChatListItemOut:

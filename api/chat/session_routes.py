@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request
+from starlette.responses import Response
 
 from api.auth import Principal, require_admin
 from api.chat.models import (
     ChatIn,
     ChatOut,
     CreateSessionIn,
-    EventOut,
     MessageOut,
     OutcomeOut,
     SessionCreatedOut,
     SessionListOut,
     SessionOut,
     SessionSummaryOut,
+    session_page_json,
 )
 from api.chat.service import ChatService, SessionEnded
 from api.chat.store import wire_time
@@ -107,16 +108,11 @@ async def chat(
     summary="Status, history, created/last activity and outcome of a session",
     responses=_responses(401, 403, 404, 429),
 )
-async def get_session(session_id: str, request: Request) -> SessionOut:
+async def get_session(session_id: str, request: Request) -> Response:
     principal, service = await _caller(request)
     session, history = await service.with_history(session_id, principal)
-    summary = SessionSummaryOut.of(session)
-    return SessionOut(
-        **summary.model_dump(),
-        metadata=session.metadata,
-        history=[MessageOut.of(m) for m in history],
-        events=[EventOut(**e) for e in session.events()],
-    )
+    # SessionOut's JSON (the response model documents it), without building the models to serialize them
+    return Response(session_page_json(session, history), media_type="application/json")
 
 
 @router.delete(
