@@ -33,6 +33,7 @@ Route modules never import this module; areas never read another area's state ex
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -136,6 +137,17 @@ async def lifespan_of(
         )
 
 
+def freeze_startup_objects() -> None:
+    """Collect once, then move every object alive after start-up (the ~1M of the libraries, models and data
+    loaded by then) out of the collector's reach (``gc.freeze``, as the gc module's documentation suggests for
+    long-lived start-up state). Each full collection otherwise walked all of them: ~140 ms with the event loop
+    stopped, twice in 8 s of a session read load: ~13 µs a request, and a 140 ms stall in p99). The price: a
+    start-up object that later becomes garbage in a reference cycle is never freed (reference counting still
+    frees the others); start-up state mostly lives as long as the process anyway."""
+    gc.collect()
+    gc.freeze()
+
+
 def docs_mode(settings: ApiSettings) -> str:
     """``public`` | ``auth`` | ``off`` for /docs, /redoc and /openapi.json; ``auto`` follows the auth setting
     (public with auth off, off with auth on)."""
@@ -152,9 +164,11 @@ def create_app(
     agent_settings: AgentSettings | None = None,
     clock: Clock | None = None,
     overrides: Overrides | None = None,
+    freeze_gc: bool = False,
 ) -> FastAPI:
     """The app; ``clock`` replaces Lisa's clock built from the settings, ``overrides`` what the settings would
-    build (tests and the demo: voice settings, a carrier, extra call hooks…)."""
+    build (tests and the demo: voice settings, a carrier, extra call hooks…). ``freeze_gc`` (the server's
+    process, which runs one app): see :func:`freeze_startup_objects`."""
     settings = settings or ApiSettings()
     agent_settings = agent_settings or AgentSettings()
 
@@ -162,6 +176,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with lifespan_of(settings, agent_settings, clock, overrides) as state:
             app.state.lisa = state
+            if freeze_gc:
+                freeze_startup_objects()
             yield
 
     docs = docs_mode(settings)

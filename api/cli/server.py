@@ -33,7 +33,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
     if workers == 1:
         from api.app import create_app
 
-        uvicorn.run(create_app(settings), **options)
+        uvicorn.run(create_app(settings, freeze_gc=True), **options)
         return 0
     log.warning(
         "%d workers: calls spread over them; chat spans them on PostgreSQL only (README, 'Several workers')",
@@ -71,7 +71,7 @@ def worker_app() -> FastAPI:
     settings = ApiSettings()
     setup_logging(settings.log_level)
     edge_options(settings)  # this process's header timeout
-    return create_app(settings)
+    return create_app(settings, freeze_gc=True)
 
 
 async def _migrate(database_url: str) -> None:
