@@ -403,6 +403,42 @@ WEB_ADDRESS = _rx(
 )
 
 
+_ANIMAL = r"(dog|cat|puppy|kitten|pet|rabbit|horse|hamster|parrot|hund|katze|kater|welpe|tier|haustier|kaninchen|pferd)"
+# the business asks the animal's name ("and the dog's name?", "what's the cat called?", "wie heißt der Hund?")
+PET_NAME_QUESTION = _rx(
+    rf"\b({_ANIMAL}'?s name|name of (the|your|his|her) {_ANIMAL}|(the|your|his|her) {_ANIMAL} (is )?called|"
+    rf"wie hei(ß|ss)t( denn| eigentlich)? (der|die|das|ihr|ihre|sein|seine) {_ANIMAL}|name (des|der) {_ANIMAL}\w*)\b"
+)
+_PET_NAMED = re.compile(
+    rf"\b{_ANIMAL}\s*(?:,\s*)?(?:called |named |namens |heißt |names? is |name |\()?([A-ZÄÖÜ][a-zäöüß]+)",
+    re.IGNORECASE,
+)
+# the business asks for how many people ("for how many people?", "how many guests?", "für wie viele Personen?")
+PARTY_SIZE_QUESTION = _rx(
+    r"\b(how many (people|persons|guests|of you|are you)|for how many|party of how many|wie viele (personen|leute|gäste)|"
+    r"für wie viele|wie viele seid|wie viele sind sie)\b"
+)
+_COUNT = (
+    r"(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|twelve|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|"
+    r"zwölf)"
+)
+_PARTY_SIZE = _rx(
+    rf"\b(?:{_COUNT} (?:people|persons|guests|pax|personen|leute|gäste)|(?:table|tisch) (?:for|für) {_COUNT})\b"
+)
+
+
+def pet_name(brief: str) -> str:
+    """The animal's name in the request ("Vaccination for my dog Bello" -> "Bello"), "" when none."""
+    m = _PET_NAMED.search(brief)
+    return m.group(2) if m and m.group(2)[:1].isupper() else ""
+
+
+def party_size(brief: str) -> str:
+    """How many people the request is for ("Table for 4 on Friday" -> "4"), "" when it does not say."""
+    m = _PARTY_SIZE.search(brief)
+    return (m.group(1) or m.group(2)) if m else ""
+
+
 # the number reached someone else ("you've got the wrong number", "this is a bakery", "da sind Sie falsch")
 WRONG_NUMBER = _rx(
     r"\b(wrong number|(got|have|dialled|dialed|called|reached) the wrong (number|place|person|business)|"

@@ -496,6 +496,8 @@ class _Outbound(RuleTurn):
             ]
             if self.st.get("mornings_only") and not _AFTERNOON.search(text):
                 offers = [_in_the_morning(w) for w in offers]
+            elif not _AM.search(text):
+                offers = [self._in_the_wished_half(w) for w in offers]
             expecting = self.ag.standing or self.ag.unsure or onlu.CORRECTION_CUE.search(text)
             if not offers and expecting:  # "oh, my mistake, eleven instead"; "No, 330."
                 bare = parse_bare_time(onlu.without_cues(text), self.now, self.lang)
@@ -603,6 +605,20 @@ class _Outbound(RuleTurn):
             if bare is not None and bare.time is not None and _same_clock(bare.time, slot.time()):
                 return slot
         return None
+
+    def _in_the_wished_half(self, when: When) -> When:
+        """An hour said without am/pm (read as the morning, 8-11) when the wish lies wholly after noon ("Friday
+        evening", "after 6") is that hour after noon, if it falls in the wish: "Friday at 8" for a table in
+        the evening is 8 pm."""
+        wish = self.tools.preferred_window()
+        if when.time is None or wish is None or wish.earliest is None or wish.earliest.hour < 12:
+            return when
+        if when.time.hour >= 12:
+            return when
+        later = when.time.replace(hour=when.time.hour + 12)
+        if later < wish.earliest or (wish.latest is not None and later > wish.latest):
+            return when
+        return replace(when, time=later)
 
     def _in_the_wished_week(self, when: When) -> When:
         """A weekday named plainly ("Wednesday at nine", "Mittwoch um neun") while the wish lies in a later week
@@ -1047,6 +1063,12 @@ class _Outbound(RuleTurn):
             if heard is None and onlu.NAME_CHECK.search(text) and self._just_named():
                 self.about_name = True  # a read-back the line garbled ("okay, oh double it, is that right?")
                 return [self._spelled("name_check")]
+        if onlu.PET_NAME_QUESTION.search(text):  # "and the dog's name?": not the user's
+            pet = onlu.pet_name(self._brief())
+            return [self.t("pet_name", name=pet)] if pet else [self.t("dont_know")]
+        if onlu.PARTY_SIZE_QUESTION.search(text):  # "for how many people?"
+            size = onlu.party_size(self._brief())
+            return [self.t("party_size", size=size)] if size else [self.t("dont_know")]
         if onlu.SPELL_QUESTION.search(text):
             self.about_name = True
             self.st["name_given"] = self.st.get("name_given", 0) + 1
@@ -1082,6 +1104,10 @@ class _Outbound(RuleTurn):
         if nlu.PHONE_QUESTION.search(text):
             return [self.t("phone", phone=self.request.callback_number)] if self.request else []
         return [] if self.patterns_only else self._paraphrased_question(text)
+
+    def _brief(self) -> str:
+        """The request's title and description, as one text."""
+        return f"{self.request.title}. {self.request.description}" if self.request else ""
 
     def _answers_beside_slots(self, text: str) -> list[str]:
         """Answers to the questions the business asks in the same breath as a slot Lisa takes or it confirms
@@ -1273,6 +1299,7 @@ def _pick_between(text: str, agreed: datetime, heard: datetime, named: datetime 
 
 
 _MORNING = re.compile(r"morning|vormittag|morgens", re.IGNORECASE)
+_AM = re.compile(r"\b(a\.?\s?m\b|morning|vormittags?|morgens|früh|uhr morgens)", re.IGNORECASE)
 _AFTERNOON = re.compile(r"\b(p\.?\s?m\b|afternoon|evening|tonight|nachmittag|abends?)", re.IGNORECASE)
 
 

@@ -268,3 +268,51 @@ async def test_booked_solid_beside_the_earliest_slot_is_an_offer_not_a_booking(l
     assert "14" in reply and call.status is Status.OPEN  # accepted, not booked before the business confirms
     await call("Gut, eingetragen, tschüss." if lang == "de" else "Okay, I've put him in, bye.")
     assert call.outcome["appointment"] == "2026-12-14T10:00"
+
+
+def brief(lang: str, preferred: str, title: str, description: str) -> BookingRequest:
+    request = wish(lang, preferred)
+    request.title, request.description = title, description
+    return request
+
+
+EVENING = [
+    ("en", "Friday evening", "Friday at 8, would that work?", "2026-11-27T20:00"),
+    ("en", "Friday after 6", "We could do Friday at seven.", "2026-11-27T19:00"),
+    ("de", "Freitag abend", "Freitag um acht ginge.", "2026-11-27T20:00"),
+    ("de", "Freitag ab 18 Uhr", "Freitag um halb acht hätte ich.", "2026-11-27T19:30"),
+]
+
+
+@pytest.mark.parametrize(("lang", "preferred", "offer", "slot"), EVENING)
+async def test_an_hour_without_am_pm_against_an_evening_wish_is_in_the_evening(lang, preferred, offer, slot):
+    call = Call(lang, brief(lang, preferred, "Tisch" if lang == "de" else "Table", "Dinner"))
+    await call("Trattoria Roma, buonasera.")
+    await call(offer)
+    await call("Gut, bis Freitag." if lang == "de" else "Lovely, see you Friday.")
+    assert call.status is Status.BOOKED and call.outcome["appointment"] == slot
+
+
+async def test_a_morning_said_as_such_stays_in_the_morning():
+    call = Call("en", brief("en", "Friday evening", "Table", "Dinner"))
+    await call("Trattoria Roma.")
+    assert "8 am" in await call("Friday at 8 in the morning?")
+
+
+ABOUT_THE_BRIEF = [
+    ("en", "Vaccination for my dog Bello", "And the dog's name?", "Bello"),
+    ("de", "Impfung für unsere Katze Luna", "Wie heißt denn die Katze?", "Luna"),
+    ("en", "Table for 4 people", "For how many people?", "4 people"),
+    ("de", "Tisch für vier", "Für wie viele Personen?", "vier Personen"),
+    ("en", "Check-up for my cat", "What's the cat called?", "don't know"),
+]
+
+
+@pytest.mark.parametrize(("lang", "description", "question", "said"), ABOUT_THE_BRIEF)
+async def test_questions_about_the_pet_or_the_party_are_answered_from_the_brief(
+    lang, description, question, said
+):
+    call = Call(lang, brief(lang, "next week", "Termin" if lang == "de" else "Appointment", description))
+    await call(HELLO[lang])
+    reply = await call(question)
+    assert said in reply and not reply.startswith(("The name is Max", "Der Name ist Max"))
