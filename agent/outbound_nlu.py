@@ -439,6 +439,14 @@ def party_size(brief: str) -> str:
     return (m.group(1) or m.group(2)) if m else ""
 
 
+# the business says it puts the user down ("I'll put him in", "he's down", "dann schreib ich ihn ein")
+PUT_DOWN = _rx(
+    r"\b((put|write|pencil|book|get) (him|her|them|you) (in|down)|(he|she|they)('s|'re| is| are) (in|down)\b|"
+    r"(schreib|trag|setz)\w* (ich |wir )?(ihn|sie|das) (ein|auf)|(ist|sind|wird|werden) (\w+ )?eingetragen|"
+    r"(ich|wir) (notier|trag)\w* (ihn|sie|das))"
+)
+
+
 # the number reached someone else ("you've got the wrong number", "this is a bakery", "da sind Sie falsch")
 WRONG_NUMBER = _rx(
     r"\b(wrong number|(got|have|dialled|dialed|called|reached) the wrong (number|place|person|business)|"

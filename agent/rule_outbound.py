@@ -220,6 +220,16 @@ class _Outbound(RuleTurn):
             and not self._asks_something_else(text)
         ):
             parts += await self._take_nearest([self.local(s) for s in _as_list(st.pop("declined"))])
+        elif (
+            st.get("declined")
+            and not booked
+            and goodbye
+            and not self.strict
+            and (insisted := self._declined_named(text, timed)) is not None
+        ):
+            # "Alright, two it is then, bye" after Lisa asked for better: the business put down the slot she
+            # turned down; it is booked and said back (the summary says it is outside the wish)
+            parts += await self._book(insisted, text, goodbye)
         elif st.get("declined") and not timed and not booked and goodbye and _confirms(text):
             # "Yes, booked. Bye." after Lisa asked for better: the business put down what it offered; the
             # nearest of it is taken (a strict wish takes none) and said back as the call closes
@@ -271,7 +281,7 @@ class _Outbound(RuleTurn):
             and not ag.standing
             and not timed
             and goodbye
-            and _confirms(text)
+            and (_confirms(text) or onlu.PUT_DOWN.search(text))
             and not st.get("asked_time_before_bye")
         ):
             # "Booked, bye!" with no time agreed (an offer Lisa missed): the business has the user down, Lisa
@@ -311,6 +321,8 @@ class _Outbound(RuleTurn):
             offers and not booked and (_confirms(text) or st.get("asked_time_before_bye")) and len(timed) == 1
         ):
             start = self._slot_from(timed[0])  # the business booked a slot directly
+            if st.get("asked_time_before_bye"):
+                goodbye = self.goodbye = True  # it said goodbye already: the time, then Lisa's goodbye
             if start is not None:
                 parts += await self._book(start, text, goodbye)
         elif offers and not booked:
@@ -554,6 +566,22 @@ class _Outbound(RuleTurn):
         await self.tools.end_conversation(reason=self.t("reason_online_only"))
         return [self.t("online_bye")]
 
+    def _declined_named(self, text: str, timed: list[When]) -> datetime | None:
+        """A slot Lisa turned down that ``text`` names again, by its time or its hour alone ("two it is")."""
+        declined = [self.local(s) for s in _as_list(self.st.get("declined"))]
+        for w in timed:
+            slot = self._slot_from(w)
+            if slot in declined:
+                return slot
+        for part in (p for c in onlu.clauses(text) for p in _PART.split(c)):
+            bare = parse_bare_time(onlu.bare_hour(_SO_BE_IT.sub(" ", part)), self.now, self.lang)
+            if bare is None or bare.time is None:
+                continue
+            hits = [d for d in declined if _same_clock(bare.time, d.time())]
+            if len(hits) == 1:
+                return hits[0]
+        return None
+
     def _asked_slot(self) -> datetime | None:
         """The one slot Lisa's last words asked for: one she proposed (:meth:`_propose`), or the wish when it is
         a day and a time ("… — would Tuesday at 3 pm work?")."""
@@ -775,6 +803,11 @@ class _Outbound(RuleTurn):
         taken back stands. With a goodbye and nothing left the request fails and Lisa accepts nothing;
         otherwise she asks for another time."""
         ag, st = self.ag, self.st
+        nothing_before = not (ag.accepted or ag.unsure or st.get("declined") or ag.offered)
+        if nothing_before and offers and not goodbye and not self._shut(text):
+            # "Monday at 10:45, oh no wait, that's just gone, 11:15 then": taken back in the same breath, and
+            # the offers already read with the correction (agent.when.parse_offers)
+            return await self._offer(offers)
         on_table = set(ag.offered) | set(_as_list(st.get("declined")))
         on_table |= {s for s in (ag.accepted, (ag.unsure or {}).get("agreed")) if s}
         shut = self._shut(text)  # "Friday at three. Oh wait, we're closed that day."
@@ -1351,6 +1384,12 @@ _REFUSES = re.compile(
     r"^\W*(?:(?:hm+|um+|uh+|oh|ah|well|na|also|ach),?\s+)?(?:no|nope|nah|nein|nee)\b(?![,.!]?\s*(?:worries|problem))|"
     r"\b(?:(?:doesn'?t|won'?t|does not|will not|wouldn'?t|would not) work|not possible|no good|can'?t (?:do|manage) "
     r"(?:that|it|then)|(?:geht|passt|klappt)(?:'s| es| das)? (?:leider |da )*nicht|nicht möglich|schlecht)\b",
+    re.IGNORECASE,
+)
+# the words around an hour the business settles on ("alright, two it is then, bye", "gut, dann eben zwei")
+_SO_BE_IT = re.compile(
+    r"\b(?:it is|it's|that's it|then|okay|ok|alright|all right|so|well|fine|bye|goodbye|"
+    r"dann|also|gut|eben|halt|tschüss|ciao|o'?clock|uhr)\b",
     re.IGNORECASE,
 )
 _NO_WORRIES = re.compile(r"\bno (?:worries|problem|probs)\b|\bkein problem\b", re.IGNORECASE)

@@ -558,11 +558,15 @@ class Toolbox:
         who = str(name or (request.user_name if request else "") or "").strip()
         place = str(business_name or self.conv.slots.get("callee") or "").strip()
         when = summary_datetime(moment, self.lang)
+        wished = (request.preferred_time or "").strip() if request else ""
+        outside = bool(wished) and not self.fits_preferred(moment)
         if self._de():
             summary = f"Termin gebucht für {when}" + (f" bei {place}." if place else ".")
+            summary += f" Das liegt außerhalb der Wunschzeit ({wished})." if outside else ""
             progress = f"Termin wird gebucht: {when}"
         else:
             summary = f"Appointment booked for {when}" + (f" at {place}." if place else ".")
+            summary += f" That is outside the wished time ({wished})." if outside else ""
             progress = f"Booking the appointment: {when}"
         outcome = self.conv.outcome
         again = outcome.status is Status.BOOKED and outcome.appointment == moment  # "see you then" after it

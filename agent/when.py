@@ -1214,7 +1214,10 @@ _CORRECTION = re.compile(  # one cue or several in a row ("Oh wait, that one's g
     r")\s*)+",
     re.IGNORECASE,
 )
-_BARE_NUMBER = re.compile(r"^\W*(?:at |um |gegen )?([^\W_]+(?:[ :.-][^\W_]+)?)\W*(?:uhr\W*)?$", re.IGNORECASE)
+_BARE_NUMBER = re.compile(
+    r"^\W*(?:at |um |gegen )?([^\W_]+(?:[ :.-][^\W_]+)?)\W*(?:uhr\W*)?(?:(?:then|instead|please|dann|bitte|stattdessen)\W*)?$",
+    re.IGNORECASE,
+)
 
 
 def _bare_time(fragment: str, now: datetime, language: str) -> When | None:
@@ -1285,6 +1288,15 @@ _DO_HOUR = re.compile(
 )
 
 
+_WEEKDAY_HOUR = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|montag|dienstag|mittwoch|donnerstag|freitag|"
+    r"samstag|sonntag)s?,?\s+(?=(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eins|zwei|drei|"
+    r"vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|\d{1,2})\b(?![:.]?\d)(?!\s*(?:\.|minutes?|mins?|hours?|days?|"
+    r"weeks?|people|patients|of|personen|stunden?|minuten|tage?n?|wochen?)\b)(?!\.))",
+    re.IGNORECASE,
+)
+
+
 def parse_offers(text: str, now: datetime, language: str = "en") -> list[When]:
     """Every slot offered in ``text``, in order, each with its own day and time (never the day of one with
     the time of another): "Monday at eight or Wednesday at four in the afternoon" -> two offers.
@@ -1297,6 +1309,8 @@ def parse_offers(text: str, now: datetime, language: str = "en") -> list[When]:
     if not text or not text.strip():
         return []
     text = _DO_HOUR.sub(r"\g<0>at ", text[:1000])  # "we could do 6 today" offers 6 o'clock
+    # "Monday eleven works", "Montag elf ginge": an hour right after a weekday
+    text = _WEEKDAY_HOUR.sub(r"\g<0>um " if _is_de(language) else r"\g<0>at ", text)
     chunks: list[str] = []
     rest = text
     while True:  # split at the self-corrections that replace a slot by a slot

@@ -63,7 +63,7 @@ async def test_a_plain_weekday_against_a_wish_without_a_week_is_the_nearest():
 
 
 BOOKED_BYE = [
-    ("en", "Monday ten to eleven", "booked, bye", "Monday at ten fifty", "2026-11-30T10:50"),
+    ("en", "Monday, somewhere late morning", "booked, bye", "Monday at ten fifty", "2026-11-30T10:50"),
     ("en", "Hmm, Monday, let me see, yes.", "Okay he's booked, see you!",
      "Eleven fifteen on Monday.", "2026-11-30T11:15"),
     ("de", "Montag, Moment, ja, da geht was.", "Ist eingetragen, tschüss!", "Montag um Viertel nach elf.",
@@ -316,3 +316,57 @@ async def test_questions_about_the_pet_or_the_party_are_answered_from_the_brief(
     await call(HELLO[lang])
     reply = await call(question)
     assert said in reply and not reply.startswith(("The name is Max", "Der Name ist Max"))
+
+
+PUT_IN_NO_TIME = [
+    ("de", "Montag so kurz nach zehn", "Ja gut, dann schreib ich ihn ein, tschüss.", "Um viertel nach zehn.",
+     "2026-11-30T10:15"),
+    ("en", "Monday late morning should be fine, I'll put him in, bye.", None, "Eleven fifteen.", "2026-11-30T11:15"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lang", "first", "bye", "slot_said", "slot"), PUT_IN_NO_TIME)
+async def test_put_in_with_no_time_gets_the_time_asked_and_a_goodbye(lang, first, bye, slot_said, slot):
+    call = Call(lang)
+    await call(HELLO[lang])
+    asked = await call(first)
+    if bye:
+        asked = await call(bye)
+    assert "?" in asked and not call.conv.end_requested
+    await call(slot_said)
+    assert call.conv.end_requested and call.outcome["appointment"] == slot
+
+
+INSISTED = [
+    ("en", "Only Monday at two I'm afraid.", "Alright, two it is then, bye.", "2026-11-30T14:00"),
+    ("en", "I could fit him in first thing Monday, at eight.", "Well that's all I have, I've put him down for eight, bye.",
+     "2026-11-30T08:00"),
+    ("de", "Nur Montag um zwei, leider.", "Gut, dann eben zwei, tschüss.", "2026-11-30T14:00"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lang", "offer", "bye", "slot"), INSISTED)
+async def test_a_declined_slot_the_business_puts_down_is_booked_and_flagged_outside_the_wish(
+    lang, offer, bye, slot
+):
+    call = Call(lang)
+    await call(HELLO[lang])
+    assert "?" in await call(offer)  # turned down once, with the wish
+    await call(bye)
+    assert call.status is Status.BOOKED and call.outcome["appointment"] == slot
+    assert ("outside the wished time" if lang == "en" else "außerhalb der Wunschzeit") in call.outcome[
+        "summary"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lang", "said", "slot"),
+    [("en", "Monday eleven works.", "2026-11-30T11:00"), ("de", "Montag elf ginge.", "2026-11-30T11:00"),
+     ("en", "Monday I could do ten forty-five, oh no wait, that's just gone, eleven fifteen then.", "2026-11-30T11:15")],
+)  # fmt: skip
+async def test_an_hour_right_after_the_weekday_is_an_offer(lang, said, slot):
+    call = Call(lang)
+    await call(HELLO[lang])
+    await call(said)
+    await call("Gut, bis dann, tschüss." if lang == "de" else "Great, see you then, bye.")
+    assert call.outcome["appointment"] == slot
