@@ -92,6 +92,14 @@ _NOT_A_CHOICE = re.compile(
 )
 
 
+# a pick changed ("actually", "rather", "make it", "ach nee", "lieber doch", "doch eher")
+_REPICK = re.compile(
+    r"\b(?:actually|rather|instead|make it|change|better|on second thought|wait|hmm+|lieber|doch|eher|"
+    r"stattdessen|besser|ach|nee|nein|no)\b",
+    re.IGNORECASE,
+)
+
+
 class _Inbound(RuleTurn):
     """One turn of an inbound call or chat."""
 
@@ -566,8 +574,10 @@ class _Inbound(RuleTurn):
         )
         if confirmed == "spell":
             return [self.t("spell_name")]
+        # "actually make it the first one", "ach nee, lieber doch die erste": the pick changed, no name
+        repick = self._repick(text)
         # "yep", "ja genau", "ok thanks" or "are both booked?" to "May I have your name?": no name
-        no_name = b.get("asked") == "name" and (nlu.acknowledges_only(text) or nlu.asks(text))
+        no_name = b.get("asked") == "name" and (nlu.acknowledges_only(text) or nlu.asks(text) or repick)
         name: str | None = None
         new_name = False  # a name said for the first time in this booking (thanked for once)
         if isinstance(confirmed, tuple):
@@ -626,6 +636,7 @@ class _Inbound(RuleTurn):
             b.pop("offered", None)
             b["start"] = options[min(choice, len(options) - 1)] if choice >= 0 else options[-1]
             b["picked"] = True
+            b["picked_from"] = options  # for a pick changed before the name ("actually the first one")
         elif when is not None and (when.day or when.time or when.first_day or when.earliest or when.latest):
             b.pop("options", None)
             when = self._same_weekday(text, when)
@@ -682,7 +693,7 @@ class _Inbound(RuleTurn):
             return [confirm]
         if not b.get("name"):
             b["asked"] = "name"
-            if no_name:
+            if no_name and not repick:
                 return [self.t("name_still_needed")]
             if b.pop("picked", None):
                 start = datetime.fromisoformat(b["start"])
@@ -725,6 +736,20 @@ class _Inbound(RuleTurn):
         b.pop("when", None)
         b["asked"] = "when"
         return [self.t("other_time")]
+
+    def _repick(self, text: str) -> bool:
+        """Whether ``text`` changes a pick among the offered times before the booking is done ("actually make
+        it the first one", "ach nee, lieber doch die erste"): the offers are put back for :meth:`_pick`."""
+        from agent.slot_choice import pick_offered
+
+        b = self.st.get("booking") or {}
+        if b.get("options") or not b.get("picked_from") or not b.get("start") or not _REPICK.search(text):
+            return False
+        if pick_offered(text, [datetime.fromisoformat(o) for o in b["picked_from"]]) is None:
+            return False
+        b["options"] = b.pop("picked_from")
+        b.pop("start")
+        return True
 
     def _pick(self, text: str, when: When | None) -> int | None:
         """Which of the offered times (``booking.options``) ``text`` picks: "10 sounds good", "half ten",

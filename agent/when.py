@@ -1251,7 +1251,7 @@ _TAKEN = re.compile(
     r"\b(?:taken|gone|(?:just |has |had )?went|closed|geschlossen|fully booked|booked solid|no room|nothing left|booked (?:up|out)|already (?:been )?booked|"
     r"(?<!that )(?:is|are) (?:already )?booked(?! (?:for|in|you|him|her|it|then))|(?<!the )(?<!a )full(?!\s+(?:hour|hours|day|session|treatment|appointment|check|check-up|cleaning|service|course|set|colou?r|cut|price|fee))|unavailable|not (?:available|free|possible)|"
     r"isn'?t (?:free|available|possible)|doesn'?t work|won'?t work|can'?t do|don'?t have|do not have|"
-    r"belegt|vergeben|ausgebucht|voll|geht (?:leider )?nicht|nicht (?:frei|möglich)|haben wir nicht|"
+    r"belegt|vergeben|ausgebucht|voll|geht (?:\w+ ){0,3}nicht|geht (?:\w+ ){0,3}nichts|nicht (?:frei|möglich)|haben wir nicht|"
     r"hab(?:e)? ich nicht|(?:schon|gerade|jetzt|leider) weg|ist weg)\b",
     re.IGNORECASE,
 )

@@ -294,3 +294,45 @@ async def test_a_story_with_an_article_is_still_no_wish():
     talk_ = await chat("en")
     reply = await talk_("The bus is painted green on Sunday")
     assert talk_.status is Status.OPEN and "Sunday" not in reply
+
+
+# ------------------------------------------------------------------ a pick changed before the name (fourth probe)
+
+REPICKS = [
+    (
+        "en",
+        "what do you have tomorrow?",
+        "the last one",
+        "actually make it the first one",
+        "2026-11-24T08:00",
+    ),
+    (
+        "en",
+        "what do you have tomorrow?",
+        "the last one",
+        "hmm actually the first one is better",
+        "2026-11-24T08:00",
+    ),
+    (
+        "de",
+        "Was habt ihr morgen frei?",
+        "die zweite bitte",
+        "ach nee, lieber doch die erste",
+        "2026-11-24T08:00",
+    ),
+    ("de", "Was habt ihr morgen frei?", "die erste bitte", "hmm, lieber die letzte", "2026-11-24T17:30"),
+]
+
+
+@pytest.mark.parametrize(("lang", "ask", "pick", "repick", "slot"), REPICKS)
+async def test_a_pick_changed_before_the_name_books_the_new_pick_under_the_real_name(
+    lang, ask, pick, repick, slot
+):
+    talk_ = await chat(lang)
+    await talk_(ask)
+    await talk_(pick)
+    reply = await talk_(repick)
+    assert ("8 am" in reply or "8 Uhr" in reply or "17:30" in reply or "5:30 pm" in reply) and "?" in reply
+    await talk_("Pat Kim")
+    assert talk_.status is Status.BOOKED and talk_.outcome["appointment"] == slot
+    assert "Pat Kim" in talk_.outcome["summary"]

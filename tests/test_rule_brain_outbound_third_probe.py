@@ -370,3 +370,16 @@ async def test_an_hour_right_after_the_weekday_is_an_offer(lang, said, slot):
     await call(said)
     await call("Gut, bis dann, tschüss." if lang == "de" else "Great, see you then, bye.")
     assert call.outcome["appointment"] == slot
+
+
+@pytest.mark.parametrize(
+    ("lang", "first", "again"),
+    [("de", "Montag ist komplett voll, Dienstag um zehn ginge.", "Nee, Montag geht wirklich gar nichts. Also Dienstag?"),
+     ("en", "Monday is fully booked, Tuesday at ten would work.", "No, Monday really doesn't work at all. So Tuesday?")],
+)  # fmt: skip
+async def test_a_day_refused_again_is_not_offered_with_the_time_talked_about(lang, first, again):
+    call = Call(lang)
+    await call(HELLO[lang])
+    await call(first)
+    reply = await call(again)
+    assert ("1. Dezember" in reply or "December 1" in reply) and "30" not in reply
