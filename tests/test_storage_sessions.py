@@ -154,7 +154,15 @@ async def test_session_store_on_both_back_ends(db_url):
         await store.save(
             got,
             [
-                ChatMessage("s-1", "user", "Termin bitte", T0 + timedelta(minutes=10), user_id="u-1"),
+                ChatMessage(
+                    "s-1",
+                    "user",
+                    "Termin bitte",
+                    T0 + timedelta(minutes=10),
+                    user_id="u-1",
+                    user_name='Max "Maxi" Müller',
+                    metadata={"stt_ms": 120, "note": "ä\n€ \\ 🙂"},
+                ),
                 ChatMessage("s-1", "lisa", "Gern.", T0 + timedelta(minutes=10)),
             ],
         )
@@ -177,6 +185,10 @@ async def test_session_store_on_both_back_ends(db_url):
         page, page_messages = await store.get_with_messages("s-1")
         assert page is not None and page.conversation is None and len(page_messages) == 3
         assert page.events() == event_list(got.conversation) != []
+        assert page_messages == messages  # field by field, in order, as read on their own
+        empty, none = await store.get_with_messages("s-2")
+        assert empty is not None and empty.id == "s-2" and none == []
+        assert await store.get_with_messages("missing") == (None, [])
 
         last = await store.last_messages(["s-1", "s-2"])
         assert last["s-1"].content == "Gern." and "s-2" not in last

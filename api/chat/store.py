@@ -129,6 +129,26 @@ def message_of(row: Row) -> ChatMessage:
     )
 
 
+def _messages_of_json(session_id: str, text: str | None) -> list[ChatMessage]:
+    """The messages of a page's ``messages_json`` (see ``_GET_PAGE``; None: PostgreSQL's empty aggregate)."""
+    items: list[list[Any]] = json.loads(text) if text else []
+    items.sort(key=lambda item: item[1])  # by seq: a no-op on SQLite's ordered subquery, but guaranteed
+    return [
+        ChatMessage(
+            id=id_,
+            session_id=session_id,
+            seq=seq,
+            sender=sender,
+            user_id=user_id,
+            user_name=user_name,
+            content=content,
+            created_at=datetime.fromisoformat(created_at),
+            metadata=json.loads(metadata or "{}"),
+        )
+        for id_, seq, sender, user_id, user_name, content, created_at, metadata in items
+    ]
+
+
 async def last_messages(db: Database, chat_ids: list[str]) -> dict[str, ChatMessage]:
     """The latest message of each of the given chats (Lisa's sessions or team chats), by chat id."""
     if not chat_ids:
@@ -167,6 +187,19 @@ _MESSAGES = "SELECT * FROM chat_messages WHERE session_id = :id ORDER BY seq"
 _SUMMARY_COLUMNS = ", ".join(c for c in _COLUMNS if c not in ("conversation", "outcome_status", "revision"))
 LIVE_CONVERSATIONS = 1000  # conversations kept decoded between turns, the most recently written
 _GET_SUMMARY = f"SELECT {_SUMMARY_COLUMNS} FROM chat_sessions WHERE id = :id AND kind = 'lisa'"
+# a session's page in one statement (one round trip): its row and, in one column, its messages as a JSON array
+# of [id, seq, sender, user_id, user_name, content, created_at, metadata] (the row's large conversation once,
+# not repeated as a join would); SQLite before 3.44 has no ORDER BY in an aggregate, so its order is the
+# ordered subquery's (and sorted again when read, to be sure)
+_MESSAGE_FIELDS = "id, seq, sender, user_id, user_name, content, created_at, metadata"
+_GET_PAGE = {
+    "sqlite": "SELECT s.*, (SELECT json_group_array(json_array(" + _MESSAGE_FIELDS + "))"
+    " FROM (SELECT * FROM chat_messages WHERE session_id = s.id ORDER BY seq)) AS messages_json"
+    " FROM chat_sessions s WHERE s.id = :id AND s.kind = 'lisa'",
+    "postgresql": "SELECT s.*, (SELECT json_agg(json_build_array(" + _MESSAGE_FIELDS + ") ORDER BY seq)::text"
+    " FROM chat_messages WHERE session_id = s.id) AS messages_json"
+    " FROM chat_sessions s WHERE s.id = :id AND s.kind = 'lisa'",
+}
 
 
 class SessionStore:
@@ -264,13 +297,10 @@ class SessionStore:
 
     async def get_with_messages(self, session_id: str) -> tuple[SessionRecord | None, list[ChatMessage]]:
         """The session (without its conversation, but with the conversation's events) and its messages, in
-        one read (one pooled connection): what a session's page shows."""
-        session_rows, message_rows = await self.db.fetch_each(
-            [(_GET_SESSION, {"id": session_id}), (_MESSAGES, {"id": session_id})]
-        )
-        if not session_rows:
+        one statement (one round trip): what a session's page shows."""
+        row = await self.db.fetchone(_GET_PAGE[self.db.dialect], {"id": session_id})
+        if row is None:
             return None, []
-        row = session_rows[0]
         record = _record(row, None)
         kept = self._live.get(
             session_id
@@ -279,7 +309,7 @@ class SessionStore:
             record.stored_events = event_list(kept[1])
         else:
             record.stored_events = stored_events(row["conversation"])
-        return record, [message_of(r) for r in message_rows]
+        return record, _messages_of_json(session_id, row["messages_json"])
 
     async def list_sessions(
         self, user_id: str | None = None, status: str | None = None, limit: int = 100, offset: int = 0
