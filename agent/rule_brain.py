@@ -138,6 +138,12 @@ class _Inbound(RuleTurn):
             fixed = nlu.name_correction(text, just_booked["name"])
             if fixed:  # "sorry typo, it's John Smith" right after the booking
                 return await self._correct_name(just_booked, fixed)
+        booked = self.conv.slots.get("booked")
+        if booked and not has_when and nlu.ASKS_BOOKED.search(text):
+            # "wait, what day is that booked for?", "wann war das nochmal?": the booking of this conversation
+            start = datetime.fromisoformat(booked["start"]).replace(tzinfo=self.ctx.business.tz)
+            st["pending"] = "anything_else"
+            return [self.t("booked_reminder", when=self.spoken(start), name=booked.get("name") or "")]
         if nlu.GREETING_ONLY.search(text):
             return [self.t("hello")]
         if pending is None and nlu.PLEASANTRY.search(text):

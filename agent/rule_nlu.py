@@ -1025,6 +1025,15 @@ EXISTING_APPOINTMENT = _rx(
     r"mein(?:en)? termin (?:am|um|morgen|heute|nächste)|meinen termin)\b"
 )
 """Talk about an appointment the caller already has (can't make it, late, cancel, "my 3 o'clock")."""
+# a question about the appointment just booked in this conversation ("wait, what day is that booked for?",
+# "what time is my appointment?", "so is it 2:30 now?" is not one: that names a time)
+ASKS_BOOKED = _rx(
+    r"\b(?:what (?:day|time|date)|which (?:day|time|date)|when)\b[^.!?]{0,30}\b(?:booked|appointment|is it|is that|"
+    r"was it|was that|am i (?:booked|in|coming))\b|"
+    r"\b(?:wann|um wie ?viel uhr|an welchem tag|welches datum|welcher tag)\b[^.!?]{0,25}\b(?:war|ist|bin)\b[^.!?]{0,25}"
+    r"\b(?:das|der termin|mein termin|es|ich (?:eingetragen|gebucht|dran))\b|"
+    r"\b(?:wann|welches datum|welcher tag) (?:war|ist) das\b"
+)
 ASKS_EXISTING = _rx(
     r"\b(?:(?:confirm|check|verify|look up|remind me (?:of|about)|what time is|what day is|when is|when'?s) "
     r"(?:again )?my (?:appointment|booking|session)|(?:appointment|booking|session) i (?:booked|made|have)|"

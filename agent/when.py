@@ -1297,6 +1297,14 @@ _WEEKDAY_HOUR = re.compile(
 )
 
 
+_HOUR_ASKED = re.compile(
+    r"(?:^\W*|\b(?:how'?s|how is|would|does|is|could)\s+)"
+    rf"(?={_HOUR_NUMBER}(?:\s+(?:thirty|fifteen|forty[- ]five|o'clock))?\s+"
+    r"(?:any good|work|works|suit|suits|be ok|be okay|ok|okay|alright|possible|do|be possible)\b)",
+    re.IGNORECASE,
+)
+
+
 def parse_offers(text: str, now: datetime, language: str = "en") -> list[When]:
     """Every slot offered in ``text``, in order, each with its own day and time (never the day of one with
     the time of another): "Monday at eight or Wednesday at four in the afternoon" -> two offers.
@@ -1309,8 +1317,10 @@ def parse_offers(text: str, now: datetime, language: str = "en") -> list[When]:
     if not text or not text.strip():
         return []
     text = _DO_HOUR.sub(r"\g<0>at ", text[:1000])  # "we could do 6 today" offers 6 o'clock
-    # "Monday eleven works", "Montag elf ginge": an hour right after a weekday
+    # "Monday eleven works", "Montag elf ginge": an hour right after a weekday; "twelve thirty any good?",
+    # "would twelve thirty work?": an hour asked about
     text = _WEEKDAY_HOUR.sub(r"\g<0>um " if _is_de(language) else r"\g<0>at ", text)
+    text = _HOUR_ASKED.sub(r"\g<0>at ", text)
     chunks: list[str] = []
     rest = text
     while True:  # split at the self-corrections that replace a slot by a slot

@@ -336,3 +336,22 @@ async def test_a_pick_changed_before_the_name_books_the_new_pick_under_the_real_
     await talk_("Pat Kim")
     assert talk_.status is Status.BOOKED and talk_.outcome["appointment"] == slot
     assert "Pat Kim" in talk_.outcome["summary"]
+
+
+ASKS_BOOKED = [
+    ("en", "wait what day is that booked for?", "Friday, November 27 at 10 am"),
+    ("en", "what time is my appointment?", "Friday, November 27 at 10 am"),
+    ("en", "when is it again?", "Friday, November 27 at 10 am"),
+    ("de", "wann war das nochmal?", "Freitag, 27. November um 10 Uhr"),
+    ("de", "Um wie viel Uhr ist mein Termin?", "Freitag, 27. November um 10 Uhr"),
+]
+
+
+@pytest.mark.parametrize(("lang", "asked", "said"), ASKS_BOOKED)
+async def test_a_question_about_the_booking_just_made_is_answered_from_it(lang, asked, said):
+    talk_ = await chat(lang)
+    await talk_("Freitag um 10 bitte" if lang == "de" else "can I book friday at 10?")
+    await talk_("Sue Lane")
+    reply = await talk_(asked)
+    assert said in reply and "Sue Lane" in reply
+    assert talk_.outcome["appointment"] == "2026-11-27T10:00"  # one booking, no second flow

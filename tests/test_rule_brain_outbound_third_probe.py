@@ -383,3 +383,12 @@ async def test_a_day_refused_again_is_not_offered_with_the_time_talked_about(lan
     await call(first)
     reply = await call(again)
     assert ("1. Dezember" in reply or "December 1" in reply) and "30" not in reply
+
+
+@pytest.mark.parametrize("said", ["twelve thirty any good?", "Would twelve thirty work?", "12:30 any good?"])
+async def test_an_hour_asked_about_is_an_offer(said):
+    call = Call("en", wish("en", "next week Tuesday between 12 and 1"))
+    await call(HELLO["en"])
+    assert "12:30" in await call(said)
+    await call("See you then, bye.")
+    assert call.outcome["appointment"] == "2026-12-01T12:30"
