@@ -92,6 +92,16 @@ _NOT_A_CHOICE = re.compile(
 )
 
 
+def _signed_name(text: str) -> str | None:
+    """A full name the message ends with, after its last sentence mark or comma ("…? Kurt Vogel", "…, Rob
+    Stark"); None when it ends otherwise."""
+    body = text.strip().rstrip(" .!")
+    tail = re.split(r"[.?!,;:]\s*", body)[-1].strip()
+    if not tail or tail == body:
+        return None
+    return nlu.bare_full_name(tail)
+
+
 # a pick changed ("actually", "rather", "make it", "ach nee", "lieber doch", "doch eher")
 _REPICK = re.compile(
     r"\b(?:actually|rather|instead|make it|change|better|on second thought|wait|hmm+|lieber|doch|eher|"
@@ -339,6 +349,9 @@ class _Inbound(RuleTurn):
             name = nlu.extract_name(text, expecting=asked == "name")
             if name and msg.get("name") and asked != "name":
                 name = None  # the name is known: "… im Wartezimmer vergessen" names no one new
+            signed = None if name or msg.get("name") or not started else _signed_name(text)
+            if signed:  # "can I move my Wednesday appointment to Friday? Kurt Vogel": signed at the end
+                name, text = signed, text[: text.rstrip(" .!").rfind(signed)].rstrip(" ,;-")
             if name:
                 if self._unsure(name):
                     msg["unsure_name"] = name

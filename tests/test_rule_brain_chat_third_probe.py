@@ -355,3 +355,19 @@ async def test_a_question_about_the_booking_just_made_is_answered_from_it(lang, 
     reply = await talk_(asked)
     assert said in reply and "Sue Lane" in reply
     assert talk_.outcome["appointment"] == "2026-11-27T10:00"  # one booking, no second flow
+
+
+SIGNED = [
+    ("en", "can I move my wed appointment to friday? Kurt Vogel", "Kurt Vogel", "move my wed appointment"),
+    ("en", "I need to cancel my Wednesday appointment, sorry, Rob Stark", "Rob Stark", "cancel"),
+    ("de", "Ich muss meinen Termin am Mittwoch absagen. Kurt Vogel", "Kurt Vogel", "absagen"),
+]
+
+
+@pytest.mark.parametrize(("lang", "said", "name", "kept"), SIGNED)
+async def test_a_message_signed_with_a_name_is_taken_without_asking_it(lang, said, name, kept):
+    talk_ = await chat(lang)
+    reply = await talk_(said)
+    assert name in reply and "?" in reply  # thanked by name, asked for the callback number
+    assert talk_.status is Status.MESSAGE_TAKEN
+    assert kept in talk_.outcome["summary"] and f"{name}:" in talk_.outcome["summary"].replace("von", "from")
