@@ -358,9 +358,7 @@ class _Outbound(RuleTurn):
             answers += self._go_on()
         parts = answers + parts
         # an answer the message already holds ("… The callback number is …" — "what number?") is said once
-        parts = [
-            p for i, p in enumerate(parts) if not any(p and p in q for j, q in enumerate(parts) if j != i)
-        ]
+        parts = [p for i, p in enumerate(parts) if not _said_elsewhere(p, i, parts)]
         if goodbye and not self.asked:
             return await self._close(parts)
         if parts:
@@ -1399,6 +1397,13 @@ _FINE = re.compile(
     r"klappt|gut|prima|in ordnung)\b",
     re.IGNORECASE,
 )
+
+
+def _said_elsewhere(part: str, index: int, parts: list[str]) -> bool:
+    """Whether ``parts[index]`` is already said by a longer part, or is the same as an earlier one."""
+    return bool(part) and any(
+        part in other and (len(other) > len(part) or j < index) for j, other in enumerate(parts) if j != index
+    )
 
 
 def _same_clock(heard: dtime, wished: dtime) -> bool:
