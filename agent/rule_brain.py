@@ -102,6 +102,13 @@ def _signed_name(text: str) -> str | None:
     return nlu.bare_full_name(tail)
 
 
+# a month or weekday is never part of a name (months that are also names, "April", "June", "March", are left out)
+_CALENDAR_WORD = re.compile(
+    r"\b(?:january|february|september|october|november|december|januar|februar|märz|oktober|dezember|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|montag|dienstag|mittwoch|donnerstag|freitag|"
+    r"samstag|sonntag)\b",
+    re.IGNORECASE,
+)
 # a pick changed ("actually", "rather", "make it", "ach nee", "lieber doch", "doch eher")
 _REPICK = re.compile(
     r"\b(?:actually|rather|instead|make it|change|better|on second thought|wait|hmm+|lieber|doch|eher|"
@@ -610,6 +617,8 @@ class _Inbound(RuleTurn):
         elif b.get("asked") != "name_confirm":
             # a loose answer is a name only when no day or time was said ("Actually Wednesday"), never a question
             name = nlu.extract_name(text, expecting=b.get("asked") == "name" and when is None and not no_name)
+            if name and _CALENDAR_WORD.search(name):
+                name = None  # "im Dezember meine ich": a month, not "Dezember Meine"
             if not name and not b.get("name"):
                 name = self._name_in_request(text)  # "tomorrow at 10 for Carla Jensen please"
             if not name and no_name and nlu.acknowledges_only(text) and not b.get("for_other"):
@@ -645,6 +654,7 @@ class _Inbound(RuleTurn):
             return [self.t("past"), self.t("ask_when_again")]
 
         when = self._in_named_week(text, when)
+        when = self._in_named_month(text, when)
         slot = b.get("start") or b.get("offered")
         if when is None and slot and not nlu.NO.search(text):
             # "ok, 12 then", "9", "um 9" (also one of the times not offered): that time, on the day talked about
@@ -808,6 +818,39 @@ class _Inbound(RuleTurn):
         else:
             st.pop("week", None)
         return when
+
+    def _in_named_month(self, text: str, when: When | None) -> When | None:
+        """A day of the month said alone ("what about the 28th then") is in the month named before ("December
+        25th at 10"), not this one; a month said alone ("of December I mean") moves the day of the month talked
+        about into it. The month is kept in ``month``, the day in ``month_day``."""
+        from agent.when import When, day_alone, in_month, month_alone
+
+        st, today = self.st, self.now.date()
+        if when is not None and when.day is not None and not day_alone(text) and not month_alone(text):
+            st["month"], st["month_day"] = when.day.month, when.day.day  # "December 25th": a month named
+            return when
+        moved: date | None = None
+        if (dom := day_alone(text)) is not None:
+            st["month_day"] = dom
+            if st.get("month"):
+                moved = in_month(dom, st["month"], today)
+        elif (month := month_alone(text)) is not None and st.get("month_day"):
+            st["month"] = month
+            moved = in_month(st["month_day"], month, today)
+        if moved is None:
+            return when
+        base = when if when is not None else When()
+        if base.time is None and base.earliest is None and base.latest is None:
+            base = replace(base, time=self._time_talked_about())  # "um 10" said with the day before
+        return replace(base, day=moved, first_day=None, last_day=None, text=base.text or text)
+
+    def _time_talked_about(self) -> time | None:
+        """The time of the wish or of the slot being talked about in this booking, if any."""
+        b = self.st.get("booking") or {}
+        if b.get("when") and (earlier := _when_from_state(b["when"])).time is not None:
+            return earlier.time
+        slot = b.get("start") or b.get("offered")
+        return datetime.fromisoformat(slot).time() if slot else None
 
     def _same_weekday(self, text: str, when: When) -> When:
         """A bare weekday ("then book me Tuesday at ten") while another date of that weekday is being talked

@@ -1117,6 +1117,39 @@ def _month_number(word: str) -> int:
     raise ValueError(word)
 
 
+# a month after "of", "in", "im" ("of December I mean"): never the month-like name "Jo March", "Jan Falk"
+_MONTH_WORD = re.compile(rf"\b(?:of|im|in)\s+({_MONTH})\b(?!\.?\s*\d)", re.IGNORECASE)
+_DAY_ALONE = re.compile(
+    rf"\b(?:the|am|den|dem|zum)\s+(\d{{1,2}})(?:st|nd|rd|th|\.)(?!\s*(?:\d|of\b|{_MONTH}))", re.IGNORECASE
+)
+
+
+def month_alone(text: str) -> int | None:
+    """The month ``text`` names without a day ("of December I mean", "im Dezember"), else None."""
+    if _DATE_DM.search(text) or _DATE_MD.search(text):
+        return None
+    m = _MONTH_WORD.search(text)
+    return _month_number(m.group(1).lower()) if m else None
+
+
+def day_alone(text: str) -> int | None:
+    """The day of the month ``text`` names without a month ("the 28th", "am 28."), else None."""
+    m = _DAY_ALONE.search(text)
+    return int(m.group(1)) if m and 1 <= int(m.group(1)) <= 31 else None
+
+
+def in_month(day: int, month: int, today: date) -> date | None:
+    """``day``.``month`` on or after ``today`` (this year or the next), None when there is no such date."""
+    for year in (today.year, today.year + 1):
+        try:
+            found = date(year, month, day)
+        except ValueError:
+            return None
+        if found >= today:
+            return found
+    return None
+
+
 def _month_date(fragment: str, language: str, now: datetime) -> date | None:
     """A calendar date with a month name ("December 2nd", "2. Dezember 2027"), via dateparser.
 

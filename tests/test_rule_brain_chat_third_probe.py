@@ -371,3 +371,42 @@ async def test_a_message_signed_with_a_name_is_taken_without_asking_it(lang, sai
     assert name in reply and "?" in reply  # thanked by name, asked for the callback number
     assert talk_.status is Status.MESSAGE_TAKEN
     assert kept in talk_.outcome["summary"] and f"{name}:" in talk_.outcome["summary"].replace("von", "from")
+
+
+MONTHS = [
+    ("en", ["can I book for the 28th at 10", "of December I mean"], "2026-12-28T10:00"),
+    (
+        "en",
+        ["can I come on december 25th at 10", "what about the 28th then", "10 am please"],
+        "2026-12-28T10:00",
+    ),
+    ("de", ["Geht am 28. um 10?", "im Dezember meine ich"], "2026-12-28T10:00"),
+    ("en", ["can I book for the 28th", "of December I mean, in the morning", "ten"], "2026-12-28T10:00"),
+]
+
+
+@pytest.mark.parametrize(("lang", "lines", "slot"), MONTHS)
+async def test_a_day_of_the_month_goes_into_the_month_named(lang, lines, slot):
+    talk_ = await chat(lang)
+    for line in lines:
+        await talk_(line)
+    await talk_("Anna Berg")
+    assert talk_.status is Status.BOOKED and talk_.outcome["appointment"] == slot
+    assert "Anna Berg" in talk_.outcome["summary"] and "Dezember Meine" not in talk_.outcome["summary"]
+
+
+async def test_the_third_alone_is_still_this_months_next_third():
+    talk_ = await chat("en")
+    await talk_("can I book the 3rd at noon?")
+    await talk_("Pia Lund")
+    assert talk_.outcome["appointment"] == "2026-12-03T12:00"
+
+
+@pytest.mark.parametrize(
+    ("lang", "name"), [("en", "Jo March"), ("en", "April Jones"), ("de", "Jan Falk"), ("en", "June May")]
+)
+async def test_a_name_that_sounds_like_a_month_is_the_name(lang, name):
+    talk_ = await chat(lang)
+    await talk_("Freitag um 10 bitte" if lang == "de" else "can I book friday at 10?")
+    await talk_(name)
+    assert talk_.outcome["appointment"] == "2026-11-27T10:00" and name in talk_.outcome["summary"]
