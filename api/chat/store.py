@@ -134,18 +134,8 @@ def _messages_of_json(session_id: str, text: str | None) -> list[ChatMessage]:
     items: list[list[Any]] = json.loads(text) if text else []
     items.sort(key=lambda item: item[1])  # by seq: a no-op on SQLite's ordered subquery, but guaranteed
     return [
-        ChatMessage(
-            id=id_,
-            session_id=session_id,
-            seq=seq,
-            sender=sender,
-            user_id=user_id,
-            user_name=user_name,
-            content=content,
-            created_at=datetime.fromisoformat(created_at),
-            metadata=json.loads(metadata or "{}"),
-        )
-        for id_, seq, sender, user_id, user_name, content, created_at, metadata in items
+        message_of({"session_id": session_id, **dict(zip(_MESSAGE_COLUMNS, item, strict=True))})
+        for item in items
     ]
 
 
@@ -191,7 +181,8 @@ _GET_SUMMARY = f"SELECT {_SUMMARY_COLUMNS} FROM chat_sessions WHERE id = :id AND
 # of [id, seq, sender, user_id, user_name, content, created_at, metadata] (the row's large conversation once,
 # not repeated as a join would); SQLite before 3.44 has no ORDER BY in an aggregate, so its order is the
 # ordered subquery's (and sorted again when read, to be sure)
-_MESSAGE_FIELDS = "id, seq, sender, user_id, user_name, content, created_at, metadata"
+_MESSAGE_COLUMNS = ("id", "seq", "sender", "user_id", "user_name", "content", "created_at", "metadata")
+_MESSAGE_FIELDS = ", ".join(_MESSAGE_COLUMNS)
 _GET_PAGE = {
     "sqlite": "SELECT s.*, (SELECT json_group_array(json_array(" + _MESSAGE_FIELDS + "))"
     " FROM (SELECT * FROM chat_messages WHERE session_id = s.id ORDER BY seq)) AS messages_json"
