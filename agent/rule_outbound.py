@@ -517,27 +517,33 @@ class _Outbound(RuleTurn):
             log.exception("parse_offers failed")
             return []
 
+    def _hour_alone(self, part: str) -> When | None:
+        """The hour ``part`` says with nothing but the words around a bare hour ("only 4 is left" -> 4)."""
+        return parse_bare_time(onlu.bare_hour(part), self.now, self.lang)
+
+    def _last_said(self) -> str:
+        """What Lisa said last ("" before she spoke)."""
+        lisa = [m.text for m in self.conv.history if m.role == "assistant"]
+        return lisa[-1] if lisa else ""
+
     def _hour_beside_refused(self, text: str) -> list[When]:
         """An hour said alone beside one refused ("3 is taken, but 3:30 is free", "Sorry, 3 is gone. 4 works
         though", "Um drei ist belegt, vier ginge"): that hour, on the day being talked about."""
-        parts = [
-            re.sub(r"(?<=\w)'s\b", "", p) for c in onlu.clauses(text) for p in _PART.split(c) if p.strip()
-        ]
+        parts = [re.sub(r"(?<=\w)'s\b", "", p) for p in _pieces(text)]
         refused = [p for p in parts if onlu.HOUR_REFUSED.search(p)]
-        if not refused or not any(parse_bare_time(onlu.bare_hour(p), self.now, self.lang) for p in refused):
+        if not refused or not any(self._hour_alone(p) for p in refused):
             return []
         for part in parts:
             if part in refused or not onlu.HOUR_OFFERED.search(part):
                 continue
-            bare = parse_bare_time(onlu.bare_hour(part), self.now, self.lang)
+            bare = self._hour_alone(part)
             if bare is not None:
                 return [bare]
         return []
 
     def _asked_for_wish(self) -> bool:
         """Whether Lisa's last words asked for the wished time ("… — would Tuesday at 3 pm work?")."""
-        lisa = [m.text for m in self.conv.history if m.role == "assistant"]
-        return bool(lisa and self.wish and self.wish.lower() in lisa[-1].lower())
+        return bool(self.wish and self.wish.lower() in self._last_said().lower())
 
     async def _wish_refused(self) -> list[str]:
         """A plain no to the wish ("Sorry, that doesn't work", "Nein, da geht's nicht"): what the business
@@ -571,8 +577,8 @@ class _Outbound(RuleTurn):
             slot = self._slot_from(w)
             if slot in declined:
                 return slot
-        for part in (p for c in onlu.clauses(text) for p in _PART.split(c)):
-            bare = parse_bare_time(onlu.bare_hour(_SO_BE_IT.sub(" ", part)), self.now, self.lang)
+        for part in _pieces(text):
+            bare = self._hour_alone(_SO_BE_IT.sub(" ", part))
             if bare is None or bare.time is None:
                 continue
             hits = [d for d in declined if _same_clock(bare.time, d.time())]
@@ -583,9 +589,8 @@ class _Outbound(RuleTurn):
     def _asked_slot(self) -> datetime | None:
         """The one slot Lisa's last words asked for: one she proposed (:meth:`_propose`), or the wish when it is
         a day and a time ("… — would Tuesday at 3 pm work?")."""
-        lisa = [m.text for m in self.conv.history if m.role == "assistant"]
         proposed = self.st.get("proposed")
-        if proposed and lisa and self.spoken(self.local(proposed)).lower() in lisa[-1].lower():
+        if proposed and self.spoken(self.local(proposed)).lower() in self._last_said().lower():
             return self.local(proposed)
         wish = self.tools.preferred_window()
         if wish is None or wish.day is None or wish.time is None or not self._asked_for_wish():
@@ -624,10 +629,10 @@ class _Outbound(RuleTurn):
             return None
         if any(nlu.YES.search(c) for c in onlu.clauses(text)) or _confirms(text):  # "Let me see... yes"
             return slot
-        for part in (p for c in onlu.clauses(text) for p in _PART.split(c)):
+        for part in _pieces(text):
             if not _FINE.search(part):
                 continue
-            bare = parse_bare_time(onlu.bare_hour(_FINE.sub(" ", part)), self.now, self.lang)
+            bare = self._hour_alone(_FINE.sub(" ", part))
             if bare is not None and bare.time is not None and _same_clock(bare.time, slot.time()):
                 return slot
         return None
@@ -811,14 +816,14 @@ class _Outbound(RuleTurn):
         shut = self._shut(text)  # "Friday at three. Oh wait, we're closed that day."
         gone, fresh = [], []
         talked = ag.accepted or (ag.unsure or {}).get("agreed")
-        parts = [p for c in onlu.clauses(text) for p in _PART.split(c) if p.strip()]
+        parts = _pieces(text)
         for clause in parts:  # "14 Uhr ist schon weg, 16 Uhr wäre noch frei": each part for itself
             taken_back = onlu.withdraws(clause)
             offers = self._offers(clause)
             if not offers and (talked or taken_back or onlu.HOUR_OFFERED.search(clause)):
                 # "2 just went. Only 4 is left.", "drei ist vergeben, vier ginge": hours alone, on the day
                 # talked about (or that of the offers or the wish, see _slot_from)
-                bare = parse_bare_time(onlu.bare_hour(clause), self.now, self.lang)
+                bare = self._hour_alone(clause)
                 day = self.local(talked).date() if talked else None
                 offers = [replace(bare, day=day)] if bare is not None else []
             for w in offers:
@@ -1397,6 +1402,12 @@ _FINE = re.compile(
     r"klappt|gut|prima|in ordnung)\b",
     re.IGNORECASE,
 )
+
+
+def _pieces(text: str) -> list[str]:
+    """``text`` cut where a new thought may start and at commas, "but", "and" ("14 Uhr ist schon weg, 16 Uhr
+    wäre noch frei" -> two pieces)."""
+    return [p for c in onlu.clauses(text) for p in _PART.split(c) if p.strip()]
 
 
 def _said_elsewhere(part: str, index: int, parts: list[str]) -> bool:
