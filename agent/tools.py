@@ -199,6 +199,7 @@ class Toolbox:
         self.business = business
         self.calendar = calendar
         self.clock = clock
+        self._preferred: tuple[tuple[str, datetime], When | None] | None = None  # see preferred_window
 
     # ------------------------------------------------------------------ generic entry points
     @property
@@ -310,7 +311,7 @@ class Toolbox:
             outcome.summary = f"{outcome.summary} {summary}".strip()
             return
         outcome.status = status
-        outcome.summary = f"{summary} {self._notes_line()}".strip()
+        outcome.summary = f"{summary} {business_notes(self.conv)}".strip()
         if appointment is not None:
             outcome.appointment = appointment
 
@@ -326,11 +327,8 @@ class Toolbox:
         outcome = self.conv.outcome
         if outcome.status is not Status.OPEN and said not in outcome.summary:
             outcome.summary = re.sub(r"\s*(The business said|Der Betrieb sagte): .*$", "", outcome.summary)
-            outcome.summary = f"{outcome.summary} {self._notes_line()}".strip()
+            outcome.summary = f"{outcome.summary} {business_notes(self.conv)}".strip()
         return True
-
-    def _notes_line(self) -> str:
-        return business_notes(self.conv)
 
     def _require_mode(self, inbound: bool, tool: str) -> None:
         if inbound and self.conv.mode is Mode.OUTBOUND:
@@ -419,17 +417,24 @@ class Toolbox:
 
     # ------------------------------------------------------------------ outbound: the user's preferred time
     def preferred_window(self) -> When | None:
-        """The request's preferred time parsed relative to now, or None."""
+        """The request's preferred time parsed relative to now, or None; parsed once per wish and minute (the
+        outbound rules ask for it per offer and per check of a turn)."""
         request = self.conv.request
         if request is None or not request.preferred_time:
             return None
+        now = self.now()
+        key = (request.preferred_time, now.replace(second=0, microsecond=0))
+        if self._preferred is not None and self._preferred[0] == key:
+            return self._preferred[1]
         from agent.when import parse_when
 
         try:
-            return parse_when(request.preferred_time, self.now(), self.conv.language)
+            window = parse_when(request.preferred_time, now, self.conv.language)
         except Exception:  # an unparseable wish means "any time"
             log.warning("could not parse the preferred time of request %s", request.request_id)
-            return None
+            window = None
+        self._preferred = (key, window)
+        return window
 
     def fits_preferred(self, start: datetime) -> bool:
         """Whether an offered slot fits the user's preferred time (True when there is no usable wish)."""
