@@ -7,19 +7,11 @@ offer beside it; a reply naming another time is no loop."""
 from __future__ import annotations
 
 import pytest
-from test_rule_brain_outbound import Call, dentist
+from test_rule_brain_outbound import Call
+from test_rule_brain_outbound_plain_answers import HELLO, wish
 
 from agent.conversation import BookingRequest, Status
 from agent.engine import same_reply
-
-
-def wish(lang: str, preferred: str) -> BookingRequest:
-    request = dentist(lang)
-    request.preferred_time = preferred
-    return request
-
-
-HELLO = {"en": "Miller dental, hello?", "de": "Praxis Müller, guten Tag?"}
 
 WISHED_WEEK = [
     ("en", "next week, Wednesday morning", ["Wednesday at nine would work"], "2026-12-02T09:00"),
