@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 import sys
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -127,7 +130,7 @@ def test_log_records_are_masked(caplog):
 def test_pipecat_loguru_output_goes_through_our_masked_logging(capsys):
     from loguru import logger as loguru_logger
 
-    from api.logging_setup import setup_logging
+    from api.logging_setup import flush_logs, setup_logging
 
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
@@ -136,6 +139,7 @@ def test_pipecat_loguru_output_goes_through_our_masked_logging(capsys):
         loguru_logger.debug("frame processor linked")  # pipecat's per-frame chatter: dropped
         loguru_logger.warning("Deepgram call from +49 151 2345678 failed")
         loguru_logger.error("<client> exception while closing the websocket: ")  # a benign race: demoted
+        flush_logs()
         err = capsys.readouterr().err
     finally:
         root.handlers[:] = handlers
@@ -149,7 +153,7 @@ def test_pipecat_loguru_output_goes_through_our_masked_logging(capsys):
 def test_log_lines_keep_the_standard_time_and_their_masking():
     import io
 
-    from api.logging_setup import LineFormatter, setup_logging
+    from api.logging_setup import BackgroundWriter, LineFormatter, flush_logs, setup_logging
 
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
@@ -161,11 +165,12 @@ def test_log_lines_keep_the_standard_time_and_their_masking():
     try:
         setup_logging("INFO")  # the access logger scrubs, and so does the root handler
         handler = root.handlers[0]
-        assert isinstance(handler, logging.StreamHandler)
-        handler.setStream(out)
+        assert isinstance(handler, BackgroundWriter) and isinstance(handler.target, logging.StreamHandler)
+        handler.target.setStream(out)
         access.handlers[:], access.propagate, access.disabled = [handler], False, False
         access.setLevel(logging.INFO)
         access.info('%s - "%s %s HTTP/%s" %d', "1.2.3.4:5", "GET", "/calls?to=%2B4915112345678", "1.1", 200)
+        flush_logs()
         line = out.getvalue().strip()
     finally:
         root.handlers[:] = handlers
@@ -184,6 +189,74 @@ def test_log_lines_keep_the_standard_time_and_their_masking():
     for created in (1_700_000_000.25, 1_700_000_000.75, 1_700_000_001.5):
         record.created, record.msecs = created, (created % 1) * 1000
         assert formatter.formatTime(record) == logging.Formatter().formatTime(record)
+
+
+class _HeldStream(io.StringIO):
+    """A log reader that reads nothing until let go (a stalled pipe)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = threading.Event()
+
+    def write(self, text: str) -> int:
+        self.go.wait(10)
+        return super().write(text)
+
+
+def test_a_stalled_log_reader_never_holds_up_the_logging_code_and_drops_are_reported(monkeypatch):
+    from api.logging_setup import BackgroundWriter, LineFormatter
+
+    monkeypatch.setattr(BackgroundWriter, "LIMIT", 5)
+    stream = _HeldStream()
+    target = logging.StreamHandler(stream)
+    target.setFormatter(LineFormatter())
+    writer = BackgroundWriter(target)
+    logger = logging.getLogger("lisa.test.stalled")
+    logger.handlers[:], logger.propagate = [writer], False
+    try:
+        began = time.monotonic()
+        for n in range(20):
+            logger.warning("line %d of many", n)
+        held_s = time.monotonic() - began  # the reader has not read a byte yet
+        assert not stream.getvalue()
+        stream.go.set()
+        writer.flush()
+        lines = stream.getvalue().splitlines()
+    finally:
+        logger.handlers[:] = []
+        writer.close()
+    assert held_s < 1.0, held_s
+    written = [line for line in lines if "of many" in line]
+    assert written[0].endswith("WARNING lisa.test.stalled: line 0 of many"), written
+    assert 5 <= len(written) <= 6 and writer.dropped == 20 - len(written), (len(written), writer.dropped)
+    report = f"WARNING api.logging_setup: {writer.dropped} log records dropped: the log's reader fell behind"
+    assert [line for line in lines if line.endswith(report)] and len(lines) == len(written) + 1, lines
+
+
+def test_a_record_keeps_its_traceback_and_other_handlers_see_it_unchanged():
+    from api.logging_setup import BackgroundWriter, LineFormatter
+
+    out = io.StringIO()
+    target = logging.StreamHandler(out)
+    target.setFormatter(LineFormatter())
+    writer = BackgroundWriter(target)
+    seen: list[logging.LogRecord] = []
+    other = logging.Handler()
+    other.emit = seen.append  # type: ignore[method-assign]
+    logger = logging.getLogger("lisa.test.traceback")
+    logger.handlers[:], logger.propagate = [writer, other], False
+    try:
+        try:
+            raise ValueError("broken")
+        except ValueError:
+            logger.exception("turn %s failed", "t-1")
+        writer.flush()
+    finally:
+        logger.handlers[:] = []
+        writer.close()
+    text = out.getvalue()
+    assert "ERROR lisa.test.traceback: turn t-1 failed" in text and "ValueError: broken" in text, text
+    assert seen[0].exc_info is not None and seen[0].args == ("t-1",)
 
 
 def test_ulaw_roundtrip_is_close_and_matches_g711_decoding():
