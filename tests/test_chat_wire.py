@@ -74,3 +74,35 @@ def test_session_page_json_is_the_response_models_json(
     )
     for history in ([], _messages(session.id)):
         assert session_page_json(session, history) == _through_models(session, history)
+
+
+def test_the_plainly_served_read_keeps_its_openapi_and_answers_as_before():
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+
+    with TestClient(create_app(ApiSettings(database_url="sqlite:///:memory:"))) as client:
+        read = client.get("/openapi.json").json()["paths"]["/api/v1/sessions/{session_id}"]["get"]
+        assert [p["name"] for p in read["parameters"]] == ["session_id"]
+        assert read["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+            "/SessionOut"
+        )
+        assert {"401", "403", "404", "429"} <= set(read["responses"])
+        sid = client.post("/api/v1/sessions", json={"language": "en"}).json()["session_id"]
+        page = client.get(f"/api/v1/sessions/{sid}")
+        assert page.status_code == 200 and page.headers["content-type"] == "application/json"
+        assert SessionOut.model_validate_json(page.content).session_id == sid
+        missing = client.get("/api/v1/sessions/no-such-session")
+        assert missing.status_code == 404 and "not found" in missing.json()["detail"]
+
+
+def test_serve_plainly_refuses_an_endpoint_the_router_does_not_have():
+    from fastapi import APIRouter
+
+    from api.edge.plain_routes import serve_plainly
+
+    async def elsewhere() -> None: ...
+
+    with pytest.raises(ValueError, match="0 routes"):
+        serve_plainly(APIRouter(), elsewhere, elsewhere)  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from api.chat.service import ChatService, SessionEnded
 from api.chat.store import wire_time
 from api.deps import ChatDep
 from api.edge.openapi_docs import MAX_OFFSET
+from api.edge.plain_routes import serve_plainly
 from api.edge.rate_limit import rate_limited
 from api.state import app_state
 
@@ -113,6 +114,16 @@ async def get_session(session_id: str, request: Request) -> Response:
     session, history = await service.with_history(session_id, principal)
     # SessionOut's JSON (the response model documents it), without building the models to serialize them
     return Response(session_page_json(session, history), media_type="application/json")
+
+
+async def _get_session_plainly(request: Request) -> Response:
+    return await get_session(request.path_params["session_id"], request)
+
+
+# the busiest read runs as a plain Starlette endpoint: FastAPI's per-request work (solving the parameters,
+# running the endpoint through its handler) is a tenth of it, and it has nothing to check (the id is any
+# text, the caller and the limit are _caller's); the route, its parameters and responses stay documented
+serve_plainly(router, get_session, _get_session_plainly)
 
 
 @router.delete(
