@@ -120,7 +120,9 @@ def decode(value: Any) -> Any:
 
 
 def _message(m: Message) -> dict[str, Any]:
-    return {"role": m.role, "text": m.text, "at": m.at.isoformat(), "meta": encode(m.meta) if m.meta else {}}
+    # the time stays a datetime: dumps writes it as its ISO-8601 text, in C (isoformat of a zoned time was
+    # most of a long chat's per-turn write)
+    return {"role": m.role, "text": m.text, "at": m.at, "meta": encode(m.meta) if m.meta else {}}
 
 
 def event_list(conv: Conversation) -> list[dict[str, str]]:
@@ -135,7 +137,8 @@ def stored_events(text: str) -> list[dict[str, str]]:
 
 
 def conversation_to_dict(conv: Conversation) -> dict[str, Any]:
-    """Everything needed to continue ``conv`` later, as JSON-ready data."""
+    """Everything needed to continue ``conv`` later, as JSON-ready data (the messages' times as datetimes,
+    which :func:`dumps` writes as ISO-8601 text)."""
     return {
         "format": FORMAT_VERSION,
         "id": conv.id,
@@ -192,7 +195,13 @@ def dumps(conv: Conversation) -> str:
     try:
         return orjson.dumps(data).decode()
     except (orjson.JSONEncodeError, TypeError):  # a value only the standard library takes (an int > 64 bits)
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_iso)
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def loads(text: str) -> Conversation:

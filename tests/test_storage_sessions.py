@@ -90,6 +90,16 @@ def test_conversation_round_trips_through_json():
     assert conversation_to_dict(back) == conversation_to_dict(conv)
 
 
+def test_message_times_are_stored_as_iso_text_by_both_json_writers():
+    conv = _conversation()
+    conv.history.append(Message("user", "ok", datetime(2026, 7, 1, 9, 15, 0, 1000, tzinfo=BERLIN)))
+    stored = json.loads(dumps(conv))["history"]
+    assert [m["at"] for m in stored] == [m.at.isoformat() for m in conv.history]
+    conv.state["huge"] = 2**70  # beyond orjson: the standard library writes it, times as the same text
+    fallback = json.loads(dumps(conv))
+    assert fallback["history"] == stored and loads(dumps(conv)) == conv
+
+
 def test_events_read_from_the_stored_text_are_the_conversations():
     conv = _conversation()
     conv.events.append(ConversationEvent("message_taken", "Rückruf erbeten", T0 + timedelta(minutes=1)))
