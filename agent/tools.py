@@ -441,12 +441,7 @@ class Toolbox:
         when = self.preferred_window()
         if when is None:
             return True
-        day = start.date()
-        if when.day is not None and day != when.day:
-            return False
-        if when.first_day is not None and day < when.first_day:
-            return False
-        if when.last_day is not None and day > when.last_day:
+        if not when.allows_day(start.date()):  # one of the days said, in the span, or a later same weekday
             return False
         t = start.time()
         if when.earliest is not None and t < when.earliest:

@@ -9,6 +9,15 @@ Semantics (documented in tests/test_when.py):
 - "this Friday" / "diesen Freitag": Friday of the current week (the next one when it has passed).
 - "next Monday" / "nächsten Montag": Monday of next calendar week (said on Monday 23rd -> Monday 30th).
 - "next week" / "nächste Woche": Monday..Friday of next week; with a weekday, that weekday of next week.
+- "übernächsten Mittwoch" / "the Wednesday after next": one week after "nächsten Mittwoch"; "in two weeks on
+  Wednesday" / "in zwei Wochen am Mittwoch": the Wednesday of the week two weeks on (alone: the day 14 days on).
+- "Tuesday or Thursday" / "Mo, Di oder Mi": the earliest is ``day``, the others ``or_days``; a weekday said plainly
+  is ``weekly`` (a later one of it meets the same wish, see :meth:`When.allows_day`).
+- "not before / ab / frühestens / after the 10th", "the 10th or later": an open span from that day (after: the
+  next); "before Friday", "spätestens am 4.", "by the 10th": a span from today. "until"/"bis" bound nothing ("I'm
+  away until the 10th"). An offer from a day on ("ab dem 14. um 10") offers that day (:func:`parse_offers`).
+- Weekday abbreviations ("Do", "Di.", "Fr", "wed") are days only where a weekday can stand: before a time, date or
+  part of the day, in a list of weekdays, after "am"/"on"; never as words ("can we do this", "Fr. Weber").
 - Hours 1-7 said without am/pm or a morning word mean the afternoon ("at 4" -> 16:00, "halb zwei" -> 13:30).
 - "halb elf" is 10:30; "half past ten" and British "half ten" are 10:30.
 """
@@ -17,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 
@@ -35,6 +44,9 @@ __all__ = [
 ]
 
 
+OPEN_SPAN_DAYS = 14  # the days an open span ("from the 10th on") lists in :meth:`When.days`
+
+
 @dataclass(frozen=True)
 class When:
     """What a phrase says about the day and time of an appointment; any field may be missing."""
@@ -43,9 +55,11 @@ class When:
     time: dtime | None = None  # an exact time of day
     earliest: dtime | None = None  # a window within the day (either end may be open)
     latest: dtime | None = None
-    first_day: date | None = None  # a span of days ("next week" -> Mon..Fri)
-    last_day: date | None = None
+    first_day: date | None = None  # a span of days ("next week" -> Mon..Fri); open at the end ("not before
+    last_day: date | None = None  # the 10th": last_day None) or starting today ("before the 10th")
     text: str = ""  # the phrase that was understood
+    or_days: tuple[date, ...] = ()  # more days said with "or" ("Tuesday or Thursday": day is the earliest)
+    weekly: bool = False  # a weekday said plainly ("Wednesday afternoon"): a later one of it is the same wish
 
     @property
     def is_empty(self) -> bool:
@@ -57,7 +71,14 @@ class When:
             return self
         new = self
         if later.day is not None or later.first_day is not None:
-            new = replace(new, day=later.day, first_day=later.first_day, last_day=later.last_day)
+            new = replace(
+                new,
+                day=later.day,
+                first_day=later.first_day,
+                last_day=later.last_day,
+                or_days=later.or_days,
+                weekly=later.weekly,
+            )
         if later.time is not None:
             new = replace(new, time=later.time, earliest=None, latest=None)
         elif later.earliest is not None or later.latest is not None:
@@ -66,18 +87,30 @@ class When:
         return replace(new, text=text)
 
     def days(self) -> list[date]:
-        """The days this phrase allows: the day, every day of the span, or nothing when no day was said."""
+        """The days this phrase allows: the day (and those said with "or"), every day of the span (of an open
+        span its first two weeks), or nothing when no day was said."""
         if self.day is not None:
-            return [self.day]
-        if self.first_day is not None and self.last_day is not None:
-            n = (self.last_day - self.first_day).days
-            return [self.first_day + timedelta(days=i) for i in range(n + 1)]
+            return sorted({self.day, *self.or_days})
+        if self.first_day is not None:
+            last = self.last_day or self.first_day + timedelta(days=OPEN_SPAN_DAYS - 1)
+            return [self.first_day + timedelta(days=i) for i in range((last - self.first_day).days + 1)]
         return []
+
+    def allows_day(self, day: date) -> bool:
+        """Whether ``day`` fits what was said: the day or one said with "or" (a plain weekday also in a later
+        week), a day of the span (open at its end or not), or any day when none was said."""
+        if self.day is not None:
+            said = {self.day, *self.or_days}
+            if day in said:
+                return True
+            return self.weekly and day > min(said) and day.weekday() in {d.weekday() for d in said}
+        if self.first_day is not None and day < self.first_day:
+            return False
+        return self.last_day is None or day <= self.last_day
 
     def matches(self, moment: datetime) -> bool:
         """Whether a start time fits what was said (day/span, exact time, window)."""
-        days = self.days()
-        if days and moment.date() not in days:
+        if not self.allows_day(moment.date()):
             return False
         t = moment.time().replace(second=0, microsecond=0, tzinfo=None)
         if self.time is not None:
@@ -416,9 +449,10 @@ _DOM_EN = re.compile(
 _DOM_DE = re.compile(r"\b(?:am|den|dem|zum|vom|bis zum|ab dem)\s+(\d{1,2})\.(?!\d)")
 
 _REL_DAY = re.compile(
-    r"\b(?:(?:the\s+)?day\s+after\s+tomorrow|übermorgen|tomorrow|(?<!am )(?<!der )morgen(?!s)|today|heute|tonight"
+    r"\b(?:heute\s+in\s+(?:a|one|einer|1)\s+woche"  # before "heute" alone: a week from today
+    r"|(?:the\s+)?day\s+after\s+tomorrow|übermorgen|tomorrow|(?<!am )(?<!der )morgen(?!s)|today|heute|tonight"
     r"|in\s+(\d{1,2}|a|one|einem|1)\s+(days?|tag(?:en)?|weeks?|wochen?)"
-    r"|(?:heute\s+)?in\s+(?:a|one|einer|1)\s+woche)\b"
+    r"|in\s+(?:a|one|einer|1)\s+woche)\b"
 )
 _WEEK = re.compile(
     r"\b(?:(early|beginning of|start of|anfang|end of|ende|late|later|mitte|middle of|mid)\s*)?"
@@ -449,14 +483,57 @@ def _weekday_re(abbr: dict[str, int]) -> re.Pattern[str]:
     names = _WD_NAMES + "|" + "|".join(sorted(abbr, key=len, reverse=True))
     names = re.sub(r"(?<=\|)fr(?=\||$)", lambda m: _FRIDAY_ABBR, names)
     return re.compile(
-        r"\b(?:(next|this|coming|the\s+coming|last|nächste[nrs]?|kommende[nrs]?|diese[nrs]?|letzte[nrs]?)\s+)?"
+        r"\b(?:(next|this|coming|the\s+coming|last|übernächste[nrs]?|nächste[nrs]?|kommende[nrs]?|diese[nrs]?"
+        r"|letzte[nrs]?)\s+)?"
         rf"(?:(?:on|am|an\s+einem|on\s+a)\s+)?({names})(?:s|\.)?\b"
         r"(?:\s*,?\s*(?:of\s+)?(next|this|nächste[nr]?|kommende[nr]?|diese[nr]?|in\s+der\s+nächsten|in\s+dieser)"
-        r"\s+(?:week|woche)\b)?"
+        r"\s+(?:week|woche)\b|\s+(after\s+next)\b)?"
     )
 
 
 _WEEKDAY = {"en": _weekday_re(_WD_ABBR_EN), "de": _weekday_re(_WD_ABBR_DE)}
+_WD_ANY = "|".join(sorted([*_WD_WORDS, *_WD_ABBR_EN, *_WD_ABBR_DE], key=len, reverse=True))
+# what may stand between weekdays said as alternatives ("Tuesday or Thursday", "Mo, Di oder Mi", "Monday and
+# Tuesday", "Dienstag oder eventuell Mittwoch")
+_OR_DAYS = re.compile(
+    r"[\s,./]*(?:\b(?:or|oder|and|und|either|entweder)\b[\s,]*)*"
+    r"(?:\b(?:maybe|perhaps|possibly|vielleicht|eventuell|auch|also)\b\s*)?"
+)
+# a weekday abbreviation is a day after "am"/"on"/"next" …, after another weekday and a list word, or before a
+# time, a date, a part of the day or another weekday; never right after a verb or pronoun ("can we do 10 am")
+_ABBR_BEFORE_DAY = re.compile(
+    r"\b(?:am|on|jeden|every|this|next|coming|nächste[nrs]?|kommende[nrs]?|diese[nrs]?|übernächste[nrs]?)\s+$"
+)
+_ABBR_AFTER_WEEKDAY = re.compile(
+    rf"\b(?:{_WD_ANY})\.?\s*(?:,|/|-|–|\bbis\b|\bto\b|\boder\b|\bor\b|\bund\b|\band\b)\s*$"
+)
+_ABBR_BEFORE_WHEN = re.compile(
+    rf"\.?\s*,?\s*(?:(?:den|the)\s+)?(?:\d|(?:um|at|ab|gegen|from|von)\s+\d|(?:vor|nach|mit)?(?:mittags?|morgens?)\b"
+    r"|vormittags?|nachmittags?|abends?|früh|morning|afternoon|evening|noon|appointment|appt|session|slot|termin"
+    rf"|(?:[-–/,]|\bbis\b|\bto\b|\btill\b|\boder\b|\bor\b|\bund\b|\band\b)\s*(?:{_WD_ANY})\b)"
+)
+_ABBR_AFTER_VERB = re.compile(
+    r"\b(?:we|i|you|they|he|she|can|could|would|will|to|not|don'?t|let'?s|please|pfiat|servus)\s+$"
+)
+# where a day said is one end of an open span: "not before", "ab", "after", "before", "spätestens" … before it
+_BOUND_LEAD = re.compile(r"(?:(?:ab|am|an|on|the|den|dem|der|zum|vom)\s+)*")
+_BOUND_BEFORE = re.compile(
+    r"\b(?:(?P<from>not\s+before|nicht\s+vor|no\s+earlier\s+than|not\s+earlier\s+than|nicht\s+früher\s+als"
+    r"|frühestens|at\s+the\s+earliest"
+    r"|earliest|ab|starting|beginning)"
+    r"|(?P<after>after|nach|later\s+than|später\s+als)"
+    r"|(?P<until>no\s+later\s+than|not\s+later\s+than|nicht\s+später\s+als|not\s+after|nicht\s+nach|spätestens"
+    r"|bis\s+spätestens|at\s+the\s+latest)"
+    r"|(?P<before>before|vor|earlier\s+than|früher\s+als))"
+    r"(?:\s+(?:on|am|an|the|dem|den|der|zum))*\s*$"
+    r"|\b(?P<by>by)(?:\s+the)?\s*$"
+)
+# … or after it: "the 10th or later", "Mittwoch frühestens", "Friday at the latest" (not before a time)
+_BOUND_AFTER = re.compile(
+    r"[\s,.]*(?:(or\s+later|or\s+after|and\s+later|on(?:wards?)?(?=\s*(?:$|[,.;!?]))|at\s+the\s+earliest|frühestens"
+    r"|oder\s+später|und\s+später)"
+    r"|(at\s+the\s+latest|spätestens|or\s+earlier|oder\s+früher))\b(?![\s,]*(?:um|at|gegen|\d))"
+)
 
 
 def _weekday_span_re(abbr: dict[str, int]) -> re.Pattern[str]:
@@ -512,9 +589,12 @@ _BARE = re.compile(
 )
 _OPEN = re.compile(
     rf"\b(after|ab|nach|later\s+than|not\s+before|nicht\s+vor|from|frühestens(?:\s+um)?|earliest(?:\s+at)?"
-    rf"|before|vor|bis|by|until|till|not\s+after|no\s+later\s+than|spätestens(?:\s+um)?|latest(?:\s+at)?)"
+    rf"|before|vor|bis|by|until|till|not\s+after|not\s+later\s+than|no\s+later\s+than|nicht\s+nach|nicht\s+später\s+als"
+    rf"|spätestens(?:\s+um)?|latest(?:\s+at)?)"
     rf"\s+{_HM}(?!\d){_SUFFIX}{_AMPM}{_NOT_TIME}"
 )
+# "not after 4", "not later than 4", "nicht später als 16 Uhr": a latest time, not an earliest
+_LATEST_AFTER_NOT = ("after", "later", "nach", "später")
 _LUNCH_EDGE = re.compile(
     r"\b(after|nach|before|vor)\s+(?:the\s+|der\s+|dem\s+|my\s+|your\s+)?"
     r"(?:lunch(?:\s*(?:time|break))?|mittag(?:spause|essen|szeit)?)\b"
@@ -602,6 +682,10 @@ class _Found:
     first_day: date | None = None
     last_day: date | None = None
     week_monday: date | None = None  # the week a span names, for a weekday in it ("next week Monday")
+    day_of_weeks: bool = False  # the day is N weeks from today ("in two weeks"): a weekday said picks its day
+    or_days: list[date] = field(default_factory=list)  # more days said with "or" (see When.or_days)
+    weekly: bool = False  # see When.weekly
+    day_at: tuple[int, int] | None = None  # where the words that gave the day or span stand in the text
 
 
 class _Parser:
@@ -636,6 +720,12 @@ class _Parser:
                 continue  # empty, or overlaps a part already understood
             yield m
 
+    def _use_day(self, m: re.Match[str]) -> None:
+        """:meth:`_use` for words that name the day or span, remembering where they stand (see :meth:`bounds`)."""
+        at = self.found.day_at
+        self.found.day_at = (min(at[0], m.start()), max(at[1], m.end())) if at else (m.start(), m.end())
+        self._use(m)
+
     def _use(self, m: re.Match[str]) -> None:
         a, b = m.start(), m.end()
         while b > a and self.work[b - 1] in " ,.":
@@ -666,12 +756,12 @@ class _Parser:
                     _month_number(mon_word), int(dom), int(m.group(3)) if m.group(3) else None
                 )
                 f.day = d
-                self._use(m)  # an impossible date ("30. Februar") is used up too, it names no day
+                self._use_day(m)  # an impossible date ("30. Februar") is used up too, it names no day
         for m in self._take(_DATE_ISO):
             if f.day is None:
                 try:
                     f.day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-                    self._use(m)
+                    self._use_day(m)
                 except ValueError:
                     pass
         for m in self._take(_DATE_NUM):
@@ -681,7 +771,7 @@ class _Parser:
             year = None if not yr else (int(yr) + 2000 if len(yr) == 2 else int(yr))
             if 1 <= int(mon) <= 12 and (d := self._future(int(mon), int(dom), year)):
                 f.day = d
-                self._use(m)
+                self._use_day(m)
         for pattern in (_DOM_EN, _DOM_DE):
             for m in self._take(pattern):
                 if f.day is not None:
@@ -690,7 +780,7 @@ class _Parser:
                 d = self._day_of_month(dom)
                 if d is not None:
                     f.day = d
-                    self._use(m)
+                    self._use_day(m)
 
     def _day_of_month(self, dom: int) -> date | None:
         y, mo = self.today.year, self.today.month
@@ -723,10 +813,11 @@ class _Parser:
                 n_word = m.group(1) or "1"
                 n = int(n_word) if n_word.isdigit() else 1
                 unit = m.group(2) or "woche"
-                f.day = self.today + (
-                    timedelta(weeks=n) if unit.startswith(("week", "woch")) else timedelta(days=n)
-                )
-            self._use(m)
+                weeks = unit.startswith(("week", "woch"))
+                f.day = self.today + (timedelta(weeks=n) if weeks else timedelta(days=n))
+                if weeks:  # "in two weeks on Wednesday": the Wednesday of that week
+                    f.week_monday, f.day_of_weeks = _add_weeks_monday(self.today, n), True
+            self._use_day(m)
 
     def relative_time(self) -> None:
         """ "in an hour", "in 20 minutes", "in einer halben Stunde": a moment from now (5-minute grid)."""
@@ -786,7 +877,7 @@ class _Parser:
                 if last < first:
                     first = last = self.today
             f.first_day, f.last_day = first, last
-            self._use(m)
+            self._use_day(m)
 
     def months(self) -> None:
         """ "in December", "Anfang Dezember", "next month", "Ende des Monats": a span of days."""
@@ -817,7 +908,7 @@ class _Parser:
             if last < self.today:
                 continue
             f.first_day, f.last_day = max(first, self.today), last
-            self._use(m)
+            self._use_day(m)
             return
 
     def _weekday_number(self, name: str) -> int | None:
@@ -842,38 +933,100 @@ class _Parser:
                 if _add_weeks_monday(self.today, 0) + timedelta(days=last) < self.today:
                     start += timedelta(weeks=1)
             f.first_day, f.last_day = max(start, self.today), start + timedelta(days=last - first)
-            self._use(m)
+            self._use_day(m)
             return
 
     def weekdays(self) -> None:
         f = self.found
+        said: list[tuple[re.Match[str], int]] = []  # the weekday of the day, then those said with "or"
         for m in self._take(_WEEKDAY[self.lang]):
-            before, name, after = m.group(1), m.group(2), m.group(3)
+            name = m.group(2)
             wd = self._weekday_number(name)
-            if wd is None:
+            if wd is None or (name not in _WD_WORDS and not self._abbreviation_is_day(m)):
                 continue
-            if f.day is not None:  # "Monday, November 30": the weekday agrees with the date already read
+            if said and f.day_at is not None:  # "Tuesday or Thursday", "Mo, Di oder Mi": one more day
+                if not _OR_DAYS.fullmatch(self.work[f.day_at[1] : m.start()]):
+                    break
+            elif f.day is not None and not f.day_of_weeks:
+                # "Monday, November 30": the weekday agrees with the date already read
                 if f.day.weekday() == wd:
-                    self._use(m)
+                    self._use_day(m)
                 break
-            which = (before or after or "").split()[-1] if (before or after) else ""
-            if which.startswith(("next", "nächst")):
-                d = _add_weeks_monday(self.today, 1) + timedelta(days=wd)
-            elif which.startswith(("this", "dies")):
-                d = _add_weeks_monday(self.today, 0) + timedelta(days=wd)
-                if d < self.today:
-                    d += timedelta(weeks=1)
-            elif which.startswith(("last", "letzt")):
-                d = self.today - timedelta(days=(self.today.weekday() - wd - 1) % 7 + 1)
-            elif f.week_monday is not None:
-                d = f.week_monday + timedelta(days=wd)
-                f.first_day = f.last_day = None
-            else:  # plain or "coming": the next one strictly after today
-                d = self.today + timedelta(days=(wd - self.today.weekday() - 1) % 7 + 1)
-            f.day = d
-            if f.first_day is not None and f.first_day <= d <= (f.last_day or d):
-                f.first_day = f.last_day = None
-            self._use(m)
+            said.append((m, wd))
+            self._use_day(m)
+        if not said:
+            return
+        # "Tuesday or Wednesday next week": the week said once is that of every day
+        which = next((w for m, _ in said if (w := self._which(m))), "")
+        days = sorted({self._weekday_date(wd, self._which(m) or which) for m, wd in said})
+        f.day, f.or_days = days[0], days[1:]  # the earliest day said is the day
+        f.weekly = not which and f.week_monday is None
+        f.first_day = f.last_day = None
+
+    @staticmethod
+    def _which(m: re.Match[str]) -> str:
+        """The word that says which of a weekday is meant ("next", "this", "übernächsten", "after next"), or ""."""
+        if m.group(4):
+            return "after next"
+        said = m.group(1) or m.group(3) or ""
+        return said.split()[-1] if said else ""
+
+    def _weekday_date(self, wd: int, which: str) -> date:
+        """The day of weekday ``wd`` that ``which`` ("next", "this", "last", "übernächsten", "") means."""
+        f = self.found
+        if which.startswith("übernächst") or which == "after next":
+            return _add_weeks_monday(self.today, 2) + timedelta(days=wd)
+        if which.startswith(("next", "nächst")):
+            return _add_weeks_monday(self.today, 1) + timedelta(days=wd)
+        if which.startswith(("this", "dies")):
+            d = _add_weeks_monday(self.today, 0) + timedelta(days=wd)
+            return d + timedelta(weeks=1) if d < self.today else d
+        if which.startswith(("last", "letzt")):
+            return self.today - timedelta(days=(self.today.weekday() - wd - 1) % 7 + 1)
+        if f.week_monday is not None:
+            return f.week_monday + timedelta(days=wd)
+        # plain or "coming": the next one strictly after today
+        return self.today + timedelta(days=(wd - self.today.weekday() - 1) % 7 + 1)
+
+    def _abbreviation_is_day(self, m: re.Match[str]) -> bool:
+        """Whether a weekday abbreviation ("Do", "Di.", "Fr", "wed") stands where a weekday can: before a time,
+        a date or a part of the day ("Do 10 Uhr", "Di., 1.12.", "Sa vormittag"), in a list or span of weekdays
+        ("Mo, Di oder Mi", "Mo. bis Fr."), or after "am"/"on"/"nächsten"; never as a word ("can we do this",
+        "pfiat di", "Fr. Weber")."""
+        before, after = self.t.s[: m.start(2)], self.t.s[m.end(2) :]
+        if _ABBR_AFTER_WEEKDAY.search(before):
+            return True
+        if _ABBR_AFTER_VERB.search(before):
+            return False
+        return bool(_ABBR_BEFORE_DAY.search(before) or _ABBR_BEFORE_WHEN.match(after))
+
+    def bounds(self) -> None:
+        """ "not before the 10th", "ab Mittwoch", "after the 10th", "before Friday", "the 10th or later": the day
+        or span said is where an open span of days begins, or where a span from today ends."""
+        f = self.found
+        if f.day_at is None or (f.day is None and f.first_day is None):
+            return
+        a, b = f.day_at
+        lead = _BOUND_LEAD.match(self.t.s, a)
+        head = self.t.s[: lead.end() if lead else a]
+        said = _BOUND_BEFORE.search(head)
+        kind = next((k for k, v in (said.groupdict() if said else {}).items() if v), None)
+        kind = "until" if kind == "by" else kind
+        words = (said.start(), a) if said else None
+        if kind is None and (after := _BOUND_AFTER.match(self.t.s, b)) is not None:
+            kind, words = ("from" if after.group(1) else "until"), (b, after.end())
+        if kind is None or words is None:
+            return
+        first, last = f.day or f.first_day, f.day or f.last_day
+        assert first is not None and last is not None  # a day or a closed span was said
+        if kind in ("from", "after"):
+            first, last = (first if kind == "from" else last + timedelta(days=1)), None
+        else:
+            first, last = self.today, (last if kind == "until" else first - timedelta(days=1))
+            if last < first:
+                return  # "before today": no span
+        f.day, f.first_day, f.last_day, f.or_days, f.weekly = None, first, last, [], False
+        self.used.append(words)  # the bound is part of the phrase understood
 
     # -- times
     def parts(self) -> None:
@@ -1066,7 +1219,7 @@ class _Parser:
                 "from",
                 "frühestens",
                 "earliest",
-            ) and not (word == "not" and "after" in m.group(1)):
+            ) and not (word in ("not", "nicht") and m.group(1).split()[1] in _LATEST_AFTER_NOT):
                 f.earliest = t
             else:
                 f.latest = t
@@ -1092,6 +1245,7 @@ class _Parser:
             f.earliest, f.latest = self._window
         if f.day is not None:
             f.first_day = f.last_day = None
+        self.bounds()
         if not self.used:
             return None
         if all(v is None for v in (f.day, f.time, f.earliest, f.latest, f.first_day)):
@@ -1107,6 +1261,8 @@ class _Parser:
             first_day=f.first_day,
             last_day=f.last_day,
             text=self.t.original[oa:ob].strip(" ,."),
+            or_days=tuple(f.or_days),
+            weekly=f.weekly,
         )
 
 
@@ -1384,6 +1540,15 @@ def parse_offers(text: str, now: datetime, language: str = "en") -> list[When]:
     return offers
 
 
+def _offer_plain(text: str, now: datetime, language: str) -> When | None:
+    """:func:`_parse_plain` of an offer: one from a day on ("ab dem 14. um 10", "frühestens am 14.") offers that
+    day."""
+    w = _parse_plain(text, now, language)
+    if w is not None and w.day is None and w.first_day is not None and w.last_day is None:
+        return replace(w, day=w.first_day, first_day=None)
+    return w
+
+
 def _alternatives(text: str, now: datetime, language: str) -> list[When]:
     """The offers of one stretch of speech without self-corrections (see :func:`parse_offers`)."""
     pieces: list[tuple[str, str]] = []  # (separator before, piece)
@@ -1397,9 +1562,9 @@ def _alternatives(text: str, now: datetime, language: str) -> list[When]:
     for sep, piece in pieces:
         if not piece.strip():
             continue
-        w = _parse_plain(piece, now, language)
+        w = _offer_plain(piece, now, language)
         if found and sep in _OR_LIKE and w is not None and w.time is None and re.match(r"\W*\d", piece):
-            w = _parse_plain(f"{'um' if _is_de(language) else 'at'} {piece.strip()}", now, language) or w
+            w = _offer_plain(f"{'um' if _is_de(language) else 'at'} {piece.strip()}", now, language) or w
         if found:
             prev_text, prev = found[-1]
             joined = f"{prev_text}{' ' if sep == '.' else (', ' if sep == ',' else f' {sep} ')}{piece}"
@@ -1416,7 +1581,7 @@ def _alternatives(text: str, now: datetime, language: str) -> list[When]:
                 found[-1] = (piece, w)
                 continue
             if w is None or prev is None or _belongs_to(prev, w, sep):
-                found[-1] = (joined, _parse_plain(joined, now, language))
+                found[-1] = (joined, _offer_plain(joined, now, language))
                 continue
             if w.day is None and w.first_day is None and sep in _OR_LIKE and w.time is not None:
                 w = replace(w, day=prev.day, first_day=prev.first_day, last_day=prev.last_day)

@@ -371,7 +371,7 @@ MORE = [
     ("en", "next week Tuesday to Thursday", None, None, None, (d(1, 12), d(3, 12))),
     ("de", "Mo-Fr", None, None, None, (d(23), d(27))),
     ("de", "Di bis Do vormittags", None, None, (t(8), t(12)), (d(24), d(26))),
-    ("en", "Monday and Wednesday", d(30), None, None, None),  # two days, not a span: the first
+    ("en", "Monday and Wednesday", d(25), None, None, None),  # two days: the earlier (and or_days)
     ("en", "in an hour", d(23), t(10, 15), None, None),
     ("en", "in 20 minutes", d(23), t(9, 35), None, None),
     ("de", "in einer halben Stunde", d(23), t(9, 45), None, None),
