@@ -341,10 +341,17 @@ _HOW_LONG = re.compile(
 # where one question ends and the next begins: after ? ! . ; or at "and" before a question word ("Where are
 # you located, and is there parking?")
 _QUESTION_SPLIT = re.compile(
-    r"(?<=[?!.;])\s+|,?\s+\b(?:and|und)\s+(?=(?:is|are|do|does|can|could|what|where|when|how|gibt|haben|hat|"
-    r"wo|was|wann|wie|kann|muss|ist)\b)",
+    r"(?<=[?!.;])\s+|,?\s+\b(?:and|und)\s+(?=(?:is|are|do|does|can|could|would|what|where|when|how|gibt|haben|"
+    r"hat|hätten|wo|was|wann|wie|kann|könnten|muss|ist)\b)|,\s+(?=(?:do|does|is|are|can|could|where|what|how)\s)",
     re.IGNORECASE,
 )
+
+
+def question_parts(text: str) -> list[str]:
+    """The questions and sentences of ``text``, split where one ends and the next begins."""
+    return [p for p in _QUESTION_SPLIT.split(text.strip()) if p and p.strip()]
+
+
 _OPEN_WORDS = re.compile(r"\b(open|closed?|geöffnet|offen|auf|zu|hours|öffnungszeit\w*)\b", re.IGNORECASE)
 _CLEAR_MARGIN = 0.15  # a question with its service names neutralised must match this clearly
 

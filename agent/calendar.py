@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 
@@ -27,6 +27,11 @@ class Calendar(Protocol):
         """Store the booking; False when it overlaps an existing one (someone was faster)."""
         ...
 
+    async def remove(self, start: datetime, conversation_id: str) -> Booking | None:
+        """Release the booking at ``start`` made in conversation ``conversation_id`` (an appointment moved);
+        the booking removed, or None when there is none."""
+        ...
+
 
 class InMemoryCalendar:
     """A calendar kept in memory (tests, the terminal chat)."""
@@ -45,6 +50,14 @@ class InMemoryCalendar:
             self._bookings.append(booking)
             return True
 
+    async def remove(self, start: datetime, conversation_id: str) -> Booking | None:
+        async with self._lock:
+            for booking in self._bookings:
+                if booking.start == start and booking.conversation_id == conversation_id:
+                    self._bookings.remove(booking)
+                    return booking
+            return None
+
 
 class DryRunCalendar:
     """Reads another calendar, writes nothing: for previewing a reply without booking anything."""
@@ -57,3 +70,7 @@ class DryRunCalendar:
 
     async def add(self, booking: Booking) -> bool:
         return not await self._inner.bookings_between(booking.start, booking.end)
+
+    async def remove(self, start: datetime, conversation_id: str) -> Booking | None:
+        found = await self._inner.bookings_between(start, start + timedelta(minutes=1))
+        return next((b for b in found if b.start == start and b.conversation_id == conversation_id), None)

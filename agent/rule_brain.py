@@ -80,6 +80,12 @@ class RuleBrain:
         return _Inbound(conv, ctx).loop_breaker(reply, stage)
 
 
+# what leads up to a name at the end of a message ("8 then. Name's", "um neun, mein Name ist")
+_NAME_LEAD_TAIL = re.compile(
+    r"[\s,.;:!-]*\b(?:my name is|my name's|name'?s|name is|i'?m|i am|this is|it'?s|mein name ist|ich bin|"
+    r"hier ist|ich heiße)?[\s,.;:!-]*$",
+    re.IGNORECASE,
+)
 _NAME_LEAD = re.compile(r"^\W*(that'?s all|that is all|das war'?s|das war alles)\W*", re.IGNORECASE)
 
 
@@ -92,14 +98,14 @@ _NOT_A_CHOICE = re.compile(
 )
 
 
-def _signed_name(text: str) -> str | None:
+def _signed_name(text: str, typed_lower: bool = False) -> str | None:
     """A full name the message ends with, after its last sentence mark or comma ("…? Kurt Vogel", "…, Rob
-    Stark"); None when it ends otherwise."""
+    Stark"; with ``typed_lower`` also "…? priya nair"); None when it ends otherwise."""
     body = text.strip().rstrip(" .!")
     tail = re.split(r"[.?!,;:]\s*", body)[-1].strip()
     if not tail or tail == body:
         return None
-    return nlu.bare_full_name(tail)
+    return nlu.bare_full_name(tail.title() if typed_lower and tail.islower() else tail)
 
 
 # a month or weekday is never part of a name (months that are also names, "April", "June", "March", are left out)
@@ -107,6 +113,30 @@ _CALENDAR_WORD = re.compile(
     r"\b(?:january|february|september|october|november|december|januar|februar|märz|oktober|dezember|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|montag|dienstag|mittwoch|donnerstag|freitag|"
     r"samstag|sonntag)\b",
+    re.IGNORECASE,
+)
+# the reasons for the end that say "the caller", and their wording for a chat (a visitor, no caller)
+_CHAT_REASONS = {
+    "reason_bye": "reason_bye_chat",
+    "reason_left_booking": "reason_left_booking_chat",
+    "reason_bye_after_message": "reason_bye_after_message_chat",
+    "reason_bye_after_booking": "reason_bye_after_booking_chat",
+}
+# asking to be put through in so many words (a callback wish without them is a callback)
+_PUT_THROUGH = re.compile(
+    r"\b(?:put me through|transfer|connect me|(?:talk|speak) (?:to|with)|verbinden|durchstellen|weiterleiten|"
+    r"(?:sprechen|reden) mit|give me|geben sie mir)\b",
+    re.IGNORECASE,
+)
+# a second appointment, not the booked one moved ("another one", "also", "noch einen", "zusätzlich")
+_ANOTHER_BOOKING = re.compile(
+    r"\b(?:another|also|as well|too|second|additional|one more|noch einen|noch einer?|auch noch|zusätzlich\w*|"
+    r"zweiten|weiteren)\b",
+    re.IGNORECASE,
+)
+# "same time", "gleiche Uhrzeit", "zur selben Zeit": the time of the booked appointment on another day
+_SAME_TIME = re.compile(
+    r"\b(?:same time|same hour|gleiche\w* (?:uhrzeit|zeit)|selbe\w* (?:uhrzeit|zeit)|gleiche\w* stunde)\b",
     re.IGNORECASE,
 )
 # a pick changed ("actually", "rather", "make it", "ach nee", "lieber doch", "doch eher")
@@ -132,7 +162,7 @@ class _Inbound(RuleTurn):
     # ------------------------------------------------------------------ routing
     async def _understand(self, text: str) -> list[str]:
         st = self.st
-        text = nlu.strip_fillers(nlu.fix_typos(text))
+        text = nlu.strip_fillers(nlu.fix_typos(nlu.strip_emoji(text)))
         if not text:  # "Hang on.", "Moment mal", "uh, let me think": wait, and never take it as an answer
             return [self.t("take_time")]
         low = text.lower()
@@ -140,12 +170,16 @@ class _Inbound(RuleTurn):
         said = nlu.parse_when_corrected(text, self.now, self.lang)  # all days and times (an hours question)
         # a day told of in a story is no wish: "The bus is painted green on Sunday", "am Sonntag war ich wandern"
         when = nlu.wished_when(text, self.now, self.lang, said)
+        when = self._with_bare_hour(text, when)
         has_when = when is not None and not when.is_empty
         if has_when and when is not None and when.time is None and nlu.past_story(text):
             has_when = False  # "my dog pulled me over on the ice yesterday" is a story, no wish
         goodbye = bool(nlu.GOODBYE.search(text))
         wants_human = (
-            bool(nlu.HUMAN.search(text)) and (bool(nlu.TALK.search(text)) or len(text.split()) <= 4)
+            bool(nlu.HUMAN.search(text))
+            and (bool(nlu.TALK.search(text)) or len(text.split()) <= 4)
+            # "could somebody call me back?" is a callback, "call me back or put me through!" a transfer
+            and not (nlu.CALLBACK.search(text) and not _PUT_THROUGH.search(text))
         ) or (text.strip() == "0")
         books = bool(nlu.BOOK.search(text) or nlu.NEXT_FREE.search(text))
 
@@ -161,6 +195,10 @@ class _Inbound(RuleTurn):
             start = datetime.fromisoformat(booked["start"]).replace(tzinfo=self.ctx.business.tz)
             st["pending"] = "anything_else"
             return [self.t("booked_reminder", when=self.spoken(start), name=booked.get("name") or "")]
+        if booked and pending != "booking":
+            moved_to = self._moved_booking(text, when if has_when else None, booked)
+            if moved_to is not None:  # "can we make that Friday at 10 instead?", "half an hour later?"
+                return await self._move(booked, moved_to)
         if nlu.GREETING_ONLY.search(text):
             return [self.t("hello")]
         if pending is None and nlu.PLEASANTRY.search(text):
@@ -171,6 +209,14 @@ class _Inbound(RuleTurn):
         if wants_human:  # "are you a bot?? I want a real person": said what she is, and put through
             ai = [self.t("ai_short")] if nlu.AI_QUESTION.search(text) else []
             return [*ai, *await self._transfer(text)]
+        if pending in (None, "anything_else") and not (books or has_when) and nlu.asks_which_business(text):
+            st["misses"] = 0  # "is this Luigi's? I'd like to order …": which business this is
+            return [self.t("this_is", business=self.ctx.business.name)]
+        if pending == "booking" and not (has_when or books) and nlu.DEFERS.search(text):
+            # "ok, shame. I'll think about it and get back to you", "cancel that, I need to check first"
+            return [self.t("defer_ok"), await self._farewell("reason_left_booking")]
+        if (shifted := self._shifted_slot(text)) is not None:  # "could it be an hour later?": that time
+            return await self._booking(text, shifted)
         passes_on = bool(nlu.PASS_ON.search(text))
         about_existing = bool(nlu.CANCEL_OR_MOVE.search(text) or nlu.ASKS_EXISTING.search(text)) or (
             bool(nlu.EXISTING_APPOINTMENT.search(text)) and not nlu.BOOK_REQUEST.search(text)
@@ -195,12 +241,18 @@ class _Inbound(RuleTurn):
             or (asked == "name" and nlu.name_answer(text) is not None)
         )
         faq = None
-        if not (confirming or named or nlu.BOOK_REQUEST.search(text) or (books and has_when)):
+        # "… massage Thursday at 3? And is there somewhere to park?": the question answered, and booked on
+        side = self._side_answer(text) if (books or has_when) and not confirming else None
+        if side is None and not (
+            confirming or named or nlu.BOOK_REQUEST.search(text) or (books and has_when)
+        ):
             faq = self.ctx.business.faq_answer(text, self.lang)
         new_request = bool(
             books or has_when or message_intent or nlu.CALLBACK.search(text) or nlu.HOURS.search(text)
         ) or bool(nlu.SERVICES.search(text) or faq)
         if pending in ("offer_human", "offer_escape"):
+            if goodbye and not new_request:  # "Nein, danke, tschüss" to "Shall I put you through?"
+                return [await self._farewell("reason_bye")]
             if new_request:  # "Okay, then book me for Friday at nine" is a booking, not a yes (class 7)
                 st["pending"] = pending = None
             elif pending == "offer_escape" and re.search(r"\b(message|note|nachricht|notiz)\b", low):
@@ -254,17 +306,27 @@ class _Inbound(RuleTurn):
             return [await self._farewell("reason_left_booking")]
         if books or pending == "booking" or (when and has_when and (when.day or when.time or when.first_day)):
             parts = await self._booking(text, when if has_when else None)
+            if side:
+                parts.insert(0, side)
+            # "is Markus working on Friday?": no rosters here, the wish noted for the team
+            if staff := nlu.staff_wish(text):
+                st["staff"] = staff
+                parts.insert(0, self.t("staff_unseen", staff=staff))
             if goodbye and st.get("pending") != "booking":
                 parts.append(await self._farewell("reason_bye_after_booking"))
             return parts
         if goodbye or (pending == "anything_else" and nlu.NO.search(text)):
             return [await self._farewell("reason_bye")]
+        if pending == "anything_else" and nlu.THANKS.search(text) and nlu.acknowledges_only(text):
+            return [await self._farewell("reason_bye")]  # "perfect, thank you!" to "Anything else?": done
         if pending == "anything_else" and nlu.YES.search(text) and len(low.split()) <= 3:
             st["pending"] = None
             return [self.t("what_else")]
-        if nlu.THANKS.search(text) and len(low.split()) <= 4:
+        if nlu.THANKS.search(text) and len(low.split()) <= 6:
             st["pending"] = "anything_else"
             return [self.t("welcome")]
+        if pending == "anything_else" and st.get("name") and nlu.name_answer(text) == st["name"]:
+            return [self.t("anything_else")]  # the name said again after it was booked: nothing new
         return self._not_understood()
 
     def _not_understood(self) -> list[str]:
@@ -276,6 +338,8 @@ class _Inbound(RuleTurn):
 
     async def _farewell(self, reason: str) -> str:
         """The goodbye; ``reason`` names the phrase that says why the call ended (in the caller's language)."""
+        if self.conv.mode is Mode.CHAT:  # no "caller" in a chat's summary
+            reason = _CHAT_REASONS.get(reason, reason)
         await self.tools.end_conversation(reason=self.t(reason))
         self.st["pending"] = None
         return self.t("farewell_chat" if self.conv.mode is Mode.CHAT else "farewell")
@@ -540,22 +604,45 @@ class _Inbound(RuleTurn):
             cb["phone"] = phone
         # the answer to "Which number can we call you back on?" may bring the name too: "Rachel Green, 07700 …"
         rest = text.replace(phone, " ") if phone and phone in text else text
-        name = nlu.extract_name(rest, expecting=not started and bool(phone)) or nlu.name_instead(rest)
+        asked_name = cb.get("asked") == "name"
+        name = (
+            nlu.extract_name(rest, expecting=asked_name or (not started and bool(phone)))
+            or nlu.name_instead(rest)
+            # signed after the question, before the number: "… or only 6? priya nair, +49 151 …"
+            or (_signed_name(rest.rstrip(" ,;:-"), typed_lower=True) if phone else None)
+        )
+        if name and asked_name and nlu.GOODBYE.search(text) and not nlu.extract_name(text):
+            name = None  # "No, that's all. Goodbye." to the name question: leaving, no name
         if name:
             cb["name"] = name
+        if not cb.get("topic") and (topic := nlu.callback_topic(rest)):
+            cb["topic"] = topic.replace(name, "").strip(" ,") if name else topic
         when = nlu.safe_parse_when(rest, self.now, self.lang)
-        if when is not None and not when.is_empty:
+        if when is not None and not when.is_empty and not asked_name:
             cb["when"] = when.text or text
         if not cb.get("phone"):
             return [self.t("ask_phone")]
+        if asked_name and not name:  # no name to the name question: the callback stands as noted
+            st["callback"] = {}
+            if nlu.GOODBYE.search(text):
+                return [await self._farewell("reason_bye")]
+            st["pending"] = "anything_else"
+            return [self.t("anything_else")]
         result = await self.tools.request_callback(
-            phone=cb["phone"], when=cb.get("when"), name=cb.get("name") or st.get("name")
+            phone=cb["phone"],
+            when=cb.get("when"),
+            name=cb.get("name") or st.get("name"),
+            topic=cb.get("topic"),
         )
-        st["callback"] = {}
         if not result.get("ok"):
+            st["callback"] = {}
             return [self.t("ask_phone")]
-        st["pending"] = "anything_else"
         when_text = f" ({cb['when']})" if cb.get("when") else ""
+        if not cb.get("name") and not st.get("name"):
+            cb["asked"] = "name"  # noted already; the name asked once, for whom to ask when calling back
+            return [self.t("callback_ask_name", phone=cb["phone"], when=when_text)]
+        st["callback"] = {}
+        st["pending"] = "anything_else"
         if cb.get("name"):
             return [self.t("callback_named", name=cb["name"], phone=cb["phone"], when=when_text)]
         return [self.t("callback", phone=cb["phone"], when=when_text)]
@@ -659,6 +746,11 @@ class _Inbound(RuleTurn):
         if when is None and slot and not nlu.NO.search(text):
             # "ok, 12 then", "9", "um 9" (also one of the times not offered): that time, on the day talked about
             when = nlu.time_alone(text, self.now, self.lang)
+            if (
+                when is None and name and name in text
+            ):  # "8 then. Name's Ruth Adler": the time besides the name
+                rest = _NAME_LEAD_TAIL.sub("", text[: text.find(name)])
+                when = nlu.time_alone(rest, self.now, self.lang)
         choice = self._pick(text, when)
         if choice is not None:
             options = b.pop("options")
@@ -722,7 +814,7 @@ class _Inbound(RuleTurn):
             return [confirm]
         if not b.get("name"):
             b["asked"] = "name"
-            if no_name and not repick:
+            if no_name and not repick and not b.get("fresh_free"):  # a new free time is named, not this
                 return [self.t("name_still_needed")]
             if b.pop("picked", None):
                 start = datetime.fromisoformat(b["start"])
@@ -733,6 +825,86 @@ class _Inbound(RuleTurn):
                 return [self.t(key, when=capital(self.spoken(datetime.fromisoformat(b["start"]))))]
             return [self.t("ask_patient_name" if b.get("for_other") else "ask_name")]
         return await self._book()
+
+    def _moved_booking(self, text: str, when: When | None, booked: dict[str, Any]) -> When | None:
+        """The new day and time when ``text`` moves the appointment booked in this conversation ("can we make
+        that Friday at 10 instead?", "half an hour later?", "doch lieber Donnerstag, gleiche Uhrzeit", "move it to
+        10:30"); None when it moves nothing (a second booking: "and another one for my husband on Friday")."""
+        from agent.when import When
+
+        old = datetime.fromisoformat(booked["start"])
+        if (minutes := nlu.time_shift(text)) is not None:
+            new = old + timedelta(minutes=minutes)
+            return When(day=new.date(), time=new.time(), text=text)
+        if when is None or (when.day is None and when.time is None) or _ANOTHER_BOOKING.search(text):
+            return None
+        if not (nlu.CANCEL_OR_MOVE.search(text) or _REPICK.search(text) or _SAME_TIME.search(text)):
+            return None
+        if nlu.booking_for_other(text) is not None:
+            return None
+        return When(day=old.date(), time=old.time()).combine(when)
+
+    async def _move(self, booked: dict[str, Any], to: When) -> list[str]:
+        """Move the appointment booked in this conversation (``booked``) to ``to``: its slot is released while
+        the new one is sought, and given back unless the new one is booked (see :meth:`_book`)."""
+        st = self.st
+        old = datetime.fromisoformat(booked["start"]).replace(tzinfo=self.ctx.business.tz)
+        st["pending"] = "booking"
+        st["booking"] = {"name": booked["name"], "service": booked.get("service"), "moving": booked["start"]}
+        st["booking"]["when"] = _when_to_state(to)
+        released = await self.tools.calendar.remove(old, self.conv.id)
+        parts = await self._booking("", None)
+        b = st.get("booking") or {}
+        if released is not None and b.get("moving"):  # not booked yet: the old slot stays the caller's
+            await self.tools.calendar.add(released)
+        return parts
+
+    def _with_bare_hour(self, text: str, when: When | None) -> When | None:
+        """A day said with a bare hour in a sentence of its own ("Thursday morning is fine too. 9?"): that hour
+        on that day, not the whole morning."""
+        if when is None or when.day is None or when.time is not None:
+            return when
+        for part in re.split(r"(?<=[.!?;])\s+", text.strip())[1:]:
+            alone = nlu.time_alone(part, self.now, self.lang) if re.search(r"\d", part) else None
+            if alone is not None and alone.time is not None:
+                return replace(when, time=alone.time, earliest=None, latest=None)
+        return when
+
+    def _side_answer(self, text: str) -> str | None:
+        """The FAQ answers to the questions asked besides a booking wish in one message ("… Thursday at 3? And
+        is there somewhere to park?", "Was kostet eine Massage, und hätten Sie Freitag um drei was frei?")."""
+        from agent.business import question_parts
+
+        parts = [p for p in question_parts(text) if len(p.split()) >= 2]
+        wishes = [p for p in parts if self._wishes_slot(p)]
+        questions = [p for p in parts if p not in wishes and (nlu.asks(p) or nlu.PRICE.search(p))]
+        if not wishes or not questions:
+            return None
+        answers = [self.ctx.business.faq_answer(q, self.lang) for q in questions]
+        if not any(answers) and any(nlu.PRICE.search(q) for q in questions):
+            answers = [self.ctx.business.faq_answer(self.t("price_question"), self.lang)]
+        return " ".join(a for a in answers if a) or None
+
+    def _wishes_slot(self, part: str) -> bool:
+        """Whether one sentence of a message asks for an appointment (a day or time, or "book")."""
+        if nlu.BOOK_REQUEST.search(part) or nlu.BOOK.search(part):
+            return True
+        when = nlu.safe_parse_when(part, self.now, self.lang)
+        return when is not None and (when.day is not None or when.time is not None)
+
+    def _shifted_slot(self, text: str) -> When | None:
+        """The time being booked moved by the amount said ("half an hour later", "eine Stunde früher"), as a
+        wish for that day and time; None when ``text`` moves nothing or no time is on the table."""
+        from agent.when import When
+
+        b = self.st.get("booking") or {}
+        slot = b.get("start") or b.get("offered")
+        minutes = nlu.time_shift(text)
+        if self.st.get("pending") != "booking" or not slot or minutes is None:
+            return None
+        moved = datetime.fromisoformat(slot) + timedelta(minutes=minutes)
+        b.pop("options", None)
+        return When(day=moved.date(), time=moved.time(), text=text)
 
     def _name_in_request(self, text: str) -> str | None:
         """A name given with the request ("tomorrow at 10 for Carla Jensen please", "Müller hier, …"), not the
@@ -965,7 +1137,8 @@ class _Inbound(RuleTurn):
             parts.append(self.t("taken", when=self.spoken(wanted)))
         elif reason == "closed":
             hours = self.ctx.business.hours_on_date(wanted.date())
-            if hours is None:
+            if hours is None:  # that the business is closed that day is an answer in itself
+                self.conv.slots["answered"] = True
                 parts.append(self.t("closed_day", day=self.spoken_day(wanted.date())))
             elif hours[0] <= wanted.time() < hours[1]:  # open then, but the session would end after closing
                 from agent.when import say_time
@@ -1002,17 +1175,51 @@ class _Inbound(RuleTurn):
         st = self.st
         b = st["booking"]
         start = datetime.fromisoformat(b["start"])
+        tz = self.ctx.business.tz
+        moving = b.get("moving")
+        released = (
+            await self.tools.calendar.remove(datetime.fromisoformat(moving).replace(tzinfo=tz), self.conv.id)
+            if moving
+            else None
+        )
         result = await self.tools.book_appointment(
-            start=start, name=b["name"], service=self._service(), phone=b.get("phone")
+            start=start,
+            name=b["name"],
+            service=self._service(),
+            phone=b.get("phone") or (released.phone if released else None),
+            note=self._booking_note(moving),
         )
         if not result.get("ok"):
+            if released is not None:
+                await self.tools.calendar.add(released)  # the new time could not be had: the old one is kept
             b.pop("start", None)
-            return self._offer_alternative(result, start.replace(tzinfo=self.ctx.business.tz))
+            return self._offer_alternative(result, start.replace(tzinfo=tz))
         name = b["name"]
+        if moving:
+            st["booking"] = {}
+            st["pending"] = "anything_else"
+            old = datetime.fromisoformat(moving).replace(tzinfo=tz)
+            return [
+                self.t("moved", name=name, old=self.spoken(old), when=self.spoken(start.replace(tzinfo=tz)))
+            ]
+        service = self.ctx.business.service_for(self._service())
         st["booking"] = {}
         st["pending"] = "anything_else"
         st["just_booked"] = {"name": name, "start": b["start"]}  # for a name corrected in the next turn
-        return [self.t("booked", name=name, when=self.spoken(start.replace(tzinfo=self.ctx.business.tz)))]
+        when = self.spoken(start.replace(tzinfo=self.ctx.business.tz))
+        if service.key != self.ctx.business.default_service.key:  # "Your massage is booked for …"
+            return [self.t("booked_service", name=name, when=when, service=service.label(self.lang))]
+        return [self.t("booked", name=name, when=when)]
+
+    def _booking_note(self, moving: str | None) -> str | None:
+        """What the team should know besides the booking: the slot it was moved from, the therapist wished."""
+        notes = []
+        if moving:
+            old = datetime.fromisoformat(moving).replace(tzinfo=self.ctx.business.tz)
+            notes.append(self.t("moved_note", old=self.spoken(old)))
+        if self.st.get("staff"):
+            notes.append(self.t("staff_note", staff=self.st["staff"]))
+        return " ".join(notes) or None
 
     async def _correct_name(self, booked: dict[str, str], name: str) -> list[str]:
         """The name of the appointment just booked (``booked``: its name and start) corrected right after the

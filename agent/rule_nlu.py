@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+import unicodedata
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,8 @@ HUMAN = _rx(
     r"verbinden sie|echten person|richtigen person)\b"
 )
 TALK = _rx(
-    r"\b(talk|speak|connect|transfer|put me through|sprechen|reden|verbinden|weiterleiten|durchstellen)\b"
+    r"\b(talk|speak|connect|transfer|put me through|sprechen|reden|verbinden|weiterleiten|durchstellen|"
+    r"give me|get me|geben sie mir|gib mir|holen sie)\b"
 )
 AI_QUESTION = _rx(
     r"\b(are you|r u|is this|am i (talking|speaking|chatting) (to|with)|bist du|sind sie|ist das|"
@@ -60,7 +62,82 @@ STRONG_MESSAGE = _rx(
 )
 CALLBACK = _rx(
     r"\b(call me back|call back|callback|ring me back|get back to me|give me a call|"
-    r"rückruf|ruckruf|zurückrufen|zuruckrufen|zurückruf\w*|ruft mich\b.*\ban|rufen sie mich\b.*\ban)\b"
+    r"rückruf|ruckruf|zurückrufen|zuruckrufen|zurückruf\w*|ruft mich\b.*\ban|rufen sie mich\b.*\ban|"
+    r"ruf\w* (?:sie |du )?mich\b.{0,30}\bzurück)\b"
+)
+# "is this Luigi's?", "am I speaking to Dr Wagner's office?", "bin ich da richtig bei der Zahnarztpraxis …?"
+_WHICH_BUSINESS = re.compile(
+    r"\b(?:[Ii]s (?:this|that|it)|[Aa]m I (?:speaking|talking) (?:to|with)|[Hh]ave I (?:reached|got|called))\s+"
+    r"(?:the\s+|a\s+)?(?P<place>[A-ZÄÖÜ][\w'’]+|\w+['’]s\b|dr\b|doctor\b)"
+    r"|\b[Bb]in ich (?:da |hier )?(?:richtig )?(?:bei|mit)\b|\b[Ss]preche ich mit\b|\b[Bb]in ich (?:da |hier )?richtig\b"
+)
+
+
+def asks_which_business(text: str) -> bool:
+    """Whether the caller asks if this is some business ("is this Luigi's?", "bin ich richtig bei …?")."""
+    for m in _WHICH_BUSINESS.finditer(text):
+        place = (m.group("place") or "").lower().rstrip("'’s")
+        if not (_WEEKDAY.search(place) or place in _MONTHS or place in _NOT_STAFF or place in ("ok", "okay")):
+            return True
+    return False
+
+
+# a therapist asked for by name: "is Markus working on Friday?", "I'd like to see Markus", "bei Frau Schulz"
+_STAFF_WISH = re.compile(
+    r"\b(?:[Ii]s|[Ii]st) (?P<a>[A-ZÄÖÜ][a-zäöüß]+) (?:working|in|there|available|around|free|on duty|heute|morgen|"
+    r"am|da|im Dienst)\b"
+    r"|\b(?:with|see|book with|zu|bei) (?P<b>(?:(?:Frau|Herrn?|Dr\.?|Mr\.?|Mrs\.?|Ms\.?) )[A-ZÄÖÜ][a-zäöüß]+)"
+    r"|\b(?:with|see) (?P<c>[A-Z][a-z]+)\b"
+)
+_NOT_STAFF = {"you", "i", "it", "me", "us", "them", "the", "my", "your", "ihnen", "sie", "ihr", "this", "that"}  # fmt: skip
+
+
+def staff_wish(text: str) -> str | None:
+    """The therapist the caller asks for by name ("is Markus working on Friday?" -> "Markus"), or None."""
+    for m in _STAFF_WISH.finditer(text):
+        name = m.group("a") or m.group("b") or m.group("c")
+        if (
+            name
+            and name.lower() not in _NOT_STAFF
+            and not _WEEKDAY.search(name)
+            and name.lower() not in _MONTHS
+        ):
+            return name
+    return None
+
+
+_MONTHS = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december", "januar", "februar", "märz", "mai", "juni", "juli", "oktober", "dezember",
+}  # fmt: skip
+
+
+# what a callback is about: "… about whether my prescription covers 10 sessions", "es geht um meine Rechnung",
+# "wegen einer Frage zu meiner Verordnung"
+_CALLBACK_TOPIC = _rx(
+    r"\b(?:about|regarding|concerning|wegen|bezüglich|es geht um|geht um)\s+([^.?!;]*[^\W_][^.?!;]*)"
+)
+
+
+def callback_topic(text: str) -> str | None:
+    """What the caller wants to be called back about, as said ("whether my prescription covers …"), or None."""
+    m = _CALLBACK_TOPIC.search(text)
+    if m is None:
+        return None
+    topic = re.sub(r"\s+(?:this|next|tomorrow|today|heute|morgen)\b.*$", "", m.group(1), flags=re.I)
+    topic = topic.strip(" ,")
+    return topic if len(topic.split()) >= 2 or len(topic) > 5 else None
+
+
+# the caller puts the booking off and leaves it for now ("I'll think about it and get back to you", "cancel that,
+# I need to check with my boss first", "dann meld ich mich nochmal", "ich muss Schluss machen, ich ruf nochmal an")
+DEFERS = _rx(
+    r"\b(?:think about it|think it over|sleep on it|get back to you|check with (?:my|the) \w+|"
+    r"(?:i'?ll|i will) (?:call|ring|try|come back|write) (?:again|back|later|another time)|call (?:you )?again|"
+    r"(?:have|got|need) to (?:go|run|hang up)|gotta go|forget it|cancel that|scratch that|"
+    r"meld\w* (?:ich )?mich (?:\w+ )?(?:nochmal|noch mal|wieder|später|dann)|ich melde mich|"
+    r"ruf\w* (?:ich )?(?:\w+ )?(?:nochmal|noch mal|wieder|später) an|überleg\w* (?:es |das )?mir|"
+    r"muss (?:jetzt )?(?:schluss machen|auflegen|los|weg)|vergessen sie'?s|vergiss es|lassen wir das)\b"
 )
 HOURS = _rx(
     r"\b(open|opening|hours|close|closing|closed|geöffnet|geoffnet|öffnungszeit\w*|offnungszeit\w*|offen|"
@@ -154,7 +231,7 @@ def past_story(text: str) -> bool:
 PRICE = _rx(
     r"\b(how much|what does (?:it|that|a|an|one) [\w\s]{0,30}cost|what do you charge|prices?|pricing|costs?|fees?|rates|"
     r"charges?|expensive|cheap|was kostet|wie viel kostet|wieviel kostet|kosten|kostet|preis\w*|gebühr\w*|teuer|"
-    r"was nehmen sie|was verlangen sie)\b"
+    r"was nehmen sie|was verlangen sie|\d+ ?(?:euros?|eur|€|dollars?|pounds?))\b"
 )
 """A question about prices: the profile's price answer, or honestly none (see RuleBrain _price)."""
 NOTHING = _rx(r"\b(nothing|none|nichts|keine[nr]?|leider nicht|doesn'?t work|geht nicht)\b")
@@ -180,6 +257,21 @@ _TYPOS = {
     "thx": "thanks", "termn": "termin", "temin": "termin", "morgn": "morgen",
 }  # fmt: skip
 _TYPO_RE = re.compile(r"\b(?:" + "|".join(sorted(_TYPOS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+
+
+def strip_emoji(text: str) -> str:
+    """``text`` without emoji and pictographs ("mia 🙂 mia lopez" -> "mia mia lopez"); they never carry a name,
+    a day or a yes."""
+    kept = [
+        c
+        for c in text
+        if not (
+            unicodedata.category(c) in ("So", "Sk", "Cs")
+            or c in "\u200d\ufe0f\ufe0e"
+            or 0x1F3FB <= ord(c) <= 0x1F3FF
+        )
+    ]
+    return re.sub(r"[ \t]{2,}", " ", "".join(kept)).strip()
 
 
 def fix_typos(text: str) -> str:
@@ -219,7 +311,7 @@ ACK_ONLY = _rx(
     r"^\W*(ok|okay|all ?right|alright|right|mhm|uh-?huh|yes|yeah|sure|fine|good|great|perfect|"
     r"ja|gut|alles klar|okay gut|in ordnung|genau|prima|super)\W*$"
 )
-THANKS = _rx(r"\b(thanks|thank you|cheers|danke|dankeschön|vielen dank)\b")
+THANKS = _rx(r"\b(thanks|thank you|thx|thanx|ty|tysm|cheers|danke|dankeschön|vielen dank)\b")
 REPEAT_ASK = _rx(
     r"\b(sorry\??$|pardon|come again|say that again|repeat|wie bitte|nochmal|noch mal|wiederholen)\b"
 )
@@ -291,6 +383,10 @@ _NOT_NAMES = {
     "it's", "its", "that's", "name's", "auf", "unter", "under", "für", "put", "book", "buchen", "sie", "back",
     # what a caller is rather than who ("I'm running late", "ich bin leider verspätet")
     "running", "late", "stuck", "sick", "afraid", "unable", "leider", "spät", "später", "verspätet",
+    # greetings ("Guten Tag, ich hätte gern …") and numbers said as words ("It's zero one seven six …")
+    "guten", "tag", "morning", "evening", "moin", "servus", "hey", "heyy", "hiya", "grüß",
+    "zero", "oh", "two", "three", "four", "five", "six", "seven", "eight", "nine", "double", "null", "eins",
+    "zwei", "drei", "vier", "fünf", "sechs", "sieben", "neun", "zehn",
 }  # fmt: skip
 # what comes before a name said on its own: "yes, it's for", "sorry, name's", "Auf den Namen", "under"
 _LEAD_IN = _rx(
@@ -358,12 +454,32 @@ def _fuller(name: str | None, text: str) -> str | None:
 _TITLES = {"frau", "herr", "herrn", "mr", "mrs", "ms", "miss", "dr", "doktor", "doctor"}
 
 
+# "Fr. Weber", "Hr. Krause": a title shortened with a full stop (never the end of a sentence)
+_SHORT_TITLE = re.compile(r"\b(Fr|Hr|Hrn)\.\s*(?=[A-ZÄÖÜ])")
+_SHORT_TITLES = {"fr": "Frau", "hr": "Herr", "hrn": "Herrn"}
+# "Schröder, S-C-H-R-Ö-D-E-R, Vorname Jürgen", "Smith, first name John": the given name said after the surname
+_GIVEN_NAME = _rx(
+    r"\b(?:vorname|vornamen|first name|given name|christian name)\s*(?:ist|is)?\s*([^\W\d_]{2,})"
+)
+
+
 def extract_name(text: str, expecting: bool = False) -> str | None:
     """A person's name in ``text`` ("my name is Erika Musterfrau"); loose forms only when one was asked for,
     never in an answer that only acknowledges ("yep", "ja genau", "ok thanks").
-    The fullest form said wins ("Auf Schneider bitte, Lukas Schneider" -> "Lukas Schneider")."""
-    name = _extract_name(text, expecting and not acknowledges_only(text))
-    return _fuller(name, text)
+    The fullest form said wins ("Auf Schneider bitte, Lukas Schneider" -> "Lukas Schneider"); a given name
+    said after the surname comes first ("Schröder, Vorname Jürgen" -> "Jürgen Schröder")."""
+    text = _SHORT_TITLE.sub(lambda m: _SHORT_TITLES[m.group(1).lower()] + " ", text)
+    given = _GIVEN_NAME.search(text)
+    if given is not None:
+        rest = _SPELLED.sub(" ", text[: given.start()] + " " + text[given.end() :])
+        surname = _extract_name(rest, True)
+        if surname and surname.split()[-1].lower() != given.group(1).lower():
+            return f"{given.group(1).capitalize()} {surname.split()[-1]}"
+    name = _fuller(_extract_name(text, expecting and not acknowledges_only(text)), text)
+    words = name.split() if name else []
+    if len(words) > 2 and words[0].lower() == words[1].lower():  # "mia, mia lopez": the name said again
+        return " ".join(words[1:])
+    return name
 
 
 def bare_full_name(text: str) -> str | None:
@@ -460,6 +576,7 @@ _ACK_WORDS = {
     "hm", "exactly", "correct", "indeed", "got", "it", "ja", "jawohl", "jep", "genau", "passt", "klar", "alles",
     "gut", "super", "prima", "perfekt", "toll", "danke", "dankeschön", "vielen", "dank", "bitte", "richtig",
     "stimmt", "einverstanden", "in", "ordnung", "gerne", "gern", "sehr", "na", "dann", "wunderbar", "okidoki",
+    "amazing", "brilliant", "fantastic", "fab", "tysm", "thanx", "tx", "klasse", "spitze", "top",
 }  # fmt: skip
 
 
@@ -532,6 +649,51 @@ _NOT_NAME_WORDS = {
 # auch etwas früher?"): "earlier" or "later"
 EARLIER = _rx(r"\b(earlier|sooner|before that|früher|eher|vorher)\b")
 LATER = _rx(r"\b(later|after that|später\w*|danach)\b")
+
+# an amount of time to move a slot by: "half an hour", "an hour and a half", "2 hours", "45 minutes",
+# "eine halbe Stunde", "anderthalb Stunden", "eine Viertelstunde", "30 Minuten"
+_SHIFT_AMOUNT = (
+    r"(?P<amount>half an hour|a half hour|an hour and a half|one and a half hours?|a quarter of an hour|"
+    r"an hour|one hour|(?:a )?couple (?:of )?hours|\d{1,3} ?(?:hours?|hrs?|minutes?|mins?)|"
+    r"(?:two|three|four|2|3|4) hours?|fifteen minutes|thirty minutes|forty[- ]five minutes|"
+    r"(?:eine )?halbe stunde|anderthalb stunden|eineinhalb stunden|(?:eine )?viertelstunde|"
+    r"eine stunde|(?:zwei|drei|vier|\d) stunden|\d{1,3} minuten|fünfzehn minuten|dreißig minuten)"
+)
+# "an hour later", "half an hour earlier", "eine Stunde später", "30 Minuten früher"; also
+# "push it back by an hour", "um eine halbe Stunde verschieben … später"
+_TIME_SHIFT = _rx(
+    _SHIFT_AMOUNT + r"\s+(?:\w+\s+)?(?P<dir>later|earlier|sooner|after|before|später|früher|eher|nach hinten|"
+    r"nach vorne?)\b"
+    r"|\b(?:push|move|shift|put)(?: it| that| this)? (?P<dir2>back|forward)(?: by)? "
+    + _SHIFT_AMOUNT.replace("amount", "amount2")
+    + r"|\b(?P<dir3>bring)(?: it| that| this)? forward(?: by)? "
+    + _SHIFT_AMOUNT.replace("amount", "amount3")
+)
+_SHIFT_MINUTES = (
+    ("quarter", 15), ("viertel", 15), ("an hour and a half", 90), ("one and a half", 90), ("anderthalb", 90),
+    ("eineinhalb", 90), ("half", 30), ("halbe", 30), ("couple", 120), ("two", 120), ("zwei", 120),
+    ("three", 180), ("drei", 180), ("four", 240), ("vier", 240), ("fifteen", 15), ("fünfzehn", 15),
+    ("thirty", 30), ("dreißig", 30), ("forty", 45),
+)  # fmt: skip
+
+
+def time_shift(text: str) -> int | None:
+    """Minutes to move the time talked about by ("an hour later" +60, "eine halbe Stunde früher" -30), or None."""
+    m = _TIME_SHIFT.search(text)
+    if m is None:
+        return None
+    amount = (m.group("amount") or m.group("amount2") or m.group("amount3")).lower()
+    minutes = next((value for word, value in _SHIFT_MINUTES if word in amount), 60)
+    if digits := re.search(r"\d+", amount):
+        minutes = int(digits.group()) * (1 if re.search(r"min", amount) else 60)
+    way = (m.group("dir") or m.group("dir2") or m.group("dir3")).lower()
+    sign = (
+        -1
+        if way
+        in ("earlier", "sooner", "before", "früher", "eher", "nach vorn", "nach vorne", "forward", "bring")
+        else 1
+    )
+    return sign * minutes
 
 
 def _extract_name(text: str, expecting: bool) -> str | None:
@@ -1093,11 +1255,13 @@ def message_body(text: str) -> str:
     )
     lead += r"(?:the|die|den|der|dem|das|my|meine[nm]?) \w+)?)\b"
     lead = lead.format(re.escape(recipient) if recipient else "(?!)")
+    # "ausrichten, dass ich … nachreichen kann": the verb comes last, so the clause keeps its "dass"
+    dass = re.match(r"\W*(?:(?:hinterlassen|ausrichten|lassen)\W+)?dass\b", after, flags=re.IGNORECASE)
     for _ in range(4):
         after = re.sub(lead, "", after.strip(), flags=re.IGNORECASE)
     after = after.strip(" .,:?!")
     if len(after.split()) >= 3:
-        return after
+        return f"dass {after}" if dass else after
     before = _GREETING_LEAD.sub("", _REQUEST_TAIL.sub("", text[: m.start()]))
     before = re.sub(
         r"\b(?:i'?d like to|i would like to|i want to|i need to|i have to|i wanted to|can i|could i|may i|"

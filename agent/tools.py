@@ -510,8 +510,9 @@ class Toolbox:
         service: str | None = None,
         phone: str | None = None,
         business_name: str | None = None,
+        note: str | None = None,
     ) -> dict[str, Any]:
-        """Book (inbound/chat) or record the confirmed appointment (outbound)."""
+        """Book (inbound/chat) or record the confirmed appointment (outbound); ``note``: a wish for the team."""
         moment = self._moment(start)
         if moment is None:
             raise ToolError("start: must not be empty")
@@ -546,6 +547,7 @@ class Toolbox:
             summary = f"Termin gebucht für {who} am {when} ({label})."
         else:
             summary = f"Appointment booked for {who} on {when} ({label})."
+        summary += f" {note.strip()}" if note and note.strip() else ""
         self._set_outcome(Status.BOOKED, summary, moment)
         self.conv.slots["booked"] = {"start": iso(moment), "name": who, "service": svc.key}
         self._event("booking_confirmed", summary)
@@ -648,9 +650,14 @@ class Toolbox:
 
     @_reports_errors
     async def request_callback(
-        self, phone: str | None = None, when: str | None = None, name: str | None = None
+        self,
+        phone: str | None = None,
+        when: str | None = None,
+        name: str | None = None,
+        topic: str | None = None,
     ) -> dict[str, Any]:
-        """Inbound: the caller wants a call back. Outbound: the business asked us to call back later."""
+        """Inbound: the caller wants a call back (``topic``: what about). Outbound: the business asked us to
+        call back later."""
         when_text = re.sub(r"\s+", " ", str(when or "")).strip()[:100]
         if self.conv.mode is Mode.OUTBOUND:
             place = str(self.conv.slots.get("callee") or "").strip()
@@ -676,6 +683,8 @@ class Toolbox:
         else:
             summary = "Callback requested" + (f" by {who}" if who else "") + f" at {number}"
             summary += f" ({when_text})." if when_text else "."
+        about = re.sub(r"\s+", " ", str(topic or "")).strip()[:MAX_MESSAGE]
+        summary += (f" Anliegen: {about}" if self._de() else f" About: {about}") if about else ""
         self._set_outcome(Status.CALLBACK_REQUESTED, summary)
         self.conv.slots["callback"] = {"phone": number, "when": when_text, "name": who}
         self._event("callback_requested", summary)

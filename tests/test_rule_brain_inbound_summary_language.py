@@ -28,23 +28,32 @@ LEFT = {
 }
 
 
-async def talk(lang: str, first: str, bye: str) -> Talk:
-    t = Talk(rule_engine(ManualClock(CLOCK)), "chat", lang)
+async def talk(lang: str, first: str, bye: str, mode: str) -> Talk:
+    t = Talk(rule_engine(ManualClock(CLOCK)), mode, lang)
     await t.open()
     await t(first)
     await t(bye)
     return t
 
 
-@pytest.mark.parametrize(("lang", "bye"), CASES)
-async def test_goodbye_without_a_request(lang, bye):
-    t = await talk(lang, HELLO[lang], bye)
-    assert t.status is Status.ABANDONED
-    assert t.conv.outcome.summary == SAID_BYE[lang]
+def in_mode(summary: str, mode: str) -> str:
+    """A chat has a visitor, no caller."""
+    if mode != "chat":
+        return summary
+    return summary.replace("The caller", "The visitor").replace("Der Anrufer", "Der Besucher")
 
 
+@pytest.mark.parametrize("mode", ["inbound", "chat"])
 @pytest.mark.parametrize(("lang", "bye"), CASES)
-async def test_goodbye_during_the_booking(lang, bye):
-    t = await talk(lang, BOOK[lang], bye)
+async def test_goodbye_without_a_request(lang, bye, mode):
+    t = await talk(lang, HELLO[lang], bye, mode)
     assert t.status is Status.ABANDONED
-    assert t.conv.outcome.summary == LEFT[lang]
+    assert t.conv.outcome.summary == in_mode(SAID_BYE[lang], mode)
+
+
+@pytest.mark.parametrize("mode", ["inbound", "chat"])
+@pytest.mark.parametrize(("lang", "bye"), CASES)
+async def test_goodbye_during_the_booking(lang, bye, mode):
+    t = await talk(lang, BOOK[lang], bye, mode)
+    assert t.status is Status.ABANDONED
+    assert t.conv.outcome.summary == in_mode(LEFT[lang], mode)

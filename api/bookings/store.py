@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 import weakref
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import text
 
@@ -24,6 +26,18 @@ def _utc(moment: datetime) -> str:
 _SQLITE_LOCKS: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
+def _booking(row: Mapping[str, Any]) -> Booking:
+    """A booking from its database row."""
+    return Booking(
+        start=datetime.fromisoformat(row["start_at"]),
+        end=datetime.fromisoformat(row["end_at"]),
+        name=row["name"],
+        service=row["service"],
+        conversation_id=row["conversation_id"] or "",
+        phone=row["phone"] or "",
+    )
+
+
 class DatabaseCalendar:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -33,17 +47,26 @@ class DatabaseCalendar:
             "SELECT * FROM bookings WHERE start_at < :end AND end_at > :start",
             {"start": _utc(start), "end": _utc(end)},
         )
-        return [
-            Booking(
-                start=datetime.fromisoformat(r["start_at"]),
-                end=datetime.fromisoformat(r["end_at"]),
-                name=r["name"],
-                service=r["service"],
-                conversation_id=r["conversation_id"] or "",
-                phone=r["phone"] or "",
+        return [_booking(r) for r in rows]
+
+    async def remove(self, start: datetime, conversation_id: str) -> Booking | None:
+        """Release the booking at ``start`` made in conversation ``conversation_id``; None when there is none."""
+        if self.db.dialect != "sqlite":
+            return await self._remove(start, conversation_id)
+        async with _SQLITE_LOCKS.setdefault(self.db, asyncio.Lock()):
+            return await self._remove(start, conversation_id)
+
+    async def _remove(self, start: datetime, conversation_id: str) -> Booking | None:
+        async with self.db.transaction() as conn:
+            found = await conn.execute(
+                text("SELECT * FROM bookings WHERE start_at = :start AND conversation_id = :cid"),
+                {"start": _utc(start), "cid": conversation_id},
             )
-            for r in rows
-        ]
+            row = found.mappings().first()
+            if row is None:
+                return None
+            await conn.execute(text("DELETE FROM bookings WHERE id = :id"), {"id": row["id"]})
+            return _booking(dict(row))
 
     async def add(self, booking: Booking) -> bool:
         if self.db.dialect != "sqlite":
