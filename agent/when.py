@@ -20,6 +20,16 @@ Semantics (documented in tests/test_when.py):
   part of the day, in a list of weekdays, after "am"/"on"; never as words ("can we do this", "Fr. Weber").
 - Hours 1-7 said without am/pm or a morning word mean the afternoon ("at 4" -> 16:00, "halb zwei" -> 13:30).
 - "halb elf" is 10:30; "half past ten" and British "half ten" are 10:30.
+- Spoken clock times are exact times: "ten to eleven" / "zehn vor elf" 10:50 (in words anywhere; in digits "10 to
+  11" is a window 10-11 unless "at" stands before it), "viertel elf" 10:15, "dreiviertel elf" 10:45, "Punkt elf",
+  "at 9 sharp", "um zehn rum", "around ten", "gegen zehn", "ten-ish" the hour itself, "gegen Mittag" 12:00,
+  "Tuesday 1430" / "morgen 0930" (digits after a day word, on the five-minute grid) 14:30 / 9:30.
+- "kurz nach zehn" / "just after ten" is the window [10:00, 10:30) (10:00 and 10:15 fit, 10:30 does not);
+  "kurz vor drei" / "shortly before three" [14:30, 15:00): the half hour on the side said, so a booking offers
+  the first free slot in it and an outbound offer is accepted only inside it (not "halb elf", not "um drei").
+- "first thing in the morning" is the early morning (8-10); "end of the day", "late in the day", "gegen
+  Feierabend" the late afternoon (15-18); never "by the end of the day" (a deadline) or "at the end of the day,
+  it's up to you".
 """
 
 from __future__ import annotations
@@ -329,6 +339,12 @@ def _compact_time(m: re.Match[str]) -> str:
     return f"{prep} {int(h)}:{mm}" if prep else f"{int(h)}:{mm}"
 
 
+def _day_compact_time(m: re.Match[str]) -> str:
+    """ "Tuesday 1430" -> "Tuesday 14:30"; minutes off the five-minute grid are no time ("Tuesday 2026")."""
+    day, h, mm = m.group(1), m.group(2), m.group(3)
+    return f"{day}{int(h)}:{mm}" if int(mm) % 5 == 0 else m.group(0)
+
+
 _OH = re.compile(r"\b(\d{1,2})\s+oh?\s+(\d)\b")  # "ten oh five" -> 10:05
 _POINT_ZERO = re.compile(
     r"(?<![\d.:])(\d{1,2})\.0(?!\d|[.:]\d)"
@@ -568,7 +584,8 @@ _SPOKEN_EN = re.compile(
     rf"\b(?:(?:a\s+)?(quarter|half)\s+(past|pass|after|to|of|before),?\s+{_H}(?!\d)"
     rf"|(\d{{1,2}})\s+(?:minutes?\s+)?(past|after)\s+{_H}(?!\d)"
     rf"|(20|25)\s+(?:minutes?\s+)?(to|of|before)\s+{_H}(?!\d)"
-    rf"|(?<=at )(5|10)\s+(?:minutes?\s+)?(to|of|before)\s+{_H}(?!\d)"
+    # "ten to eleven" in words (in digits "10 to 11" is a window, but "at 10 to 11" a time: see times())
+    rf"|(?<!from )(?<!between )(5|10)\s+(?:minutes?\s+)?(to|of|before)\s+{_H}(?!\d){_NOT_TIME}"
     rf"|half\s+{_H}(?!\d|\s*(?:an?\s+)?hour))"
 )
 _SPOKEN_DE = re.compile(
@@ -583,10 +600,32 @@ _SPACED = re.compile(
     rf"(?:\b(at|um|gegen|around|about|ab|so\s+um|circa|ca\.)\s+){_H}\s+([0-5]\d)(?!\d)"
     rf"|{_H}[\s-]+([1-5]\d)(?![\d:]|\.\d)(?=\s*(?:$|[,.!?;]|am\b|pm\b|uhr\b|on\b|would|works?|is\b|please|then|or\b|if\b|ok))"
 )
-_BARE = re.compile(
-    rf"\b(?:at|um|gegen|around|about|circa|ca\.|so\s+gegen|so\s+um)\s+(?:ca\.\s+)?{_H}(?!\d){_NOT_TIME}"
-    rf"|{_H}\s*-?\s*ish\b"
+_BARE = re.compile(  # "at ten", "gegen zehn", "Punkt elf", "um zehn rum", "at 9 sharp", "10ish"
+    rf"\b(?:at|um|gegen|around|about|circa|ca\.|so\s+gegen|so\s+um|punkt|um\s+punkt|pünktlich\s+um|genau\s+um"
+    rf"|at\s+exactly|exactly\s+at)\s+(?:ca\.\s+)?{_H}(?!\d){_NOT_TIME}(?:\s+(?:rum|herum|sharp|on\s+the\s+dot)\b)?"
+    rf"|{_H}\s*-?\s*ish\b|{_H}\s+(?:sharp|on\s+the\s+dot|rum|herum)\b"
 )
+# "kurz nach zehn", "just after ten", "shortly before three", "kurz vor halb drei": the half hour after (before)
+# the time said (see :meth:`_Parser.shortly`)
+_SHORTLY = re.compile(
+    r"\b(?:kurz|just|shortly|right|knapp|gleich|a\s+little|a\s+bit|ein\s+bisschen|ein\s+paar\s+minuten"
+    r"|a\s+few\s+minutes)\s+(nach|after|past|vor|before)\s+(halb\s+)?"
+    rf"{_HM}(?!\d){_SUFFIX}{_AMPM}{_NOT_TIME}"
+)
+SHORTLY_MINUTES = 30  # how long the window of "kurz nach zehn" / "shortly before three" is
+# "Tuesday 1430", "morgen 0930": three or four digits right after a day word are a time (not a price, a count or a
+# year: see _day_compact_time)
+_DAY_COMPACT = re.compile(
+    rf"\b((?:{_WD_NAMES}|today|tomorrow|heute|morgen)s?,?\s+)([01]?\d|2[0-3])([0-5]\d)(?!\d|[.:,]\d|\s*-\s*\d){_NOT_TIME}"
+)
+# "end of the day", "late in the day", "gegen Feierabend": the late afternoon; not "by the end of the day" (a
+# deadline) nor the phrase "at the end of the day, it's your call"
+_DAY_END = re.compile(
+    r"(?<!by )(?<!by the )\b(?:(?:at|towards?|near)\s+)?(?:the\s+)?end\s+of\s+(?:the\s+)?"
+    r"(?:working\s+|business\s+|work\s+)?day\b(?!,?\s+(?:it|it's|i|we|you|that|this|what|he|she|they|there)\b)"
+    r"|\blate\s+in\s+the\s+day\b|\b(?:gegen|kurz\s+vor)\s+feierabend\b|\bam\s+ende\s+des\s+tages\b"
+)
+
 _OPEN = re.compile(
     rf"\b(after|ab|nach|later\s+than|not\s+before|nicht\s+vor|from|frühestens(?:\s+um)?|earliest(?:\s+at)?"
     rf"|before|vor|bis|by|until|till|not\s+after|not\s+later\s+than|no\s+later\s+than|nicht\s+nach|nicht\s+später\s+als"
@@ -601,10 +640,10 @@ _LUNCH_EDGE = re.compile(
 )
 _TIME_WORD = re.compile(r"\b(?:uhr|o'?\s?clock|oclock|[ap]\.?\s?m\b|from|von|vom)|:")
 _NOON = re.compile(
-    r"\b(?:(?:12\s+)?noon|midday|(?:12\s+uhr\s+)?mittags?\s+um\s+12|12\s+uhr\s+mittags|midnight|mitternacht)\b"
+    r"\b(?:(?:12\s+)?noon|midday|gegen\s+mittag(?!s|essen|pause)|(?:12\s+uhr\s+)?mittags?\s+um\s+12|12\s+uhr\s+mittags|midnight|mitternacht)\b"
 )
 _PART = re.compile(
-    r"\b(?:(early|late|früh(?:en)?|spät(?:en)?)\s+)?"
+    r"\b(?:(early|late|früh(?:en)?|spät(?:en)?|1st\s+thing)\s+)?"
     r"(?:(?:in\s+the|this|am|in\s+der|der|im\s+laufe\s+des)\s+)?"
     r"(morning|mornings|vormittags?|morgens|früh(?=\s*(?:$|[,.!?;]|um\b|gegen\b|so\b))|frühmorgens|am\s+morgen|afternoon|afternoons|"
     r"nachmittags?|evening|evenings|abends?|tonight|lunch\s*time|lunch|mittags(?:zeit)?|über\s+mittag|mittagszeit)\b"
@@ -705,6 +744,8 @@ class _Parser:
         t.sub(_COMPACT, _compact_time)
         t.sub(_OH, lambda m: f"{m.group(1)}:0{m.group(2)}")
         t.sub(_POINT_ZERO, lambda m: f"{m.group(1)}:00")
+        t.sub(_DAY_COMPACT, _day_compact_time)
+        t.sub(_DAY_END, lambda m: "late afternoon")
         t.sub(_DAY_PART_DE, lambda m: f"{m.group(1)} {m.group(2)}s")
         self.t = t
         self.work = t.s  # matched parts are blanked out here as they are understood
@@ -1043,7 +1084,7 @@ class _Parser:
             if mod:
                 mid = _clock((_minutes(lo) + _minutes(hi)) // 2)
                 assert mid is not None  # the middle of two clock times
-                lo, hi = (lo, mid) if mod.startswith(("early", "früh")) else (mid, hi)
+                lo, hi = (lo, mid) if mod.startswith(("early", "früh", "1st")) else (mid, hi)
             self._window = (lo, hi)
             if self.found.day is None and self.found.first_day is None and m.group(0).startswith("this"):
                 self.found.day = self.today  # "this afternoon"
@@ -1112,9 +1153,13 @@ class _Parser:
 
     def times(self) -> None:
         f = self.found
+        if self.shortly():
+            return
         # spoken times before "nach 11" / "vor 3" are read as open windows; both languages (code-switching)
         for spoken in (_SPOKEN_DE, _SPOKEN_EN) if self.lang == "de" else (_SPOKEN_EN, _SPOKEN_DE):
             for m in self._take(spoken):
+                if spoken is _SPOKEN_EN and m.group(10) and self._in_digits(m) and not self._after_at(m):
+                    continue  # "10 to 11" in digits is a window (see ranges), "at 10 to 11" a time
                 if (t := self._exact(spoken, m)) is not None:
                     f.time = t
                     self._use(m)
@@ -1134,11 +1179,33 @@ class _Parser:
             self._use(m)
             return
         for m in self._take(_BARE):
-            t = self._hm(m.group(1) or m.group(2), None, None)
+            t = self._hm(m.group(1) or m.group(2) or m.group(3), None, None)
             if t is not None:
                 f.time = t
                 self._use(m)
                 return
+
+    def _after_at(self, m: re.Match[str]) -> bool:
+        """Whether "at" stands right before a match ("at 10 to 11")."""
+        return self.work[: m.start()].endswith("at ")
+
+    def shortly(self) -> bool:
+        """ "kurz nach zehn", "just after ten" -> [10:00, 10:30); "kurz vor drei", "shortly before three" ->
+        [14:30, 15:00): a window of :data:`SHORTLY_MINUTES` on the side of the time said."""
+        f = self.found
+        for m in self._take(_SHORTLY):
+            side, half, h, mins, ampm = m.group(1), m.group(2), m.group(3), m.group(4), m.group(5)
+            t = self._shifted(h, -30) if half and mins is None else self._hm(h, mins, ampm)
+            if t is None:
+                continue
+            if side in ("nach", "after", "past"):
+                lo, hi = t, _clock(_minutes(t) + SHORTLY_MINUTES) or dtime(23, 59)
+            else:
+                lo, hi = _clock(_minutes(t) - SHORTLY_MINUTES) or dtime(0), t
+            f.earliest, f.latest = lo, hi
+            self._use(m)
+            return True
+        return False
 
     def _exact(self, pattern: re.Pattern[str], m: re.Match[str]) -> dtime | None:
         g = m.groups()
