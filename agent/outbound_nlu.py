@@ -155,7 +155,9 @@ ONLY_AT = _rx(
     r"werktags|wochentags|montags|dienstags|mittwochs|donnerstags|freitags|samstags)\b"
 )
 # more ways to say goodbye than agent.rule_nlu.GOODBYE
-GOODBYE_MORE = _rx(r"\b(cheerio|bye now|see ya|ciao|bis bald|mach'?s gut|schönen tag|wiederhören)\b")
+GOODBYE_MORE = _rx(
+    r"\b(cheerio|bye now|see ya|ciao|bis bald|mach'?s gut|schönen tag|wiederhören)\b|\bcheers\W*$"
+)
 # the business does not give appointments at all: walk-in only ("We don't do appointments for men's haircuts,
 # it's walk-in only", "Termine machen wir nicht, einfach vorbeikommen")
 WALK_IN = _rx(
@@ -410,8 +412,7 @@ PET_NAME_QUESTION = _rx(
     rf"wie hei(ß|ss)t( denn| eigentlich)? (der|die|das|ihr|ihre|sein|seine) {_ANIMAL}|name (des|der) {_ANIMAL}\w*)\b"
 )
 _PET_NAMED = re.compile(
-    rf"\b{_ANIMAL}\s*(?:,\s*)?(?:called |named |namens |heißt |names? is |name |\()?([A-ZÄÖÜ][a-zäöüß]+)",
-    re.IGNORECASE,
+    rf"(?i:\b{_ANIMAL}\b)\s*(?:,\s*)?(?i:called |named |namens |heißt |names? is |name |\()?([A-ZÄÖÜ][a-zäöüß]+)"
 )
 # the business asks for how many people ("for how many people?", "how many guests?", "für wie viele Personen?")
 PARTY_SIZE_QUESTION = _rx(
@@ -430,7 +431,22 @@ _PARTY_SIZE = _rx(
 def pet_name(brief: str) -> str:
     """The animal's name in the request ("Vaccination for my dog Bello" -> "Bello"), "" when none."""
     m = _PET_NAMED.search(brief)
-    return m.group(2) if m and m.group(2)[:1].isupper() else ""
+    return m.group(2) if m else ""
+
+
+_KIN = r"(child|kid|son|daughter|boy|girl|baby|kind|sohn|tochter|junge|mädchen|enkel|enkelin)"
+# the business asks the name of the child the appointment is for ("What's the child's name?", "Wie heißt das Kind?")
+KIN_NAME_QUESTION = _rx(
+    rf"\b({_KIN}'?s (first |full )?name|name of (the|your|his|her) {_KIN}|(the|your|his|her) {_KIN} (is )?called|"
+    rf"wie hei(ß|ss)t( denn| eigentlich)? (der|die|das|ihr|ihre|sein|seine) {_KIN}|name (des|der) {_KIN}\w*)\b"
+)
+_KIN_NAMED = re.compile(rf"(?i:\b{_KIN}\b)\s*,?\s*(?i:called |named |namens )?([A-ZÄÖÜ][a-zäöüß]+)")
+
+
+def kin_name(brief: str) -> str:
+    """The child's name in the request ("Check-up for my son Leo" -> "Leo"), "" when none."""
+    m = _KIN_NAMED.search(brief)
+    return m.group(2) if m else ""
 
 
 def party_size(brief: str) -> str:
@@ -563,7 +579,8 @@ PENDING = _rx(
 CALLBACK_PROMISE = _rx(
     r"\b((i|we|she|he|someone)( will|'ll)( \w+){0,2} (call|ring|phone)( (you|him|her|them))?( \w+)? back|"
     r"(i|we)( will|'ll) (get back to you|let you know|be in touch)|"
-    r"(ich|wir) (ruf|rufe|rufen)( \w+){0,3} zurück|(ruf|rufe|rufen) (ich|wir)( \w+){0,3} zurück|(ich|wir) (melde|melden) (mich|uns)|(melde|melden) (ich|wir) (mich|uns)|"
+    r"(ich|wir) (ruf|rufe|rufen)( \w+){0,3} zurück|(ruf|rufe|rufen) (ich|wir)( \w+){0,3} zurück|"
+    r"(ich|wir) (ruf|rufe|rufen) (sie|ihn|ihnen|euch)( \w+){0,2} an\b|(ruf|rufe|rufen) (ich|wir) (sie|ihn|euch)( \w+){0,2} an\b|(ich|wir) (melde|melden) (mich|uns)|(melde|melden) (ich|wir) (mich|uns)|"
     r"(ich|wir) (gebe|geben|sage|sagen)( \w+){0,2} bescheid|(gebe|geben|sage|sagen) (ich|wir)( \w+){0,2} bescheid)\b"
     r"(?![^.!?]{0,20}\b(if|in case|should|falls|wenn|sollte)\b)"
 )
@@ -652,3 +669,189 @@ def duration(request_text: str) -> str:
     when it says nothing about it."""
     m = _DURATION.search(request_text)
     return m.group(0).strip() if m else ""
+
+
+# the business reads a slot back and asks whether it is right ("So that's Tuesday at 11:40, correct?", "Great,
+# so I've got him down for Wednesday at 11:20, is that right?", "Also Dienstag um drei, richtig?")
+_READ_BACK_ASK = _rx(
+    r"\b(is that (right|correct|ok|okay)|(that's|that is) (right|correct)|correct|right|yes|yeah|ok|okay|"
+    r"richtig|stimmt('?s| das| so)?|oder|ja|korrekt|passt das|so)\s*\?\s*$"
+)
+_READ_BACK_START = _rx(
+    r"^\W*((great|good|lovely|okay|ok|alright|right|perfect|gut|okay|prima|alles klar|perfekt),?\s+)?"
+    r"(so|also|then|dann|i'?ve got|i have|i'?ve put|ich habe|ich hab|das wäre|that'?s|that would be)\b"
+)
+# what makes a slot said with a question a new offer, not a read-back ("can we make it Wednesday?")
+_NEW_OFFER = _rx(
+    r"\b(how about|what about|instead|can we|could we|could (you|he|she)|would (he|she|you|that)|can (he|she|you)|"
+    r"make it|(could|can|we|i) also|other|else|wie wäre|stattdessen|ginge|können wir|könnte|geht (auch|es)|wäre .* möglich|lieber)\b"
+)
+
+
+def reads_back(text: str) -> bool:
+    """Whether ``text`` reads a slot back to be confirmed ("So that's Tuesday at 11:40, correct?", "Also
+    Dienstag um drei, richtig?"), rather than offering a new one ("Can we make it Wednesday instead?")."""
+    last = re.split(r"(?<=[.!])\s+", text.strip())[-1]
+    if not last.endswith("?") or _NEW_OFFER.search(last) or CORRECTION_CUE.search(last):
+        return False
+    return bool(_READ_BACK_ASK.search(last) or _READ_BACK_START.search(last))
+
+
+# the business will not keep the slot without something Lisa cannot give ("Without a referral I can't book
+# her in", "otherwise I can't hold the table", "ohne Anzahlung kann ich den Tisch nicht halten")
+_HOLD_VERB = (
+    r"(hold|book|reserve|keep|take|confirm|put|do|give|schedule|halten|eintragen|buchen|reservieren|vergeben|"
+    r"annehmen|freihalten|festmachen|bestätigen|behandeln|nehmen)"
+)
+CONDITION_REFUSED = _rx(
+    r"\b(without (a |an |the |his |her |their |any )?[\w-]+( [\w-]+)?,? (i|we) (really )?(can'?t|cannot|can not|"
+    r"won'?t|am not able to|are not able to|'m not able to|'re not able to)( \w+){0,2} " + _HOLD_VERB + r"|"
+    r"(otherwise|or else|if not),? (i|we) (can'?t|cannot|won'?t)( \w+){0,2} " + _HOLD_VERB + r"|"
+    r"(he|she|they|you)('ll| will)? (have|has|need|needs|should|must) to (ring|call|phone|contact) us (\w+ )?"
+    r"(himself|herself|themselves|yourself|directly|personally)|"
+    r"(he|she|they) should (ring|call|phone|contact) us (back )?(once|when|as soon as)|"
+    r"ohne [\w-]+( [\w-]+)? (kann|können) (ich|wir)( \w+){0,4} nicht( \w+)? " + _HOLD_VERB + r"|"
+    r"sonst (kann|können) (ich|wir)( \w+){0,4} nicht( \w+)? " + _HOLD_VERB + r"|"
+    r"(soll|sollte|muss|müsste) sich( \w+){0,2} selbst (melden|anrufen|bei uns melden)|"
+    r"(soll|sollte|muss) (uns |bei uns )?(\w+ ){0,2}(selbst|persönlich) anrufen|"
+    r"(soll|sollte) sich (bei uns )?melden, (wenn|sobald))"
+)
+# the business asks for payment details Lisa never gives ("Can you give me the card details?")
+PAYMENT_QUESTION = _rx(
+    r"\b(card details|card number|credit card|debit card|bank details|iban|deposit|pay (now|upfront|in advance)|"
+    r"kreditkarte|kartennummer|kartendaten|bankverbindung|anzahlung|vorab (be)?zahlen|vorkasse)\b"
+)
+
+
+# a weekday and an hour word said tersely at the end of a sentence ("Tuesday eight.", "Dienstag acht.")
+_TERSE_HOUR = _rx(
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|montag|dienstag|mittwoch|donnerstag|freitag|"
+    r"samstag|sonntag),?\s+(?=(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eins|zwei|drei|vier|"
+    r"fünf|sechs|sieben|acht|neun|zehn|elf|zwölf)\s*(?:[.!?]|$))"
+)
+
+
+def terse_hour(text: str, lang: str) -> str:
+    """``text`` with "at"/"um" between a weekday and an hour word said alone ("Tuesday eight." -> "Tuesday at
+    eight."), which is read as an offer then."""
+    return _TERSE_HOUR.sub(lambda m: f"{m.group(1)} {'um' if lang == 'de' else 'at'} ", text)
+
+
+# what is said of picking up afterwards beside the drop-off time ("ab 17 Uhr abholen", "pick it up after five")
+PICK_UP = _rx(
+    r"[^,.;!?]*\b(pick (it|him|her|them|the car|the bike)? ?up|pick-?up|collect (it|him|her|them|the car)|"
+    r"ready (by|from|at|after|around)|abholen|abholbereit|abholung|abzuholen|(ist|wäre|wird) (er|sie|es) fertig|"
+    r"fertig (ab|um|gegen))\b[^,.;!?]*"
+)
+
+
+# who is on the line ("Sorry, who's calling?", "What company are you from?", "Wer spricht da?")
+WHO_CALLING = _rx(
+    r"\b(who'?s (calling|this|speaking|on the line)|who is (calling|this|speaking)|who am i speaking (to|with)|"
+    r"(what|which) company|where (are you|is this) calling from|who are you|calling from where|"
+    r"wer (ist|spricht) (da|dort|am apparat)|mit wem (spreche|rede) ich|von welcher firma|wer sind sie|welche firma)\b"
+    r"(?![\w\s']{0,25}\bfor\b)"
+)
+# "Hello? Anyone there?", "Hallo? Ist da jemand?"
+ANYONE_THERE = _rx(r"\b(any ?(one|body) there|is some(one|body) there|ist da jemand|jemand dran)\b")
+# asked to say it again ("Sorry, you're breaking up, can you say that again?", "können Sie das wiederholen?")
+REPEAT_REQUEST = _rx(
+    r"\b(say (that|it) again|repeat (that|it|yourself|what you said)|could you repeat|can you repeat|come again|"
+    r"pardon|what was that|didn'?t (catch|hear|get) (that|you|it|what you said)|breaking up|"
+    r"wie bitte|wiederholen|nicht verstanden|noch ?(mal|einmal) sagen|nochmal,? bitte)\b"
+)
+# asked to read the slot back ("Can you read the date and time back to me?", "welchen nehmen Sie jetzt?")
+SLOT_BACK_REQUEST = _rx(
+    r"\b(read (it|that|them|the (date|time|appointment|details|slot))( and (the )?(date|time))? back|"
+    r"(repeat|confirm|tell me) (the|that) (date|time|appointment|slot)|"
+    r"which (one|slot|time|day) (are you|did you|do you|you'?re|will you) (taking|take|want|choose|going for)|"
+    r"(den|welchen) termin (nochmal|noch mal|noch einmal) (bestätigen|sagen|nennen|wiederholen)|"
+    r"welchen (sie|termin|davon) (jetzt |nun )?(nehmen|genommen|möchten|wollen)|"
+    r"(termin|uhrzeit|datum) (nochmal|noch mal|noch einmal) (bestätigen|sagen|nennen|wiederholen))\b"
+)
+# the business asks leave to book the slot talked about ("Shall I put her down for that?", "Soll ich den eintragen?")
+SHALL_BOOK = _rx(
+    r"\b((shall|should|can|may) i (go ahead and )?(put|book|pencil|write|pop|get|lock) (him|her|them|you|it|that|"
+    r"this|that one)\b|(shall|should) i book|"
+    r"(soll|darf|kann) ich (ihn|sie|den|das|es|den termin|das so|ihn so|sie so)( \w+)? "
+    r"(eintragen|buchen|notieren|reservieren|festmachen|einschreiben))"
+)
+_UNDER_WHOM = _rx(r"\b(whom|who|under|unter|name|namen|wen)\b")
+
+
+def asks_to_book(text: str) -> bool:
+    """Whether the business asks leave to book the slot talked about ("Shall I put her down for that?"), not
+    under which name ("Whom should I put it under?")."""
+    asked = is_question(text) and not re.search(r"\b(not|nicht|kein\w*)\b|n't\b", text, re.IGNORECASE)
+    return asked and bool(SHALL_BOOK.search(text)) and not _UNDER_WHOM.search(text)
+
+
+# questions about the vehicle ("What car is it?", "And the registration?", "Was für ein Auto ist es denn?")
+VEHICLE_QUESTION = _rx(
+    r"\b((what|which) (car|vehicle|model|make)|registration|number plate|licen[cs]e plate|plate number|"
+    r"what year|was für ein (auto|fahrzeug|wagen|modell)|welche[sn]? (auto|fahrzeug|wagen|modell|marke)|"
+    r"kennzeichen|baujahr)\b"
+)
+_VEHICLE_BRIEF = _rx(
+    r"\b(car|vehicle|auto|fahrzeug|wagen|registration|kennzeichen|baujahr|vw|volkswagen|golf|polo|passat|bmw|audi|"
+    r"mercedes|opel|ford|toyota|skoda|seat|renault|peugeot|fiat|tesla|kia|hyundai|mazda|nissan|volvo)\b"
+)
+# been there before ("Has he been with us before?", "Waren Sie schon mal bei uns?")
+FIRST_VISIT_QUESTION = _rx(
+    r"\b(been (here|with us|to us|in|at our \w+|to our \w+) before|been with us|been here|been before|"
+    r"first (time|visit)|new (patient|customer|client)|existing patient|"
+    r"schon (mal |einmal )?(bei uns|hier|da)|zum ersten mal|erstes mal|neue[rn]? (patient\w*|kund\w*)|"
+    r"bestandspatient\w*)\b"
+)
+_FIRST_VISIT_BRIEF = _rx(
+    r"\b(first (visit|time|appointment)|new patient|never been|erstuntersuchung|erstbesuch|erste[rn]? (termin|besuch)|"
+    r"zum ersten mal|erstes mal|neue[r]? patient\w*|neukund\w*)\b"
+)
+# what the appointment is about ("What's the problem?", "Was fehlt ihm denn?")
+REASON_QUESTION = _rx(
+    r"\b(what'?s (wrong|the problem|the matter|it about|the issue)|what is (wrong|the problem|it about)|"
+    r"what (seems to be|is) the (problem|issue|matter)|reason for|symptoms?|what happened|"
+    r"beschwerden|was fehlt|worum geht|was ist (denn )?(los|das problem)|grund)\b"
+)
+
+
+# a request that tells what is wrong ("I've had a toothache for a week", "Schmerzen im Knie seit Montag")
+_COMPLAINT_BRIEF = _rx(
+    r"(pain|ache|hurt|sore|broken|bleed|swell|swollen|itch|fever|cough|injur|sprain|rash|infect|problem|"
+    r"schmerz|weh\b|entzünd|gebrochen|blut|geschwollen|juck|fieber|husten|verletz|verstauch|ausschlag|beschwerden)"
+)
+
+
+def tells_complaint(brief: str) -> bool:
+    """Whether the request tells what is wrong (a pain, an injury, a problem)."""
+    return bool(_COMPLAINT_BRIEF.search(brief))
+
+
+def about_vehicle(brief: str) -> bool:
+    """Whether the request tells about a vehicle ("Annual service for a 2018 VW Golf")."""
+    return bool(_VEHICLE_BRIEF.search(brief))
+
+
+def first_visit(brief: str) -> bool:
+    """Whether the request says it is the first visit ("First visit.", "Erstuntersuchung")."""
+    return bool(_FIRST_VISIT_BRIEF.search(brief))
+
+
+# the business takes no one like the user at all ("we're not taking on new patients", "We only see private
+# patients", "wir nehmen zurzeit keine neuen Patienten auf", "nur Privatpatienten")
+NOT_ACCEPTING = _rx(
+    r"\b((not|n'?t) (taking|accepting|registering) (on |any )?(any )?new (patients|clients|customers)|"
+    r"no (longer )?(taking|accepting) (on )?new|no new (patients|clients|customers)|"
+    r"(patient |waiting )?list is (closed|full)|practice is full|"
+    r"only (see|take|treat|accept|do) (private|privately insured)( patients)?|private patients only|"
+    r"keine neuen (patient\w*|kund\w*|klient\w*)|(nehmen|behandeln) (\w+ )?keine neuen|aufnahmestopp|"
+    r"nur (noch )?(privatpatient\w*|privat versicherte|privat)( patient\w*)?\b(?! (oder|und))|"
+    r"(behandeln|nehmen) (\w+ )?nur (privatpatient\w*|privat versicherte))"
+)
+
+
+# after a condition Lisa could not meet: "then I can't hold it", "dann kann ich den Tisch nicht halten"
+THEN_REFUSED = _rx(
+    r"\b((then|so|in that case),? (i|we) (really )?(can'?t|cannot|won'?t)( \w+){0,2} " + _HOLD_VERB + r"|"
+    r"(dann|so) (kann|können) (ich|wir)( \w+){0,4} nicht( \w+)? " + _HOLD_VERB + r")"
+)

@@ -37,7 +37,13 @@ def names_slot(words: str, slot: datetime, now: datetime, language: str) -> bool
     """Whether ``words`` name the day and the time of ``slot`` (as one offer, not a day and a stray time)."""
     local = slot.replace(tzinfo=None)
     for offer in parse_offers(words, now, language):
-        if offer.day == local.date() and offer.time is not None and offer.time == local.time():
+        if offer.day != local.date() or offer.time is None:
+            continue
+        # "7:45" said for 07:45 is read as 19:45: the same on a 12-hour clock when no am/pm was said
+        said_half = re.search(r"\b(a\.?m\b|p\.?m\b|morning|evening|afternoon|morgens|abends)", words, re.I)
+        if offer.time == local.time() or (
+            not said_half and offer.time.minute == local.minute and offer.time.hour % 12 == local.hour % 12
+        ):
             return True
     return False
 

@@ -85,7 +85,12 @@ class _Outbound(RuleTurn):
         return bool(self.preferred and nlu.ANY_TIME.search(self.preferred))
 
     def _purpose(self) -> str:
-        return nlu.purpose(self.request, self.lang) if self.request else ""
+        """What Lisa wants to book, in her words: the user's "my back" is "Sarah Klein's back"."""
+        return (
+            _in_third_person(nlu.purpose(self.request, self.lang), self.user, self.lang)
+            if self.request
+            else ""
+        )
 
     def _restate(self) -> str:
         """What Lisa wants, once more: with the preferred time, or asking what the business can offer."""
@@ -131,10 +136,11 @@ class _Outbound(RuleTurn):
 
     def _intro(self, text: str) -> list[str]:
         self.st["intro_done"] = True
-        callee = nlu.callee_name(text)
-        if callee:
+        said = [m.text for m in self.conv.history if m.role == "user"]  # "Harbour Dental, please hold." first
+        callee = next((c for line in [*said[:-1], text] if (c := _callee(line))), None)
+        if callee and "callee" not in self.conv.slots:
             self.conv.slots["callee"] = callee
-        purpose = nlu.purpose(self.request, self.lang) if self.request else ""
+        purpose = self._purpose()
         if nlu.ANY_TIME.search(self.preferred or ""):
             return [self.t("intro_no_time", purpose=f"{purpose}, {self.t('as_soon_as_possible')}")]
         if self.preferred:
@@ -161,6 +167,11 @@ class _Outbound(RuleTurn):
 
     async def _understand(self, text: str) -> list[str]:
         st = self.st
+        if not st.get("intro_done") and self.conv.lisa_lines() and nlu.CALL_LATER.search(text):
+            st["intro_done"] = True  # "can you hold a sec?" - "Sure." - "… can you call back tomorrow?"
+            first = next((m.text for m in self.conv.history if m.role == "user"), "")
+            if (callee := _callee(first)) and "callee" not in self.conv.slots:
+                self.conv.slots["callee"] = callee
         if not st.get("intro_done") or self._intro_not_heard(text):
             return self._intro(text)
         ag = self.ag
@@ -173,6 +184,18 @@ class _Outbound(RuleTurn):
                 reason=self.t("reason_wrong_number", said=text[:120].rstrip(" .!?"))
             )
             return [self.t("wrong_number")]
+        # "I need a number, or else I can't book it": what Lisa can give is no condition she cannot meet
+        lisa_can_give = nlu.NAME_QUESTION.search(text) or nlu.PHONE_QUESTION.search(text)
+        refusal = onlu.CONDITION_REFUSED.search(text)
+        if refusal is None and (st.get("payment_asked") or self.conv.slots.get("business_notes")):
+            refusal = onlu.THEN_REFUSED.search(text)  # "then I can't hold it" after the card was asked for
+        if not st.get("message_left") and not lisa_can_give and refusal is not None:
+            return await self._condition_refused(text, refusal.start())
+        if not booked and (refusal := onlu.NOT_ACCEPTING.search(text)):
+            # "we're not taking on new patients": no slot to ask for; the user hears why
+            return await self._condition_refused(
+                text, refusal.start(), ("not_accepting_refused", "reason_not_accepting")
+            )
         # "see you then", "bis dann" once a slot is agreed: the business closes the call as with a goodbye
         asked_for_more = bool(st.get("declined")) and not booked and not ag.standing
         goodbye = self.goodbye = _is_goodbye(text, asked_for_more) or (
@@ -215,6 +238,18 @@ class _Outbound(RuleTurn):
             parts += await self._settle_unsure(text, offers)
         elif (
             st.get("declined")
+            and not booked
+            and not timed
+            and not (
+                nlu.NOTHING.search(text) or onlu.NO_SLOT.search(text) or nlu.NO_AVAILABILITY.search(text)
+            )
+            and (other_day := self._other_day_named(text)) is not None
+        ):
+            # "Oh sorry, Tuesday then. Bye!" after Lisa turned down Wednesday at 11:20: another day, no yes to
+            # the slot she turned down
+            parts += await self._offer_on_day(other_day)
+        elif (
+            st.get("declined")
             and not timed
             and (nlu.NOTHING.search(text) or onlu.NEGATIVE.search(text))
             and not self._asks_something_else(text)
@@ -230,7 +265,9 @@ class _Outbound(RuleTurn):
             # "Alright, two it is then, bye" after Lisa asked for better: the business put down the slot she
             # turned down; it is booked and said back (the summary says it is outside the wish)
             parts += await self._book(insisted, text, goodbye)
-        elif st.get("declined") and not timed and not booked and goodbye and _confirms(text):
+        elif (
+            st.get("declined") and not timed and not booked and goodbye and _confirms(_SEE_YOU.sub(" ", text))
+        ):
             # "Yes, booked. Bye." after Lisa asked for better: the business put down what it offered; the
             # nearest of it is taken (a strict wish takes none) and said back as the call closes
             parts += await self._take_nearest([self.local(s) for s in _as_list(st.pop("declined"))])
@@ -259,8 +296,7 @@ class _Outbound(RuleTurn):
             and not _confirms(text)
             and not (st.get("message_left") and onlu.CALLBACK_PROMISE.search(text))  # "yes, we'll call back"
         ):
-            when = nlu.safe_parse_when(text, self.now, self.lang)
-            later = (when.text if when is not None and when.text else "") or self.t("later")
+            later = self._call_back_when(text)
             ag.withdraw()
             await self.tools.request_callback(when=later)
             parts.append(self.t("call_later", when=later))
@@ -269,6 +305,7 @@ class _Outbound(RuleTurn):
             and not ag.standing
             and not timed
             and (goodbye or onlu.sees_off(text))
+            and not st.get("message_left")
             and (put_down := self._day_put_down(text)) is not None
         ):
             # "Lovely, Thursday for Omar. See you then!" after Lisa asked the time on Thursday: the business
@@ -283,6 +320,7 @@ class _Outbound(RuleTurn):
             and goodbye
             and (_confirms(text) or onlu.PUT_DOWN.search(text))
             and not st.get("asked_time_before_bye")
+            and not st.get("message_left")  # "Notiert. Tschüss." after a message: the message is noted
         ):
             # "Booked, bye!" with no time agreed (an offer Lisa missed): the business has the user down, Lisa
             # does not know when; she asks once before anyone hangs up
@@ -316,6 +354,11 @@ class _Outbound(RuleTurn):
         elif ag.standing and offers:
             parts += await self._about_agreed(text, offers)
         elif ag.standing and _confirms(text):
+            if not goodbye and _bare_confirmation(text):
+                # "Done." leaves nothing to talk about: the name when not given yet, and Lisa closes the call
+                goodbye = self.goodbye = True
+                if not st.get("name_given") and self.request and self.request.user_name:
+                    parts.append(self._name())
             parts += await self._book(self.local(ag.standing), text, goodbye)
         elif (
             offers and not booked and (_confirms(text) or st.get("asked_time_before_bye")) and len(timed) == 1
@@ -330,7 +373,10 @@ class _Outbound(RuleTurn):
 
         # nothing agreed or left yet: the request is what Lisa goes back to after a friendly word
         asking = not (parts or goodbye or booked or ag.standing or st.get("message_left") or st.get("misses"))
-        if asking and not st.get("small_talk") and onlu.small_talk(text):
+        if (about := await self._about_the_call(text, parts, goodbye)) is not None:
+            st["misses"] = 0
+            return about
+        if asking and not st.get("small_talk") and onlu.small_talk(text) and self._from_brief(text) is None:
             # "Busy day today, isn't it?", "What a Monday!": a friendly word, once, and the request again; it
             # counts as talk about something else (the way out after three, see below)
             st["small_talk"] = True
@@ -372,6 +418,8 @@ class _Outbound(RuleTurn):
             return [self.t("hold")]
         if nlu.ANYTHING_ELSE.search(text) or (booked and nlu.THANKS.search(text)):
             return [self.t("nothing_else")]
+        if onlu.conditions(text) and not booked:  # "She needs to be fasting, okay?": noted (see turn)
+            return self._go_on()
         if onlu.is_question(text) and not nlu.HOW_CAN_I_HELP.search(text) and len(text.split()) > 2:
             st["misses"] = 0
             return [self.t("dont_know"), *self._go_on()]  # a question Lisa has no answer to from the brief
@@ -383,6 +431,8 @@ class _Outbound(RuleTurn):
             return [self.t("which_slot")]
         if st.get("message_left"):
             return [self.t("thanks")]
+        if ag.standing:  # "Nein, vorher geht wirklich nichts." after Lisa took the slot: she keeps to it
+            return [self.t("still_accept", when=self.spoken(self.local(ag.standing)))]
         if st.get("way_out") and nlu.YES.search(text):
             await self.tools.request_callback(when=self.t("later"))
             return [self.t("call_later", when=self.t("later"))]
@@ -415,16 +465,74 @@ class _Outbound(RuleTurn):
             return [self._restate()]
         return [self.t("which_slot")]
 
+    async def _about_the_call(self, text: str, parts: list[str], goodbye: bool) -> list[str] | None:
+        """Lisa's answer when the business asks about the call itself rather than the patient: who is calling,
+        whether anyone is there, to say it again, to read the slot back, or leave to book the slot agreed;
+        None for anything else (or when Lisa already said something about slots)."""
+        if parts or goodbye:
+            return None
+        standing = self.ag.standing
+        booked = self.conv.outcome.appointment if self.conv.outcome.status is Status.BOOKED else None
+        slot = self.local(standing) if standing else booked
+        if onlu.asks_to_book(text) and not self._offers(text):  # "Shall I put her down for that?"
+            if slot is not None:
+                return [self.t("yes_book", when=self.spoken(slot))]
+            if self.st.get("declined"):  # nothing better: the slot Lisa asked to better is taken after all
+                return await self._take_nearest([self.local(s) for s in _as_list(self.st.pop("declined"))])
+        if onlu.SLOT_BACK_REQUEST.search(text):
+            return [self.t("read_back", when=self.spoken(slot))] if slot else [self.t("which_slot")]
+        if onlu.WHO_CALLING.search(text):
+            return [self.t("who_i_am"), *self._go_on()]
+        if onlu.ANYONE_THERE.search(text):
+            return [self.t("still_here"), *self._go_on()]
+        if onlu.REPEAT_REQUEST.search(text) and not self._asks_something_else(text):  # not "the name again?"
+            last = re.sub(r"^(Of course|Gern)[:—–-]\s*", "", self._last_said())
+            return [self.t("repeat", said=last)] if last else None
+        return None
+
+    def _call_back_when(self, text: str) -> str:
+        """When the business wants to be called again, from the sentence that asks for it ("Our system is
+        down today. Can you call back tomorrow?" -> "tomorrow"); "later" when it names no time."""
+        asked = []
+        for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+            if m := nlu.CALL_LATER.search(
+                sentence
+            ):  # "… today, could you ring back on Friday?": from "ring back"
+                asked += [sentence[m.start() :], sentence]
+        for said in [*asked, text]:
+            when = nlu.safe_parse_when(said, self.now, self.lang)
+            if when is not None and when.text:
+                return when.text
+        return self.t("later")
+
     async def _leave_message(self) -> list[str]:
         """The business passes a message on instead of booking (class 8): Lisa leaves who, what, when and
         the callback number; nothing is booked and the request waits for the callback."""
-        purpose = nlu.purpose(self.request, self.lang) if self.request else ""
+        purpose = self._purpose()
         preferred = self.wish or self.t("as_soon_as_possible")
         phone = self.request.callback_number if self.request else ""
         said = self.t("leave_message", purpose=purpose, preferred=preferred, phone=phone)
         await self.tools.leave_message(message=said)
         self.st["message_left"] = True
         return [said]
+
+    async def _condition_refused(
+        self, text: str, at: int, keys: tuple[str, str] = ("condition_refused", "reason_condition")
+    ) -> list[str]:
+        """The business will not book without something Lisa cannot give ("Without a referral I can't book her
+        in", "sonst kann ich den Tisch nicht halten"): nothing is booked (a yes or booking before is undone),
+        the summary quotes the condition, and Lisa says so and that the user will get in touch."""
+        self.ag.withdraw()
+        self.tools.release_outbound_booking()
+        said = _refusal_said(text, at)
+        asked = self.st.get("payment_asked")
+        if isinstance(asked, str) and asked not in said:  # "We need a credit card …" said the turn before
+            said = f"{asked}; {said}"
+        words, why = keys
+        reason = self.t(why, said=said[:110])
+        await self.tools.report_no_availability(reason=reason)
+        await self.tools.end_conversation(reason=reason)
+        return [self.t(words)]
 
     async def _walk_in(self) -> list[str]:
         """The business gives no appointments, one just comes by ("it's walk-in only", "Termine machen wir
@@ -500,6 +608,7 @@ class _Outbound(RuleTurn):
         try:
             if self.lang == "en":
                 text = onlu.unmishear(text)
+            text = self._without_pick_up(onlu.terse_hour(text, self.lang))
             offers = [
                 self._in_the_wished_week(self._on_day_talked_about(w))
                 for w in parse_offers(text, self.now, self.lang)
@@ -516,6 +625,19 @@ class _Outbound(RuleTurn):
         except Exception:  # a parser hiccup must not break the call
             log.exception("parse_offers failed")
             return []
+
+    def _without_pick_up(self, text: str) -> str:
+        """``text`` without what it says of picking up ("Montag um acht bringen, ab 17 Uhr abholen"): the
+        drop-off is the appointment, the pick-up a note for the user; ``text`` itself when nothing else in it
+        names a time."""
+        pick_up = onlu.PICK_UP.search(text)
+        if pick_up is None:
+            return text
+        rest = text[: pick_up.start()] + text[pick_up.end() :]
+        if not any(w.time is not None for w in parse_offers(rest, self.now, self.lang)):
+            return text
+        self.tools.note_from_business(pick_up.group(0))
+        return rest
 
     def _hour_alone(self, part: str) -> When | None:
         """The hour ``part`` says with nothing but the words around a bare hour ("only 4 is left" -> 4)."""
@@ -584,7 +706,38 @@ class _Outbound(RuleTurn):
             hits = [d for d in declined if _same_clock(bare.time, d.time())]
             if len(hits) == 1:
                 return hits[0]
+        for part in _pieces(text):  # "Gut, dann eben Mittwoch, tschüss": its day, when one slot is on it
+            when = nlu.safe_parse_when(part, self.now, self.lang)
+            day = self._in_the_wished_week(self._on_day_talked_about(when)).day if when else None
+            hits = [d for d in declined if d.date() == day]
+            if len(hits) == 1 and when is not None and when.time is None:
+                return hits[0]
         return None
+
+    def _other_day_named(self, text: str) -> date | None:
+        """A day ``text`` names, piece by piece, that no slot Lisa turned down is on ("Oh sorry, Tuesday then.
+        Bye!" after Wednesday at 11:20); None when it names none."""
+        declined_days = {self.local(s).date() for s in _as_list(self.st.get("declined"))}
+        days = []
+        for piece in _pieces(text):
+            when = nlu.safe_parse_when(piece, self.now, self.lang)
+            if when is None or when.day is None or onlu.NEGATIVE.search(piece) or _NEVER.search(piece):
+                continue  # "samstags nie", "not Monday"
+            days.append(self._in_the_wished_week(self._on_day_talked_about(when)).day)
+        if any(day in declined_days for day in days):
+            return None  # "Also Dienstag?": the day turned down, asked again
+        return next((day for day in days if day is not None), None)
+
+    async def _offer_on_day(self, day: date) -> list[str]:
+        """A day offered alone instead of the slots Lisa turned down: at their time when they share one (a
+        corrected day keeps the time), else Lisa asks the time on that day."""
+        times = {self.local(s).time() for s in _as_list(self.st.get("declined"))}
+        self.st["offer_day"] = day.isoformat()
+        if len(times) == 1:
+            return await self._offer_slots([datetime.combine(day, times.pop(), tzinfo=self.ctx.business.tz)])
+        self.st["asked_time_day"] = day.isoformat()
+        self.asked = True
+        return [self._ask_time(day)]
 
     def _asked_slot(self) -> datetime | None:
         """The one slot Lisa's last words asked for: one she proposed (:meth:`_propose`), or the wish when it is
@@ -731,6 +884,8 @@ class _Outbound(RuleTurn):
         booked = self.conv.outcome.status is Status.BOOKED
         if not booked and self._picks_own_offer(text, named, timed):
             return await self._book(named, text, goodbye)  # both sides named it: that is the agreement
+        if not booked and len(timed) <= 1 and onlu.reads_back(text):
+            return self._read_back_wrong(agreed, named)
         offer_like = len(timed) > 1 or (self._sounds_like_offer(text) and not _confirms(text) and not goodbye)
         if booked and offer_like and not onlu.CORRECTION_CUE.search(text):
             return [self.t("keep_booked", when=self.spoken(agreed))]  # confirmed already: Lisa keeps it
@@ -745,6 +900,14 @@ class _Outbound(RuleTurn):
         self.ag.doubt(agreed, named)
         self.asked = True
         return [self.t("which_of_two", a=self._difference(agreed, named), b=self._difference(named, agreed))]
+
+    def _read_back_wrong(self, agreed: datetime, heard: datetime) -> list[str]:
+        """The business reads back another slot than the one agreed ("So that's Tuesday at 11:40, correct?"):
+        Lisa says no and names the agreed one; the answer settles it (:meth:`_settle_unsure`)."""
+        self.ag.doubt(agreed, heard)
+        self.st["read_back_wrong"] = iso_minute(heard)
+        self.asked = True
+        return [self.t("read_back_wrong", agreed=self.spoken(agreed), heard=self._difference(heard, agreed))]
 
     def _picks_own_offer(self, text: str, named: datetime, timed: list[When]) -> bool:
         """Whether the business, before confirming Lisa's choice, settles on another of the slots it offered
@@ -774,7 +937,14 @@ class _Outbound(RuleTurn):
         """The answer to "Sorry — quarter past two or two fifty?": book what the business now confirms."""
         unsure = self.ag.unsure or {}
         agreed, heard = self.local(unsure["agreed"]), self.local(unsure["heard"])
-        pick = _pick_between(text, agreed, heard, self._named(offers, agreed) if offers else None)
+        corrected = self.st.get("read_back_wrong") == unsure["heard"]  # Lisa said no to this read-back
+        if corrected:
+            pick = self._read_back_answer(text, agreed, heard)
+            if pick == heard:  # the business keeps to what it read back: a new offer
+                self._drop_unsure()
+                return await self._offer_slots([heard])
+        else:
+            pick = _pick_between(text, agreed, heard, self._named(offers, agreed) if offers else None)
         if pick is not None:
             return await self._book(pick, text, _is_goodbye(text))
         named = self._named(offers, agreed) if offers else None
@@ -798,6 +968,18 @@ class _Outbound(RuleTurn):
             self.asked = True
             return [self.t("just_to_be_sure", when=self.spoken(agreed))]
         return []
+
+    def _read_back_answer(self, text: str, agreed: datetime, heard: datetime) -> datetime | None:
+        """Which slot the business means after Lisa said no to its read-back of ``heard``: the one a piece of
+        its answer names ("Oh sorry, my mistake, Tuesday. Bye!", "Ah, 11:20, sorry"), the agreed one on a
+        plain yes ("Oh, right, yes."); None when unclear."""
+        for piece in _pieces(text):
+            named = self._named(self._offers(piece), agreed)
+            if named in (agreed, heard):
+                return named
+        if any(nlu.YES.search(piece) for piece in _pieces(text)) and not nlu.NO.search(text):
+            return agreed  # "Oh, right, yes."
+        return None
 
     async def _withdrawn(self, text: str, offers: list[When], goodbye: bool) -> list[str]:
         """The business takes back a slot ("my colleague just took that one", "Friday at ten has gone"): the
@@ -854,6 +1036,11 @@ class _Outbound(RuleTurn):
             return await self._offer(fresh)
         if ag.standing:
             return [] if goodbye else [self.t("still_accept", when=self.spoken(self.local(ag.standing)))]
+        if onlu.CALLBACK_PROMISE.search(text) and not st.get("message_left"):
+            # "… schon vergeben. Ich rufe Sie an, sobald etwas frei wird": the business calls back itself
+            await self.tools.leave_message(message=self.t("withdrawn_callback_note"))
+            st["message_left"] = True
+            return [] if goodbye else [self.t("wait_for_call")]
         if goodbye:
             await self.tools.end_conversation(reason=self.t("reason_withdrawn"))
             return [self.t("withdrawn_bye")]
@@ -960,6 +1147,12 @@ class _Outbound(RuleTurn):
                 parts.append(self.t("booked_bye", when=self.spoken(slot)))
             elif not _is_goodbye(said):
                 parts.append(self.t("bye"))
+        elif self.st.get("declined"):
+            # Lisa asked for better and the business left: she says plainly that nothing is booked yet
+            declined = self.spoken(self._nearest([self.local(s) for s in _as_list(self.st["declined"])]))
+            parts.append(self.t("declined_bye", when=declined))
+            await self.tools.end_conversation(reason=self.t("reason_declined_goodbye", when=declined))
+            return parts
         else:
             parts.append(self.t("bye"))
         booked_now = self.conv.outcome.status is Status.BOOKED
@@ -1102,6 +1295,10 @@ class _Outbound(RuleTurn):
         if onlu.PET_NAME_QUESTION.search(text):  # "and the dog's name?": not the user's
             pet = onlu.pet_name(self._brief())
             return [self.t("pet_name", name=pet)] if pet else [self.t("dont_know")]
+        if onlu.KIN_NAME_QUESTION.search(text) and (kin := onlu.kin_name(self._brief())):
+            # "What's the child's name and date of birth?": the child's, not the user's
+            private = [self.t("private")] if nlu.PRIVATE_QUESTION.search(text) else []
+            return [self.t("pet_name", name=kin), *private]
         if onlu.PARTY_SIZE_QUESTION.search(text):  # "for how many people?"
             size = onlu.party_size(self._brief())
             return [self.t("party_size", size=size)] if size else [self.t("dont_know")]
@@ -1118,8 +1315,10 @@ class _Outbound(RuleTurn):
         if about_slots:
             return []
         self.side_question = True  # a question about the patient: answered, then the booking goes on
+        if (told := self._from_brief(text)) is not None:
+            return [told]
         if onlu.PURPOSE_QUESTION.search(text) and onlu.is_question(text):
-            purpose = nlu.purpose(self.request, self.lang) if self.request else ""
+            purpose = self._purpose()
             return [self.t("purpose", purpose=purpose)] if purpose else []
         if onlu.DURATION_QUESTION.search(text) and onlu.is_question(text):
             took = onlu.duration(f"{self.request.title}. {self.request.description}") if self.request else ""
@@ -1127,6 +1326,12 @@ class _Outbound(RuleTurn):
         if onlu.PREFERENCE_QUESTION.search(text) and onlu.is_question(text):
             self.side_question = False
             return [self._preference()]
+        payment = onlu.PAYMENT_QUESTION.search(text)
+        if payment and (onlu.is_question(text) or _NEED.search(text)):
+            self.st["payment_asked"] = _refusal_said(text, payment.start())  # what was asked, for the summary
+            return [self.t("payment")]  # card or bank details are never given on the phone
+        if self.st.get("payment_asked") and _DETAILS.search(text) and not _PHONE_WORDS.search(text):
+            return [self.t("payment")]  # "Can you give me the number?" after the card was asked for
         if nlu.PRIVATE_QUESTION.search(text) and not onlu.BRING_QUESTION.search(text):
             email = str((self.request.user_profile if self.request else {}).get("email") or "").strip()
             if email and _EMAIL_QUESTION.search(text):
@@ -1140,6 +1345,22 @@ class _Outbound(RuleTurn):
         if nlu.PHONE_QUESTION.search(text):
             return [self.t("phone", phone=self.request.callback_number)] if self.request else []
         return [] if self.patterns_only else self._paraphrased_question(text)
+
+    def _from_brief(self, text: str) -> str | None:
+        """The answer the request gives to a question about the patient or the thing to be done: the vehicle
+        ("What car is it?"), a first visit ("Has he been with us before?"), what it is about ("What's the
+        problem?"); None when the request does not tell."""
+        if self.request is None or not onlu.is_question(text):
+            return None
+        brief, description = self._brief(), self.request.description.strip()
+        if onlu.FIRST_VISIT_QUESTION.search(text) and onlu.first_visit(brief):
+            return self.t("first_visit")
+        if description and (
+            (onlu.VEHICLE_QUESTION.search(text) and onlu.about_vehicle(brief))
+            or (onlu.REASON_QUESTION.search(text) and onlu.tells_complaint(description))
+        ):
+            return self.t("from_brief", said=description.rstrip(" ."))
+        return None
 
     def _brief(self) -> str:
         """The request's title and description, as one text."""
@@ -1177,7 +1398,7 @@ class _Outbound(RuleTurn):
         kind = oq.question_kind(text)
         if kind == oq.PURPOSE:
             self.side_question = True
-            return [self.t("purpose", purpose=nlu.purpose(self.request, self.lang))]
+            return [self.t("purpose", purpose=self._purpose())]
         if kind == oq.PREFERENCE:
             return [self._preference()]
         if kind == oq.PHONE and self.request.callback_number:
@@ -1404,6 +1625,14 @@ _FINE = re.compile(
 )
 
 
+# a day the business never opens or has nothing on ("samstags nie", "Monday is impossible", "Montag ist voll")
+_NEVER = re.compile(
+    r"\b(never|closed|impossible|full|(is|are|'s|all|fully) booked|nie|niemals|zu|geschlossen|unmöglich|voll|"
+    r"ausgebucht|belegt)\b",
+    re.IGNORECASE,
+)
+
+
 def _pieces(text: str) -> list[str]:
     """``text`` cut where a new thought may start and at commas, "but", "and" ("14 Uhr ist schon weg, 16 Uhr
     wäre noch frei" -> two pieces)."""
@@ -1428,6 +1657,66 @@ _REFUSAL_FIRST = re.compile(
 )
 
 
+_NEED = re.compile(r"\b(need|needs|require|requires|brauchen|benötigen|müssen|muss)\b", re.IGNORECASE)
+# what is asked once the card was: its number or details ("Can you give me the number?")
+_DETAILS = re.compile(r"\b(the|that|its|die|der|deren) (number|nummer|details|daten)\b", re.IGNORECASE)
+_PHONE_WORDS = re.compile(r"phone|telefon|handy|mobile|call|reach|rückruf|erreich", re.IGNORECASE)
+_MY_EN = re.compile(r"\b(my|our)\b", re.IGNORECASE)
+_MY_DE = {"meinen": "den", "meine": "die", "meinem": "dem", "meiner": "der", "meines": "des"}
+_MY_DE_WORD = re.compile(r"\b(mein|unser)(en|e|em|er|es)\b", re.IGNORECASE)
+
+
+def _in_third_person(said: str, user: str, lang: str) -> str:
+    """The user's words about their own ("physiotherapy for my back", "für meinen Sohn Paul") as Lisa says
+    them: "for Sarah Klein's back", "für den Sohn Paul"."""
+    if lang == "de":
+        return _MY_DE_WORD.sub(lambda m: _MY_DE["mein" + m.group(2).lower()], said)
+    return _MY_EN.sub(f"{user}'s", said)
+
+
+# a see-off, which is no booking of a slot Lisa turned down ("Lovely. See you then, bye.", "Gut, bis dann")
+_SEE_YOU = re.compile(
+    r"\b(see you( then| soon| on \w+| \w+day)?|bis (dann|bald|montag|dienstag|mittwoch|donnerstag|freitag|samstag)|"
+    r"wir sehen uns)\b",
+    re.IGNORECASE,
+)
+# what a greeting starts with that is no business name ("Morning, Hillside Lab", "So, da bin ich wieder",
+# "Sorry about that")
+_NOT_CALLEE = re.compile(
+    r"^(morning|afternoon|evening|so|okay|ok|right|well|also|na|ach|sorry\b.*|entschuldigung\b.*|thanks\b.*|"
+    r"danke\b.*|da bin ich wieder|i'?m back|here we go)$",
+    re.IGNORECASE,
+)
+
+
+def _callee(line: str) -> str | None:
+    """The business name in a line the business said, skipping what only greets ("Morning, Hillside Lab,
+    Dave here" -> "Hillside Lab")."""
+    for _ in range(4):
+        name = nlu.callee_name(line)
+        if name is None or not _NOT_CALLEE.match(name):
+            return name
+        line = line[line.find(name) + len(name) :].lstrip(" ,.!?;")
+    return None
+
+
+def _refusal_said(text: str, at: int) -> str:
+    """The sentence of ``text`` around position ``at``, with the statement before it when both are short
+    ("For groups we need a deposit; otherwise I can't hold the table")."""
+    sentences = [(m.start(), m.end(), m.group(0).strip()) for m in re.finditer(r"[^.!?]+[.!?]*", text)]
+    index = next((i for i, (_, end, _) in enumerate(sentences) if end > at), len(sentences) - 1)
+    said = sentences[index][2].rstrip(" .!?")
+    before = sentences[index - 1][2] if index else ""
+    if before and not onlu.is_question(before) and len(before) + len(said) < 110:
+        said = f"{before.rstrip(' .!?')}; {said}"
+    return said
+
+
+def _bare_confirmation(text: str) -> bool:
+    """A confirmation of one or two words that asks nothing ("Done.", "Eingetragen.", "All booked.")."""
+    return len(text.split()) <= 2 and not onlu.is_question(text)
+
+
 def _confirms(text: str) -> bool:
     """Whether a sentence of ``text`` states that the appointment is booked (not a question, an offer or a
     refusal: "No, 3 is booked.")."""
@@ -1436,6 +1725,7 @@ def _confirms(text: str) -> bool:
             r"\b(can|could|would|shall|should|könnte|kann|soll)\b", sentence, re.I
         )
         offer = offer or _REFUSAL_FIRST.match(sentence) or onlu.NO_SLOT.search(sentence)  # "booked solid"
+        offer = offer or nlu.NO_AVAILABILITY.search(sentence)  # "That week is fully booked"
         if (nlu.CONFIRM.search(sentence) or onlu.CONFIRM_MORE.search(sentence)) and not offer:
             return True
     return False
