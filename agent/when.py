@@ -460,7 +460,9 @@ _DATE_NUM = re.compile(
 _DOM_EN = re.compile(
     r"\b(?:on\s+the\s+(\d{1,2})(?:st|nd|rd|th)\b|the\s+(\d{1,2})(?:st|nd|rd|th)\b"
     r"(?=\s*(?:$|[,.!?;]|at\b|in\b|or\b|and\b|between\b|from\b|around\b|would\b|is\b|works?\b|please\b"
-    r"|then\b|morning|afternoon|evening|\d)))"
+    r"|then\b|morning|afternoon|evening|\d))"
+    # right after a weekday, as speech recognition writes "Tuesday the first": "Tuesday 1st", "Wednesday, 2nd"
+    r"|(?:(?<=day\s)|(?<=day,\s))(\d{1,2})(?:st|nd|rd|th)\b)"
 )
 _DOM_DE = re.compile(r"\b(?:am|den|dem|zum|vom|bis zum|ab dem)\s+(\d{1,2})\.(?!\d)")
 
@@ -817,7 +819,7 @@ class _Parser:
             for m in self._take(pattern):
                 if f.day is not None:
                     break
-                dom = int(m.group(1) or (m.group(2) if m.re is _DOM_EN else 0))
+                dom = int(m.group(1) or (m.group(2) or m.group(3) if m.re is _DOM_EN else 0))
                 d = self._day_of_month(dom)
                 if d is not None:
                     f.day = d

@@ -251,3 +251,21 @@ async def test_an_outbound_offer_outside_a_shortly_wish_is_declined(lang, prefer
     reply = await call(offer)
     assert "doesn't suit" in reply or "nicht so gut" in reply, reply
     assert call.status is Status.OPEN
+
+
+@pytest.mark.parametrize(
+    "said, day, at",
+    [
+        (
+            "Tuesday 1st at 1120 is free.",
+            date(2026, 12, 1),
+            time(11, 20),
+        ),  # "Tuesday the first at 11:20", heard
+        ("Wednesday, 2nd at 10", date(2026, 12, 2), time(10, 0)),
+        ("How about Friday 4th?", date(2026, 12, 4), None),
+        ("Monday 30th in the morning", date(2026, 11, 30), None),
+    ],
+)
+def test_a_weekday_before_an_ordinal_is_that_day_of_the_month(said, day, at):
+    found = parse_when(said, MONDAY, "en")
+    assert found is not None and found.day == day and found.time == at, found
