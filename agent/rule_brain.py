@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent import rule_nlu as nlu
 from agent.brain import TurnContext
-from agent.conversation import Conversation, Mode
+from agent.conversation import Conversation, Mode, Status
 from agent.phrases import phrase
 from agent.rule_turn import RuleTurn, capital
 
@@ -139,6 +139,15 @@ _SAME_TIME = re.compile(
     r"\b(?:same time|same hour|gleiche\w* (?:uhrzeit|zeit)|selbe\w* (?:uhrzeit|zeit)|gleiche\w* stunde)\b",
     re.IGNORECASE,
 )
+# two appointments asked for at once: "two sessions", "both appointments", "zwei Termine"
+_TWO_BOOKINGS = re.compile(
+    r"\b(?:two|2|both|zwei|beide) (?:appointments|sessions|massages|bookings|slots|termine|behandlungen|massagen)\b",
+    re.IGNORECASE,
+)
+# an hour on its own beside a day: " 10?", " um 11", "at 9"
+_BARE_HOUR = re.compile(
+    r"\W*(?:(?:at|um|gegen|so gegen|around) )?\d{1,2}(?:[:.]\d\d)?(?: ?(?:uhr|h))?\W*", re.I
+)
 # a pick changed ("actually", "rather", "make it", "ach nee", "lieber doch", "doch eher")
 _REPICK = re.compile(
     r"\b(?:actually|rather|instead|make it|change|better|on second thought|wait|hmm+|lieber|doch|eher|"
@@ -199,6 +208,14 @@ class _Inbound(RuleTurn):
             moved_to = self._moved_booking(text, when if has_when else None, booked)
             if moved_to is not None:  # "can we make that Friday at 10 instead?", "half an hour later?"
                 return await self._move(booked, moved_to)
+            if not has_when and nlu.CANCEL_THIS.search(text) and not nlu.ASKS_HOW.search(text):
+                return await self._cancel_booked(booked)  # "actually cancel it", "stornieren Sie das wieder"
+        if nlu.HEAR_CHECK.search(text):  # "Hello? Can you hear me?": yes, and the open question again
+            st["misses"] = 0
+            last = self.conv.lisa_lines()[-1:]
+            if pending in (None, "anything_else") or not last:
+                return [self.t("still_here")]
+            return [self.t("still_here_short"), last[0]]
         if nlu.GREETING_ONLY.search(text):
             return [self.t("hello")]
         if pending is None and nlu.PLEASANTRY.search(text):
@@ -221,6 +238,8 @@ class _Inbound(RuleTurn):
         about_existing = bool(nlu.CANCEL_OR_MOVE.search(text) or nlu.ASKS_EXISTING.search(text)) or (
             bool(nlu.EXISTING_APPOINTMENT.search(text)) and not nlu.BOOK_REQUEST.search(text)
         )
+        if about_existing and nlu.ASKS_HOW_TO.search(text):
+            about_existing = False  # "How do I cancel an appointment?": the policy asked, no message
         message_intent = bool(
             nlu.STRONG_MESSAGE.search(text)
             or nlu.SHORT_MESSAGE.search(text)
@@ -243,8 +262,11 @@ class _Inbound(RuleTurn):
         faq = None
         # "… massage Thursday at 3? And is there somewhere to park?": the question answered, and booked on
         side = self._side_answer(text) if (books or has_when) and not confirming else None
+        # "… he gave me a prescription, and I was wondering if you have anything Thursday": a wish told with a
+        # story that asks nothing is a booking, whatever FAQ word the story holds
+        told_wish = has_when and when is not None and (when.day or when.time) and not nlu.asks(text)
         if side is None and not (
-            confirming or named or nlu.BOOK_REQUEST.search(text) or (books and has_when)
+            confirming or named or nlu.BOOK_REQUEST.search(text) or (books and has_when) or told_wish
         ):
             faq = self.ctx.business.faq_answer(text, self.lang)
         new_request = bool(
@@ -281,6 +303,13 @@ class _Inbound(RuleTurn):
             return [result.get("answer", ""), self.t("ask_message_name")]
         if pending == "message" or message_intent:
             parts = await self._message(text, started=pending != "message")
+            if goodbye and st.get("pending") == "message" and (st.get("message") or {}).get("text"):
+                # "That's all, bye." to "May I have your name?": the message is kept, without a name
+                msg = st["message"]
+                msg["name"] = msg.get("name") or msg.get("unsure_name") or self.t("unknown_caller")
+                await self._take_message(msg)
+                st["message"] = {}
+                return [await self._farewell("reason_bye_after_message")]
             if goodbye and st.get("pending") in ("message_phone", "anything_else"):
                 st["message"] = {}
                 parts = [parts[0].rsplit(". ", 1)[0] + ".", await self._farewell("reason_bye_after_message")]
@@ -288,7 +317,11 @@ class _Inbound(RuleTurn):
         if pending == "callback" or nlu.CALLBACK.search(text):
             return await self._callback(text, started=pending != "callback")
         if nlu.HOURS.search(text) and not books and pending != "booking":
-            return await self._hours(text, said)
+            hours = await self._hours(text, said)
+            if has_when and self._wish_beside_question(text):
+                # "Are you open on Friday? Could I get a massage at 10 that day?": answered, and offered
+                return [hours[0], *await self._booking(text, when)]
+            return hours
         if nlu.SERVICES.search(text) and pending != "booking":
             return await self._faq(text)
         if faq and not (pending == "booking" and has_when):
@@ -305,6 +338,8 @@ class _Inbound(RuleTurn):
         ):
             return [await self._farewell("reason_left_booking")]
         if books or pending == "booking" or (when and has_when and (when.day or when.time or when.first_day)):
+            if pending != "booking" and (second := self._second_wish(text)) is not None:
+                st["second_wish"] = _when_to_state(second)  # "two sessions: Tuesday at 9 and Thursday at 9"
             parts = await self._booking(text, when if has_when else None)
             if side:
                 parts.insert(0, side)
@@ -327,6 +362,12 @@ class _Inbound(RuleTurn):
             return [self.t("welcome")]
         if pending == "anything_else" and st.get("name") and nlu.name_answer(text) == st["name"]:
             return [self.t("anything_else")]  # the name said again after it was booked: nothing new
+        if nlu.UPSET.search(text):  # "Ihr seid doch alle unfähig!": sorry, and a person offered
+            st["misses"] = 0
+            if self.ctx.business.transfer_number:
+                st["pending"] = "offer_human"
+                return [self.t("upset_offer_human")]
+            return [self.t("upset")]
         return self._not_understood()
 
     def _not_understood(self) -> list[str]:
@@ -774,7 +815,7 @@ class _Inbound(RuleTurn):
         elif b.get("offered") and nlu.LATER_ONE.search(text) and not nlu.YES.search(text):
             offered = datetime.fromisoformat(b["offered"]).replace(tzinfo=self.ctx.business.tz)
             return await self._offer_next_free(after=offered)
-        elif len(b.get("options") or []) > 1 and (nlu.YES.search(text) or nlu.time_lean(text)):
+        elif len(b.get("options") or []) > 1 and (nlu.accepts(text) or nlu.time_lean(text)):
             # "sure", "ok thanks", "passt" to several times: the one the wish said before picks, else which one
             if (picked := self._leaning_option()) is None:
                 b["asked"] = "time"
@@ -783,7 +824,7 @@ class _Inbound(RuleTurn):
             b.pop("options", None)
             b.pop("offered", None)
             b["picked"] = True
-        elif b.get("offered") and nlu.YES.search(text):
+        elif b.get("offered") and nlu.accepts(text):
             b["start"] = b.pop("offered")
         elif b.get("offered") and nlu.NO.search(text):
             b.pop("offered", None)
@@ -815,7 +856,10 @@ class _Inbound(RuleTurn):
         if not b.get("name"):
             b["asked"] = "name"
             if no_name and not repick and not b.get("fresh_free"):  # a new free time is named, not this
-                return [self.t("name_still_needed")]
+                # the first of two is booked: only the second is not ("Both booked then?")
+                return [
+                    self.t("name_still_needed_second" if st.get("first_booking") else "name_still_needed")
+                ]
             if b.pop("picked", None):
                 start = datetime.fromisoformat(b["start"])
                 return [self.t("picked_ask_name", when=capital(self.spoken(start)))]
@@ -844,6 +888,20 @@ class _Inbound(RuleTurn):
             return None
         return When(day=old.date(), time=old.time()).combine(when)
 
+    async def _cancel_booked(self, booked: dict[str, Any]) -> list[str]:
+        """Cancel the appointment booked in this conversation (``booked``): its slot is released, and the
+        outcome no longer says booked."""
+        start = datetime.fromisoformat(booked["start"]).replace(tzinfo=self.ctx.business.tz)
+        await self.tools.calendar.remove(start, self.conv.id)
+        self.conv.slots.pop("booked", None)
+        when = self.spoken(start)
+        outcome = self.conv.outcome
+        outcome.status, outcome.appointment = Status.ANSWERED, None
+        outcome.summary = self.t("cancelled_booked_note", name=booked.get("name") or "", when=when)
+        self.st["pending"] = "anything_else"
+        self.st["misses"] = 0
+        return [self.t("cancelled_booked", when=when)]
+
     async def _move(self, booked: dict[str, Any], to: When) -> list[str]:
         """Move the appointment booked in this conversation (``booked``) to ``to``: its slot is released while
         the new one is sought, and given back unless the new one is booked (see :meth:`_book`)."""
@@ -864,6 +922,11 @@ class _Inbound(RuleTurn):
         on that day, not the whole morning."""
         if when is None or when.day is None or when.time is not None:
             return when
+        rest = text.replace(when.text, " ", 1) if when.text else ""
+        if _BARE_HOUR.fullmatch(rest):  # "morgen 10?", "tomorrow 9?", "Freitag um 11": that hour
+            alone = nlu.time_alone(rest, self.now, self.lang)
+            if alone is not None and alone.time is not None:
+                return replace(when, time=alone.time, earliest=None, latest=None)
         for part in re.split(r"(?<=[.!?;])\s+", text.strip())[1:]:
             alone = nlu.time_alone(part, self.now, self.lang) if re.search(r"\d", part) else None
             if alone is not None and alone.time is not None:
@@ -884,6 +947,31 @@ class _Inbound(RuleTurn):
         if not any(answers) and any(nlu.PRICE.search(q) for q in questions):
             answers = [self.ctx.business.faq_answer(self.t("price_question"), self.lang)]
         return " ".join(a for a in answers if a) or None
+
+    def _second_wish(self, text: str) -> When | None:
+        """The second of two appointments asked for in one message ("two sessions please: Tuesday at 9 and
+        Thursday at 9", "zwei Termine, Dienstag um 9 und Donnerstag um 9"), or None."""
+        if not _TWO_BOOKINGS.search(text):
+            return None
+        wishes = []
+        for part in re.split(r"\s+(?:and|und|sowie)\s+|[,;]\s*", text):
+            when = nlu.safe_parse_when(part, self.now, self.lang)
+            if when is not None and when.day is not None and when.time is not None and when not in wishes:
+                wishes.append(when)
+        if len(wishes) != 2:
+            return None
+        first, second = wishes
+        while first.day and second.day and second.day < first.day:  # "Monday … and Wednesday": the one after
+            second = replace(second, day=second.day + timedelta(days=7))
+        return second
+
+    def _wish_beside_question(self, text: str) -> bool:
+        """Whether a question of ``text`` besides the hours question asks for a time ("Are you open on Friday?
+        Could I come at 10 that day?", "Ginge da 10 Uhr?"); never a statement ("I work until 5.")."""
+        from agent.business import question_parts
+
+        parts = [p for p in question_parts(text) if "?" in p and not nlu.HOURS.search(p)]
+        return any(self._wishes_slot(p) for p in parts)
 
     def _wishes_slot(self, part: str) -> bool:
         """Whether one sentence of a message asks for an appointment (a day or time, or "book")."""
@@ -1203,13 +1291,27 @@ class _Inbound(RuleTurn):
                 self.t("moved", name=name, old=self.spoken(old), when=self.spoken(start.replace(tzinfo=tz)))
             ]
         service = self.ctx.business.service_for(self._service())
+        if (first := st.pop("first_booking", None)) is not None:  # the second of two: the summary keeps both
+            outcome = self.conv.outcome
+            outcome.summary = f"{first['summary']} {outcome.summary}"
+            outcome.appointment = datetime.fromisoformat(first["start"]).replace(tzinfo=self.ctx.business.tz)
         st["booking"] = {}
         st["pending"] = "anything_else"
         st["just_booked"] = {"name": name, "start": b["start"]}  # for a name corrected in the next turn
         when = self.spoken(start.replace(tzinfo=self.ctx.business.tz))
         if service.key != self.ctx.business.default_service.key:  # "Your massage is booked for …"
-            return [self.t("booked_service", name=name, when=when, service=service.label(self.lang))]
-        return [self.t("booked", name=name, when=when)]
+            done = [self.t("booked_service", name=name, when=when, service=service.label(self.lang))]
+        else:
+            done = [self.t("booked", name=name, when=when)]
+        if (
+            second := st.pop("second_wish", None)
+        ) is not None:  # the other appointment asked for: offered now
+            done = [done[0].rsplit(". ", 1)[0] + ".", self.t("second_booking")]
+            st["first_booking"] = {"summary": self.conv.outcome.summary, "start": b["start"]}
+            st["booking"] = {"when": second, "service": service.key}
+            st["pending"] = "booking"
+            done += await self._booking("", None)
+        return done
 
     def _booking_note(self, moving: str | None) -> str | None:
         """What the team should know besides the booking: the slot it was moved from, the therapist wished."""

@@ -44,8 +44,8 @@ TALK = _rx(
     r"give me|get me|geben sie mir|gib mir|holen sie)\b"
 )
 AI_QUESTION = _rx(
-    r"\b(are you|r u|is this|am i (talking|speaking|chatting) (to|with)|bist du|sind sie|ist das|"
-    r"spreche ich mit|rede ich mit|bin ich mit|schreibe ich mit)\b"
+    r"\b(are you|r u|is this|am i (?:\w+ )?(talking|speaking|chatting) (to|with)|bist du|sind sie|ist das|"
+    r"(?:spreche|rede|bin|schreibe) ich (?:\w+ ){0,2}mit)\b"
     r".*\b(human|a person|real|robot|a bot|bot|ai|an ai|a machine|machine|computer|recording|"
     r"mensch|menschen|roboter|ki|echt|echten|maschine|künstliche|computer|bandansage)\b"
 )
@@ -141,7 +141,13 @@ DEFERS = _rx(
 )
 HOURS = _rx(
     r"\b(open|opening|hours|close|closing|closed|geöffnet|geoffnet|öffnungszeit\w*|offnungszeit\w*|offen|"
-    r"aufhaben|auf haben|geschlossen|zu haben)\b"
+    r"aufhaben|auf haben|geschlossen|zu haben)\b|"
+    r"\b(?:haben|hat) (?:sie|ihr|die praxis)\b[^.!?]{0,30}\bauf\s*\?"  # "Haben Sie am Montag auf?"
+)
+# an upset or abusive caller ("this is fucking ridiculous", "Ihr seid doch alle unfähig, verdammt noch mal!")
+UPSET = _rx(
+    r"\b(?:fuck\w*|shit\w*|damn\w*|bloody|crap|ridiculous|useless|incompetent|idiots?|stupid|pathetic|"
+    r"scheiß\w*|scheiss\w*|verdammt\w*|mist|unfähig\w*|idioten?|blöd\w*|unverschämt\w*|frechheit|saftladen)\b"
 )
 BOOK = _rx(
     r"\b(appointment|appointments|book|booking|schedule|reserve|reservation|slot|come in|come by|see the|"
@@ -211,7 +217,8 @@ def weekday_in_week(text: str, monday: date, now: datetime, lang: str) -> When |
 
 
 _WISH = _rx(
-    r"\b(would|could|can|works?|suits?|good|fine|possible|free|okay|ok|passt|geht|ginge|könnte|würde|wäre|gut)\b"
+    r"\b(would|could|can|works?|suits?|good|fine|possible|free|okay|ok|passt|geht|ginge|könnte|würde|wäre|gut|"
+    r"(?:have|got) anything|wondering|was frei|etwas frei|noch frei)\b"
 )
 
 
@@ -235,6 +242,12 @@ PRICE = _rx(
 )
 """A question about prices: the profile's price answer, or honestly none (see RuleBrain _price)."""
 NOTHING = _rx(r"\b(nothing|none|nichts|keine[nr]?|leider nicht|doesn'?t work|geht nicht)\b")
+# a bad line checked: "Hello? Can you hear me?", "are you still there?", "Hallo? Hören Sie mich?", "Sind Sie noch da?"
+HEAR_CHECK = _rx(
+    r"^\W*(?:(?:hello|hallo|hi|hey)\W+)*(?:can you hear me|do you hear me|are you (?:still )?there|is anyone there|"
+    r"hören sie mich|können sie mich hören|hörst du mich|sind sie (?:noch )?da|bist du (?:noch )?da|"
+    r"ist da (?:jemand|wer))\W*$"
+)
 GREETING_ONLY = _rx(
     r"^\W*(hi|hello|hey|hallo|hi there|hello there|good (morning|afternoon|evening)|guten (morgen|tag|abend)|"
     r"servus|moin|grüß gott|grüezi)( lisa)?\W*$"
@@ -362,10 +375,15 @@ QUESTION_OFFER = _rx(
 
 _STRONG_NAME = _rx(
     r"\b(?:my name is|my name'?s|the name is|name is|name'?s|mein name ist|mein name|ich heiße|ich heisse|"
-    r"der name ist|name lautet|auf den namen)\s+(.+)"
+    r"der name ist|name lautet|auf den namen|(?<!wie )(?:sie|er) hei(?:ß|ss)t|(?:ihr|sein) name ist)\s+(.+)"
 )
 _NAME_BEFORE = re.compile(  # "Weber mein Name", "Rachel Green is my name"
     r"\b([A-ZÄÖÜ][^\W\d_]+(?:[ -][A-ZÄÖÜ][^\W\d_]+)?),? (?i:is my name|is the name|ist mein name|mein name|heiße ich)\b"
+)
+# the caller names themself inside the message: "tell him Sarah Klein called", "sagen Sie ihr, Jan Roth hat angerufen"
+_CALLED_NAME = re.compile(
+    r"\b(?i:tell (?:him|her|them)|say|sag\w* (?:sie )?(?:ihm|ihr))\W+(?:(?i:that|dass)\s+)?"
+    r"([A-ZÄÖÜ][^\W\d_]+ [A-ZÄÖÜ][^\W\d_]+) (?i:called|rang|phoned|hat angerufen|hat sich gemeldet)\b"
 )
 _WEAK_NAME = _rx(r"\b(?:this is|i am|i'?m|it'?s|it is|call me|ich bin|hier ist|hier spricht)\s+(?=\S)")
 _NOT_NAMES = {
@@ -376,6 +394,7 @@ _NOT_NAMES = {
     "am", "um", "on", "at", "in", "is", "it", "i", "ich", "me", "my", "mein", "name", "termin", "appointment",
     "would", "like", "want", "möchte", "will", "need", "brauche", "bye", "tschüss", "to", "zu", "that",
     "interessiert", "neu", "new", "patient", "patientin", "kunde", "customer", "there", "da",
+    "all", "alles", "everything", "ist", "richtig", "correct",
     # fillers and self-corrections are never names ("Hang on." -> not "Hang")
     "hang", "hold", "wait", "sec", "second", "moment", "uh", "er", "erm", "hmm", "äh", "ähm", "actually",
     "rather", "instead", "lieber", "doch", "warte", "mal", "sekunde", "augenblick", "let", "think", "one",
@@ -587,10 +606,26 @@ def acknowledges_only(text: str) -> bool:
     return bool(words) and all(w in _ACK_WORDS for w in words)
 
 
+# taking the slot offered without a "yes": "I'll take it", "take that one", "book it", "den nehme ich",
+# "nehme ich", "ich nehme ihn", "den hätte ich gern", "buchen Sie den"
+_TAKES_IT = _rx(
+    r"\b(?:i'?ll take (?:it|that|this|the \w+|that one|this one)|take (?:that|this) one|book (?:it|that|that one)|"
+    r"(?:that|this) one(?: please| is fine| works)?\W*$|"
+    r"(?:den|die|das|diesen|diese|ihn) (?:nehme|nehm|hätte|buche) ich|nehme? ich\W*$|"
+    r"ich nehme (?:den|die|das|ihn|diesen|diese)\b|buchen sie (?:den|die|das|ihn)\b)"
+)
+
+
+def accepts(text: str) -> bool:
+    """Whether ``text`` takes what Lisa offered: a yes ("sure", "passt") or "I'll take it", "den nehme ich"."""
+    return bool(YES.search(text) or _TAKES_IT.search(text))
+
+
 _LATE_WISH = _rx(
     r"\b(?:as late as (?:possible|you can)|latest possible|the later the better|end of the day|after work|"
     r"late in the day|so spät wie möglich|möglichst spät|spätestmöglich\w*|je später,? desto besser|"
-    r"gegen ende des tages|nach der arbeit|nach feierabend)\b"
+    r"gegen ende des tages|nach der arbeit|nach feierabend|(?:the )?latest (?:appointment|slot|time)|"
+    r"last (?:appointment|slot)|spätester?n? (?:termin|uhrzeit)|letzte[nr]? termin)\b"
 )
 _EARLY_WISH = _rx(
     r"\b(?:as early as (?:possible|you can)|earliest possible|first thing|the earlier the better|early in the day|"
@@ -630,13 +665,36 @@ def name_correction(text: str, booked: str) -> str | None:
         return None
     cue = bool(_NAME_FIX.search(text))
     rest = re.sub(r"^[\W\s]+", "", _NAME_FIX.sub(" ", text)) if cue else text
+    rest = _SAYS_NO.sub("", rest)  # "Nein, Entschuldigung, Schmidt mit dt": the correction after the no
+    rest = _SPELLING_HINT.sub("", rest)
     name = extract_name(rest, expecting=True)
     if not name or len(name.split()) > 3 or name.lower() == booked.lower():
+        return None
+    name = _with_kept_given_name(name, booked)
+    if name.lower() == booked.lower():
         return None
     shared = {w.lower() for w in name.split()} & {w.lower() for w in booked.split()}
     alike = difflib.SequenceMatcher(None, name.lower(), booked.lower()).ratio() >= 0.75
     typed = all(re.search(rf"\b{re.escape(w)}\b", text) for w in name.split())  # capitalised as typed
     return name if (cue and typed) or shared or alike else None
+
+
+_SAYS_NO = _rx(r"^\W*(?:no|nope|nein|nee|ne)\b[\W\s]*")
+# how a name is written, said beside it: "mit d t", "nicht mit zwei t", "with an i", "with dt"
+_SPELLING_HINT = _rx(
+    r",?\s*(?:(?:nicht|not)\s+)?(?:mit|with)\s+(?:(?:an?|einem|einer|zwei|two|double|doppel-?)\s+)?"
+    r"(?:[a-zäöüß](?:\s+[a-zäöüß])?|[a-zäöüß]{2})\b"
+)
+
+
+def _with_kept_given_name(name: str, booked: str) -> str:
+    """A surname corrected on its own ("Maier" for "Katrin Meyer") keeps the given name: "Katrin Maier"."""
+    old = booked.split()
+    if len(name.split()) != 1 or len(old) < 2:
+        return name
+    if difflib.SequenceMatcher(None, name.lower(), old[-1].lower()).ratio() >= 0.6:
+        return " ".join([*old[:-1], name])
+    return name
 
 
 _NOT_NAME_WORDS = {
@@ -706,7 +764,7 @@ def _extract_name(text: str, expecting: bool) -> str | None:
             name = _clean_name(rest)
             if name:
                 return name
-    m = _NAME_BEFORE.search(text)
+    m = _NAME_BEFORE.search(text) or _CALLED_NAME.search(text)
     if m:
         return _clean_name(m.group(1))
     if expecting:
@@ -1214,6 +1272,23 @@ CANCEL_OR_MOVE = _rx(
     r"stornier\w*|verschieben|verlegen)\b"
 )
 """Cancelling or moving an appointment: passed on as a message even when "book" or "Termin" occurs."""
+# the appointment just talked about cancelled: "actually cancel it", "please cancel that booking", "scrap that",
+# "stornieren Sie das bitte wieder", "den Termin bitte wieder absagen", "können Sie ihn streichen?"
+CANCEL_THIS = _rx(
+    r"\b(?:(?:cancel|call off|scrap|drop|delete)\s+(?:it|that|this|(?:the|my|this|that)\s+(?:\w+\s+)?"
+    r"(?:appointment|booking|session|massage|one))|"
+    r"(?:stornier\w*|streich\w*|lösch\w*)\s+(?:sie\s+|du\s+)?(?:das|den(?: termin)?|ihn|es|diesen termin)|"
+    r"(?:das|den termin|ihn|es|diesen termin)\s+(?:\w+\s+){0,3}(?:stornieren|absagen|streichen|löschen))\b"
+)
+"""Cancelling the appointment talked about (not asking how to: see :data:`ASKS_HOW`)."""
+# asking how cancelling or moving works rather than asking for it: "how do I cancel", "wie kann ich absagen"
+ASKS_HOW_TO = _rx(
+    r"\b(?:how (?:do|can|would|should) (?:i|you|we)|what if|what happens if|wie (?:kann|muss|soll) (?:ich|man)|"
+    r"was (?:passiert|ist),? wenn)\b"
+)
+ASKS_HOW = _rx(
+    r"\b(?:how (?:do|can|would)|what if|can i|could i|wie (?:kann|muss|geht)|was (?:ist|passiert),? wenn)\b"
+)
 BOOK_REQUEST = _rx(
     r"\b(?:book (?:me|us|it|him|her|an?|for|in|that|friday|monday|tuesday|wednesday|thursday)|"
     r"make (?:me )?an? (?:new )?appointment|(?:i'?d|i would|i want|i'?d like|i need|i wanna|can i|could i|may i) "
@@ -1249,7 +1324,7 @@ def message_body(text: str) -> str:
     if not m:
         return text.strip(" .,:")
     after = text[m.end() :]
-    recipient = message_recipient(after)
+    recipient = message_recipient(after) or message_recipient(text)
     lead = (
         r"^\W*(?:hinterlassen|ausrichten|lassen|that|dass|(?:for|für|to|an)\b\s*(?:{0}|her|him|them|ihn|sie|"
     )
@@ -1270,8 +1345,23 @@ def message_body(text: str) -> str:
         before,
         flags=re.I,
     )
-    before = before.strip(" .,:;")
+    before = _bare_request(before)
     return before if len(before.split()) >= 3 else ""
+
+
+_REQUEST_LEAD = _rx(
+    r"^\W*(?:i'?d like to|i would like to|i want to|i wanted to|can i|could i|ich möchte|ich würde gern|"
+    r"ich wollte|kann ich|könnte ich)\b"
+)
+
+
+def _bare_request(before: str) -> str:
+    """What is left of the words before "ausrichten"/"leave a message" once the request itself, its addressee
+    and "etwas"/"something" are gone ("Ich möchte Frau Berger etwas" -> "")."""
+    if (to := message_recipient(before)) is not None:
+        before = before.replace(to, " ")
+    before = re.sub(r"\b(?:etwas|something|was)\b", " ", _REQUEST_LEAD.sub("", before), flags=re.IGNORECASE)
+    return re.sub(r"\s+", " ", before).strip(" .,:;")
 
 
 # titles before a name, also abbreviated with a dot that ends no sentence ("Frau Dr. Berg", "Hr. Prof. Weiß")
@@ -1291,11 +1381,20 @@ _RECIPIENT = re.compile(
 
 def message_recipient(text: str) -> str | None:
     """Whom a message is for: "please tell Ms. Lang" -> "Ms. Lang", "Frau Lang ausrichten" -> "Frau Lang",
-    "für Frau Dr. Berg" -> "Frau Dr. Berg" (a title's dot ends no name)."""
+    "für Frau Dr. Berg" -> "Frau Dr. Berg" (a title's dot ends no name), "a message for Markus" -> "Markus"."""
     for m in _RECIPIENT.finditer(text):
         if not _SELF_INTRO.search(text[: m.start()]):  # "hier ist Frau Berger" is the caller
             return m.group(1).strip()
-    return None
+    first = _FIRST_NAME_RECIPIENT.search(text)
+    return first.group(1) if first else None
+
+
+# a message for someone named by first name only: "a message for Markus", "pass a message to Anna",
+# "eine Nachricht für Jonas"
+_FIRST_NAME_RECIPIENT = re.compile(
+    rf"\b(?i:message for|message to|note for|pass (?:\w+ ){{0,2}}(?:on )?to|nachricht für|nachricht an)\s+"
+    rf"(?!(?:{_NOT_RECIPIENT}|The|Das|Dem|Den|Die|Der|Team)\b)([A-ZÄÖÜ][a-zäöüß]+)\b"
+)
 
 
 _SELF_INTRO = _rx(r"\b(?:this is|it'?s|i'?m|i am|my name is|hier ist|hier spricht|ich bin|mein name ist)\s*$")
