@@ -199,10 +199,14 @@ class _Inbound(RuleTurn):
             if fixed:  # "sorry typo, it's John Smith" right after the booking
                 return await self._correct_name(just_booked, fixed)
         booked = self.conv.slots.get("booked")
-        if booked and not has_when and nlu.ASKS_BOOKED.search(text):
+        second_open = pending == "booking" and st.get("first_booking")  # the second of two still needs a name
+        if booked and not has_when and not second_open and nlu.ASKS_BOOKED.search(text):
             # "wait, what day is that booked for?", "wann war das nochmal?": the booking of this conversation
             start = datetime.fromisoformat(booked["start"]).replace(tzinfo=self.ctx.business.tz)
             st["pending"] = "anything_else"
+            if (first := st.get("booked_before")) and st.get("booking", {}).get("when") is None:
+                earlier = datetime.fromisoformat(first).replace(tzinfo=self.ctx.business.tz)
+                return [self.t("booked_both", first=self.spoken(earlier), second=self.spoken(start))]
             return [self.t("booked_reminder", when=self.spoken(start), name=booked.get("name") or "")]
         if booked and pending != "booking":
             moved_to = self._moved_booking(text, when if has_when else None, booked)
@@ -1291,7 +1295,9 @@ class _Inbound(RuleTurn):
                 self.t("moved", name=name, old=self.spoken(old), when=self.spoken(start.replace(tzinfo=tz)))
             ]
         service = self.ctx.business.service_for(self._service())
-        if (first := st.pop("first_booking", None)) is not None:  # the second of two: the summary keeps both
+        first = st.pop("first_booking", None)
+        if first is not None:  # the second of two: the summary keeps both
+            st["booked_before"] = first["start"]
             outcome = self.conv.outcome
             outcome.summary = f"{first['summary']} {outcome.summary}"
             outcome.appointment = datetime.fromisoformat(first["start"]).replace(tzinfo=self.ctx.business.tz)
@@ -1299,18 +1305,32 @@ class _Inbound(RuleTurn):
         st["pending"] = "anything_else"
         st["just_booked"] = {"name": name, "start": b["start"]}  # for a name corrected in the next turn
         when = self.spoken(start.replace(tzinfo=self.ctx.business.tz))
-        if service.key != self.ctx.business.default_service.key:  # "Your massage is booked for …"
+        if first is not None and first.get("name") == name:  # the second under the same name: said as such
+            done = [self.t("booked_second", when=when)]
+        elif service.key != self.ctx.business.default_service.key:  # "Your massage is booked for …"
             done = [self.t("booked_service", name=name, when=when, service=service.label(self.lang))]
         else:
             done = [self.t("booked", name=name, when=when)]
         if (
             second := st.pop("second_wish", None)
-        ) is not None:  # the other appointment asked for: offered now
-            done = [done[0].rsplit(". ", 1)[0] + ".", self.t("second_booking")]
-            st["first_booking"] = {"summary": self.conv.outcome.summary, "start": b["start"]}
-            st["booking"] = {"when": second, "service": service.key}
+        ) is not None:  # the other appointment asked for: booked under the same name when it is free
+            booked_first = done[0].rsplit(". ", 1)[0] + "."
+            same_person = not b.get("for_other")
+            st["first_booking"] = {
+                "summary": self.conv.outcome.summary,
+                "start": b["start"],
+                "name": name if same_person else None,
+            }
+            st["booking"] = {
+                "when": second,
+                "service": service.key,
+                **({"name": name} if same_person else {}),
+            }
             st["pending"] = "booking"
-            done += await self._booking("", None)
+            rest = await self._booking("", None)
+            if st.get("pending") == "anything_else":  # booked at once
+                return [booked_first, *rest]
+            return [booked_first, self.t("second_booking"), *rest]
         return done
 
     def _booking_note(self, moving: str | None) -> str | None:

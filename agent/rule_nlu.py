@@ -1252,7 +1252,10 @@ ASKS_BOOKED = _rx(
     r"was it|was that|am i (?:booked|in|coming))\b|"
     r"\b(?:wann|um wie ?viel uhr|an welchem tag|welches datum|welcher tag)\b[^.!?]{0,25}\b(?:war|ist|bin)\b[^.!?]{0,25}"
     r"\b(?:das|der termin|mein termin|es|ich (?:eingetragen|gebucht|dran))\b|"
-    r"\b(?:wann|welches datum|welcher tag) (?:war|ist) das\b"
+    r"\b(?:wann|welches datum|welcher tag) (?:war|ist) das\b|"
+    # "both booked then?", "is that booked now?", "sind beide eingetragen?", "ist das jetzt gebucht?"
+    r"\b(?:both|all|everything|beide|alle|alles|is (?:it|that|this))\b[^.!?]{0,15}\b(?:booked|eingetragen|gebucht)\b|"
+    r"\b(?:ist|sind) (?:das|es|beide|alle)\b[^.!?]{0,15}\b(?:eingetragen|gebucht)\b"
 )
 ASKS_EXISTING = _rx(
     r"\b(?:(?:confirm|check|verify|look up|remind me (?:of|about)|what time is|what day is|when is|when'?s) "

@@ -76,13 +76,13 @@ def test_session_page_json_is_the_response_models_json(
         assert session_page_json(session, history) == _through_models(session, history)
 
 
-def test_the_plainly_served_read_keeps_its_openapi_and_answers_as_before():
+def test_the_plainly_served_read_keeps_its_openapi_and_answers_as_before(tmp_path):
     from fastapi.testclient import TestClient
 
     from api.app import create_app
     from api.settings import ApiSettings
 
-    with TestClient(create_app(ApiSettings(database_url="sqlite:///:memory:"))) as client:
+    with TestClient(create_app(ApiSettings(database_url=f"sqlite:///{tmp_path}/lisa.db"))) as client:
         read = client.get("/openapi.json").json()["paths"]["/api/v1/sessions/{session_id}"]["get"]
         assert [p["name"] for p in read["parameters"]] == ["session_id"]
         assert read["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(

@@ -332,12 +332,29 @@ async def test_two_appointments_asked_at_once_are_both_booked(lang, mode, text, 
     calendar = InMemoryCalendar()
     talk_ = await chat(lang, mode, calendar)
     await talk_(text)
-    reply = await talk_("Paul Schmidt")
+    reply = await talk_("Paul Schmidt")  # the second under the same name at once, not asked for again
     assert talk_.status is Status.BOOKED and second in reply
-    assert "second appointment" in reply or "zweiten Termin" in reply
-    await talk_("Paul Schmidt")
+    assert "second appointment is booked too" in reply or "zweiter Termin ist auch eingetragen" in reply
+    assert "name" not in reply.split(second)[-1].lower(), reply
     assert len(starts(calendar)) == 2 and talk_.outcome["appointment"] == starts(calendar)[0]
     assert talk_.outcome["summary"].count("Paul Schmidt") == 2
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "second"),
+    [("en", "Two sessions please, Tuesday at 9 and Thursday at 9, one for me and one for my wife",
+      "Thursday, November 26 at 9"),
+     ("de", "Zwei Termine bitte, Dienstag um 9 und Donnerstag um 9, einen für mich und einen für meine Frau",
+      "Donnerstag, 26. November um 9")],
+)  # fmt: skip
+async def test_two_appointments_for_two_people_ask_the_second_name(lang, text, second):
+    calendar = InMemoryCalendar()
+    talk_ = await chat(lang, "chat", calendar)
+    await talk_(text)
+    reply = await talk_("Paul Schmidt")
+    assert second in reply and ("name" in reply.lower() or "Namen" in reply), reply
+    await talk_("Anna Schmidt")
+    assert len(starts(calendar)) == 2 and "Anna Schmidt" in talk_.outcome["summary"]
 
 
 @pytest.mark.parametrize(
@@ -356,13 +373,31 @@ async def test_one_appointment_with_an_and_stays_one(lang, text):
     assert len(starts(calendar)) <= 1
 
 
-@pytest.mark.parametrize(("lang", "ask"), [("en", "Both booked then?"), ("de", "Sind beide eingetragen?")])
-async def test_asked_about_both_while_the_second_needs_a_name_the_first_is_said_booked(lang, ask):
+@pytest.mark.parametrize(
+    ("lang", "ask"),
+    [("en", "Both booked then?"), ("en", "is everything booked now?"), ("de", "Sind beide eingetragen?"),
+     ("de", "Ist das jetzt alles gebucht?")],
+)  # fmt: skip
+async def test_asked_about_both_after_booking_both_both_are_said(lang, ask):
     talk_ = await chat(lang)
     await talk_(
         "I need two sessions please: Tuesday at 9 and Thursday at 9."
         if lang == "en"
         else "Ich bräuchte zwei Termine, Dienstag um 9 und Donnerstag um 9."
+    )
+    await talk_("Paul Schmidt")
+    reply = await talk_(ask)
+    assert reply.startswith(("Yes, both are booked", "Ja, beide sind eingetragen")), reply
+    assert "26" in reply and "24" in reply, reply
+
+
+@pytest.mark.parametrize(("lang", "ask"), [("en", "Both booked then?"), ("de", "Sind beide eingetragen?")])
+async def test_asked_about_both_while_the_second_needs_a_name_the_first_is_said_booked(lang, ask):
+    talk_ = await chat(lang)
+    await talk_(
+        "Two sessions please, Tuesday at 9 and Thursday at 9, one for me and one for my wife"
+        if lang == "en"
+        else "Zwei Termine bitte, Dienstag um 9 und Donnerstag um 9, einen für mich und einen für meine Frau"
     )
     await talk_("Paul Schmidt")
     reply = await talk_(ask)
