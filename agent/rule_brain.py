@@ -1345,11 +1345,22 @@ class _Inbound(RuleTurn):
 
     async def _correct_name(self, booked: dict[str, str], name: str) -> list[str]:
         """The name of the appointment just booked (``booked``: its name and start) corrected right after the
-        booking ("sorry typo, it's John Smith"): noted for the team with the booking, and confirmed."""
+        booking ("sorry typo, it's John Smith"): the calendar entry and the booking's summary carry the new
+        name (a note says what it was booked as), and it is confirmed."""
         start = datetime.fromisoformat(booked["start"]).replace(tzinfo=self.ctx.business.tz)
         when = self.spoken(start)
-        note = self.t("name_correction_note", when=when, name=name, old=booked["name"])
-        await self.tools.take_message(name=name, message=note)
+        old = booked["name"]
+        note = self.t("name_correction_note", when=when, name=name, old=old)
+        released = await self.tools.calendar.remove(start, self.conv.id)
+        if released is not None and await self.tools.calendar.add(replace(released, name=name)):
+            outcome = self.conv.outcome
+            outcome.summary = f"{outcome.summary.replace(old, name)} {self.t('name_renamed_note', old=old)}"
+            if isinstance(self.conv.slots.get("booked"), dict):
+                self.conv.slots["booked"]["name"] = name
+        else:  # not found to rename (or given away meanwhile): the team reads the correction
+            if released is not None:
+                await self.tools.calendar.add(released)
+            await self.tools.take_message(name=name, message=note)
         self.st["name"] = name
         self.st["pending"] = "anything_else"
         self.st["misses"] = 0

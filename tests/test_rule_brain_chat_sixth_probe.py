@@ -436,3 +436,25 @@ async def test_haben_sie_auf_is_an_hours_question(text):
     talk_ = await chat("de")
     reply = await talk_(text)
     assert "8 bis 18 Uhr" in reply and "Was passt" not in reply
+
+
+@pytest.mark.parametrize(
+    ("lang", "first", "corrected", "name"),
+    [("en", "Jon Smyth", "sorry typo, it's John Smith", "John Smith"),
+     ("en", "Ana Berg", "the name should be Anna Berg", "Anna Berg"),
+     ("de", "Jonas Schmit", "Korrektur: Jonas Schmidt", "Jonas Schmidt"),
+     ("de", "Jürgen Schmitt", "Nein, Entschuldigung, Schmidt mit d t", "Jürgen Schmidt")],
+)  # fmt: skip
+async def test_a_name_corrected_after_the_booking_renames_the_booking(lang, first, corrected, name):
+    calendar = InMemoryCalendar()
+    talk_ = await chat(lang, "chat", calendar)
+    await talk_("tomorrow at 10" if lang == "en" else "morgen um 10")
+    await talk_(first)
+    reply = await talk_(corrected)
+    assert name in reply, reply
+    assert [b.name for b in calendar._bookings] == [name] and starts(calendar) == ["2026-11-24T10:00"]
+    summary = talk_.outcome["summary"]
+    assert talk_.status is Status.BOOKED and summary.startswith(
+        ("Appointment booked for " + name, "Termin gebucht für " + name)
+    )
+    assert first in summary  # what it was booked as, for the team
