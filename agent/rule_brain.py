@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent import rule_nlu as nlu
 from agent.brain import TurnContext
-from agent.conversation import Conversation, Mode, Status
+from agent.conversation import Conversation, Language, Mode, Status
 from agent.phrases import phrase
 from agent.rule_turn import RuleTurn, capital
 
@@ -165,8 +165,26 @@ class _Inbound(RuleTurn):
     async def turn(self, text: str | None) -> str:
         if text is None:
             return self.t("greeting", business=self.ctx.business.name)
+        switched = self._switch_language(text)
+        misses, pending = self.st.get("misses", 0), self.st.get("pending")
         out = await self._understand(text.strip())
+        if switched:  # "can we do this in English?": said in the new language, with what else was asked
+            if self.st.get("misses", 0) > misses:  # nothing else was: no miss, the same question open
+                self.st["misses"], self.st["pending"] = misses, pending
+                out = [self.t("language_switched")]
+            else:
+                out = [self.t("language_now"), *out]
         return " ".join(p for p in out if p)
+
+    def _switch_language(self, text: str) -> bool:
+        """A chat asked to go on in the other language ("do you speak English?", "auf Deutsch bitte"): the
+        conversation's language becomes it. Calls keep theirs (speech recognition and voice are set for it)."""
+        wanted = nlu.wanted_language(text)
+        if self.conv.mode is not Mode.CHAT or wanted is None or wanted == self.lang:
+            return False
+        self.conv.language = Language(wanted)
+        self.lang = wanted
+        return True
 
     # ------------------------------------------------------------------ routing
     async def _understand(self, text: str) -> list[str]:

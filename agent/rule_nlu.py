@@ -1436,3 +1436,23 @@ def name_confidence(name: str, words: list[list[object]] | None) -> float | None
         if (key := re.sub(r"[^\w]", "", str(w)).lower()) and key in wanted
     ]
     return min(found) if found else None
+
+
+# asked to go on in the other language: "do you speak English?", "can we do this in English?", "sprechen Sie
+# auch Englisch?", "auf Deutsch bitte", "my German is not so good"
+_WANTS_ENGLISH = _rx(
+    r"\b(?:(?:do|can|could) you (?:also )?speak english|(?:in|auf) english|english,? please|in englisch|"
+    r"(?:sprechen|sprichst|können) (?:sie|du) (?:auch )?englisch|auf englisch|englisch,? bitte|"
+    r"my german is(?:n'?t| not)\b)"
+)
+_WANTS_GERMAN = _rx(
+    r"\b(?:(?:do|can|could) you (?:also )?speak german|in german|german,? please|"
+    r"(?:sprechen|sprichst|können) (?:sie|du) (?:auch )?deutsch|auf deutsch|deutsch,? bitte|"
+    r"mein englisch ist (?:nicht|schlecht))\b"
+)
+
+
+def wanted_language(text: str) -> str | None:
+    """The language ``text`` asks to go on in ("en", "de"), or None."""
+    english, german = bool(_WANTS_ENGLISH.search(text)), bool(_WANTS_GERMAN.search(text))
+    return "en" if english and not german else "de" if german and not english else None

@@ -437,3 +437,15 @@ async def test_turns_of_one_session_stay_in_order_across_two_workers(app_server,
     finally:
         await db.close()
     assert sorted(m.text for m in conv.history if m.role == "user") == sorted(lines)
+
+
+async def test_a_chat_asked_to_go_on_in_english_answers_and_is_listed_in_english(app_server):
+    server = await app_server(agent={"lisa_clock": "2026-11-23T09:15:00+01:00"})
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        sid = (await client.post("/api/v1/sessions", json={"language": "de"})).json()["session_id"]
+        r = await client.post(f"/api/v1/sessions/{sid}/chat", json={"message": "Sprechen Sie auch Englisch?"})
+        assert r.json()["reply"].startswith("Of course, we can continue in English"), r.text
+        r = await client.post(f"/api/v1/sessions/{sid}/chat", json={"message": "Thursday at 10 am please"})
+        assert "Thursday, November 26 at 10 am is free" in r.json()["reply"], r.text
+        page = (await client.get(f"/api/v1/sessions/{sid}")).json()
+        assert page["language"] == "en"

@@ -458,3 +458,40 @@ async def test_a_name_corrected_after_the_booking_renames_the_booking(lang, firs
         ("Appointment booked for " + name, "Termin gebucht für " + name)
     )
     assert first in summary  # what it was booked as, for the team
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "said", "then", "booked"),
+    [("de", "Hallo, ich... sorry, can we do this in English? My German is not so good.",
+      "we can continue in English", "Thursday at 10 am", "Thursday, November 26 at 10 am is free"),
+     ("de", "Sprechen Sie auch Englisch?", "we can continue in English", "tomorrow at 9",
+      "Tuesday, November 24 at 9 am is free"),
+     ("en", "Hi, do you speak German?", "auf Deutsch weitermachen", "Donnerstag um 10",
+      "Donnerstag, 26. November um 10 Uhr ist frei"),
+     ("en", "Auf Deutsch bitte", "auf Deutsch weitermachen", "morgen um 9", "Dienstag, 24. November um 9 Uhr")],
+)  # fmt: skip
+async def test_a_chat_goes_on_in_the_language_asked_for(lang, asked, said, then, booked):
+    talk_ = await chat(lang)
+    assert said in await talk_(asked)
+    assert booked in await talk_(then)
+    await talk_("Lars Nilsson")
+    assert talk_.status is Status.BOOKED
+
+
+async def test_a_wish_asked_with_the_language_is_answered_in_it():
+    talk_ = await chat("de")
+    reply = await talk_("Sprechen Sie auch Englisch? Ich brauche einen Termin morgen um 10.")
+    assert reply.startswith("Of course, in English.") and "Tuesday, November 24 at 10 am is free" in reply
+
+
+@pytest.mark.parametrize(("lang", "text"), [("en", "Do you speak English?"), ("de", "Ich spreche Deutsch")])
+async def test_the_language_spoken_already_changes_nothing(lang, text):
+    talk_ = await chat(lang)
+    reply = await talk_(text)
+    assert "continue in" not in reply and "weitermachen" not in reply
+
+
+async def test_a_phone_call_keeps_its_language():
+    talk_ = await chat("en", "inbound")
+    reply = await talk_("Do you speak German?")
+    assert "Deutsch" not in reply

@@ -402,6 +402,7 @@ class ChatService:
                     reply = ChatMessage(session_id, "lisa", reply_text, self.now())
             session.last_activity = message.created_at
             session.outcome = conv.outcome.as_dict()
+            session.language = str(conv.language)  # a chat asked to go on in the other language
             await self.store.save(session, [message] + ([reply] if reply else []))
             if reply:
                 self._publish(reply)
