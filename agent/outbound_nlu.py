@@ -181,7 +181,18 @@ WALK_IN = _rx(
 # "just come by": a walk-in only while nothing is agreed (with a slot agreed it tells how to arrive)
 COME_BY = _rx(
     r"\b((just|simply) (come|drop|pop|walk|stop|swing) (by|in|round|over|along)\b(?! (at|on) )|"
-    r"einfach (vorbei(kommen|schauen)|reinkommen|herkommen|kommen)|kommen sie (einfach|gerne?) (vorbei|rein|her)\b)"
+    r"einfach (vorbei(kommen|schauen)|reinkommen|herkommen|kommen)|kommen sie (einfach|gerne?) (vorbei|rein|her)\b|"
+    r"kommen sie einfach\b|offene[nr]? sprechstunde|open (surgery|clinic)\b|drop-in (clinic|hours|session))"
+)
+
+
+# the business comes to the user ("I can come Friday between nine and eleven", "the technician comes", "Freitag
+# zwischen 10 und 12 komme ich vorbei", "wir kommen"): a window it names is the visit, not a choice of times
+VISIT = _rx(
+    r"\b(?:(?:i|we|someone|somebody|the \w+|our \w+)(?: can| could| will|'ll| would)? (?:come|be there|be with you|"
+    r"pop (?:round|by|over)|drop by|stop by)\b|(?:the|our) \w+ comes\b|"
+    r"(?:komme ich|kommen wir|kommt jemand|kommt (?:der|die|unser|unsere) \w+)\b|"
+    r"(?:ich|wir|jemand) (?:komme|kommen|kommt)\b|(?:ich|wir|jemand) (?:bin|sind|ist) (?:dann |gern |gerne )?da\b)"
 )
 
 
@@ -455,6 +466,107 @@ def party_size(brief: str) -> str:
     return (m.group(1) or m.group(2)) if m else ""
 
 
+# the business offers its waiting list ("I can put you on our waiting list", "Warteliste")
+_WAITING_LIST = _rx(r"\b(waiting ?list|wait ?list|warteliste\w*)\b")
+_NO_WAITING_LIST = _rx(
+    r"\b(no|don'?t (have|do|keep) an?y?|keine|führen keine|haben keine)\s+(waiting ?list|wait ?list|warteliste)"
+)
+
+
+def offers_waiting_list(text: str) -> bool:
+    """Whether the business offers its waiting list ("I can put you on our waiting list"), not "we have none"."""
+    return bool(_WAITING_LIST.search(text)) and not _NO_WAITING_LIST.search(text)
+
+
+# the business offers something else in place of what was asked ("I could give him a check-up with the doctor
+# instead", "Ich könnte ihm aber eine Kontrolle beim Doktor geben"): a contrast, then "a <thing> <preposition>"
+_CONTRAST = _rx(r"\b(instead|alternatively|but|stattdessen|statt dessen|alternativ|aber)\b")
+_OTHER_THING = re.compile(
+    r"\b((?:a|an) [a-z][\w-]{3,})(?= (?:with|at|on|for|by|from|in|instead)\b)|"
+    r"\b((?:[Ee]ine|[Ee]inen|[Ee]in) [A-ZÄÖÜ][\wäöüß-]{3,})"
+)
+# words for a slot itself or its time, never another service ("a slot on Tuesday", "einen Termin am Dienstag")
+_SLOT_WORD = _rx(
+    r"^(slot|appointment|space|spot|opening|time|gap|cancellation|chance|call|callback|session|table|termin|"
+    r"lücke|platz|zeit|moment|minute|stunde|möglichkeit|alternative|rückruf|\w*termin|sitzung|tisch|"
+    r"\w*day|\w*tag|mittwoch|week|woche|morning|afternoon|evening|\w*mittag|abend|\w*stunde|"
+    r"colleague|doctor|dentist|stylist|therapist|nurse|locum|kolleg\w*|\w*ärztin|\w*arzt|doktor\w*|vertretung)s?$"
+)
+
+
+def other_service(text: str, brief: str) -> str:
+    """What the business offers in place of what the request asks for ("a check-up", "eine Kontrolle"): a
+    thing after a contrast ("instead", "aber") the request does not name; "" when it offers the same."""
+    if not _CONTRAST.search(text):
+        return ""
+    wanted = brief.lower()
+    for m in _OTHER_THING.finditer(text):
+        said = m.group(1) or m.group(2)
+        thing = said.split(" ", 1)[1]
+        if not _SLOT_WORD.match(thing) and thing.lower()[:6] not in wanted:
+            return said
+    return ""
+
+
+# the business asks which language Lisa speaks ("Do you speak English?", "Können wir Deutsch sprechen?")
+LANGUAGE_QUESTION = _rx(
+    r"\b((do|can|could) (you|we) (speak|talk( in)?|do it in) (english|german|deutsch)|"
+    r"(is|would) (english|german) (be )?(ok|okay|alright|fine|possible)|"
+    r"(sprechen|können) (sie|wir) (auch |bitte |vielleicht )?(englisch|deutsch|english)( sprechen| reden)?|"
+    r"(geht|ginge) (es|das) (auch )?auf (englisch|deutsch))\b"
+)
+# a greeting said again by someone new on the line ("Terminvergabe, Schulz, guten Tag?", "Hallo, Anmeldung?")
+_GREETING_WORD = (
+    r"(good (morning|afternoon|evening|day)|hello|hi|guten (morgen|tag|abend)|hallo|grüß gott|moin|servus)"
+)
+_GREETING_AT_END = _rx(rf"\b{_GREETING_WORD}\W*$")
+_GREETING_AT_START = _rx(rf"^\W*{_GREETING_WORD}\b")
+
+
+def greets_again(text: str) -> bool:
+    """Whether ``text`` is a short greeting (at its start or end, at most eight words) that asks nothing
+    else: a question mark alone ("Anmeldung, guten Tag?") is the greeting's."""
+    if len(text.split()) > 8 or not (_GREETING_AT_END.search(text) or _GREETING_AT_START.search(text)):
+        return False
+    rest = _GREETING_AT_START.sub("", _GREETING_AT_END.sub("", text))
+    return not is_question(rest.replace("?", "."))
+
+
+# the business asks where to go or where the user lives ("What's the address?", "Wo wohnt er denn?")
+ADDRESS_QUESTION = _rx(
+    r"\b(address|adresse|anschrift|where (do|does) (you|he|she|they) live|which street|where should (i|we) come|"
+    r"wo (wohnt|wohnen)|welche straße|wohin (soll|sollen|muss|müssen))\b"
+)
+# a street address in the request ("Kastanienallee 12, Berlin", "Schönhauser Allee 80", "12 Baker Street")
+_STREET = (
+    r"[\w.-]*(?:straße|strasse|str\.|allee|weg|platz|gasse|ring|damm|ufer|chaussee|street|road|avenue|lane)"
+)
+_ADDRESS = _rx(
+    rf"(?:\b[\w.-]+ )?\b{_STREET} \d+ ?[a-z]?\b(?:, ?(?:\d{{5}} )?[^\W\d]+)?|"
+    rf"\b\d+[a-z]? [\w.-]+ (?:street|road|avenue|lane|drive|close|way|st\.|rd\.)(?:, ?[^\W\d]+)?"
+)
+# the business asks how old the patient is ("How old is the little one?", "Wie alt ist die Kleine?")
+AGE_QUESTION = _rx(r"\b(how old|what age|wie alt)\b")
+_AGE = _rx(
+    r"\b(\d{1,2})(?:[ -]years?[ -]old|[ -]year-old| ?(?:jahre|jährig)\w*| ?j\.)|"
+    r"\b(?:he is|she is|he's|she's|aged|ist|age) (\d{1,2})\b(?! ?(?:uhr|am|pm|o'clock|:))"
+)
+
+
+def street_address(brief: str) -> str:
+    """The street address the request names ("Schönhauser Allee 80, Berlin"), "" when it names none."""
+    m = _ADDRESS.search(brief)
+    if m is None or m.group(0)[0].islower() and not m.group(0)[0].isdigit():
+        m = _ADDRESS.search(brief, m.start() + 1) if m else None
+    return m.group(0).strip(" ,.") if m else ""
+
+
+def age(brief: str) -> str:
+    """The age the request gives ("my son Ben, he is 7" -> "7", "Mia, 5 Jahre" -> "5"), "" when none."""
+    m = _AGE.search(brief)
+    return (m.group(1) or m.group(2)) if m else ""
+
+
 # the business says it puts the user down ("I'll put him in", "he's down", "dann schreib ich ihn ein")
 PUT_DOWN = _rx(
     r"\b((put|write|pencil|book|get) (him|her|them|you) (in|down)|(he|she|they)('s|'re| is| are) (in|down)\b|"
@@ -626,10 +738,25 @@ def names_free_slot(text: str) -> bool:
     return any(_FREE.search(c) and _TIME_WORD.search(c) for c in clauses(text))
 
 
+# the business passes the call on ("Da muss ich Sie an die Kollegin weitergeben", "I'll pass you over to
+# reception"): a transfer, not a message
+TRANSFER = _rx(
+    r"\b(sie|dich) (\w+ ){0,5}(weitergeben|weiterleiten|weiterverbinden|durchstellen|verbinden)\b|"
+    r"\b(put|transfer|pass|hand|switch) you (\w+ ){0,2}(through|over|on|across)\b|\btransfer you\b"
+)
+# the business says it cancelled an appointment the user has ("I've cancelled his appointment on Thursday")
+CANCELLED_EXISTING = _rx(
+    r"\b(i'?ve|i have|we'?ve|we have) (just |now )?(cancell?ed|called off|deleted) (his|her|their|your|the)\b|"
+    r"\b(ich|wir) (habe|hab|haben) (\w+ ){0,5}(storniert|abgesagt|gestrichen|gelöscht)\b|"
+    r"\b(ist|wäre) (jetzt |nun |dann )?(storniert|abgesagt|gestrichen)\b"
+)
+
+
 def offers_message(text: str) -> bool:
     """Whether the business offers to pass a message on (and have someone call back) instead of booking: a
-    time in the same breath is no offer ("her three o'clock is running late") unless it is called free."""
-    return bool(MESSAGE_OFFER.search(text)) and not names_free_slot(text)
+    time in the same breath is no offer ("her three o'clock is running late") unless it is called free; a
+    transfer of the call is none either."""
+    return bool(MESSAGE_OFFER.search(text)) and not names_free_slot(text) and not TRANSFER.search(text)
 
 
 def _letters(text: str) -> str:
@@ -711,6 +838,8 @@ CONDITION_REFUSED = _rx(
     r"(himself|herself|themselves|yourself|directly|personally)|"
     r"(he|she|they) should (ring|call|phone|contact) us (back )?(once|when|as soon as)|"
     r"ohne [\w-]+( [\w-]+)? (kann|können) (ich|wir)( \w+){0,4} nicht( \w+)? " + _HOLD_VERB + r"|"
+    r"ohne [\w-]+( [\w-]+){0,2} (geht|klappt) (es|das)( leider| aber)? (leider )?nicht\b|"
+    r"without (a |an |the |his |her |their |any )?[\w-]+( [\w-]+)?,? (it'?s|it is|that'?s|that is) not possible\b|"
     r"sonst (kann|können) (ich|wir)( \w+){0,4} nicht( \w+)? " + _HOLD_VERB + r"|"
     r"(soll|sollte|muss|müsste) sich( \w+){0,2} selbst (melden|anrufen|bei uns melden)|"
     r"(soll|sollte|muss) (uns |bei uns )?(\w+ ){0,2}(selbst|persönlich) anrufen|"

@@ -224,10 +224,31 @@ class _Outbound(RuleTurn):
 
         if nlu.AI_QUESTION.search(text):
             parts.append(self.t("ai"))
+        elif not booked and onlu.CANCELLED_EXISTING.search(text) and not _CANCEL_WISH.search(self._brief()):
+            # "I've cancelled his appointment on Thursday": nobody asked for that; the user hears of it
+            self.tools.note_from_business(text)
+            self.asked = True
+            parts.append(
+                self.t(
+                    "not_cancelled",
+                    purpose=self._purpose(),
+                    preferred=self._plain_wish() or self.t("as_soon_as_possible"),
+                )
+            )
+        elif not (booked or ag.standing) and timed and (instead := onlu.other_service(text, self._brief())):
+            # "I could give him a check-up instead" when a cleaning was asked for: no yes to another service
+            st["declined_once"] = True
+            self.asked = True
+            self.tools.note_from_business(text)
+            parts.append(self.t("other_service", service=instead, purpose=self._purpose()))
         elif (pending := self._pending_slot(text, offers)) is not None:
             parts += await self._tentative(pending)
         elif not booked and not timed and onlu.walk_in(text, agreed=bool(ag.standing)):
-            return await self._walk_in()
+            return await self._walk_in(offers or self._visit_windows(text, []))
+        elif not (booked or ag.standing or timed or st.get("message_left")) and onlu.offers_waiting_list(
+            text
+        ):
+            parts += await self._leave_message("waiting_list")
         elif not booked and not ag.standing and not st.get("message_left") and onlu.offers_message(text):
             parts += await self._leave_message()
         elif self._takes_back(text):
@@ -248,6 +269,15 @@ class _Outbound(RuleTurn):
             # "Oh sorry, Tuesday then. Bye!" after Lisa turned down Wednesday at 11:20: another day, no yes to
             # the slot she turned down
             parts += await self._offer_on_day(other_day)
+        elif (
+            st.get("declined")
+            and not timed
+            and not booked
+            and goodbye
+            and (nlu.NOTHING.search(text) or onlu.NEGATIVE.search(text))
+            and not _confirms(_SEE_YOU.sub(" ", text))
+        ):
+            pass  # "Then I have nothing else, sorry. Bye.": no yes was heard; the close says nothing is booked
         elif (
             st.get("declined")
             and not timed
@@ -376,6 +406,14 @@ class _Outbound(RuleTurn):
         if (about := await self._about_the_call(text, parts, goodbye)) is not None:
             st["misses"] = 0
             return about
+        if not (parts or goodbye or booked) and onlu.LANGUAGE_QUESTION.search(text):
+            return [self.t("language_only"), *self._go_on()]  # "Do you speak English?": her language, slowly
+        if (
+            not (parts or goodbye or booked or ag.standing)
+            and self.conv.lisa_lines()
+            and onlu.greets_again(text)
+        ):
+            return [self._restate()]  # "Terminvergabe, Schulz, guten Tag?" after a transfer: someone new
         if asking and not st.get("small_talk") and onlu.small_talk(text) and self._from_brief(text) is None:
             # "Busy day today, isn't it?", "What a Monday!": a friendly word, once, and the request again; it
             # counts as talk about something else (the way out after three, see below)
@@ -415,6 +453,8 @@ class _Outbound(RuleTurn):
         if onlu.STILL_THERE.search(text):
             return [self.t("still_here")]
         if (nlu.HOLD.search(text) or onlu.HOLD_MORE.search(text)) and len(text.split()) <= 10:
+            return [self.t("hold")]
+        if onlu.TRANSFER.search(text) and not onlu.is_question(text):  # "… an die Kollegin weitergeben"
             return [self.t("hold")]
         if nlu.ANYTHING_ELSE.search(text) or (booked and nlu.THANKS.search(text)):
             return [self.t("nothing_else")]
@@ -505,13 +545,14 @@ class _Outbound(RuleTurn):
                 return when.text
         return self.t("later")
 
-    async def _leave_message(self) -> list[str]:
-        """The business passes a message on instead of booking (class 8): Lisa leaves who, what, when and
-        the callback number; nothing is booked and the request waits for the callback."""
+    async def _leave_message(self, key: str = "leave_message") -> list[str]:
+        """The business passes a message on instead of booking (class 8) or offers its waiting list: Lisa
+        leaves who, what, when and the callback number; nothing is booked and the request waits for the
+        callback."""
         purpose = self._purpose()
         preferred = self.wish or self.t("as_soon_as_possible")
         phone = self.request.callback_number if self.request else ""
-        said = self.t("leave_message", purpose=purpose, preferred=preferred, phone=phone)
+        said = self.t(key, purpose=purpose, preferred=preferred, phone=phone)
         await self.tools.leave_message(message=said)
         self.st["message_left"] = True
         return [said]
@@ -534,11 +575,13 @@ class _Outbound(RuleTurn):
         await self.tools.end_conversation(reason=reason)
         return [self.t(words)]
 
-    async def _walk_in(self) -> list[str]:
+    async def _walk_in(self, offers: list[When]) -> list[str]:
         """The business gives no appointments, one just comes by ("it's walk-in only", "Termine machen wir
         nicht, einfach vorbeikommen"): nothing to book, so the request ends (failed) with a summary that tells
-        the user so, and Lisa thanks the business and says goodbye."""
+        the user so and when to come ("Thursday, any time between 2 and 4"), and Lisa says goodbye."""
         self.ag.withdraw()
+        for w in offers:
+            self.tools.note_from_business(w.text)
         await self.tools.report_no_availability(reason=self.t("walk_in_reason"))
         await self.tools.end_conversation(reason=self.t("walk_in_reason"))
         return [self.t("walk_in")]
@@ -617,6 +660,8 @@ class _Outbound(RuleTurn):
                 offers = [_in_the_morning(w) for w in offers]
             elif not _AM.search(text):
                 offers = [self._in_the_wished_half(w) for w in offers]
+            if onlu.VISIT.search(text):
+                offers = self._visit_windows(text, offers)
             expecting = self.ag.standing or self.ag.unsure or onlu.CORRECTION_CUE.search(text)
             if not offers and expecting:  # "oh, my mistake, eleven instead"; "No, 330."
                 bare = parse_bare_time(onlu.without_cues(text), self.now, self.lang)
@@ -625,6 +670,22 @@ class _Outbound(RuleTurn):
         except Exception:  # a parser hiccup must not break the call
             log.exception("parse_offers failed")
             return []
+
+    def _visit_windows(self, text: str, offers: list[When]) -> list[When]:
+        """Offers when the business comes to the user ("I can come Friday between nine and eleven"): a window
+        on one day of at most four hours is the visit, booked at its start, the window a note for the user."""
+        if not offers:
+            when = nlu.safe_parse_when(text, self.now, self.lang)  # "Freitag zwischen 10 und 12 komme ich"
+            offers = [when] if when is not None and when.day is not None else []
+        visits = []
+        for w in offers:
+            if w.time is None and w.day is not None and w.earliest is not None and w.latest is not None:
+                start, end = (datetime.combine(w.day, t) for t in (w.earliest, w.latest))
+                if timedelta(0) < end - start <= timedelta(hours=4):
+                    self.tools.note_from_business(w.text)
+                    w = replace(w, time=w.earliest, earliest=None, latest=None)
+            visits.append(w)
+        return visits
 
     def _without_pick_up(self, text: str) -> str:
         """``text`` without what it says of picking up ("Montag um acht bringen, ab 17 Uhr abholen"): the
@@ -756,6 +817,10 @@ class _Outbound(RuleTurn):
         wish = self.tools.preferred_window()
         at = wish and (wish.time or wish.earliest)
         day = next((w.day for w in offers if w.day is not None), None) or (wish.day if wish else None)
+        window = next((w for w in offers if w.earliest is not None and w.latest is not None), None)
+        if window is not None and window.earliest is not None and window.latest is not None:
+            # "Thursday between 2 and 4, what time suits him?": a time in that window, the wished one if it is
+            at = at if at and window.earliest <= at <= window.latest else window.earliest
         if not at or day is None:
             return None
         slot = datetime.combine(day, at, tzinfo=self.ctx.business.tz)
@@ -795,11 +860,15 @@ class _Outbound(RuleTurn):
         evening", "after 6") is that hour after noon, if it falls in the wish: "Friday at 8" for a table in
         the evening is 8 pm."""
         wish = self.tools.preferred_window()
-        if when.time is None or wish is None or wish.earliest is None or wish.earliest.hour < 12:
-            return when
-        if when.time.hour >= 12:
+        if when.time is None or wish is None or when.time.hour >= 12:
             return when
         later = when.time.replace(hour=when.time.hour + 12)
+        if wish.earliest is None and wish.time is not None and wish.time.hour >= 12:
+            # a wished hour after noon ("Friday at 8pm"): "eight" near it is the evening
+            gap = abs(later.hour * 60 + later.minute - wish.time.hour * 60 - wish.time.minute)
+            return replace(when, time=later) if gap <= 180 else when
+        if wish.earliest is None or wish.earliest.hour < 12:
+            return when
         if later < wish.earliest or (wish.latest is not None and later > wish.latest):
             return when
         return replace(when, time=later)
@@ -1294,11 +1363,11 @@ class _Outbound(RuleTurn):
                 return [self._spelled("name_check")]
         if onlu.PET_NAME_QUESTION.search(text):  # "and the dog's name?": not the user's
             pet = onlu.pet_name(self._brief())
-            return [self.t("pet_name", name=pet)] if pet else [self.t("dont_know")]
+            return [self.t("pet_name", name=pet), *self._age(text)] if pet else [self.t("dont_know")]
         if onlu.KIN_NAME_QUESTION.search(text) and (kin := onlu.kin_name(self._brief())):
             # "What's the child's name and date of birth?": the child's, not the user's
             private = [self.t("private")] if nlu.PRIVATE_QUESTION.search(text) else []
-            return [self.t("pet_name", name=kin), *private]
+            return [self.t("pet_name", name=kin), *self._age(text), *private]
         if onlu.PARTY_SIZE_QUESTION.search(text):  # "for how many people?"
             size = onlu.party_size(self._brief())
             return [self.t("party_size", size=size)] if size else [self.t("dont_know")]
@@ -1311,7 +1380,11 @@ class _Outbound(RuleTurn):
             or onlu.CALLING_FOR.search(text)
             or (agreed and not about_slots and onlu.likely_name_question(text))
         ):
-            return [self._name()]
+            # "Name, date of birth and insurance?": the name, and that the rest is not given on the phone
+            secret = any(
+                not onlu.BRING_QUESTION.search(m.group(0)) for m in nlu.PRIVATE_QUESTION.finditer(text)
+            )
+            return [self._name(), self.t("private")] if secret else [self._name()]
         if about_slots:
             return []
         self.side_question = True  # a question about the patient: answered, then the booking goes on
@@ -1355,12 +1428,21 @@ class _Outbound(RuleTurn):
         brief, description = self._brief(), self.request.description.strip()
         if onlu.FIRST_VISIT_QUESTION.search(text) and onlu.first_visit(brief):
             return self.t("first_visit")
+        if onlu.ADDRESS_QUESTION.search(text) and (address := onlu.street_address(brief)):
+            return self.t("address", address=address)  # a visit at home: the request gives where
+        if said_age := self._age(text):
+            return said_age[0]
         if description and (
             (onlu.VEHICLE_QUESTION.search(text) and onlu.about_vehicle(brief))
             or (onlu.REASON_QUESTION.search(text) and onlu.tells_complaint(description))
         ):
             return self.t("from_brief", said=description.rstrip(" ."))
         return None
+
+    def _age(self, text: str) -> list[str]:
+        """The age the request gives when ``text`` asks how old ("How old is the little one?"); [] otherwise."""
+        said = onlu.age(self._brief()) if onlu.AGE_QUESTION.search(text) else ""
+        return [self.t("age", age=said)] if said else []
 
     def _brief(self) -> str:
         """The request's title and description, as one text."""
@@ -1556,6 +1638,7 @@ def _pick_between(text: str, agreed: datetime, heard: datetime, named: datetime 
 
 
 _MORNING = re.compile(r"morning|vormittag|morgens", re.IGNORECASE)
+_CANCEL_WISH = re.compile(r"\b(cancel\w*|absag\w*|stornier\w*|abmelden)\b", re.IGNORECASE)
 _AM = re.compile(r"\b(a\.?\s?m\b|morning|vormittags?|morgens|früh|uhr morgens)", re.IGNORECASE)
 _AFTERNOON = re.compile(r"\b(p\.?\s?m\b|afternoon|evening|tonight|nachmittag|abends?)", re.IGNORECASE)
 

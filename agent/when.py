@@ -480,6 +480,12 @@ _WEEK = re.compile(
     r"|(?:am|at\s+the|on\s+the|over\s+the)\s+(weekend|wochenende)"
     r"|(week|woche)\s+after\s+next)\b"
 )
+# "… or next (week)" right after a week, and "this or" right before one: a span of both weeks
+_OR_NEXT_WEEK = re.compile(
+    r"\s*,?\s*(?:or|oder)\s+(?:the\s+)?(?:next|following|nächste\w*|kommende\w*)(?:\s+(?:one|week|woche))?\b",
+    re.IGNORECASE,
+)
+_THIS_OR = re.compile(r"\b(?:this|diese\w*)\s+(?:or|oder)\s+$", re.IGNORECASE)
 _MONTH_SPAN = re.compile(
     rf"\b(?:(early|beginning\s+of|start\s+of|anfang|mid|middle\s+of|mitte|end\s+of|ende|late)[\s-]+)?"
     rf"(?:(?:in|im|for)\s+)?(?:(?:the\s+)?(this|next|diese[nm]?|nächste[nm]?|kommende[nm]?)\s+(month|monat)"
@@ -915,6 +921,11 @@ class _Parser:
                     else:
                         first = monday + timedelta(days=3)
                 f.week_monday = monday
+                if not modifier and _OR_NEXT_WEEK.match(self.work, m.end()):
+                    last += timedelta(days=7)  # "this week or next (week)": both weeks
+                elif not modifier and weeks == 1 and _THIS_OR.search(self.work[: m.start()]):
+                    # "this or next week", "diese oder nächste Woche"
+                    first, weeks = monday - timedelta(days=7), 0
             if weeks == 0:
                 first = max(first, self.today)
                 if last < first:
