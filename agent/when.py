@@ -464,7 +464,28 @@ _DOM_EN = re.compile(
     # right after a weekday, as speech recognition writes "Tuesday the first": "Tuesday 1st", "Wednesday, 2nd"
     r"|(?:(?<=day\s)|(?<=day,\s))(\d{1,2})(?:st|nd|rd|th)\b)"
 )
-_DOM_DE = re.compile(r"\b(?:am|den|dem|zum|vom|bis zum|ab dem)\s+(\d{1,2})\.(?!\d)")
+# "am 2.", never the ordinal of a noun ("am 2. Weihnachtsfeiertag", "den 2. Termin", "am 3. Advent")
+_DOM_DE = re.compile(
+    r"\b(?:am|den|dem|zum|vom|bis zum|ab dem)\s+(\d{1,2})\.(?!\d)"
+    r"(?!\s*(?:weihnachts\w*|advent\w*|oster\w*|pfingst\w*|feiertag\w*|termin\w*|mal\b|versuch\w*|stock\b|etage|"
+    r"klasse|quartal\w*|woche\w*|wochenende|monat\w*|jahr\w*|tag\b|behandlung\w*|sitzung\w*))",
+    re.IGNORECASE,
+)
+# the holidays that have a date of their own: (month, day) by name, en + de
+_HOLIDAYS = {
+    "christmas eve": (12, 24), "heiligabend": (12, 24), "heilig abend": (12, 24), "heiligen abend": (12, 24),
+    "christmas day": (12, 25), "erster weihnachtsfeiertag": (12, 25),
+    "ersten weihnachtsfeiertag": (12, 25), "1. weihnachtsfeiertag": (12, 25), "boxing day": (12, 26),
+    "zweiter weihnachtsfeiertag": (12, 26), "zweiten weihnachtsfeiertag": (12, 26),
+    "2. weihnachtsfeiertag": (12, 26), "new year's eve": (12, 31), "new years eve": (12, 31), "silvester": (12, 31),
+    "new year's day": (1, 1), "new years day": (1, 1), "neujahr": (1, 1), "neujahrstag": (1, 1),
+}  # fmt: skip
+_HOLIDAY = re.compile(
+    r"\b(?:on\s+|an\s+|am\s+|zu\s+)?("
+    + "|".join(re.escape(h) for h in sorted(_HOLIDAYS, key=len, reverse=True))
+    + r")\b",
+    re.IGNORECASE,
+)
 
 _REL_DAY = re.compile(
     r"\b(?:heute\s+in\s+(?:a|one|einer|1)\s+woche"  # before "heute" alone: a week from today
@@ -793,6 +814,18 @@ class _Parser:
             return d
         except ValueError:
             return None
+
+    def holidays(self) -> None:
+        """ "Christmas Eve", "am zweiten Weihnachtsfeiertag", "an Silvester": the holiday's date, unless a day
+        was said otherwise ("Stimmt, Neujahr. Dann Montag, den 4.?" is the 4th)."""
+        f = self.found
+        if f.day is not None or f.first_day is not None:
+            return
+        for m in self._take(_HOLIDAY):
+            month, dom = _HOLIDAYS[re.sub(r"\s+", " ", m.group(1).lower())]
+            f.day = self._future(month, dom, None)
+            self._use_day(m)
+            return
 
     def dates(self) -> None:
         f = self.found
@@ -1315,6 +1348,7 @@ class _Parser:
         self.months()
         self.weekday_spans()
         self.weekdays()
+        self.holidays()
         self.hour_with_part()
         self.parts()
         self.ranges()

@@ -269,3 +269,39 @@ async def test_an_outbound_offer_outside_a_shortly_wish_is_declined(lang, prefer
 def test_a_weekday_before_an_ordinal_is_that_day_of_the_month(said, day, at):
     found = parse_when(said, MONDAY, "en")
     assert found is not None and found.day == day and found.time == at, found
+
+
+BEFORE_CHRISTMAS = datetime(2026, 12, 20, 9, 15, tzinfo=BERLIN)
+
+
+@pytest.mark.parametrize(
+    "lang, said, day",
+    [
+        ("en", "Are you open on Christmas Eve?", date(2026, 12, 24)),
+        ("en", "Could I come on Boxing Day at 10?", date(2026, 12, 26)),
+        ("en", "What about New Year's Eve?", date(2026, 12, 31)),
+        ("de", "Haben Sie am zweiten Weihnachtsfeiertag vormittags geöffnet?", date(2026, 12, 26)),
+        ("de", "Geht es am 2. Weihnachtsfeiertag?", date(2026, 12, 26)),
+        ("de", "Einen Termin an Silvester um 10 Uhr", date(2026, 12, 31)),
+        ("de", "Und an Heiligabend?", date(2026, 12, 24)),
+        ("de", "Haben Sie an Neujahr offen?", date(2027, 1, 1)),
+    ],
+)
+def test_a_holiday_said_by_name_is_its_date(lang, said, day):
+    found = parse_when(said, BEFORE_CHRISTMAS, lang)
+    assert found is not None and found.day == day, found
+
+
+@pytest.mark.parametrize(
+    "lang, said, day",
+    [
+        ("de", "Stimmt, Neujahr. Dann Montag, den 4. um 14 Uhr?", date(2027, 1, 4)),  # the day said wins
+        ("en", "Merry Christmas! Could I come on the 28th?", date(2026, 12, 28)),  # a greeting is no day
+        ("de", "am 2. Advent", None),  # the ordinal of a noun is no day of the month
+        ("de", "den 2. Termin nehme ich", None),
+        ("de", "den 3. bitte", date(2027, 1, 3)),
+    ],
+)
+def test_a_holiday_or_an_ordinal_in_passing_is_no_day(lang, said, day):
+    found = parse_when(said, BEFORE_CHRISTMAS, lang)
+    assert (found.day if found else None) == day, found
