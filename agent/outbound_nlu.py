@@ -356,6 +356,8 @@ def clauses(text: str) -> list[str]:
 # went"): read the hour alone
 _AROUND_AN_HOUR = _rx(
     r"\b(only|just|still|left|remaining|free|available|is|are|went|gone|taken|sorry|oh|my colleague booked it|"
+    r"ok|okay|alright|right|fine|great|good|perfect|it|that|let'?s say|let'?s do|make it|bye|goodbye|"
+    r"gut|prima|super|sagen wir|machen wir|nehmen wir|tschüss|ciao|"
     r"works?|would (be|work|do)|could do|can do|how about|what about|though|instead|possible|open|then|"
     r"(can|could|would) (he|she|they|you|we) (do|make it|come( in)?)|also|"
     r"nur|noch|übrig|frei|gerade|ist|sind|weg|schon|leider|ach|ginge|geht|wäre|hätte ich|passt|möglich|"

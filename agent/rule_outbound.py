@@ -666,6 +666,14 @@ class _Outbound(RuleTurn):
             if not offers and expecting:  # "oh, my mistake, eleven instead"; "No, 330."
                 bare = parse_bare_time(onlu.without_cues(text), self.now, self.lang)
                 offers = [bare] if bare is not None else []
+            elif (
+                not offers
+                and self._asked_slot() is not None
+                and not (onlu.NEGATIVE.search(text) or onlu.HOUR_REFUSED.search(text) or onlu.withdraws(text))
+            ):
+                # "ok, 10 it is" to the slot Lisa asked for: an hour of the business's own, on that day
+                bare = self._hour_said(text)
+                offers = [bare] if bare is not None and bare.time is not None else []
             return offers or self._hour_beside_refused(text)
         except Exception:  # a parser hiccup must not break the call
             log.exception("parse_offers failed")
@@ -704,6 +712,18 @@ class _Outbound(RuleTurn):
         """The hour ``part`` says with nothing but the words around a bare hour ("only 4 is left" -> 4)."""
         return parse_bare_time(onlu.bare_hour(part), self.now, self.lang)
 
+    def _hour_said(self, text: str) -> When | None:
+        """A clock time ``text`` says without a day ("ok, 10 it is", "sagen wir elf", "half past ten then"), or
+        None."""
+        for found in (
+            nlu.safe_parse_when(text, self.now, self.lang),
+            nlu.time_alone(text, self.now, self.lang),
+            self._hour_alone(text),
+        ):
+            if found is not None and found.time is not None and found.day is None:
+                return found
+        return None
+
     def _last_said(self) -> str:
         """What Lisa said last ("" before she spoke)."""
         lisa = [m.text for m in self.conv.history if m.role == "assistant"]
@@ -717,7 +737,8 @@ class _Outbound(RuleTurn):
         if not refused or not any(self._hour_alone(p) for p in refused):
             return []
         for part in parts:
-            if part in refused or not onlu.HOUR_OFFERED.search(part):
+            asked = "?" in part and len(part.split()) <= 3  # "Sorry, 8 is taken. 9?"
+            if part in refused or not (onlu.HOUR_OFFERED.search(part) or asked):
                 continue
             bare = self._hour_alone(part)
             if bare is not None:
@@ -845,6 +866,9 @@ class _Outbound(RuleTurn):
             or onlu.NO_SLOT.search(text)
         ):
             return None
+        other = self._hour_said(text)
+        if other is not None and other.time is not None and not _same_clock(other.time, slot.time()):
+            return None  # "ok, 10 it is" to Lisa's 8 am: the business's hour, not a yes to hers
         if any(nlu.YES.search(c) for c in onlu.clauses(text)) or _confirms(text):  # "Let me see... yes"
             return slot
         for part in _pieces(text):

@@ -402,3 +402,51 @@ async def test_the_name_and_private_data_asked_together_get_both_answers(lang, a
     reply = await call(asked)
     assert "Max Mustermann" in reply
     assert "can't give that out" in reply or "nicht herausgeben" in reply
+
+
+# ------------------------------------------------------------------ the business's own hour to Lisa's proposal
+
+OWN_HOUR = [
+    ("en", "What time would suit him?", "ok 10 it is, bye", "2026-12-01T10:00"),
+    ("en", "What time would suit him?", "Let's make it half past ten then, bye", "2026-12-01T10:30"),
+    ("en", "What time would suit him?", "alright, let's say eleven then. Bye.", "2026-12-01T11:00"),
+    ("en", "What time would suit him?", "8 is gone, but 9 works. Bye", "2026-12-01T09:00"),
+    ("en", "What time would suit him?", "Yes, 8 is fine, bye", "2026-12-01T08:00"),
+    ("en", "What time would suit him?", "ok, bye", "2026-12-01T08:00"),
+    ("de", "Welche Uhrzeit wäre ihm denn recht?", "Ok, dann um 10, tschüss", "2026-12-01T10:00"),
+    ("de", "Welche Uhrzeit wäre ihm denn recht?", "Gut, sagen wir elf. Tschüss", "2026-12-01T11:00"),
+    (
+        "de",
+        "Welche Uhrzeit wäre ihm denn recht?",
+        "Acht ist leider weg, aber neun ginge. Tschüss",
+        "2026-12-01T09:00",
+    ),
+    ("de", "Welche Uhrzeit wäre ihm denn recht?", "Ja, acht passt. Tschüss", "2026-12-01T08:00"),
+]
+
+
+@pytest.mark.parametrize(("lang", "asks", "answer", "booked"), OWN_HOUR)
+async def test_the_hour_the_business_names_to_lisas_proposal_is_booked(lang, asks, answer, booked):
+    call = Call(
+        lang, wish(lang, "next week Tuesday morning" if lang == "en" else "nächste Woche Dienstag vormittag")
+    )
+    await call(HELLO[lang])
+    assert "8" in await call(asks)  # Lisa proposes the start of the wish: 8 am
+    reply = await call(answer)
+    assert call.status is Status.BOOKED and call.conv.outcome.as_dict()["appointment"] == booked, reply
+    hour = booked[11:].lstrip("0").replace(":00", "")
+    assert hour.split(":")[0] in reply, reply  # she says back the hour booked, not hers
+
+
+@pytest.mark.parametrize(
+    ("lang", "answer", "then"),
+    [("en", "Sorry, 8 is taken. 9?", "9 am"), ("en", "8 is gone. Half past nine?", "9:30"),
+     ("de", "Acht ist schon weg. Neun?", "9 Uhr")],
+)  # fmt: skip
+async def test_an_hour_asked_beside_lisas_refused_one_is_taken(lang, answer, then):
+    call = Call(
+        lang, wish(lang, "next week Tuesday morning" if lang == "en" else "nächste Woche Dienstag vormittag")
+    )
+    await call(HELLO[lang])
+    await call("What time would suit him?" if lang == "en" else "Welche Uhrzeit wäre ihm denn recht?")
+    assert then in await call(answer)
