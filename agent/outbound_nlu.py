@@ -896,9 +896,15 @@ SLOT_BACK_REQUEST = _rx(
     r"\b(read (it|that|them|the (date|time|appointment|details|slot))( and (the )?(date|time))? back|"
     r"(repeat|confirm|tell me) (the|that) (date|time|appointment|slot)|"
     r"which (one|slot|time|day) (are you|did you|do you|you'?re|will you) (taking|take|want|choose|going for)|"
+    r"welche(?:n|s)? (zeit|uhrzeit|termin|davon)? ?(soll ich|möchten sie|nehmen sie|hätten sie gern|darf ich)\b|"
     r"(den|welchen) termin (nochmal|noch mal|noch einmal) (bestätigen|sagen|nennen|wiederholen)|"
     r"welchen (sie|termin|davon) (jetzt |nun )?(nehmen|genommen|möchten|wollen)|"
     r"(termin|uhrzeit|datum) (nochmal|noch mal|noch einmal) (bestätigen|sagen|nennen|wiederholen))\b"
+)
+# "Sure. Which one?" after Lisa took one of two: which she took
+WHICH_ONE = _rx(
+    r"^\W*(?:(?:sure|ok(?:ay)?|right|alright|yes|so|and)\W+)*which (?:one|time|slot)"
+    r"(?: (?:then|was it|would (?:he|she) like|do you want))?\W*$"
 )
 # the business asks leave to book the slot talked about ("Shall I put her down for that?", "Soll ich den eintragen?")
 SHALL_BOOK = _rx(

@@ -519,7 +519,7 @@ class _Outbound(RuleTurn):
                 return [self.t("yes_book", when=self.spoken(slot))]
             if self.st.get("declined"):  # nothing better: the slot Lisa asked to better is taken after all
                 return await self._take_nearest([self.local(s) for s in _as_list(self.st.pop("declined"))])
-        if onlu.SLOT_BACK_REQUEST.search(text):
+        if onlu.SLOT_BACK_REQUEST.search(text) or onlu.WHICH_ONE.search(text):
             return [self.t("read_back", when=self.spoken(slot))] if slot else [self.t("which_slot")]
         if onlu.WHO_CALLING.search(text):
             return [self.t("who_i_am"), *self._go_on()]

@@ -450,3 +450,18 @@ async def test_an_hour_asked_beside_lisas_refused_one_is_taken(lang, answer, the
     await call(HELLO[lang])
     await call("What time would suit him?" if lang == "en" else "Welche Uhrzeit wäre ihm denn recht?")
     assert then in await call(answer)
+
+
+@pytest.mark.parametrize(
+    ("lang", "offer", "asks", "said"),
+    [("en", "Okay, I've got Friday at 2:15 or 4:45.", "Sure. Which one?", "2:15 pm"),
+     ("en", "Friday at 2:15 or 4:45?", "ok, which one then?", "2:15 pm"),
+     ("de", "Freitag hätte ich 14:15 oder 16:45.", "Welche Zeit soll ich nehmen?", "14:15 Uhr"),
+     ("de", "Freitag 14:15 oder 16:45?", "Welchen möchten Sie?", "14:15 Uhr")],
+)  # fmt: skip
+async def test_asked_which_one_after_taking_one_lisa_says_which(lang, offer, asks, said):
+    call = Call(lang, wish(lang, "Friday afternoon" if lang == "en" else "Freitag nachmittag"))
+    await call(HELLO[lang])
+    assert said in await call(offer)
+    reply = await call(asks)
+    assert said in reply and "don't know" not in reply and "weiß ich leider nicht" not in reply, reply
