@@ -205,14 +205,16 @@ class BackgroundWriter(logging.Handler):
         deadline = time.monotonic() + timeout_s
         while self._written < due and self._thread.is_alive() and time.monotonic() < deadline:
             time.sleep(0.002)
-        self.target.flush()
+        with contextlib.suppress(ValueError, OSError):  # the stream was closed under us (at exit, in tests)
+            self.target.flush()
 
     def close(self) -> None:
         self.flush(timeout_s=1.0)
         self._closing = True
         self._wake.set()
         self._thread.join(timeout=1.0)
-        self.target.close()
+        with contextlib.suppress(ValueError, OSError):
+            self.target.close()
         super().close()
 
 

@@ -344,3 +344,13 @@ def test_a_clients_invalid_utf8_frame_is_one_warning_line_not_an_error_with_trac
     other = logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1, "Exception in ASGI app", (), None)
     RefusedSocketFilter().filter(other)
     assert other.levelno == logging.ERROR  # our own errors stay errors
+
+
+def test_a_log_writer_whose_stream_was_closed_flushes_and_closes_quietly():
+    from api.logging_setup import BackgroundWriter
+
+    stream = io.StringIO()
+    writer = BackgroundWriter(logging.StreamHandler(stream))
+    stream.close()  # pytest's captured stderr of an earlier test; a reader gone at exit
+    writer.flush()
+    writer.close()
