@@ -77,7 +77,7 @@ def asks_which_business(text: str) -> bool:
     """Whether the caller asks if this is some business ("is this Luigi's?", "bin ich richtig bei …?")."""
     for m in _WHICH_BUSINESS.finditer(text):
         place = (m.group("place") or "").lower().rstrip("'’s")
-        if not (_WEEKDAY.search(place) or place in _MONTHS or place in _NOT_STAFF or place in ("ok", "okay")):
+        if not (_no_name(place) or place in ("ok", "okay")):
             return True
     return False
 
@@ -96,12 +96,7 @@ def staff_wish(text: str) -> str | None:
     """The therapist the caller asks for by name ("is Markus working on Friday?" -> "Markus"), or None."""
     for m in _STAFF_WISH.finditer(text):
         name = m.group("a") or m.group("b") or m.group("c")
-        if (
-            name
-            and name.lower() not in _NOT_STAFF
-            and not _WEEKDAY.search(name)
-            and name.lower() not in _MONTHS
-        ):
+        if name and not _no_name(name):
             return name
     return None
 
@@ -110,6 +105,11 @@ _MONTHS = {
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
     "december", "januar", "februar", "märz", "mai", "juni", "juli", "oktober", "dezember",
 }  # fmt: skip
+
+
+def _no_name(word: str) -> bool:
+    """Whether ``word`` after "is this …?" / "is … working?" is a weekday, a month or a pronoun, not a name."""
+    return bool(_WEEKDAY.search(word)) or word.lower() in _MONTHS or word.lower() in _NOT_STAFF
 
 
 # what a callback is about: "… about whether my prescription covers 10 sessions", "es geht um meine Rechnung",
